@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from needlechart.audit.models import AuditAction
+from needlechart.patients.forms import DateInput
+
+
+class AuditRangeForm(forms.Form):
+    start = forms.DateField(label=_("From"), widget=DateInput())
+    end = forms.DateField(label=_("To"), widget=DateInput())
+    action = forms.ChoiceField(label=_("Action"), required=False, choices=[("", _("All actions")), *AuditAction.choices])
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end:
+            if end < start:
+                raise forms.ValidationError(_("The end date is before the start date."))
+            if end - start > dt.timedelta(days=366):
+                raise forms.ValidationError(_("Choose a period of at most one year."))
+        return cleaned

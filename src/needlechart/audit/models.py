@@ -1,0 +1,80 @@
+"""The audit log: every view and change of patient data, append-only and hash-chained.
+
+Each clinic has its own chain (``chain_key`` is the clinic id, or ``system`` for events
+outside any clinic). Row n stores the SHA-256 of its own canonical content together with
+row n-1's hash, and ``AuditChainHead`` remembers the last sequence number and hash, so an
+edited, deleted, inserted or truncated row breaks the chain where it happened
+(ONC 170.315(d)(2) and (d)(8); Norwegian access-log duty, Normen fact sheet 15).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", _("viewed")
+    SEARCH = "search", _("searched")
+    CREATE = "create", _("created")
+    UPDATE = "update", _("changed")
+    SIGN = "sign", _("signed")
+    DOWNLOAD = "download", _("downloaded")
+    EXPORT = "export", _("exported")
+    LOGIN = "login", _("signed in")
+    LOGOUT = "logout", _("signed out")
+    LOGIN_FAILED = "login_failed", _("failed sign-in")
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("The audit log is append-only.")
+
+    def delete(self):
+        raise PermissionError("The audit log is append-only.")
+
+
+class AuditEvent(models.Model):
+    chain_key = models.CharField(max_length=40)
+    seq = models.PositiveBigIntegerField()
+    at = models.DateTimeField(db_index=False)
+    clinic_id = models.UUIDField(null=True)
+    actor_id = models.BigIntegerField(null=True)
+    actor_username = models.CharField(max_length=150, blank=True)
+    actor_role = models.CharField(max_length=20, blank=True)
+    patient_id = models.UUIDField(null=True)
+    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    object_type = models.CharField(max_length=40, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    ip = models.CharField(max_length=45, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit event")
+        constraints = [models.UniqueConstraint(fields=["chain_key", "seq"], name="audit_unique_chain_seq")]
+        indexes = [
+            models.Index(fields=["clinic_id", "patient_id", "at"], name="audit_patient_at"),
+            models.Index(fields=["clinic_id", "at"], name="audit_clinic_at"),
+        ]
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit log is append-only.")
+
+
+class AuditChainHead(models.Model):
+    """The last link of one chain; appending locks this row, so links never fork."""
+
+    chain_key = models.CharField(max_length=40, primary_key=True)
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default=GENESIS_HASH)

@@ -1,0 +1,29 @@
+"""Audit reports for clinic admins: who opened a record, and what happened when."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+
+from needlechart.audit.models import AuditEvent
+from needlechart.clinics.models import User
+from needlechart.core.access import Capability, require_capability
+
+REPORT_LIMIT = 5000
+
+
+def patient_access_report(*, user: User, patient_id) -> QuerySet[AuditEvent]:
+    """Every recorded access to one patient's record, newest first (Normen fact sheet 15)."""
+    require_capability(user, Capability.VIEW_AUDIT)
+    return AuditEvent.objects.filter(clinic_id=user.clinic_id, patient_id=patient_id).order_by("-at", "-seq")
+
+
+def audit_report(*, user: User, start: dt.datetime, end: dt.datetime, actor_id: int | None = None, action: str = "") -> QuerySet[AuditEvent]:
+    require_capability(user, Capability.VIEW_AUDIT)
+    qs = AuditEvent.objects.filter(clinic_id=user.clinic_id, at__gte=start, at__lt=end)
+    if actor_id:
+        qs = qs.filter(actor_id=actor_id)
+    if action:
+        qs = qs.filter(action=action)
+    return qs.order_by("-at", "-seq")

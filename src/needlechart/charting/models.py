@@ -1,0 +1,83 @@
+"""Encounters (visits) and their notes; signed notes are corrected only by addenda."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from needlechart.clinics.models import Clinic, User
+from needlechart.core.signed import SignedRecord
+from needlechart.patients.models import Episode, Patient
+
+
+class EncounterStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    ARRIVED = "arrived", _("Arrived")
+    FINISHED = "finished", _("Finished")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Encounter(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="encounters")
+    episode = models.ForeignKey(Episode, on_delete=models.PROTECT, related_name="encounters")
+    practitioner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="encounters")
+    starts_at = models.DateTimeField(_("time"))
+    duration_minutes = models.PositiveSmallIntegerField(_("duration (minutes)"), default=30)
+    status = models.CharField(_("status"), max_length=20, choices=EncounterStatus.choices, default=EncounterStatus.PLANNED)
+    reason = models.CharField(_("reason for visit"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("encounter")
+        verbose_name_plural = _("encounters")
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(fields=["clinic", "starts_at"], name="encounter_day_list"),
+            models.Index(fields=["practitioner", "starts_at"], name="encounter_practitioner_day"),
+            models.Index(fields=["patient", "starts_at"], name="encounter_patient"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class Note(SignedRecord):
+    """The clinical note of one encounter, in SOAP form."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="notes")
+    encounter = models.OneToOneField(Encounter, on_delete=models.PROTECT, related_name="note")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    subjective = models.TextField(_("subjective"), blank=True)
+    objective = models.TextField(_("objective"), blank=True)
+    assessment = models.TextField(_("assessment"), blank=True)
+    plan = models.TextField(_("plan"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        indexes = [models.Index(fields=["patient", "created_at"], name="note_patient")]
+
+
+class Addendum(SignedRecord):
+    """A dated correction or addition to a signed note, with its author and reason."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    note = models.ForeignKey(Note, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=300)
+    text = models.TextField(_("text"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("addendum")
+        verbose_name_plural = _("addenda")
+        ordering = ["created_at"]

@@ -1,0 +1,68 @@
+"""Reads of encounters and notes, within the reader's clinic and role."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from needlechart.charting.models import Addendum, Encounter, Note
+from needlechart.clinics.models import User
+from needlechart.core.access import Capability, require_capability
+
+
+def encounter_get_for_user(*, user: User, encounter_id) -> Encounter:
+    require_capability(user, Capability.VIEW_DAY_LIST)
+    try:
+        return Encounter.objects.select_related("patient", "episode", "practitioner").get(pk=encounter_id, clinic_id=user.clinic_id)
+    except (Encounter.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+
+
+def note_for_encounter(*, user: User, encounter: Encounter) -> Note | None:
+    require_capability(user, Capability.VIEW_CLINICAL)
+    note = Note.objects.select_related("author", "signed_by").filter(encounter=encounter, clinic_id=user.clinic_id).first()
+    if note is not None:
+        note.addenda_list = list(note.addenda.select_related("author", "signed_by").order_by("created_at"))
+    return note
+
+
+def note_get_for_user(*, user: User, note_id) -> Note:
+    require_capability(user, Capability.VIEW_CLINICAL)
+    try:
+        return Note.objects.select_related("encounter", "author").get(pk=note_id, clinic_id=user.clinic_id)
+    except (Note.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+
+
+def addendum_get_for_user(*, user: User, addendum_id) -> Addendum:
+    require_capability(user, Capability.VIEW_CLINICAL)
+    try:
+        return Addendum.objects.select_related("note").get(pk=addendum_id, clinic_id=user.clinic_id)
+    except (Addendum.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+
+
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+    return start, start + dt.timedelta(days=1)
+
+
+def day_list(*, user: User, day: dt.date) -> dict[User, list[Encounter]]:
+    """The day's encounters grouped by practitioner. Practitioners see their own first."""
+    require_capability(user, Capability.VIEW_DAY_LIST)
+    start, end = day_bounds(day)
+    qs: QuerySet[Encounter] = (
+        Encounter.objects.filter(clinic_id=user.clinic_id, starts_at__gte=start, starts_at__lt=end)
+        .select_related("patient", "practitioner")
+        .order_by("starts_at")
+    )
+    grouped: dict[User, list[Encounter]] = defaultdict(list)
+    for encounter in qs:
+        grouped[encounter.practitioner].append(encounter)
+    ordered = sorted(grouped.items(), key=lambda item: (item[0].pk != user.pk, item[0].last_name, item[0].first_name))
+    return dict(ordered)

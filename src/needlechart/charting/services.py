@@ -1,0 +1,137 @@
+"""Writes for encounters, notes and addenda. Each is atomic and audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from needlechart.audit.models import AuditAction
+from needlechart.audit.services import audit_record
+from needlechart.charting.models import Addendum, Encounter, EncounterStatus, Note
+from needlechart.charting.signing import addendum_content, note_content
+from needlechart.clinics.models import Role, User
+from needlechart.core.access import Capability, require_capability
+from needlechart.core.canonical import canonical_json, sha256_hex
+from needlechart.core.signed import SignedRecordImmutable
+from needlechart.patients.models import Episode
+
+NOTE_FIELDS = ("subjective", "objective", "assessment", "plan")
+
+
+@transaction.atomic
+def encounter_create(
+    *, actor: User, episode: Episode, practitioner: User, starts_at: dt.datetime, duration_minutes: int = 30, reason: str = ""
+) -> Encounter:
+    require_capability(actor, Capability.BOOK_ENCOUNTERS)
+    if practitioner.clinic_id != episode.clinic_id or practitioner.role != Role.PRACTITIONER:
+        raise ValidationError(_("Choose a practitioner of this clinic."))
+    encounter = Encounter.objects.create(
+        clinic_id=episode.clinic_id, patient_id=episode.patient_id, episode=episode, practitioner=practitioner,
+        starts_at=starts_at, duration_minutes=duration_minutes, reason=reason,
+    )
+    audit_record(actor=actor, action=AuditAction.CREATE, object_type="encounter", object_id=encounter.pk, patient_id=encounter.patient_id)
+    return encounter
+
+
+@transaction.atomic
+def encounter_set_status(*, actor: User, encounter: Encounter, status: str) -> Encounter:
+    require_capability(actor, Capability.BOOK_ENCOUNTERS)
+    if status not in EncounterStatus.values:
+        raise ValidationError(_("Unknown status."))
+    encounter.status = status
+    encounter.save(update_fields=["status"])
+    audit_record(
+        actor=actor, action=AuditAction.UPDATE, object_type="encounter", object_id=encounter.pk,
+        patient_id=encounter.patient_id, detail={"status": status},
+    )
+    return encounter
+
+
+def _require_author(actor: User, record: Note | Addendum) -> None:
+    require_capability(actor, Capability.WRITE_CLINICAL)
+    if record.author_id != actor.pk:
+        raise PermissionDenied(_("Only the author can edit or sign this draft."))
+
+
+@transaction.atomic
+def note_save_draft(*, actor: User, encounter: Encounter, **fields: str) -> Note:
+    """Create or update the draft note of an encounter. Signed notes refuse."""
+    require_capability(actor, Capability.WRITE_CLINICAL)
+    note = Note.objects.select_for_update().filter(encounter=encounter).first()
+    if note is None:
+        note = Note(clinic_id=encounter.clinic_id, patient_id=encounter.patient_id, encounter=encounter, author=actor)
+        action = AuditAction.CREATE
+    else:
+        _require_author(actor, note)
+        action = AuditAction.UPDATE
+    if note.is_signed:
+        raise SignedRecordImmutable(_("This note is signed. Add an addendum instead."))
+    for name in NOTE_FIELDS:
+        if name in fields:
+            setattr(note, name, fields[name])
+    note.save()
+    audit_record(actor=actor, action=action, object_type="note", object_id=note.pk, patient_id=note.patient_id)
+    return note
+
+
+def _freeze(record: Note | Addendum, actor: User, content_builder) -> None:
+    record.signed_at = timezone.now()
+    record.signed_by = actor
+    record.canonical = canonical_json(content_builder(record))
+    record.digest = sha256_hex(record.canonical)
+    record.save()
+
+
+@transaction.atomic
+def note_sign(*, actor: User, note: Note) -> Note:
+    note = Note.objects.select_for_update().select_related("encounter__practitioner", "author").get(pk=note.pk)
+    _require_author(actor, note)
+    if note.is_signed:
+        raise SignedRecordImmutable(_("This note is already signed."))
+    if not any(getattr(note, name).strip() for name in NOTE_FIELDS):
+        raise ValidationError(_("An empty note cannot be signed."))
+    _freeze(note, actor, note_content)
+    encounter = note.encounter
+    if encounter.status in (EncounterStatus.PLANNED, EncounterStatus.ARRIVED):
+        encounter.status = EncounterStatus.FINISHED
+        encounter.save(update_fields=["status"])
+    audit_record(actor=actor, action=AuditAction.SIGN, object_type="note", object_id=note.pk, patient_id=note.patient_id, detail={"digest": note.digest})
+    return note
+
+
+@transaction.atomic
+def addendum_create(*, actor: User, note: Note, reason: str, text: str) -> Addendum:
+    require_capability(actor, Capability.WRITE_CLINICAL)
+    if not note.is_signed:
+        raise ValidationError(_("Addenda are for signed notes; edit the draft instead."))
+    if not reason.strip() or not text.strip():
+        raise ValidationError(_("An addendum needs both a reason and a text."))
+    addendum = Addendum.objects.create(clinic_id=note.clinic_id, note=note, author=actor, reason=reason.strip(), text=text.strip())
+    audit_record(actor=actor, action=AuditAction.CREATE, object_type="addendum", object_id=addendum.pk, patient_id=note.patient_id)
+    return addendum
+
+
+@transaction.atomic
+def addendum_sign(*, actor: User, addendum: Addendum) -> Addendum:
+    addendum = Addendum.objects.select_for_update().select_related("note", "author").get(pk=addendum.pk)
+    _require_author(actor, addendum)
+    if addendum.is_signed:
+        raise SignedRecordImmutable(_("This addendum is already signed."))
+    _freeze(addendum, actor, addendum_content)
+    audit_record(
+        actor=actor, action=AuditAction.SIGN, object_type="addendum", object_id=addendum.pk,
+        patient_id=addendum.note.patient_id, detail={"digest": addendum.digest},
+    )
+    return addendum
+
+
+def signed_record_verify(record: Note | Addendum) -> bool:
+    """True when the stored canonical form hashes to the digest and still matches the rows."""
+    if not record.is_signed or not record.digest_matches():
+        return False
+    builder = note_content if isinstance(record, Note) else addendum_content
+    return canonical_json(builder(record)) == record.canonical

@@ -1,0 +1,159 @@
+"""Clinics (tenants), their staff and the practitioners' needling credentials.
+
+A clinic is the unit of data ownership: every clinical row carries its clinic, so that one
+access layer can scope reads, and a clinic network can shard by clinic later.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Clinic(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    organisation_number = models.CharField(_("organisation number"), max_length=40, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("clinic")
+        verbose_name_plural = _("clinics")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    CLINIC_ADMIN = "clinic_admin", _("Clinic admin")
+    PRACTITIONER = "practitioner", _("Practitioner")
+    FRONT_DESK = "front_desk", _("Front desk")
+
+
+class User(AbstractUser):
+    """A staff member of one clinic. Superusers may have no clinic (they run the system)."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, null=True, blank=True, related_name="staff")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
+    preferred_language = models.CharField(_("preferred language"), max_length=5, choices=[("en", "English"), ("nb", "Norsk bokmål")], default="en")
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(is_superuser=True) | (models.Q(clinic__isnull=False) & ~models.Q(role="")),
+                name="staff_has_clinic_and_role",
+            )
+        ]
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_practitioner(self) -> bool:
+        return self.role == Role.PRACTITIONER
+
+    @property
+    def is_clinic_admin(self) -> bool:
+        return self.role == Role.CLINIC_ADMIN
+
+    @property
+    def is_front_desk(self) -> bool:
+        return self.role == Role.FRONT_DESK
+
+
+class Discipline(models.TextChoices):
+    PHYSIOTHERAPIST = "physiotherapist", _("Physiotherapist")
+    CHIROPRACTOR = "chiropractor", _("Chiropractor")
+    PHYSICIAN = "physician", _("Physician")
+    MANUAL_THERAPIST = "manual_therapist", _("Manual therapist")
+    NAPRAPATH = "naprapath", _("Naprapath")
+    OSTEOPATH = "osteopath", _("Osteopath")
+    OTHER = "other", _("Other")
+
+
+class PractitionerProfile(models.Model):
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="practitioner_profile")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    discipline = models.CharField(_("discipline"), max_length=30, choices=Discipline.choices)
+    title = models.CharField(_("professional title"), max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("practitioner profile")
+
+    def __str__(self) -> str:
+        return f"{self.user.display_name} ({self.get_discipline_display()})"
+
+
+class RegistrationNumber(models.Model):
+    """A professional registration, e.g. the Norwegian HPR number or a college licence."""
+
+    HPR_SYSTEM = "urn:oid:2.16.578.1.12.4.1.4.4"
+
+    profile = models.ForeignKey(PractitionerProfile, on_delete=models.CASCADE, related_name="registrations")
+    system = models.CharField(_("register"), max_length=200, help_text=_("For example the HPR register or a college roster."))
+    value = models.CharField(_("number"), max_length=60)
+
+    class Meta:
+        verbose_name = _("registration number")
+        constraints = [models.UniqueConstraint(fields=["system", "value"], name="unique_registration_per_system")]
+
+    def __str__(self) -> str:
+        return f"{self.system}: {self.value}"
+
+
+class CertificationKind(models.TextChoices):
+    DRY_NEEDLING = "dry_needling", _("Trigger-point dry needling")
+    IMS = "ims", _("Intramuscular stimulation (Gunn IMS)")
+
+
+def evidence_upload_path(instance: Certification, filename: str) -> str:
+    # The stored name never reuses the uploaded name: it could carry personal data or a path.
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"certifications/{instance.clinic_id}/{uuid.uuid4().hex}.{suffix}"
+
+
+class Certification(models.Model):
+    """A completed needling course that authorises the practitioner to needle.
+
+    Rules differ by jurisdiction (a BC College roster, an Alberta practice-permit
+    authorisation, the Norwegian association's 100-hour recommendation); the record keeps
+    which one it answers to.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    profile = models.ForeignKey(PractitionerProfile, on_delete=models.PROTECT, related_name="certifications")
+    kind = models.CharField(_("kind"), max_length=20, choices=CertificationKind.choices)
+    course = models.CharField(_("course"), max_length=200)
+    issuer = models.CharField(_("issuer"), max_length=200)
+    completed_on = models.DateField(_("completed on"))
+    expires_on = models.DateField(_("expires on"), null=True, blank=True, help_text=_("Leave empty if it does not expire."))
+    jurisdiction = models.CharField(_("jurisdiction or roster"), max_length=200, blank=True)
+    evidence = models.FileField(_("evidence"), upload_to=evidence_upload_path, blank=True)
+    evidence_content_type = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("needling certification")
+        ordering = ["-completed_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_on__isnull=True) | models.Q(expires_on__gte=models.F("completed_on")),
+                name="certification_expires_after_completion",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course} ({self.issuer})"
+
+    def is_valid_on(self, day) -> bool:
+        return self.completed_on <= day and (self.expires_on is None or day <= self.expires_on)

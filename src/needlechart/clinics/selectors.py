@@ -1,0 +1,71 @@
+"""Reads for staff and credentials, always within the reader's clinic."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from needlechart.clinics.models import Certification, PractitionerProfile, Role, User
+
+
+def staff_for_clinic(*, user: User) -> QuerySet[User]:
+    return User.objects.filter(clinic_id=user.clinic_id, is_active=True).order_by("last_name", "first_name")
+
+
+def practitioners_for_clinic(*, user: User) -> QuerySet[User]:
+    return staff_for_clinic(user=user).filter(role=Role.PRACTITIONER)
+
+
+def staff_get_for_user(*, user: User, staff_id: int) -> User:
+    try:
+        return User.objects.select_related("practitioner_profile").get(pk=staff_id, clinic_id=user.clinic_id)
+    except (User.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+
+
+def certification_get_for_user(*, user: User, certification_id) -> Certification:
+    try:
+        return Certification.objects.select_related("profile__user").get(pk=certification_id, clinic_id=user.clinic_id)
+    except (Certification.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+
+
+@dataclass(frozen=True)
+class NeedlingAuthorisation:
+    """The answer to "may this practitioner needle on this date?", with the reason."""
+
+    certified: bool
+    reason: str
+    certification: Certification | None = None
+
+
+def needling_authorisation(*, practitioner: User, on: dt.date) -> NeedlingAuthorisation:
+    """Whether the practitioner holds a dry-needling or IMS certification valid on ``on``.
+
+    Later work gates the signing of needling sessions on this answer.
+    """
+    if practitioner.role != Role.PRACTITIONER or not practitioner.is_active:
+        return NeedlingAuthorisation(False, _("Only an active practitioner can be certified for needling."))
+    try:
+        profile = practitioner.practitioner_profile
+    except PractitionerProfile.DoesNotExist:
+        return NeedlingAuthorisation(False, _("The practitioner has no professional profile."))
+    certifications = list(profile.certifications.all())
+    valid = [c for c in certifications if c.is_valid_on(on)]
+    if valid:
+        best = max(valid, key=lambda c: (c.expires_on or dt.date.max))
+        return NeedlingAuthorisation(True, _("Certified: %(course)s (%(issuer)s).") % {"course": best.course, "issuer": best.issuer}, best)
+    if not certifications:
+        return NeedlingAuthorisation(False, _("No needling certification is on record."))
+    expired = [c for c in certifications if c.expires_on is not None and c.expires_on < on]
+    if expired:
+        latest = max(expired, key=lambda c: c.expires_on)
+        return NeedlingAuthorisation(
+            False, _("The needling certification %(course)s expired on %(date)s.") % {"course": latest.course, "date": date_format(latest.expires_on)}, latest
+        )
+    return NeedlingAuthorisation(False, _("No needling certification is valid yet on this date."))

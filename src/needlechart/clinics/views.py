@@ -1,0 +1,83 @@
+"""Staff and credential pages for clinic admins (and practitioners for their own profile)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from needlechart.audit.models import AuditAction
+from needlechart.audit.services import audit_record
+from needlechart.clinics import selectors, services
+from needlechart.clinics.forms import CertificationForm
+from needlechart.clinics.models import PractitionerProfile, User
+from needlechart.core.access import Capability, has_capability, staff_view
+
+
+def _may_manage_credentials(user: User, staff: User) -> bool:
+    return has_capability(user, Capability.MANAGE_STAFF) or user.pk == staff.pk
+
+
+def _staff_or_self(request: HttpRequest, staff_id: int) -> User:
+    staff = selectors.staff_get_for_user(user=request.user, staff_id=staff_id)
+    if not _may_manage_credentials(request.user, staff):
+        raise PermissionDenied(_("Only clinic admins can see other staff members' profiles."))
+    return staff
+
+
+@staff_view(Capability.MANAGE_STAFF)
+def staff_list(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    staff = list(selectors.staff_for_clinic(user=request.user).select_related("practitioner_profile").prefetch_related("practitioner_profile__certifications"))
+    rows = [(member, selectors.needling_authorisation(practitioner=member, on=today) if member.is_practitioner else None) for member in staff]
+    return render(request, "clinics/staff_list.html", {"rows": rows, "today": today})
+
+
+@staff_view()
+def staff_detail(request: HttpRequest, staff_id: int) -> HttpResponse:
+    staff = _staff_or_self(request, staff_id)
+    today = timezone.localdate()
+    profile = getattr(staff, "practitioner_profile", None) if staff.is_practitioner else None
+    context = {
+        "staff": staff,
+        "profile": profile,
+        "registrations": list(profile.registrations.all()) if profile else [],
+        "certifications": list(profile.certifications.all()) if profile else [],
+        "authorisation": selectors.needling_authorisation(practitioner=staff, on=today) if profile else None,
+        "today": today,
+    }
+    return render(request, "clinics/staff_detail.html", context)
+
+
+@staff_view()
+@require_http_methods(["GET", "POST"])
+def certification_add(request: HttpRequest, staff_id: int) -> HttpResponse:
+    staff = _staff_or_self(request, staff_id)
+    try:
+        profile = staff.practitioner_profile
+    except PractitionerProfile.DoesNotExist as exc:
+        raise Http404 from exc
+    form = CertificationForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        services.certification_add(actor=request.user, profile=profile, **form.cleaned_data)
+        messages.success(request, _("Certification added."))
+        return redirect("staff_detail", staff_id=staff.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "clinics/certification_form.html", {"form": form, "staff": staff}, status=status)
+
+
+@staff_view()
+def certification_evidence(request: HttpRequest, certification_id) -> HttpResponse:
+    cert = selectors.certification_get_for_user(user=request.user, certification_id=certification_id)
+    if not _may_manage_credentials(request.user, cert.profile.user) or not cert.evidence:
+        raise Http404
+    with transaction.atomic():
+        audit_record(actor=request.user, action=AuditAction.DOWNLOAD, object_type="certification", object_id=cert.pk)
+    response = FileResponse(cert.evidence.open("rb"), content_type=cert.evidence_content_type or "application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="certification-{cert.pk}.{cert.evidence.name.rsplit(".", 1)[-1]}"'
+    return response

@@ -1,0 +1,40 @@
+"""Sign-in pages, error pages and the health check."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+def _error(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
+    return render(request, "error.html", {"status": status, "title": title, "message": message}, status=status)
+
+
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    return _error(request, 400, _("Bad request"), _("The request could not be understood. Please go back and try again."))
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    return _error(request, 403, _("Not available for your role"), _("Your role in this clinic does not give access to this page. Ask a clinic admin if you need it."))
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    return _error(request, 404, _("Not found"), _("There is nothing here, or it belongs to another clinic."))
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return _error(request, 500, _("Something went wrong"), _("The error has been logged. Nothing you saved was lost; please try again."))

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM, normalise_identifier, validate_norwegian_nin
+from needlechart.patients.models import ConditionCategory, Patient
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class PatientForm(forms.ModelForm):
+    national_id = forms.CharField(
+        label=_("National identity number"), required=False, max_length=20,
+        help_text=_("Norwegian fødselsnummer or D-number, 11 digits."),
+    )
+    other_id_system = forms.CharField(label=_("Other identifier: system"), required=False, max_length=200, help_text=_("For example a passport or an insurer's number."))
+    other_id_value = forms.CharField(label=_("Other identifier: value"), required=False, max_length=100)
+
+    class Meta:
+        model = Patient
+        fields = [
+            "given_name", "family_name", "birth_date", "sex", "preferred_language", "phone", "email",
+            "address", "postal_code", "city", "emergency_contact_name", "emergency_contact_relation", "emergency_contact_phone",
+        ]
+        widgets = {"birth_date": DateInput()}
+
+    def clean_national_id(self) -> str:
+        value = normalise_identifier(NORWEGIAN_NIN_SYSTEM, self.cleaned_data["national_id"])
+        if value:
+            validate_norwegian_nin(value)
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        system, value = cleaned.get("other_id_system", "").strip(), cleaned.get("other_id_value", "").strip()
+        if bool(system) != bool(value):
+            raise forms.ValidationError(_("Give both the system and the value of the other identifier, or neither."))
+        return cleaned
+
+    def identifiers(self) -> list[tuple[str, str]]:
+        result = []
+        if self.cleaned_data.get("national_id"):
+            result.append((NORWEGIAN_NIN_SYSTEM, self.cleaned_data["national_id"]))
+        if self.cleaned_data.get("other_id_value"):
+            result.append((self.cleaned_data["other_id_system"].strip(), self.cleaned_data["other_id_value"].strip()))
+        return result
+
+
+class EpisodeForm(forms.Form):
+    complaint = forms.CharField(label=_("Main complaint"), max_length=300)
+    condition = forms.ChoiceField(label=_("Condition category"), choices=ConditionCategory.choices)
+    started_on = forms.DateField(label=_("Start"), widget=DateInput())
+    referrer = forms.CharField(label=_("Referred by"), max_length=200, required=False)
+
+
+class EpisodeCloseForm(forms.Form):
+    ended_on = forms.DateField(label=_("End"), widget=DateInput())

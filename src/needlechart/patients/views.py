@@ -1,0 +1,125 @@
+"""Patient pages: search, registration, demographics and the chart."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from needlechart.audit.models import AuditAction
+from needlechart.audit.services import audit_record
+from needlechart.core.access import Capability, has_capability, staff_view
+from needlechart.patients import selectors, services
+from needlechart.patients.forms import EpisodeCloseForm, EpisodeForm, PatientForm
+from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
+
+
+@staff_view(Capability.VIEW_DEMOGRAPHICS)
+def patient_list(request: HttpRequest) -> HttpResponse:
+    text = request.GET.get("q", "")
+    query, results = selectors.patient_search(user=request.user, text=text)
+    if not query.is_empty:
+        with transaction.atomic():
+            audit_record(actor=request.user, action=AuditAction.SEARCH, object_type="patient", detail={"results": len(results)})
+    context = {"query": query, "results": results, "limit": selectors.SEARCH_LIMIT}
+    template = "patients/_results.html" if request.htmx and request.htmx.target == "search-results" else "patients/list.html"
+    return render(request, template, context)
+
+
+def _form_errors_to_messages(form, error: ValidationError) -> None:
+    for message in error.messages:
+        form.add_error(None, message)
+
+
+@staff_view(Capability.EDIT_DEMOGRAPHICS)
+@require_http_methods(["GET", "POST"])
+def patient_create(request: HttpRequest) -> HttpResponse:
+    form = PatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = services.patient_create(actor=request.user, data=form.cleaned_data, identifiers=form.identifiers())
+        except ValidationError as error:
+            _form_errors_to_messages(form, error)
+        else:
+            messages.success(request, _("Patient registered."))
+            return redirect("patient_chart", patient_id=patient.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "patients/form.html", {"form": form, "creating": True}, status=status)
+
+
+@staff_view(Capability.EDIT_DEMOGRAPHICS)
+@require_http_methods(["GET", "POST"])
+def patient_edit(request: HttpRequest, patient_id) -> HttpResponse:
+    patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
+    identifiers = list(patient.identifiers.all())
+    nin = next((i.value for i in identifiers if i.system == NORWEGIAN_NIN_SYSTEM), "")
+    other = next((i for i in identifiers if i.system != NORWEGIAN_NIN_SYSTEM), None)
+    initial = {"national_id": nin, "other_id_system": other.system if other else "", "other_id_value": other.value if other else ""}
+    form = PatientForm(request.POST or None, instance=patient, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.patient_update(actor=request.user, patient=patient, data=form.cleaned_data, identifiers=form.identifiers())
+        except ValidationError as error:
+            _form_errors_to_messages(form, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("patient_chart", patient_id=patient.pk)
+    else:
+        with transaction.atomic():
+            audit_record(actor=request.user, action=AuditAction.VIEW, object_type="patient", object_id=patient.pk, patient_id=patient.pk, detail={"page": "edit"})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "patients/form.html", {"form": form, "patient": patient}, status=status)
+
+
+@staff_view(Capability.VIEW_DEMOGRAPHICS)
+def patient_chart(request: HttpRequest, patient_id) -> HttpResponse:
+    patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
+    identifiers = list(patient.identifiers.all())
+    timeline = selectors.patient_chart(user=request.user, patient=patient)
+    with transaction.atomic():
+        audit_record(actor=request.user, action=AuditAction.VIEW, object_type="patient", object_id=patient.pk, patient_id=patient.pk, detail={"page": "chart"})
+    context = {
+        "patient": patient,
+        "identifiers": identifiers,
+        "timeline": timeline,
+        "show_clinical": has_capability(request.user, Capability.VIEW_CLINICAL),
+        "can_audit": has_capability(request.user, Capability.VIEW_AUDIT),
+        "episode_form": EpisodeForm(),
+    }
+    return render(request, "patients/chart.html", context)
+
+
+@staff_view(Capability.EDIT_DEMOGRAPHICS)
+@require_POST
+def episode_create(request: HttpRequest, patient_id) -> HttpResponse:
+    patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
+    form = EpisodeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.episode_create(actor=request.user, patient=patient, **form.cleaned_data)
+        except ValidationError as error:
+            _form_errors_to_messages(form, error)
+        else:
+            messages.success(request, _("Episode of care started."))
+            return redirect("patient_chart", patient_id=patient.pk)
+    return render(request, "patients/episode_form.html", {"form": form, "patient": patient}, status=400)
+
+
+@staff_view(Capability.EDIT_DEMOGRAPHICS)
+@require_POST
+def episode_close(request: HttpRequest, episode_id) -> HttpResponse:
+    episode = selectors.episode_get_for_user(user=request.user, episode_id=episode_id)
+    form = EpisodeCloseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.episode_close(actor=request.user, episode=episode, ended_on=form.cleaned_data["ended_on"])
+        except ValidationError as error:
+            _form_errors_to_messages(form, error)
+        else:
+            messages.success(request, _("Episode of care closed."))
+            return redirect("patient_chart", patient_id=episode.patient_id)
+    return render(request, "patients/episode_form.html", {"form": form, "patient": episode.patient, "closing": episode}, status=400)

@@ -1,0 +1,42 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+from django.views.i18n import set_language
+
+from needlechart.audit import views as audit_views
+from needlechart.charting import views as charting_views
+from needlechart.clinics import views as clinic_views
+from needlechart.core import views as core_views
+from needlechart.patients import views as patient_views
+
+urlpatterns = [
+    path("", charting_views.today, name="today"),
+    path("accounts/login/", core_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("patients/", patient_views.patient_list, name="patient_list"),
+    path("patients/new/", patient_views.patient_create, name="patient_create"),
+    path("patients/<uuid:patient_id>/", patient_views.patient_chart, name="patient_chart"),
+    path("patients/<uuid:patient_id>/edit/", patient_views.patient_edit, name="patient_edit"),
+    path("patients/<uuid:patient_id>/episodes/new/", patient_views.episode_create, name="episode_create"),
+    path("patients/<uuid:patient_id>/access-report/", audit_views.patient_access_report, name="patient_access_report"),
+    path("episodes/<uuid:episode_id>/close/", patient_views.episode_close, name="episode_close"),
+    path("episodes/<uuid:episode_id>/encounters/new/", charting_views.encounter_create, name="encounter_create"),
+    path("encounters/<uuid:encounter_id>/", charting_views.encounter_detail, name="encounter_detail"),
+    path("encounters/<uuid:encounter_id>/status/", charting_views.encounter_status, name="encounter_status"),
+    path("encounters/<uuid:encounter_id>/note/", charting_views.note_save, name="note_save"),
+    path("notes/<uuid:note_id>/addenda/", charting_views.addendum_create, name="addendum_create"),
+    path("addenda/<uuid:addendum_id>/sign/", charting_views.addendum_sign, name="addendum_sign"),
+    path("staff/", clinic_views.staff_list, name="staff_list"),
+    path("staff/<int:staff_id>/", clinic_views.staff_detail, name="staff_detail"),
+    path("staff/<int:staff_id>/certifications/new/", clinic_views.certification_add, name="certification_add"),
+    path("certifications/<uuid:certification_id>/evidence/", clinic_views.certification_evidence, name="certification_evidence"),
+    path("audit/", audit_views.audit_report, name="audit_report"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "needlechart.core.views.bad_request"
+handler403 = "needlechart.core.views.permission_denied"
+handler404 = "needlechart.core.views.page_not_found"
+handler500 = "needlechart.core.views.server_error"
