@@ -62,7 +62,8 @@ def audit_record(
     if clinic_id is None and actor is not None:
         clinic_id = getattr(actor, "clinic_id", None)
     chain_key = str(clinic_id) if clinic_id else SYSTEM_CHAIN
-    with transaction.atomic():
+    # No savepoint of its own: if the append fails, the caller's change must fail with it.
+    with transaction.atomic(savepoint=False):
         head = _locked_head(chain_key)
         event = AuditEvent(
             chain_key=chain_key,

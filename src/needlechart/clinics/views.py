@@ -74,7 +74,9 @@ def certification_add(request: HttpRequest, staff_id: int) -> HttpResponse:
 @staff_view()
 def certification_evidence(request: HttpRequest, certification_id) -> HttpResponse:
     cert = selectors.certification_get_for_user(user=request.user, certification_id=certification_id)
-    if not _may_manage_credentials(request.user, cert.profile.user) or not cert.evidence:
+    if not _may_manage_credentials(request.user, cert.profile.user):
+        raise PermissionDenied(_("Only clinic admins can see other staff members' credentials."))
+    if not cert.evidence:
         raise Http404
     with transaction.atomic():
         audit_record(actor=request.user, action=AuditAction.DOWNLOAD, object_type="certification", object_id=cert.pk)

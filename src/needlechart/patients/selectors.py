@@ -85,7 +85,7 @@ def parse_search(text: str) -> SearchQuery:
     compact = text.replace(" ", "")
     if date := _parse_date(text):
         query.birth_date = date
-    elif compact and re.fullmatch(r"[0-9A-Za-z\-]{5,}", compact) and any(c.isdigit() for c in compact):
+    elif re.fullmatch(r"[0-9A-Za-z\-]{5,}", compact) and sum(c.isdigit() for c in compact) >= 4:
         query.identifier = compact
     else:
         query.name_keys = [k for k in (search_key(t) for t in text.split()) if k][:4]

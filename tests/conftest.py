@@ -1,0 +1,120 @@
+"""Shared personas and records. Each role is a named persona, as the conventions ask."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from needlechart.charting import services as charting
+from needlechart.clinics import services as clinics
+from needlechart.clinics.models import CertificationKind, Role
+from needlechart.patients import services as patients
+from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is the production hasher (tested on its own); tests need not pay for it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def clinic(db):
+    return clinics.clinic_create(actor=None, name="Test Clinic")
+
+
+@pytest.fixture
+def other_clinic(db):
+    return clinics.clinic_create(actor=None, name="Other Clinic")
+
+
+def make_staff(clinic, username, role, **extra):
+    return clinics.staff_create(actor=None, clinic=clinic, username=username, password=PASSWORD, role=role,
+                                first_name=username.title(), last_name="Tester", **extra)
+
+
+@pytest.fixture
+def practitioner(clinic):
+    user = make_staff(clinic, "practitioner", Role.PRACTITIONER, discipline="physiotherapist")
+    today = timezone.localdate()
+    clinics.certification_add(actor=user, profile=user.practitioner_profile, kind=CertificationKind.IMS, course="IMS course",
+                              issuer="iSTOP", completed_on=today - dt.timedelta(days=100), expires_on=today + dt.timedelta(days=100))
+    return user
+
+
+@pytest.fixture
+def second_practitioner(clinic):
+    return make_staff(clinic, "colleague", Role.PRACTITIONER, discipline="chiropractor")
+
+
+@pytest.fixture
+def front_desk(clinic):
+    return make_staff(clinic, "frontdesk", Role.FRONT_DESK)
+
+
+@pytest.fixture
+def clinic_admin(clinic):
+    return make_staff(clinic, "clinicadmin", Role.CLINIC_ADMIN)
+
+
+@pytest.fixture
+def other_practitioner(other_clinic):
+    return make_staff(other_clinic, "outsider", Role.PRACTITIONER, discipline="physiotherapist")
+
+
+@pytest.fixture
+def other_admin(other_clinic):
+    return make_staff(other_clinic, "otheradmin", Role.CLINIC_ADMIN)
+
+
+@pytest.fixture
+def patient(front_desk):
+    return patients.patient_create(
+        actor=front_desk,
+        data={"given_name": "Kari", "family_name": "Nordmann", "birth_date": dt.date(1985, 5, 17), "phone": "+47 90000000"},
+        identifiers=[(NORWEGIAN_NIN_SYSTEM, "17058512311")],
+    )
+
+
+@pytest.fixture
+def episode(patient, front_desk):
+    return patients.episode_create(actor=front_desk, patient=patient, complaint="Neck pain from desk work", condition="neck",
+                                   started_on=timezone.localdate() - dt.timedelta(days=30))
+
+
+@pytest.fixture
+def encounter(episode, front_desk, practitioner):
+    return charting.encounter_create(actor=front_desk, episode=episode, practitioner=practitioner,
+                                     starts_at=timezone.now().replace(microsecond=0))
+
+
+@pytest.fixture
+def draft_note(encounter, practitioner):
+    return charting.note_save_draft(actor=practitioner, encounter=encounter, subjective="Pain 6/10", objective="Taut band upper trapezius",
+                                    assessment="Myofascial pain", plan="Dry needling next visit")
+
+
+@pytest.fixture
+def signed_note(draft_note, practitioner):
+    return charting.note_sign(actor=practitioner, note=draft_note)
+
+
+@pytest.fixture
+def signed_addendum(signed_note, practitioner):
+    addendum = charting.addendum_create(actor=practitioner, note=signed_note, reason="Side corrected", text="Left, not right.")
+    return charting.addendum_sign(actor=practitioner, addendum=addendum)
+
+
+@pytest.fixture
+def client_for(client):
+    """Log the test client in as a persona: ``client_for(user)``."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login

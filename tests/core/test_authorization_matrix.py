@@ -1,0 +1,161 @@
+"""Every view as anonymous, wrong role, other clinic's staff, and permitted.
+
+Anonymous users are sent to the login page; a role without the capability gets 403; an
+object of another clinic answers 404 exactly like a missing one; the permitted role gets
+through (200, or a redirect after a successful POST).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from needlechart.charting import services as charting
+from needlechart.clinics import services as clinics
+
+ALL_STAFF = ("practitioner", "front_desk", "clinic_admin")
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    method: str
+    url: Any  # callable(objects) -> str
+    permitted: tuple[str, ...]
+    data: Any = None  # callable(objects) -> dict
+    other_clinic_persona: str = "other_practitioner"
+    object_scoped: bool = True
+
+
+@pytest.fixture
+def objects(practitioner, front_desk, clinic_admin, patient, episode, encounter, signed_note, other_practitioner, other_admin):
+    draft_addendum = charting.addendum_create(actor=practitioner, note=signed_note, reason="r", text="t")
+    cert = clinics.certification_add(
+        actor=practitioner, profile=practitioner.practitioner_profile, kind="ims", course="c", issuer="i",
+        completed_on=timezone.localdate(), evidence=SimpleUploadedFile("e.pdf", b"%PDF-1.4 test", content_type="application/pdf"))
+    open_encounter = charting.encounter_create(actor=front_desk, episode=episode, practitioner=practitioner, starts_at=timezone.now())
+    return {
+        "open_encounter": open_encounter,
+        "practitioner": practitioner, "front_desk": front_desk, "clinic_admin": clinic_admin, "patient": patient,
+        "episode": episode, "encounter": encounter, "note": signed_note, "addendum": draft_addendum, "cert": cert,
+        "other_practitioner": other_practitioner, "other_admin": other_admin,
+    }
+
+
+CASES = [
+    Case("today", "get", lambda o: reverse("today"), ALL_STAFF, object_scoped=False),
+    Case("patient_list", "get", lambda o: reverse("patient_list") + "?q=nord", ALL_STAFF, object_scoped=False),
+    Case("patient_create", "get", lambda o: reverse("patient_create"), ALL_STAFF, object_scoped=False),
+    Case("patient_chart", "get", lambda o: reverse("patient_chart", args=[o["patient"].pk]), ALL_STAFF),
+    Case("patient_edit", "get", lambda o: reverse("patient_edit", args=[o["patient"].pk]), ALL_STAFF),
+    Case("episode_create", "post", lambda o: reverse("episode_create", args=[o["patient"].pk]), ALL_STAFF,
+         data=lambda o: {"complaint": "Back", "condition": "low_back", "started_on": "2026-01-02"}),
+    Case("episode_close", "post", lambda o: reverse("episode_close", args=[o["episode"].pk]), ALL_STAFF,
+         data=lambda o: {"ended_on": timezone.localdate().isoformat()}),
+    Case("encounter_create", "get", lambda o: reverse("encounter_create", args=[o["episode"].pk]), ALL_STAFF),
+    Case("encounter_status", "post", lambda o: reverse("encounter_status", args=[o["encounter"].pk]), ALL_STAFF,
+         data=lambda o: {"status": "arrived"}),
+    Case("encounter_detail", "get", lambda o: reverse("encounter_detail", args=[o["encounter"].pk]), ("practitioner",)),
+    Case("note_save", "post", lambda o: reverse("note_save", args=[o["open_encounter"].pk]), ("practitioner",),
+         data=lambda o: {"subjective": "x"}),
+    Case("addendum_create", "post", lambda o: reverse("addendum_create", args=[o["note"].pk]), ("practitioner",),
+         data=lambda o: {"reason": "Typo", "text": "Fixed"}),
+    Case("addendum_sign", "post", lambda o: reverse("addendum_sign", args=[o["addendum"].pk]), ("practitioner",)),
+    Case("patient_access_report", "get", lambda o: reverse("patient_access_report", args=[o["patient"].pk]), ("clinic_admin",),
+         other_clinic_persona="other_admin"),
+    Case("audit_report", "get", lambda o: reverse("audit_report"), ("clinic_admin",), object_scoped=False),
+    Case("staff_list", "get", lambda o: reverse("staff_list"), ("clinic_admin",), object_scoped=False),
+    Case("staff_detail", "get", lambda o: reverse("staff_detail", args=[o["practitioner"].pk]), ("clinic_admin", "practitioner"),
+         other_clinic_persona="other_admin"),
+    Case("certification_add", "get", lambda o: reverse("certification_add", args=[o["practitioner"].pk]), ("clinic_admin", "practitioner"),
+         other_clinic_persona="other_admin"),
+    Case("certification_evidence", "get", lambda o: reverse("certification_evidence", args=[o["cert"].pk]), ("clinic_admin", "practitioner"),
+         other_clinic_persona="other_admin"),
+]
+IDS = [c.name for c in CASES]
+
+
+def _call(client, case: Case, objects):
+    url = case.url(objects)
+    data = case.data(objects) if case.data else {}
+    return client.get(url) if case.method == "get" else client.post(url, data)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_anonymous_users_are_sent_to_sign_in(client, objects, case):
+    response = _call(client, case, objects)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_roles_without_the_capability_are_refused_with_403(client, objects, case):
+    refused = [role for role in ALL_STAFF if role not in case.permitted]
+    for role in refused:
+        client.force_login(objects[role])
+        response = _call(client, case, objects)
+        assert response.status_code == 403, role
+        assert b"Not available for your role" in response.content
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.object_scoped], ids=[c.name for c in CASES if c.object_scoped])
+def test_other_clinics_staff_get_404_for_this_clinics_objects(client, objects, case):
+    client.force_login(objects[case.other_clinic_persona])
+    response = _call(client, case, objects)
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_permitted_roles_get_through(client, objects, case):
+    for role in case.permitted:
+        client.force_login(objects[role])
+        response = _call(client, case, objects)
+        assert response.status_code in (200, 302), (role, response.status_code)
+        if response.status_code == 302:
+            assert not response["Location"].startswith(reverse("login"))
+
+
+def test_a_practitioner_cannot_open_a_colleagues_profile(client, objects, second_practitioner):
+    client.force_login(second_practitioner)
+    response = client.get(reverse("staff_detail", args=[objects["practitioner"].pk]))
+    assert response.status_code == 403
+
+
+def test_other_clinics_lists_never_show_this_clinics_patients_or_visits(client, objects):
+    client.force_login(objects["other_practitioner"])
+    chart_url = reverse("patient_chart", args=[objects["patient"].pk]).encode()
+    search = client.get(reverse("patient_list") + "?q=Nordmann").content
+    assert b"No patients match" in search and chart_url not in search
+    assert b"Nordmann" not in client.get(reverse("today")).content
+    client.force_login(objects["other_admin"])
+    assert b"Nordmann" not in client.get(reverse("audit_report")).content
+
+
+def test_front_desk_sees_demographics_but_no_clinical_notes(client, objects):
+    client.force_login(objects["front_desk"])
+    response = client.get(reverse("patient_chart", args=[objects["patient"].pk]))
+    assert response.status_code == 200
+    assert b"Nordmann" in response.content
+    assert b"Taut band upper trapezius" not in response.content
+    client.force_login(objects["practitioner"])
+    assert b"Taut band upper trapezius" in client.get(reverse("patient_chart", args=[objects["patient"].pk])).content
+
+
+def test_django_admin_is_for_superusers_only(client, objects, django_user_model):
+    client.force_login(objects["clinic_admin"])
+    assert client.get("/admin/").status_code == 302
+    root = django_user_model.objects.create_superuser("root", "root@example.invalid", "x-very-secret-1")
+    client.force_login(root)
+    assert client.get("/admin/").status_code == 200
+
+
+def test_unknown_ids_answer_404_like_forbidden_ones(client, objects):
+    client.force_login(objects["practitioner"])
+    missing = "00000000-0000-4000-8000-000000000000"
+    assert client.get(reverse("patient_chart", args=[missing])).status_code == 404
+    assert client.get(reverse("encounter_detail", args=[missing])).status_code == 404

@@ -1,0 +1,156 @@
+"""Registering, editing, searching and charting patients, with bounded query counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from needlechart.charting import services as charting
+from needlechart.patients import services
+from needlechart.patients.models import Patient, search_key
+from needlechart.patients.selectors import _prefix_upper_bound, parse_search, patient_search
+
+VALID = {
+    "given_name": "Ola", "family_name": "Sørensen", "birth_date": "1990-03-04", "sex": "male", "preferred_language": "nb",
+    "national_id": "04039012397", "phone": "", "email": "",
+}
+
+
+@pytest.fixture
+def many_patients(front_desk):
+    return [
+        services.patient_create(actor=front_desk, data={"given_name": f"Given{i}", "family_name": f"Family{i:03d}", "birth_date": dt.date(1970, 1, 1) + dt.timedelta(days=i)})
+        for i in range(30)
+    ]
+
+
+def test_search_keys_fold_accents_and_separators():
+    assert search_key("Sørensen-Ødegård") == "sorensenodegard"
+    assert search_key("Åse Marie") == "asemarie"
+
+
+@pytest.mark.parametrize("prefix, upper", [("ab", "ac"), ("az", "b"), ("a9", "aa"), ("zz", None), ("9", "a")])
+def test_prefix_ranges_cover_exactly_the_prefix(prefix, upper):
+    assert _prefix_upper_bound(prefix) == upper
+
+
+def test_the_search_box_understands_dates_identifiers_and_names():
+    assert parse_search("17.05.1985").birth_date == dt.date(1985, 5, 17)
+    assert parse_search("1985-05-17").birth_date == dt.date(1985, 5, 17)
+    assert parse_search("170585 12311").identifier == "17058512311"
+    assert parse_search("kari  nord").name_keys == ["kari", "nord"]
+
+
+def test_registering_a_patient_validates_and_audits(client_for, front_desk):
+    client = client_for(front_desk)
+    response = client.post(reverse("patient_create"), {**VALID, "national_id": "04039012397"})
+    if response.status_code == 400:
+        pytest.fail(response.content.decode())
+    patient = Patient.objects.get(family_name="Sørensen")
+    assert response["Location"] == reverse("patient_chart", args=[patient.pk])
+    assert patient.identifiers.get().value == "04039012397"
+
+
+def test_a_wrong_check_digit_gets_a_clear_message_and_nothing_is_saved(client_for, front_desk):
+    response = client_for(front_desk).post(reverse("patient_create"), {**VALID, "national_id": "04039012390"})
+    assert response.status_code == 400
+    assert b"check digits do not match" in response.content
+    assert not Patient.objects.filter(family_name="Sørensen").exists()
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"birth_date": "31.02.1990"}, b"Enter a valid date"),
+    ({"given_name": ""}, b"This field is required"),
+    ({"email": "not-an-email"}, b"Enter a valid email address"),
+    ({"other_id_system": "Passport", "other_id_value": ""}, b"Give both the system and the value"),
+    ({"given_name": "x" * 500}, b"Ensure this value has at most 100 characters"),
+])
+def test_bad_patient_input_gets_400_with_a_message(client_for, front_desk, changes, message):
+    response = client_for(front_desk).post(reverse("patient_create"), {**VALID, **changes})
+    assert response.status_code == 400
+    assert message in response.content
+
+
+def test_an_identifier_already_used_in_the_clinic_is_refused(client_for, front_desk, patient):
+    response = client_for(front_desk).post(reverse("patient_create"), {**VALID, "national_id": "17058512311"})
+    assert response.status_code == 400
+    assert b"already has the identifier" in response.content
+
+
+def test_editing_demographics_keeps_identifiers_and_records_changed_fields(client_for, front_desk, patient):
+    client = client_for(front_desk)
+    data = {**VALID, "given_name": "Kari", "family_name": "Nordmann", "birth_date": "1985-05-17", "national_id": "17058512311", "phone": "+47 91111111"}
+    assert client.post(reverse("patient_edit", args=[patient.pk]), data).status_code == 302
+    patient.refresh_from_db()
+    assert patient.phone == "+47 91111111" and patient.identifiers.get().value == "17058512311"
+
+
+def test_search_finds_by_name_prefix_date_of_birth_and_identifier(practitioner, patient, many_patients):
+    assert patient_search(user=practitioner, text="nord")[1] == [patient]
+    assert patient_search(user=practitioner, text="kar nor")[1] == [patient]
+    assert patient_search(user=practitioner, text="17.05.1985")[1] == [patient]
+    assert patient_search(user=practitioner, text="17058512311")[1] == [patient]
+    assert len(patient_search(user=practitioner, text="family01")[1]) == 10
+    assert patient_search(user=practitioner, text="zzz")[1] == []
+
+
+def test_search_is_scoped_to_the_users_clinic(other_practitioner, patient):
+    assert patient_search(user=other_practitioner, text="nordmann")[1] == []
+    assert patient_search(user=other_practitioner, text="17058512311")[1] == []
+
+
+def test_the_search_page_returns_a_partial_to_htmx(client_for, practitioner, patient):
+    response = client_for(practitioner).get(reverse("patient_list"), {"q": "nord"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="search-results")
+    assert response.status_code == 200
+    assert b"<html" not in response.content and b"Nordmann, Kari" in response.content
+
+
+def test_the_patient_list_and_search_use_a_fixed_number_of_queries(client_for, practitioner, many_patients):
+    client = client_for(practitioner)
+    client.get(reverse("patient_list"))  # warm the session
+    with CaptureQueriesContext(connection) as empty:
+        client.get(reverse("patient_list"))
+    with CaptureQueriesContext(connection) as search:
+        response = client.get(reverse("patient_list"), {"q": "family"})
+    assert response.content.count(b"/patients/") >= 30
+    assert len(empty) <= 3, [q["sql"] for q in empty]
+    assert len(search) <= 8, [q["sql"] for q in search]
+
+
+def test_the_chart_page_uses_a_fixed_number_of_queries(client_for, practitioner, front_desk, patient, episode):
+    client = client_for(practitioner)
+
+    def chart_queries():
+        client.get(reverse("patient_chart", args=[patient.pk]))
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(reverse("patient_chart", args=[patient.pk]))
+        assert response.status_code == 200
+        return len(ctx)
+
+    def add_visit(day):
+        encounter = charting.encounter_create(actor=front_desk, episode=episode, practitioner=practitioner,
+                                              starts_at=timezone.now() - dt.timedelta(days=day))
+        note = charting.note_save_draft(actor=practitioner, encounter=encounter, subjective=f"visit {day}")
+        note = charting.note_sign(actor=practitioner, note=note)
+        charting.addendum_sign(actor=practitioner, addendum=charting.addendum_create(actor=practitioner, note=note, reason="r", text="t"))
+
+    add_visit(1)
+    small = chart_queries()
+    for day in range(2, 12):
+        add_visit(day)
+    assert chart_queries() == small
+    assert small <= 14
+
+
+def test_episodes_can_be_started_and_closed_with_validation(client_for, front_desk, patient, episode):
+    client = client_for(front_desk)
+    bad = client.post(reverse("episode_close", args=[episode.pk]), {"ended_on": "1999-01-01"})
+    assert bad.status_code == 400 and b"cannot end before it started" in bad.content
+    assert client.post(reverse("episode_close", args=[episode.pk]), {"ended_on": timezone.localdate().isoformat()}).status_code == 302
+    missing = client.post(reverse("episode_create", args=[patient.pk]), {"complaint": "", "condition": "nonsense"})
+    assert missing.status_code == 400 and b"Select a valid choice" in missing.content
