@@ -16,6 +16,13 @@ from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
 PASSWORD = "correct-horse-battery"
 
 
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Browser tests run on a live server whose database is wiped between tests.
+    settings.ALLOW_FLUSH_OF_IMMUTABLE_RECORDS = True
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 is the production hasher (tested on its own); tests need not pay for it.
@@ -33,16 +40,24 @@ def other_clinic(db):
 
 
 def make_staff(clinic, username, role, **extra):
-    return clinics.staff_create(actor=None, clinic=clinic, username=username, password=PASSWORD, role=role,
-                                first_name=username.title(), last_name="Tester", **extra)
+    return clinics.staff_create(
+        actor=None, clinic=clinic, username=username, password=PASSWORD, role=role, first_name=username.title(), last_name="Tester", **extra
+    )
 
 
 @pytest.fixture
 def practitioner(clinic):
     user = make_staff(clinic, "practitioner", Role.PRACTITIONER, discipline="physiotherapist")
     today = timezone.localdate()
-    clinics.certification_add(actor=user, profile=user.practitioner_profile, kind=CertificationKind.IMS, course="IMS course",
-                              issuer="iSTOP", completed_on=today - dt.timedelta(days=100), expires_on=today + dt.timedelta(days=100))
+    clinics.certification_add(
+        actor=user,
+        profile=user.practitioner_profile,
+        kind=CertificationKind.IMS,
+        course="IMS course",
+        issuer="iSTOP",
+        completed_on=today - dt.timedelta(days=100),
+        expires_on=today + dt.timedelta(days=100),
+    )
     return user
 
 
@@ -82,20 +97,32 @@ def patient(front_desk):
 
 @pytest.fixture
 def episode(patient, front_desk):
-    return patients.episode_create(actor=front_desk, patient=patient, complaint="Neck pain from desk work", condition="neck",
-                                   started_on=timezone.localdate() - dt.timedelta(days=30))
+    return patients.episode_create(
+        actor=front_desk,
+        patient=patient,
+        complaint="Neck pain from desk work",
+        condition="neck",
+        started_on=timezone.localdate() - dt.timedelta(days=30),
+    )
 
 
 @pytest.fixture
 def encounter(episode, front_desk, practitioner):
-    return charting.encounter_create(actor=front_desk, episode=episode, practitioner=practitioner,
-                                     starts_at=timezone.now().replace(microsecond=0))
+    return charting.encounter_create(
+        actor=front_desk, episode=episode, practitioner=practitioner, starts_at=timezone.now().replace(microsecond=0)
+    )
 
 
 @pytest.fixture
 def draft_note(encounter, practitioner):
-    return charting.note_save_draft(actor=practitioner, encounter=encounter, subjective="Pain 6/10", objective="Taut band upper trapezius",
-                                    assessment="Myofascial pain", plan="Dry needling next visit")
+    return charting.note_save_draft(
+        actor=practitioner,
+        encounter=encounter,
+        subjective="Pain 6/10",
+        objective="Taut band upper trapezius",
+        assessment="Myofascial pain",
+        plan="Dry needling next visit",
+    )
 
 
 @pytest.fixture

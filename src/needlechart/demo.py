@@ -25,9 +25,86 @@ DEMO_CLINIC_NAME = "Fjordbyen Fysioterapi og IMS"
 OTHER_CLINIC_NAME = "Nabolaget Helse"
 DEMO_PASSWORD = "needlechart-demo"  # noqa: S105 - printed on purpose; demo only
 
-GIVEN_FEMALE = ["Ingrid", "Kari", "Nora", "Emma", "Sofie", "Ida", "Marte", "Hanne", "Silje", "Astrid", "Maja", "Tone", "Liv", "Camilla", "Eli", "Sigrid", "Åse", "Guro", "Helene", "Ragnhild"]
-GIVEN_MALE = ["Ola", "Lars", "Jonas", "Henrik", "Magnus", "Erik", "Sindre", "Øyvind", "Per", "Knut", "Anders", "Tor", "Even", "Bjørn", "Jakob", "Sverre", "Håkon", "Emil", "Nils", "Aksel"]
-FAMILY = ["Hansen", "Johansen", "Olsen", "Larsen", "Andersen", "Pedersen", "Nilsen", "Kristiansen", "Jensen", "Karlsen", "Johnsen", "Pettersen", "Eriksen", "Berg", "Haugen", "Hagen", "Johannessen", "Andreassen", "Jacobsen", "Dahl", "Jørgensen", "Halvorsen", "Henriksen", "Lund", "Sørensen", "Nordmann", "Bakke", "Solberg", "Strand", "Moen", "Lie", "Ødegård", "Aasen", "Tangen"]
+GIVEN_FEMALE = [
+    "Ingrid",
+    "Kari",
+    "Nora",
+    "Emma",
+    "Sofie",
+    "Ida",
+    "Marte",
+    "Hanne",
+    "Silje",
+    "Astrid",
+    "Maja",
+    "Tone",
+    "Liv",
+    "Camilla",
+    "Eli",
+    "Sigrid",
+    "Åse",
+    "Guro",
+    "Helene",
+    "Ragnhild",
+]
+GIVEN_MALE = [
+    "Ola",
+    "Lars",
+    "Jonas",
+    "Henrik",
+    "Magnus",
+    "Erik",
+    "Sindre",
+    "Øyvind",
+    "Per",
+    "Knut",
+    "Anders",
+    "Tor",
+    "Even",
+    "Bjørn",
+    "Jakob",
+    "Sverre",
+    "Håkon",
+    "Emil",
+    "Nils",
+    "Aksel",
+]
+FAMILY = [
+    "Hansen",
+    "Johansen",
+    "Olsen",
+    "Larsen",
+    "Andersen",
+    "Pedersen",
+    "Nilsen",
+    "Kristiansen",
+    "Jensen",
+    "Karlsen",
+    "Johnsen",
+    "Pettersen",
+    "Eriksen",
+    "Berg",
+    "Haugen",
+    "Hagen",
+    "Johannessen",
+    "Andreassen",
+    "Jacobsen",
+    "Dahl",
+    "Jørgensen",
+    "Halvorsen",
+    "Henriksen",
+    "Lund",
+    "Sørensen",
+    "Nordmann",
+    "Bakke",
+    "Solberg",
+    "Strand",
+    "Moen",
+    "Lie",
+    "Ødegård",
+    "Aasen",
+    "Tangen",
+]
 CITIES = [("0150", "Oslo"), ("5003", "Bergen"), ("7010", "Trondheim"), ("4006", "Stavanger"), ("9008", "Tromsø")]
 
 COMPLAINTS = {
@@ -39,10 +116,26 @@ COMPLAINTS = {
     "other": ["Lateral elbow pain", "Calf tightness in runners", "Hip pain when walking"],
 }
 NOTE_SNIPPETS = {
-    "subjective": ["Pain {n}/10 today, worse in the morning.", "Sleeping better since the last visit; pain {n}/10.", "Flared up after a long drive; pain {n}/10."],
-    "objective": ["Taut band with a tender spot in upper trapezius, local twitch on needling.", "Reduced rotation to the right, tender paraspinals L4-L5.", "Palpable taut bands in gluteus medius; pain recognised by the patient."],
-    "assessment": ["Myofascial pain, improving.", "Segmental irritation with secondary trigger points.", "Slow progress; reassess the plan in two visits."],
-    "plan": ["Dry needling and home stretches; review in one week.", "Continue IMS weekly, graded activity.", "Needling plus a walking programme; follow up in two weeks."],
+    "subjective": [
+        "Pain {n}/10 today, worse in the morning.",
+        "Sleeping better since the last visit; pain {n}/10.",
+        "Flared up after a long drive; pain {n}/10.",
+    ],
+    "objective": [
+        "Taut band with a tender spot in upper trapezius, local twitch on needling.",
+        "Reduced rotation to the right, tender paraspinals L4-L5.",
+        "Palpable taut bands in gluteus medius; pain recognised by the patient.",
+    ],
+    "assessment": [
+        "Myofascial pain, improving.",
+        "Segmental irritation with secondary trigger points.",
+        "Slow progress; reassess the plan in two visits.",
+    ],
+    "plan": [
+        "Dry needling and home stretches; review in one week.",
+        "Continue IMS weekly, graded activity.",
+        "Needling plus a walking programme; follow up in two weeks.",
+    ],
 }
 
 
@@ -65,15 +158,28 @@ def synthetic_nin(rng: random.Random, birth_date: dt.date) -> str:
 
 def _staff(clinic: Clinic, username: str, role: str, first: str, last: str, **extra) -> User:
     return clinics.staff_create(
-        actor=None, clinic=clinic, username=username, password=DEMO_PASSWORD, role=role,
-        first_name=first, last_name=last, email=f"{username}@demo.needlechart.invalid", **extra,
+        actor=None,
+        clinic=clinic,
+        username=username,
+        password=DEMO_PASSWORD,
+        role=role,
+        first_name=first,
+        last_name=last,
+        email=f"{username}@demo.needlechart.invalid",
+        **extra,
     )
 
 
 def _certify(user: User, *, kind: str, course: str, issuer: str, completed: dt.date, expires: dt.date | None, jurisdiction: str) -> None:
     clinics.certification_add(
-        actor=user, profile=user.practitioner_profile, kind=kind, course=course, issuer=issuer,
-        completed_on=completed, expires_on=expires, jurisdiction=jurisdiction,
+        actor=user,
+        profile=user.practitioner_profile,
+        kind=kind,
+        course=course,
+        issuer=issuer,
+        completed_on=completed,
+        expires_on=expires,
+        jurisdiction=jurisdiction,
     )
 
 
@@ -81,19 +187,61 @@ def _create_staff(clinic: Clinic, today: dt.date) -> dict[str, User]:
     staff = {
         "admin": _staff(clinic, "admin", Role.CLINIC_ADMIN, "Marit", "Holm"),
         "frontdesk": _staff(clinic, "frontdesk", Role.FRONT_DESK, "Jon", "Vik", preferred_language="nb"),
-        "ingrid": _staff(clinic, "ingrid", Role.PRACTITIONER, "Ingrid", "Solheim", discipline="physiotherapist",
-                         registrations=[(RegistrationNumber.HPR_SYSTEM, "9144889")]),
-        "lars": _staff(clinic, "lars", Role.PRACTITIONER, "Lars", "Brekke", discipline="chiropractor",
-                       registrations=[(RegistrationNumber.HPR_SYSTEM, "8765432")]),
-        "erik": _staff(clinic, "erik", Role.PRACTITIONER, "Erik", "Fossum", discipline="physiotherapist",
-                       registrations=[(RegistrationNumber.HPR_SYSTEM, "7654321")]),
+        "ingrid": _staff(
+            clinic,
+            "ingrid",
+            Role.PRACTITIONER,
+            "Ingrid",
+            "Solheim",
+            discipline="physiotherapist",
+            registrations=[(RegistrationNumber.HPR_SYSTEM, "9144889")],
+        ),
+        "lars": _staff(
+            clinic,
+            "lars",
+            Role.PRACTITIONER,
+            "Lars",
+            "Brekke",
+            discipline="chiropractor",
+            registrations=[(RegistrationNumber.HPR_SYSTEM, "8765432")],
+        ),
+        "erik": _staff(
+            clinic,
+            "erik",
+            Role.PRACTITIONER,
+            "Erik",
+            "Fossum",
+            discipline="physiotherapist",
+            registrations=[(RegistrationNumber.HPR_SYSTEM, "7654321")],
+        ),
     }
-    _certify(staff["ingrid"], kind=CertificationKind.IMS, course="Gunn IMS certification", issuer="iSTOP",
-             completed=today - dt.timedelta(days=3 * 365), expires=today + dt.timedelta(days=2 * 365), jurisdiction="Norway")
-    _certify(staff["lars"], kind=CertificationKind.DRY_NEEDLING, course="Trigger point dry needling, levels 1-2", issuer="Norsk Manuellterapeutforening",
-             completed=today - dt.timedelta(days=400), expires=None, jurisdiction="Norway (100 h)")
-    _certify(staff["erik"], kind=CertificationKind.DRY_NEEDLING, course="Dry needling foundation course", issuer="Example Academy",
-             completed=today - dt.timedelta(days=5 * 365), expires=today - dt.timedelta(days=30), jurisdiction="Norway")
+    _certify(
+        staff["ingrid"],
+        kind=CertificationKind.IMS,
+        course="Gunn IMS certification",
+        issuer="iSTOP",
+        completed=today - dt.timedelta(days=3 * 365),
+        expires=today + dt.timedelta(days=2 * 365),
+        jurisdiction="Norway",
+    )
+    _certify(
+        staff["lars"],
+        kind=CertificationKind.DRY_NEEDLING,
+        course="Trigger point dry needling, levels 1-2",
+        issuer="Norsk Manuellterapeutforening",
+        completed=today - dt.timedelta(days=400),
+        expires=None,
+        jurisdiction="Norway (100 h)",
+    )
+    _certify(
+        staff["erik"],
+        kind=CertificationKind.DRY_NEEDLING,
+        course="Dry needling foundation course",
+        issuer="Example Academy",
+        completed=today - dt.timedelta(days=5 * 365),
+        expires=today - dt.timedelta(days=30),
+        jurisdiction="Norway",
+    )
     return staff
 
 
@@ -108,11 +256,18 @@ def _create_patient(rng: random.Random, index: int, actor: User, today: dt.date)
     birth = today - dt.timedelta(days=rng.randint(18 * 365, 82 * 365))
     postal, city = rng.choice(CITIES)
     data = {
-        "given_name": given, "family_name": family, "birth_date": birth, "sex": "female" if female else "male",
-        "phone": f"+47 9{rng.randint(1000000, 9999999)}", "email": f"{given.lower()}.{index}@example.invalid".replace("ø", "o").replace("å", "a").replace("æ", "ae"),
-        "address": f"Storgata {rng.randint(1, 120)}", "postal_code": postal, "city": city,
+        "given_name": given,
+        "family_name": family,
+        "birth_date": birth,
+        "sex": "female" if female else "male",
+        "phone": f"+47 9{rng.randint(1000000, 9999999)}",
+        "email": f"{given.lower()}.{index}@example.invalid".replace("ø", "o").replace("å", "a").replace("æ", "ae"),
+        "address": f"Storgata {rng.randint(1, 120)}",
+        "postal_code": postal,
+        "city": city,
         "preferred_language": "nb" if rng.random() < 0.8 else "en",
-        "emergency_contact_name": f"{rng.choice(GIVEN_FEMALE + GIVEN_MALE)} {family}", "emergency_contact_relation": rng.choice(["Spouse", "Parent", "Sibling"]),
+        "emergency_contact_name": f"{rng.choice(GIVEN_FEMALE + GIVEN_MALE)} {family}",
+        "emergency_contact_relation": rng.choice(["Spouse", "Parent", "Sibling"]),
         "emergency_contact_phone": f"+47 4{rng.randint(1000000, 9999999)}",
     }
     return patients.patient_create(actor=actor, data=data, identifiers=[(NORWEGIAN_NIN_SYSTEM, synthetic_nin(rng, birth))])
@@ -121,8 +276,13 @@ def _create_patient(rng: random.Random, index: int, actor: User, today: dt.date)
 def _visits(rng, practitioner, episode, start: dt.datetime, count: int, now: dt.datetime, frontdesk: User, addenda_left: list[int]):
     for number in range(count):
         when = start + dt.timedelta(days=7 * number + rng.randint(0, 2))
-        encounter = charting.encounter_create(actor=frontdesk, episode=episode, practitioner=practitioner, starts_at=when,
-                                              reason="First visit" if number == 0 else "Follow-up")
+        encounter = charting.encounter_create(
+            actor=frontdesk,
+            episode=episode,
+            practitioner=practitioner,
+            starts_at=when,
+            reason="First visit" if number == 0 else "Follow-up",
+        )
         if when > now:
             continue
         fields = {name: _note_text(rng, name) for name in NOTE_SNIPPETS}
@@ -132,8 +292,12 @@ def _visits(rng, practitioner, episode, start: dt.datetime, count: int, now: dt.
         note = charting.note_sign(actor=practitioner, note=note)
         if addenda_left[0] > 0 and rng.random() < 0.08:
             addenda_left[0] -= 1
-            addendum = charting.addendum_create(actor=practitioner, note=note, reason="Correction after review",
-                                                text="The twitch response was in the left, not the right, upper trapezius.")
+            addendum = charting.addendum_create(
+                actor=practitioner,
+                note=note,
+                reason="Correction after review",
+                text="The twitch response was in the left, not the right, upper trapezius.",
+            )
             charting.addendum_sign(actor=practitioner, addendum=addendum)
         charting.encounter_set_status(actor=frontdesk, encounter=encounter, status=EncounterStatus.FINISHED)
 
@@ -147,7 +311,9 @@ def build_demo(*, patient_count: int = 48, seed: int = 2026) -> list[DemoLogin]:
     today = timezone.localdate()
     now = timezone.now()
     tz = timezone.get_current_timezone()
-    clinic = clinics.clinic_create(actor=None, name=DEMO_CLINIC_NAME, organisation_number="999 888 777", address="Kaigata 4, 5003 Bergen", phone="+47 55 00 00 00")
+    clinic = clinics.clinic_create(
+        actor=None, name=DEMO_CLINIC_NAME, organisation_number="999 888 777", address="Kaigata 4, 5003 Bergen", phone="+47 55 00 00 00"
+    )
     staff = _create_staff(clinic, today)
     other = clinics.clinic_create(actor=None, name=OTHER_CLINIC_NAME, address="Torget 1, 0150 Oslo")
     _staff(other, "other", Role.PRACTITIONER, "Siri", "Nabo", discipline="physiotherapist")
@@ -159,14 +325,22 @@ def build_demo(*, patient_count: int = 48, seed: int = 2026) -> list[DemoLogin]:
         practitioner = practitioners[index % 2] if index % 9 else staff["erik"]
         weeks_ago = rng.randint(1, 20)
         started = today - dt.timedelta(weeks=weeks_ago)
-        episode = patients.episode_create(actor=staff["frontdesk"], patient=patient, complaint=rng.choice(COMPLAINTS[condition]),
-                                          condition=condition, started_on=started, referrer=rng.choice(["", "GP", "Self-referred"]))
+        episode = patients.episode_create(
+            actor=staff["frontdesk"],
+            patient=patient,
+            complaint=rng.choice(COMPLAINTS[condition]),
+            condition=condition,
+            started_on=started,
+            referrer=rng.choice(["", "GP", "Self-referred"]),
+        )
         first = dt.datetime.combine(started, dt.time(8 + rng.randint(0, 8), rng.choice([0, 30])), tzinfo=tz)
         visits = min(weeks_ago + 1, rng.randint(2, 8))
         _visits(rng, practitioner, episode, first, visits, now, staff["frontdesk"], addenda_left)
         if index % 6 == 0:  # today's list
             slot = dt.datetime.combine(today, dt.time(8 + (index // 6) % 9, 15), tzinfo=tz)
-            charting.encounter_create(actor=staff["frontdesk"], episode=episode, practitioner=practitioners[(index // 6) % 2], starts_at=slot, reason="Follow-up")
+            charting.encounter_create(
+                actor=staff["frontdesk"], episode=episode, practitioner=practitioners[(index // 6) % 2], starts_at=slot, reason="Follow-up"
+            )
     return demo_logins()
 
 

@@ -14,14 +14,15 @@ from django.utils import timezone
 from needlechart.audit.models import AuditAction, AuditChainHead, AuditEvent
 from needlechart.audit.services import audit_record, event_digest
 from needlechart.audit.verify import verify_audit_log
-from needlechart.core.db_triggers import trigger_names
+from needlechart.core.db_triggers import drop_sql
 from needlechart.patients import services as patient_services
 
 
 def _without_append_only_triggers():
+    """Simulate someone with raw database access who removed the guard first."""
     with connection.cursor() as cursor:
-        for name in trigger_names("audit_auditevent", connection.vendor):
-            cursor.execute(f"DROP TRIGGER {name}" + (" ON audit_auditevent" if connection.vendor == "postgresql" else ""))
+        for sql in drop_sql(connection.vendor, "audit_auditevent"):
+            cursor.execute(sql)
 
 
 def _events(**filters):
@@ -32,7 +33,12 @@ def test_viewing_a_chart_is_recorded_with_who_role_clinic_patient_and_address(cl
     client = client_for(practitioner)
     client.get(reverse("patient_chart", args=[patient.pk]), REMOTE_ADDR="10.1.2.3")
     event = AuditEvent.objects.filter(action=AuditAction.VIEW, patient_id=patient.pk).latest("seq")
-    assert (event.actor_id, event.actor_role, event.clinic_id, event.ip) == (practitioner.pk, "practitioner", practitioner.clinic_id, "10.1.2.3")
+    assert (event.actor_id, event.actor_role, event.clinic_id, event.ip) == (
+        practitioner.pk,
+        "practitioner",
+        practitioner.clinic_id,
+        "10.1.2.3",
+    )
     assert event.object_type == "patient" and event.object_id == str(patient.pk)
 
 
@@ -71,10 +77,17 @@ def test_an_untouched_log_verifies(signed_note):
     assert result.ok and result.events == AuditEvent.objects.count() and result.chains == AuditChainHead.objects.count()
 
 
-@pytest.mark.parametrize("column, value", [
-    ("action", "'view'"), ("actor_username", "'someone-else'"), ("ip", "'1.1.1.1'"), ("object_id", "'x'"),
-    ("detail", "'{\"forged\": 1}'"), ("at", "'2020-01-01 00:00:00'"),
-])
+@pytest.mark.parametrize(
+    "column, value",
+    [
+        ("action", "'view'"),
+        ("actor_username", "'someone-else'"),
+        ("ip", "'1.1.1.1'"),
+        ("object_id", "'x'"),
+        ("detail", "'{\"forged\": 1}'"),
+        ("at", "'2020-01-01 00:00:00'"),
+    ],
+)
 def test_altering_any_column_of_any_row_is_detected_at_that_row(signed_note, column, value):
     _without_append_only_triggers()
     target = _events(chain_key=str(signed_note.clinic_id))[3]
@@ -161,11 +174,14 @@ def test_the_audit_report_filters_by_period_and_action(client_for, clinic_admin,
     assert b"No events." in old.content
 
 
-@pytest.mark.parametrize("params", [
-    {"start": "not-a-date", "end": "2026-01-01"},
-    {"start": "2026-02-01", "end": "2026-01-01"},
-    {"start": "2020-01-01", "end": "2026-01-01"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"start": "not-a-date", "end": "2026-01-01"},
+        {"start": "2026-02-01", "end": "2026-01-01"},
+        {"start": "2020-01-01", "end": "2026-01-01"},
+    ],
+)
 def test_bad_audit_report_periods_get_400_with_a_message(client_for, clinic_admin, params):
     response = client_for(clinic_admin).get(reverse("audit_report"), params)
     assert response.status_code == 400

@@ -61,10 +61,13 @@ def test_queryset_update_and_delete_are_refused(signed_note):
     assert _reload(signed_note).plan == "Dry needling next visit"
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE charting_note SET plan = 'raw' WHERE id = %s",
-    "DELETE FROM charting_note WHERE id = %s",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE charting_note SET plan = 'raw' WHERE id = %s",
+        "DELETE FROM charting_note WHERE id = %s",
+    ],
+)
 def test_the_database_trigger_refuses_raw_sql(signed_note, statement):
     note_id = signed_note.pk.hex if connection.vendor == "sqlite" else str(signed_note.pk)
     with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic(), connection.cursor() as cursor:

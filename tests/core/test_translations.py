@@ -64,7 +64,8 @@ def parse_po(path: Path) -> list[Entry]:
                 _append(entry, target, ast.literal_eval(line))
             else:
                 keyword, _, rest = line.partition(" ")
-                assert re.fullmatch(r"msgctxt|msgid|msgid_plural|msgstr(\[\d+\])?", keyword), f"{path}:{number}: {line!r}"
+                known = re.fullmatch(r"msgctxt|msgid|msgid_plural|msgstr(\[\d+\])?", keyword)
+                assert known, f"{path}:{number}: {line!r}"
                 target = keyword
                 _append(entry, target, ast.literal_eval(rest))
         entries.append(entry)
@@ -143,7 +144,9 @@ def test_placeholders_are_kept(po_entries):
 def test_msgfmt_accepts_catalogue():
     result = subprocess.run(
         ["msgfmt", "--check-format", "--check-domain", "--statistics", "-o", "/dev/null", str(PO_FILE)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     report = result.stdout + result.stderr
     assert result.returncode == 0, report
@@ -154,7 +157,7 @@ def test_msgfmt_accepts_catalogue():
 
 def test_compiled_catalogue_matches_po(po_entries):
     """The .mo the app loads must be compiled from the current .po (run compilemessages)."""
-    assert MO_FILE.exists(), "django.mo is missing: run `needlechart compilemessages` in src/needlechart"
+    assert MO_FILE.exists(), "django.mo is missing: run `needlechart compilemessages`"
     with MO_FILE.open("rb") as fh:
         compiled = gettext.GNUTranslations(fh)
     stale = []
@@ -186,7 +189,8 @@ def nb_client(client, practitioner):
 def test_today_page_is_norwegian(nb_client):
     html = nb_client.get("/").content.decode()
     assert '<html lang="nb">' in html
-    for norwegian in ("I dag", "Pasienter", "Logg ut", "Forrige dag", "Neste dag", "Gå til innhold"):
+    norwegian_words = ("I dag", "Pasienter", "Logg ut", "Forrige dag", "Neste dag", "Gå til innhold")
+    for norwegian in norwegian_words:
         assert norwegian in html, norwegian
     for english in ("Today", "Patients", "Sign out", "Previous day", "Next day", "Skip to content"):
         assert english not in html, english
@@ -202,7 +206,8 @@ def test_today_page_counts_visits_in_norwegian(nb_client, encounter):
 def test_patient_list_is_norwegian(nb_client):
     html = nb_client.get("/patients/").content.decode()
     assert '<html lang="nb">' in html
-    for norwegian in ("Pasienter", "Søk etter navn, fødselsdato eller identifikator", "f.eks. Nordmann", "Søk"):
+    norwegian_words = ("Pasienter", "Søk etter navn, fødselsdato eller identifikator", "f.eks. Nordmann", "Søk")
+    for norwegian in norwegian_words:
         assert norwegian in html, norwegian
     for english in ("Patients", "Search by name", "e.g. Nordmann", ">Search<"):
         assert english not in html, english
@@ -227,7 +232,8 @@ def test_chart_dates_use_norwegian_format(nb_client, patient, signed_note):
     assert "May 17, 1985" not in html and "Born" not in html
     # The timeline uses SHORT_DATETIME_FORMAT "d.m.Y H:i" and the SOAP headings are translated.
     assert re.search(r"\b\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}\b", html)
-    for norwegian in ("Behandlingsforløp", "Fødselsnummer", "Subjektivt", "Objektivt", "Vurdering", "Signert"):
+    norwegian_words = ("Behandlingsforløp", "Fødselsnummer", "Subjektivt", "Objektivt", "Vurdering", "Signert")
+    for norwegian in norwegian_words:
         assert norwegian in html, norwegian
     for english in ("Episodes of care", "National identity number", "Subjective", "Assessment"):
         assert english not in html, english

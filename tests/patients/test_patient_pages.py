@@ -16,15 +16,24 @@ from needlechart.patients.models import Patient, search_key
 from needlechart.patients.selectors import _prefix_upper_bound, parse_search, patient_search
 
 VALID = {
-    "given_name": "Ola", "family_name": "Sørensen", "birth_date": "1990-03-04", "sex": "male", "preferred_language": "nb",
-    "national_id": "04039012397", "phone": "", "email": "",
+    "given_name": "Ola",
+    "family_name": "Sørensen",
+    "birth_date": "1990-03-04",
+    "sex": "male",
+    "preferred_language": "nb",
+    "national_id": "04039012397",
+    "phone": "",
+    "email": "",
 }
 
 
 @pytest.fixture
 def many_patients(front_desk):
     return [
-        services.patient_create(actor=front_desk, data={"given_name": f"Given{i}", "family_name": f"Family{i:03d}", "birth_date": dt.date(1970, 1, 1) + dt.timedelta(days=i)})
+        services.patient_create(
+            actor=front_desk,
+            data={"given_name": f"Given{i}", "family_name": f"Family{i:03d}", "birth_date": dt.date(1970, 1, 1) + dt.timedelta(days=i)},
+        )
         for i in range(30)
     ]
 
@@ -63,13 +72,16 @@ def test_a_wrong_check_digit_gets_a_clear_message_and_nothing_is_saved(client_fo
     assert not Patient.objects.filter(family_name="Sørensen").exists()
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"birth_date": "31.02.1990"}, b"Enter a valid date"),
-    ({"given_name": ""}, b"This field is required"),
-    ({"email": "not-an-email"}, b"Enter a valid email address"),
-    ({"other_id_system": "Passport", "other_id_value": ""}, b"Give both the system and the value"),
-    ({"given_name": "x" * 500}, b"Ensure this value has at most 100 characters"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"birth_date": "31.02.1990"}, b"Enter a valid date"),
+        ({"given_name": ""}, b"This field is required"),
+        ({"email": "not-an-email"}, b"Enter a valid email address"),
+        ({"other_id_system": "Passport", "other_id_value": ""}, b"Give both the system and the value"),
+        ({"given_name": "x" * 500}, b"Ensure this value has at most 100 characters"),
+    ],
+)
 def test_bad_patient_input_gets_400_with_a_message(client_for, front_desk, changes, message):
     response = client_for(front_desk).post(reverse("patient_create"), {**VALID, **changes})
     assert response.status_code == 400
@@ -84,7 +96,14 @@ def test_an_identifier_already_used_in_the_clinic_is_refused(client_for, front_d
 
 def test_editing_demographics_keeps_identifiers_and_records_changed_fields(client_for, front_desk, patient):
     client = client_for(front_desk)
-    data = {**VALID, "given_name": "Kari", "family_name": "Nordmann", "birth_date": "1985-05-17", "national_id": "17058512311", "phone": "+47 91111111"}
+    data = {
+        **VALID,
+        "given_name": "Kari",
+        "family_name": "Nordmann",
+        "birth_date": "1985-05-17",
+        "national_id": "17058512311",
+        "phone": "+47 91111111",
+    }
     assert client.post(reverse("patient_edit", args=[patient.pk]), data).status_code == 302
     patient.refresh_from_db()
     assert patient.phone == "+47 91111111" and patient.identifiers.get().value == "17058512311"
@@ -133,8 +152,9 @@ def test_the_chart_page_uses_a_fixed_number_of_queries(client_for, practitioner,
         return len(ctx)
 
     def add_visit(day):
-        encounter = charting.encounter_create(actor=front_desk, episode=episode, practitioner=practitioner,
-                                              starts_at=timezone.now() - dt.timedelta(days=day))
+        encounter = charting.encounter_create(
+            actor=front_desk, episode=episode, practitioner=practitioner, starts_at=timezone.now() - dt.timedelta(days=day)
+        )
         note = charting.note_save_draft(actor=practitioner, encounter=encounter, subjective=f"visit {day}")
         note = charting.note_sign(actor=practitioner, note=note)
         charting.addendum_sign(actor=practitioner, addendum=charting.addendum_create(actor=practitioner, note=note, reason="r", text="t"))

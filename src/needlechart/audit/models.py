@@ -63,6 +63,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["clinic_id", "at"], name="audit_clinic_at"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.chain_key}#{self.seq} {self.action} {self.object_type}"
+
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise PermissionError("The audit log is append-only.")
@@ -78,3 +81,6 @@ class AuditChainHead(models.Model):
     chain_key = models.CharField(max_length=40, primary_key=True)
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    def __str__(self) -> str:
+        return f"{self.chain_key}@{self.seq}"

@@ -19,7 +19,9 @@ def patient_access_report(*, user: User, patient_id) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(clinic_id=user.clinic_id, patient_id=patient_id).order_by("-at", "-seq")
 
 
-def audit_report(*, user: User, start: dt.datetime, end: dt.datetime, actor_id: int | None = None, action: str = "") -> QuerySet[AuditEvent]:
+def audit_report(
+    *, user: User, start: dt.datetime, end: dt.datetime, actor_id: int | None = None, action: str = ""
+) -> QuerySet[AuditEvent]:
     require_capability(user, Capability.VIEW_AUDIT)
     qs = AuditEvent.objects.filter(clinic_id=user.clinic_id, at__gte=start, at__lt=end)
     if actor_id:

@@ -46,7 +46,9 @@ def _verify_chain(head: AuditChainHead) -> tuple[int, ChainBreak | None]:
         prev_hash = event.hash
         expected_seq += 1
     if head.seq != expected_seq - 1 or head.hash != prev_hash:
-        return count, ChainBreak(head.chain_key, expected_seq, None, f"the chain should end at sequence {head.seq}: rows were removed from its end")
+        return count, ChainBreak(
+            head.chain_key, expected_seq, None, f"the chain should end at sequence {head.seq}: rows were removed from its end"
+        )
     return count, None
 
 

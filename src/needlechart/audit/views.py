@@ -33,7 +33,9 @@ def _csv_response(rows, filename: str) -> StreamingHttpResponse:
     def lines():
         yield writer.writerow(header)
         for e in rows.iterator(chunk_size=2000):
-            yield writer.writerow([e.at.isoformat(), e.actor_username, e.actor_role, e.action, e.object_type, e.object_id, e.patient_id or "", e.ip])
+            yield writer.writerow(
+                [e.at.isoformat(), e.actor_username, e.actor_role, e.action, e.object_type, e.object_id, e.patient_id or "", e.ip]
+            )
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -45,7 +47,13 @@ def patient_access_report(request: HttpRequest, patient_id) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     events = selectors.patient_access_report(user=request.user, patient_id=patient.pk)
     with transaction.atomic():
-        audit_record(actor=request.user, action=AuditAction.EXPORT if "csv" in request.GET else AuditAction.VIEW, object_type="access_report", object_id=patient.pk, patient_id=patient.pk)
+        audit_record(
+            actor=request.user,
+            action=AuditAction.EXPORT if "csv" in request.GET else AuditAction.VIEW,
+            object_type="access_report",
+            object_id=patient.pk,
+            patient_id=patient.pk,
+        )
     if "csv" in request.GET:
         return _csv_response(events, f"access-report-{patient.pk}.csv")
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -65,7 +73,12 @@ def audit_report(request: HttpRequest) -> HttpResponse:
     events = selectors.audit_report(user=request.user, start=start, end=end, action=form.cleaned_data["action"])
     if "csv" in request.GET:
         with transaction.atomic():
-            audit_record(actor=request.user, action=AuditAction.EXPORT, object_type="audit_report", detail={"start": start.isoformat(), "end": end.isoformat()})
+            audit_record(
+                actor=request.user,
+                action=AuditAction.EXPORT,
+                object_type="audit_report",
+                detail={"start": start.isoformat(), "end": end.isoformat()},
+            )
         return _csv_response(events, f"audit-{form.cleaned_data['start']}-{form.cleaned_data['end']}.csv")
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -30,8 +30,13 @@ def encounter_create(
     if practitioner.clinic_id != episode.clinic_id or practitioner.role != Role.PRACTITIONER:
         raise ValidationError(_("Choose a practitioner of this clinic."))
     encounter = Encounter.objects.create(
-        clinic_id=episode.clinic_id, patient_id=episode.patient_id, episode=episode, practitioner=practitioner,
-        starts_at=starts_at, duration_minutes=duration_minutes, reason=reason,
+        clinic_id=episode.clinic_id,
+        patient_id=episode.patient_id,
+        episode=episode,
+        practitioner=practitioner,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        reason=reason,
     )
     audit_record(actor=actor, action=AuditAction.CREATE, object_type="encounter", object_id=encounter.pk, patient_id=encounter.patient_id)
     return encounter
@@ -45,8 +50,12 @@ def encounter_set_status(*, actor: User, encounter: Encounter, status: str) -> E
     encounter.status = status
     encounter.save(update_fields=["status"])
     audit_record(
-        actor=actor, action=AuditAction.UPDATE, object_type="encounter", object_id=encounter.pk,
-        patient_id=encounter.patient_id, detail={"status": status},
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="encounter",
+        object_id=encounter.pk,
+        patient_id=encounter.patient_id,
+        detail={"status": status},
     )
     return encounter
 
@@ -99,7 +108,14 @@ def note_sign(*, actor: User, note: Note) -> Note:
     if encounter.status in (EncounterStatus.PLANNED, EncounterStatus.ARRIVED):
         encounter.status = EncounterStatus.FINISHED
         encounter.save(update_fields=["status"])
-    audit_record(actor=actor, action=AuditAction.SIGN, object_type="note", object_id=note.pk, patient_id=note.patient_id, detail={"digest": note.digest})
+    audit_record(
+        actor=actor,
+        action=AuditAction.SIGN,
+        object_type="note",
+        object_id=note.pk,
+        patient_id=note.patient_id,
+        detail={"digest": note.digest},
+    )
     return note
 
 
@@ -123,8 +139,12 @@ def addendum_sign(*, actor: User, addendum: Addendum) -> Addendum:
         raise SignedRecordImmutable(_("This addendum is already signed."))
     _freeze(addendum, actor, addendum_content)
     audit_record(
-        actor=actor, action=AuditAction.SIGN, object_type="addendum", object_id=addendum.pk,
-        patient_id=addendum.note.patient_id, detail={"digest": addendum.digest},
+        actor=actor,
+        action=AuditAction.SIGN,
+        object_type="addendum",
+        object_id=addendum.pk,
+        patient_id=addendum.note.patient_id,
+        detail={"digest": addendum.digest},
     )
     return addendum
 

@@ -54,7 +54,10 @@ def today(request: HttpRequest) -> HttpResponse:
 def encounter_create(request: HttpRequest, episode_id) -> HttpResponse:
     episode = episode_get_for_user(user=request.user, episode_id=episode_id)
     practitioners = practitioners_for_clinic(user=request.user)
-    initial = {"practitioner": request.user.pk if request.user.is_practitioner else None, "starts_at": timezone.localtime().replace(second=0, microsecond=0)}
+    initial = {
+        "practitioner": request.user.pk if request.user.is_practitioner else None,
+        "starts_at": timezone.localtime().replace(second=0, microsecond=0),
+    }
     form = EncounterForm(request.POST or None, practitioners=practitioners, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -89,7 +92,9 @@ def encounter_detail(request: HttpRequest, encounter_id) -> HttpResponse:
     encounter = selectors.encounter_get_for_user(user=request.user, encounter_id=encounter_id)
     note = selectors.note_for_encounter(user=request.user, encounter=encounter)
     with transaction.atomic():
-        audit_record(actor=request.user, action=AuditAction.VIEW, object_type="encounter", object_id=encounter.pk, patient_id=encounter.patient_id)
+        audit_record(
+            actor=request.user, action=AuditAction.VIEW, object_type="encounter", object_id=encounter.pk, patient_id=encounter.patient_id
+        )
     return render(request, "charting/encounter.html", _encounter_context(request, encounter, note))
 
 
@@ -153,7 +158,9 @@ def addendum_create(request: HttpRequest, note_id) -> HttpResponse:
                 messages.success(request, _("Addendum saved as a draft."))
             return redirect("encounter_detail", encounter_id=encounter.pk)
         except ValidationError as error:
-            return _refuse(request, encounter, selectors.note_for_encounter(user=request.user, encounter=encounter), error, addendum_form=form)
+            return _refuse(
+                request, encounter, selectors.note_for_encounter(user=request.user, encounter=encounter), error, addendum_form=form
+            )
     full_note = selectors.note_for_encounter(user=request.user, encounter=encounter)
     return _refuse(request, encounter, full_note, ValidationError(_("Please correct the addendum.")), addendum_form=form)
 

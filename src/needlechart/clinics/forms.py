@@ -17,7 +17,9 @@ class CertificationForm(forms.Form):
     course = forms.CharField(label=_("Course"), max_length=200)
     issuer = forms.CharField(label=_("Issuer"), max_length=200)
     completed_on = forms.DateField(label=_("Completed on"), widget=DateInput())
-    expires_on = forms.DateField(label=_("Expires on"), required=False, widget=DateInput(), help_text=_("Leave empty if it does not expire."))
+    expires_on = forms.DateField(
+        label=_("Expires on"), required=False, widget=DateInput(), help_text=_("Leave empty if it does not expire.")
+    )
     jurisdiction = forms.CharField(label=_("Jurisdiction or roster"), max_length=200, required=False)
     evidence = forms.FileField(label=_("Evidence (PDF, PNG or JPEG)"), required=False)
 

@@ -58,7 +58,7 @@ def needling_authorisation(*, practitioner: User, on: dt.date) -> NeedlingAuthor
     certifications = list(profile.certifications.all())
     valid = [c for c in certifications if c.is_valid_on(on)]
     if valid:
-        best = max(valid, key=lambda c: (c.expires_on or dt.date.max))
+        best = max(valid, key=lambda c: c.expires_on or dt.date.max)
         return NeedlingAuthorisation(True, _("Certified: %(course)s (%(issuer)s).") % {"course": best.course, "issuer": best.issuer}, best)
     if not certifications:
         return NeedlingAuthorisation(False, _("No needling certification is on record."))
@@ -66,6 +66,9 @@ def needling_authorisation(*, practitioner: User, on: dt.date) -> NeedlingAuthor
     if expired:
         latest = max(expired, key=lambda c: c.expires_on)
         return NeedlingAuthorisation(
-            False, _("The needling certification %(course)s expired on %(date)s.") % {"course": latest.course, "date": date_format(latest.expires_on)}, latest
+            False,
+            _("The needling certification %(course)s expired on %(date)s.")
+            % {"course": latest.course, "date": date_format(latest.expires_on)},
+            latest,
         )
     return NeedlingAuthorisation(False, _("No needling certification is valid yet on this date."))

@@ -44,15 +44,22 @@ def staff_create(
 ) -> User:
     """A staff account; practitioners also get a profile with discipline and registrations."""
     user = User(
-        clinic=clinic, role=role, username=username, first_name=first_name, last_name=last_name,
-        email=email, preferred_language=preferred_language,
+        clinic=clinic,
+        role=role,
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        preferred_language=preferred_language,
     )
     user.set_password(password)
     user.save()
     if role == Role.PRACTITIONER:
         profile = PractitionerProfile.objects.create(user=user, clinic=clinic, discipline=discipline or "physiotherapist")
         RegistrationNumber.objects.bulk_create(RegistrationNumber(profile=profile, system=s, value=v) for s, v in registrations)
-    audit_record(actor=actor, action=AuditAction.CREATE, object_type="staff", object_id=user.pk, clinic_id=clinic.pk, detail={"role": str(role)})
+    audit_record(
+        actor=actor, action=AuditAction.CREATE, object_type="staff", object_id=user.pk, clinic_id=clinic.pk, detail={"role": str(role)}
+    )
     return user
 
 
@@ -70,15 +77,25 @@ def certification_add(
     evidence: UploadedFile | None = None,
 ) -> Certification:
     cert = Certification(
-        clinic_id=profile.clinic_id, profile=profile, kind=kind, course=course, issuer=issuer,
-        completed_on=completed_on, expires_on=expires_on, jurisdiction=jurisdiction,
+        clinic_id=profile.clinic_id,
+        profile=profile,
+        kind=kind,
+        course=course,
+        issuer=issuer,
+        completed_on=completed_on,
+        expires_on=expires_on,
+        jurisdiction=jurisdiction,
     )
     if evidence is not None:
         cert.evidence_content_type = evidence.content_type or ""
         cert.evidence.save(evidence.name or "evidence", evidence, save=False)
     cert.save()
     audit_record(
-        actor=actor, action=AuditAction.CREATE, object_type="certification", object_id=cert.pk,
-        clinic_id=profile.clinic_id, detail={"practitioner": profile.user_id, "kind": kind},
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="certification",
+        object_id=cert.pk,
+        clinic_id=profile.clinic_id,
+        detail={"practitioner": profile.user_id, "kind": kind},
     )
     return cert

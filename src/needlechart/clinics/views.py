@@ -33,8 +33,14 @@ def _staff_or_self(request: HttpRequest, staff_id: int) -> User:
 @staff_view(Capability.MANAGE_STAFF)
 def staff_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    staff = list(selectors.staff_for_clinic(user=request.user).select_related("practitioner_profile").prefetch_related("practitioner_profile__certifications"))
-    rows = [(member, selectors.needling_authorisation(practitioner=member, on=today) if member.is_practitioner else None) for member in staff]
+    staff = list(
+        selectors.staff_for_clinic(user=request.user)
+        .select_related("practitioner_profile")
+        .prefetch_related("practitioner_profile__certifications")
+    )
+    rows = [
+        (member, selectors.needling_authorisation(practitioner=member, on=today) if member.is_practitioner else None) for member in staff
+    ]
     return render(request, "clinics/staff_list.html", {"rows": rows, "today": today})
 
 

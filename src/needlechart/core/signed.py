@@ -43,16 +43,6 @@ class SignedRecord(models.Model):
     class Meta:
         abstract = True
 
-    @property
-    def is_signed(self) -> bool:
-        return self.signed_at is not None
-
-    def _stored_as_signed(self) -> bool:
-        return (
-            not self._state.adding
-            and type(self)._base_manager.filter(pk=self.pk, signed_at__isnull=False).exists()
-        )
-
     def save(self, *args, **kwargs):
         if self._stored_as_signed():
             raise SignedRecordImmutable("Signed records cannot be changed.")
@@ -62,6 +52,13 @@ class SignedRecord(models.Model):
         if self.is_signed or self._stored_as_signed():
             raise SignedRecordImmutable("Signed records cannot be deleted.")
         return super().delete(*args, **kwargs)
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+    def _stored_as_signed(self) -> bool:
+        return not self._state.adding and type(self)._base_manager.filter(pk=self.pk, signed_at__isnull=False).exists()
 
     def digest_matches(self) -> bool:
         """Whether the stored canonical form still hashes to the stored digest."""

@@ -29,7 +29,12 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
-    return _error(request, 403, _("Not available for your role"), _("Your role in this clinic does not give access to this page. Ask a clinic admin if you need it."))
+    return _error(
+        request,
+        403,
+        _("Not available for your role"),
+        _("Your role in this clinic does not give access to this page. Ask a clinic admin if you need it."),
+    )
 
 
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:

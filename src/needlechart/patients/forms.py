@@ -16,17 +16,32 @@ class DateInput(forms.DateInput):
 
 class PatientForm(forms.ModelForm):
     national_id = forms.CharField(
-        label=_("National identity number"), required=False, max_length=20,
+        label=_("National identity number"),
+        required=False,
+        max_length=20,
         help_text=_("Norwegian fødselsnummer or D-number, 11 digits."),
     )
-    other_id_system = forms.CharField(label=_("Other identifier: system"), required=False, max_length=200, help_text=_("For example a passport or an insurer's number."))
+    other_id_system = forms.CharField(
+        label=_("Other identifier: system"), required=False, max_length=200, help_text=_("For example a passport or an insurer's number.")
+    )
     other_id_value = forms.CharField(label=_("Other identifier: value"), required=False, max_length=100)
 
     class Meta:
         model = Patient
         fields = [
-            "given_name", "family_name", "birth_date", "sex", "preferred_language", "phone", "email",
-            "address", "postal_code", "city", "emergency_contact_name", "emergency_contact_relation", "emergency_contact_phone",
+            "given_name",
+            "family_name",
+            "birth_date",
+            "sex",
+            "preferred_language",
+            "phone",
+            "email",
+            "address",
+            "postal_code",
+            "city",
+            "emergency_contact_name",
+            "emergency_contact_relation",
+            "emergency_contact_phone",
         ]
         widgets = {"birth_date": DateInput()}
 

@@ -68,14 +68,14 @@ class Patient(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
-    @property
-    def full_name(self) -> str:
-        return f"{self.given_name} {self.family_name}"
-
     def save(self, *args, **kwargs):
         self.family_key = search_key(self.family_name)
         self.given_key = search_key(self.given_name)
         super().save(*args, **kwargs)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
 
 
 class PatientIdentifier(models.Model):

@@ -16,8 +16,19 @@ from needlechart.patients.identifiers import normalise_identifier, validate_iden
 from needlechart.patients.models import Episode, Patient, PatientIdentifier
 
 DEMOGRAPHIC_FIELDS = (
-    "given_name", "family_name", "birth_date", "sex", "phone", "email", "address", "postal_code", "city",
-    "preferred_language", "emergency_contact_name", "emergency_contact_relation", "emergency_contact_phone",
+    "given_name",
+    "family_name",
+    "birth_date",
+    "sex",
+    "phone",
+    "email",
+    "address",
+    "postal_code",
+    "city",
+    "preferred_language",
+    "emergency_contact_name",
+    "emergency_contact_relation",
+    "emergency_contact_phone",
 )
 
 
@@ -65,19 +76,26 @@ def patient_update(*, actor: User, patient: Patient, data: dict[str, Any], ident
         _set_identifiers(patient=patient, identifiers=identifiers)
         changed.append("identifiers")
     audit_record(
-        actor=actor, action=AuditAction.UPDATE, object_type="patient", object_id=patient.pk,
-        patient_id=patient.pk, detail={"fields": changed},
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="patient",
+        object_id=patient.pk,
+        patient_id=patient.pk,
+        detail={"fields": changed},
     )
     return patient
 
 
 @transaction.atomic
-def episode_create(
-    *, actor: User, patient: Patient, complaint: str, condition: str, started_on: dt.date, referrer: str = ""
-) -> Episode:
+def episode_create(*, actor: User, patient: Patient, complaint: str, condition: str, started_on: dt.date, referrer: str = "") -> Episode:
     episode = Episode(
-        clinic_id=patient.clinic_id, patient=patient, complaint=complaint, condition=condition,
-        started_on=started_on, referrer=referrer, created_by=actor,
+        clinic_id=patient.clinic_id,
+        patient=patient,
+        complaint=complaint,
+        condition=condition,
+        started_on=started_on,
+        referrer=referrer,
+        created_by=actor,
     )
     episode.full_clean(exclude=["clinic", "patient", "created_by"])
     episode.save()
@@ -92,7 +110,11 @@ def episode_close(*, actor: User, episode: Episode, ended_on: dt.date) -> Episod
     episode.ended_on = ended_on
     episode.save(update_fields=["ended_on"])
     audit_record(
-        actor=actor, action=AuditAction.UPDATE, object_type="episode", object_id=episode.pk,
-        patient_id=episode.patient_id, detail={"fields": ["ended_on"]},
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="episode",
+        object_id=episode.pk,
+        patient_id=episode.patient_id,
+        detail={"fields": ["ended_on"]},
     )
     return episode

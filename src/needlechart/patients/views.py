@@ -70,7 +70,14 @@ def patient_edit(request: HttpRequest, patient_id) -> HttpResponse:
             return redirect("patient_chart", patient_id=patient.pk)
     else:
         with transaction.atomic():
-            audit_record(actor=request.user, action=AuditAction.VIEW, object_type="patient", object_id=patient.pk, patient_id=patient.pk, detail={"page": "edit"})
+            audit_record(
+                actor=request.user,
+                action=AuditAction.VIEW,
+                object_type="patient",
+                object_id=patient.pk,
+                patient_id=patient.pk,
+                detail={"page": "edit"},
+            )
     status = 400 if request.method == "POST" else 200
     return render(request, "patients/form.html", {"form": form, "patient": patient}, status=status)
 
@@ -81,7 +88,14 @@ def patient_chart(request: HttpRequest, patient_id) -> HttpResponse:
     identifiers = list(patient.identifiers.all())
     timeline = selectors.patient_chart(user=request.user, patient=patient)
     with transaction.atomic():
-        audit_record(actor=request.user, action=AuditAction.VIEW, object_type="patient", object_id=patient.pk, patient_id=patient.pk, detail={"page": "chart"})
+        audit_record(
+            actor=request.user,
+            action=AuditAction.VIEW,
+            object_type="patient",
+            object_id=patient.pk,
+            patient_id=patient.pk,
+            detail={"page": "chart"},
+        )
     context = {
         "patient": patient,
         "identifiers": identifiers,

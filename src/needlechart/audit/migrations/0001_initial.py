@@ -4,45 +4,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditChainHead',
+            name="AuditChainHead",
             fields=[
-                ('chain_key', models.CharField(max_length=40, primary_key=True, serialize=False)),
-                ('seq', models.PositiveBigIntegerField(default=0)),
-                ('hash', models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', max_length=64)),
+                ("chain_key", models.CharField(max_length=40, primary_key=True, serialize=False)),
+                ("seq", models.PositiveBigIntegerField(default=0)),
+                ("hash", models.CharField(default="0000000000000000000000000000000000000000000000000000000000000000", max_length=64)),
             ],
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('chain_key', models.CharField(max_length=40)),
-                ('seq', models.PositiveBigIntegerField()),
-                ('at', models.DateTimeField()),
-                ('clinic_id', models.UUIDField(null=True)),
-                ('actor_id', models.BigIntegerField(null=True)),
-                ('actor_username', models.CharField(blank=True, max_length=150)),
-                ('actor_role', models.CharField(blank=True, max_length=20)),
-                ('patient_id', models.UUIDField(null=True)),
-                ('action', models.CharField(choices=[('view', 'viewed'), ('search', 'searched'), ('create', 'created'), ('update', 'changed'), ('sign', 'signed'), ('download', 'downloaded'), ('export', 'exported'), ('login', 'signed in'), ('logout', 'signed out'), ('login_failed', 'failed sign-in')], max_length=20)),
-                ('object_type', models.CharField(blank=True, max_length=40)),
-                ('object_id', models.CharField(blank=True, max_length=64)),
-                ('ip', models.CharField(blank=True, max_length=45)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("chain_key", models.CharField(max_length=40)),
+                ("seq", models.PositiveBigIntegerField()),
+                ("at", models.DateTimeField()),
+                ("clinic_id", models.UUIDField(null=True)),
+                ("actor_id", models.BigIntegerField(null=True)),
+                ("actor_username", models.CharField(blank=True, max_length=150)),
+                ("actor_role", models.CharField(blank=True, max_length=20)),
+                ("patient_id", models.UUIDField(null=True)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("view", "viewed"),
+                            ("search", "searched"),
+                            ("create", "created"),
+                            ("update", "changed"),
+                            ("sign", "signed"),
+                            ("download", "downloaded"),
+                            ("export", "exported"),
+                            ("login", "signed in"),
+                            ("logout", "signed out"),
+                            ("login_failed", "failed sign-in"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("object_type", models.CharField(blank=True, max_length=40)),
+                ("object_id", models.CharField(blank=True, max_length=64)),
+                ("ip", models.CharField(blank=True, max_length=45)),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64)),
             ],
             options={
-                'verbose_name': 'audit event',
-                'indexes': [models.Index(fields=['clinic_id', 'patient_id', 'at'], name='audit_patient_at'), models.Index(fields=['clinic_id', 'at'], name='audit_clinic_at')],
-                'constraints': [models.UniqueConstraint(fields=('chain_key', 'seq'), name='audit_unique_chain_seq')],
+                "verbose_name": "audit event",
+                "indexes": [
+                    models.Index(fields=["clinic_id", "patient_id", "at"], name="audit_patient_at"),
+                    models.Index(fields=["clinic_id", "at"], name="audit_clinic_at"),
+                ],
+                "constraints": [models.UniqueConstraint(fields=("chain_key", "seq"), name="audit_unique_chain_seq")],
             },
         ),
     ]

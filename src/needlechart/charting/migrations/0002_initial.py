@@ -6,96 +6,99 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('charting', '0001_initial'),
-        ('clinics', '0001_initial'),
-        ('patients', '0001_initial'),
+        ("charting", "0001_initial"),
+        ("clinics", "0001_initial"),
+        ("patients", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='addendum',
-            name='author',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="addendum",
+            name="author",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name='addendum',
-            name='clinic',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clinics.clinic'),
+            model_name="addendum",
+            name="clinic",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="clinics.clinic"),
         ),
         migrations.AddField(
-            model_name='addendum',
-            name='signed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="addendum",
+            name="signed_by",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='encounter',
-            name='clinic',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clinics.clinic'),
+            model_name="encounter",
+            name="clinic",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="clinics.clinic"),
         ),
         migrations.AddField(
-            model_name='encounter',
-            name='episode',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='encounters', to='patients.episode'),
+            model_name="encounter",
+            name="episode",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="encounters", to="patients.episode"),
         ),
         migrations.AddField(
-            model_name='encounter',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='encounters', to='patients.patient'),
+            model_name="encounter",
+            name="patient",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="encounters", to="patients.patient"),
         ),
         migrations.AddField(
-            model_name='encounter',
-            name='practitioner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='encounters', to=settings.AUTH_USER_MODEL),
+            model_name="encounter",
+            name="practitioner",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="encounters", to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name='note',
-            name='author',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="note",
+            name="author",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name='note',
-            name='clinic',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clinics.clinic'),
+            model_name="note",
+            name="clinic",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="clinics.clinic"),
         ),
         migrations.AddField(
-            model_name='note',
-            name='encounter',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='note', to='charting.encounter'),
+            model_name="note",
+            name="encounter",
+            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name="note", to="charting.encounter"),
         ),
         migrations.AddField(
-            model_name='note',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='notes', to='patients.patient'),
+            model_name="note",
+            name="patient",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="notes", to="patients.patient"),
         ),
         migrations.AddField(
-            model_name='note',
-            name='signed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="note",
+            name="signed_by",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='addendum',
-            name='note',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='addenda', to='charting.note'),
+            model_name="addendum",
+            name="note",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="addenda", to="charting.note"),
         ),
         migrations.AddIndex(
-            model_name='encounter',
-            index=models.Index(fields=['clinic', 'starts_at'], name='encounter_day_list'),
+            model_name="encounter",
+            index=models.Index(fields=["clinic", "starts_at"], name="encounter_day_list"),
         ),
         migrations.AddIndex(
-            model_name='encounter',
-            index=models.Index(fields=['practitioner', 'starts_at'], name='encounter_practitioner_day'),
+            model_name="encounter",
+            index=models.Index(fields=["practitioner", "starts_at"], name="encounter_practitioner_day"),
         ),
         migrations.AddIndex(
-            model_name='encounter',
-            index=models.Index(fields=['patient', 'starts_at'], name='encounter_patient'),
+            model_name="encounter",
+            index=models.Index(fields=["patient", "starts_at"], name="encounter_patient"),
         ),
         migrations.AddIndex(
-            model_name='note',
-            index=models.Index(fields=['patient', 'created_at'], name='note_patient'),
+            model_name="note",
+            index=models.Index(fields=["patient", "created_at"], name="note_patient"),
         ),
     ]

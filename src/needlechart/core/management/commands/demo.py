@@ -34,7 +34,20 @@ class Command(BaseCommand):
         if no_serve:
             return
         sys.stdout.flush()
-        os.execvp(sys.executable, [  # noqa: S606 - replaces this process with the server
-            sys.executable, "-m", "gunicorn", "needlechart.wsgi:application",
-            "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4", "--access-logfile", "-",
-        ])
+        os.execvp(  # noqa: S606 - replaces this process with the server
+            sys.executable,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "needlechart.wsgi:application",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(workers),
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+            ],
+        )

@@ -17,6 +17,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from needlechart.audit.models import AuditAction
@@ -40,6 +41,24 @@ CHUNK_PATIENTS = 2_000
 BATCH_SIZE = 1_000
 _RANDOM_BITS = ((1 << 12) - 1) << 64 | ((1 << 62) - 1)
 TABLES = [Patient, PatientIdentifier, Episode, Encounter, Note]
+
+
+class Rows:
+    """Builds unsaved model instances positionally: Django's fast path, several times quicker
+    than keyword arguments. Unknown names are refused; omitted fields get their defaults."""
+
+    def __init__(self, model: type[Model]) -> None:
+        self.model = model
+        self.fields = [(f.attname, None if f.primary_key else f.get_default()) for f in model._meta.concrete_fields]
+        self.names = {name for name, _ in self.fields}
+
+    def __call__(self, **values: Any) -> Any:
+        if unknown := values.keys() - self.names:
+            raise TypeError(f"{self.model.__name__} has no fields {sorted(unknown)}")
+        return self.model(*[values.get(name, default) for name, default in self.fields])
+
+
+NEW_PATIENT, NEW_IDENTIFIER, NEW_EPISODE, NEW_ENCOUNTER, NEW_NOTE = (Rows(model) for model in TABLES)
 
 
 class Generator:
@@ -113,7 +132,7 @@ class Generator:
             family = rng.choice(FAMILY) + rng.choice((" ", "-")) + family
         birth = self.today - dt.timedelta(days=int(rng.triangular(365, 95 * 365, 45 * 365)))
         postal, city = rng.choice(CITIES)
-        return Patient(
+        return NEW_PATIENT(
             id=self.uuid(), clinic_id=self.clinic.pk, given_name=given, family_name=family, birth_date=birth,
             sex="female" if female else "male", phone=f"+47 9{rng.randint(1000000, 9999999)}",
             email=f"{search_key(given)}.{search_key(family)}.{index}@example.invalid",
@@ -130,13 +149,14 @@ class Generator:
         while nin in self.used_nins:
             nin = synthetic_nin(self.rng, patient.birth_date)
         self.used_nins.add(nin)
-        return PatientIdentifier(clinic_id=self.clinic.pk, patient_id=patient.pk, system=NORWEGIAN_NIN_SYSTEM, value=nin)
+        return NEW_IDENTIFIER(clinic_id=self.clinic.pk, patient_id=patient.pk, system=NORWEGIAN_NIN_SYSTEM, value=nin)
 
     def note(self, encounter: Encounter, *, sign: bool) -> Note:
         rng = self.rng
         texts = {name: rng.choice(options).format(n=rng.randint(2, 7)) for name, options in NOTE_SNIPPETS.items()}
         author = encounter.practitioner
-        note = Note(id=self.uuid(), clinic_id=self.clinic.pk, patient_id=encounter.patient_id, encounter=encounter, author=author, **texts)
+        note = NEW_NOTE(id=self.uuid(), clinic_id=self.clinic.pk, patient_id=encounter.patient_id, **texts)
+        note.encounter, note.author = encounter, author  # cached: note_content() reads them
         if sign:
             signed = encounter.starts_at + dt.timedelta(minutes=encounter.duration_minutes + rng.randint(5, 240))
             note.signed_at, note.signed_by = min(signed, self.now), author
@@ -152,7 +172,7 @@ class Generator:
         primary = today_slot[0] if today_slot else rng.choice(self.practitioners)
         last = times[-1].date()
         open_ = last > self.today - dt.timedelta(days=60)
-        episode = Episode(
+        episode = NEW_EPISODE(
             id=self.uuid(), clinic_id=self.clinic.pk, patient_id=patient.pk, complaint=rng.choice(COMPLAINTS[condition]), condition=condition,
             started_on=times[0].date(), ended_on=None if open_ else last, referrer=rng.choice(("", "", "GP", "Self-referred", "Employer")),
             created_by_id=self.admin.pk,
@@ -162,10 +182,11 @@ class Generator:
             practitioner = primary if rng.random() < 0.9 else rng.choice(self.practitioners)
             if today_slot and when == today_slot[1]:
                 practitioner = today_slot[0]
-            encounter = Encounter(
-                id=self.uuid(), clinic_id=self.clinic.pk, patient_id=patient.pk, episode_id=episode.pk, practitioner=practitioner,
+            encounter = NEW_ENCOUNTER(
+                id=self.uuid(), clinic_id=self.clinic.pk, patient_id=patient.pk, episode_id=episode.pk,
                 starts_at=when, reason="First visit" if number == 0 else rng.choice(("Follow-up", "Follow-up", "Reassessment")),
             )
+            encounter.practitioner = practitioner  # cached for the note's canonical form
             rows["encounters"].append(encounter)
             if when > self.now:
                 continue  # planned
