@@ -74,11 +74,11 @@ def refuse_changes(table: str, *, mode: str) -> migrations.RunPython:
 
     def forward(apps, schema_editor):
         for sql in create_sql(schema_editor.connection.vendor, table, mode):
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)
 
     def reverse(apps, schema_editor):
         for sql in drop_sql(schema_editor.connection.vendor, table):
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)
 
     return migrations.RunPython(forward, reverse)
 

@@ -1,23 +1,31 @@
-"""Generate a large synthetic clinic for benchmarks: ``needlechart synthetic --patients N --encounters M``.
+"""A large synthetic clinic for benchmarks: ``needlechart synthetic --patients N --encounters M``.
 
-Rows are bulk-inserted in chunks of patients, one transaction per chunk. Every value comes
-from one generator seeded by ``--seed`` (ids included) plus the day of the run, so two runs
-on the same day with the same arguments give the same data. Names are invented and the
-identity numbers are valid synthetic numbers (month + 80), never real people's.
+One new clinic with its admin (synth-admin) and ten practitioners (synth-p01..synth-p10),
+then patients with a synthetic national identity number, one or two episodes of care, visits
+over the last three years (a few booked ahead, and an ordinary day list today) and a signed
+note for most past visits. Rows are bulk-inserted in chunks of patients, one transaction per
+chunk, by ``--jobs`` worker processes, so that one generates while another inserts.
+
+Deterministic: every value comes from ``--seed``, the chunk number and the day of the run.
+Ids are UUIDv7-style (a rising counter, then random bits): inserts append to the indexes
+instead of scattering over them. Names are invented; identity numbers are valid synthetic
+numbers (month + 80), never real people's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import multiprocessing
 import random
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, transaction
-from django.db.models import Model
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from needlechart.audit.models import AuditAction
@@ -27,92 +35,100 @@ from needlechart.charting.signing import note_content
 from needlechart.clinics import services as clinics
 from needlechart.clinics.models import Clinic, Role, User
 from needlechart.core.canonical import canonical_json, sha256_hex
-from needlechart.demo import CITIES, COMPLAINTS, FAMILY, GIVEN_FEMALE, GIVEN_MALE, NOTE_SNIPPETS, synthetic_nin
+from needlechart.demo import CITIES, COMPLAINTS, FAMILY, GIVEN_FEMALE, GIVEN_MALE, NOTE_SNIPPETS
+from needlechart.demo import synthetic_nin
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
 from needlechart.patients.models import Episode, Patient, PatientIdentifier, search_key
 
 MAX_PATIENTS = 1_000_000
 MAX_ENCOUNTERS = 10_000_000
-MAX_ENCOUNTERS_PER_PATIENT = 100  # on average
+MAX_PER_PATIENT = 100  # encounters per patient, on average
+MAX_JOBS = 8
 PRACTITIONERS = 10
+USERNAMES = ["synth-admin", *(f"synth-p{n:02d}" for n in range(1, PRACTITIONERS + 1))]
 HISTORY_DAYS = 3 * 365
 BOOKED_AHEAD_DAYS = 28
-CHUNK_PATIENTS = 2_000
+CHUNK = 2_000  # patients per transaction
 BATCH_SIZE = 1_000
-_RANDOM_BITS = ((1 << 12) - 1) << 64 | ((1 << 62) - 1)
-TABLES = [Patient, PatientIdentifier, Episode, Encounter, Note]
+IDS_PER_CHUNK = 10**9
+TABLES = (Patient, PatientIdentifier, Episode, Encounter, Note)
+KINDS = ("patients", "identifiers", "episodes", "encounters", "notes")
+_RANDOM_BITS = ((1 << 12) - 1) << 64 | ((1 << 62) - 1)  # all but the version and variant bits
+
+Slot = tuple[User, dt.datetime]
 
 
-class Rows:
-    """Builds unsaved model instances positionally: Django's fast path, several times quicker
-    than keyword arguments. Unknown names are refused; omitted fields get their defaults."""
+@dataclass
+class Plan:
+    """Everything decided once, up front, that the chunks share."""
 
-    def __init__(self, model: type[Model]) -> None:
-        self.model = model
-        self.fields = [(f.attname, None if f.primary_key else f.get_default()) for f in model._meta.concrete_fields]
-        self.names = {name for name, _ in self.fields}
-
-    def __call__(self, **values: Any) -> Any:
-        if unknown := values.keys() - self.names:
-            raise TypeError(f"{self.model.__name__} has no fields {sorted(unknown)}")
-        return self.model(*[values.get(name, default) for name, default in self.fields])
-
-
-NEW_PATIENT, NEW_IDENTIFIER, NEW_EPISODE, NEW_ENCOUNTER, NEW_NOTE = (Rows(model) for model in TABLES)
+    seed: int
+    clinic_id: uuid.UUID
+    admin: User
+    practitioners: list[User]
+    now: dt.datetime
+    today: dt.date
+    visits: list[int]  # per patient, not counting today's list
+    births: list[dt.date]
+    nins: list[str]
+    today_slots: dict[int, Slot]  # patient index -> a visit today
 
 
-class Generator:
-    """Builds the rows of one chunk of patients at a time."""
+def make_plan(rng: random.Random, seed: int, clinic: Clinic, staff: list[User], patients: int,
+              encounters: int) -> Plan:
+    now, today, tz = timezone.now(), timezone.localdate(), timezone.get_current_timezone()
+    pool = rng.sample(range(patients), min(patients, PRACTITIONERS * 16))
+    room = min(encounters - patients, len(pool))
+    today_slots: dict[int, Slot] = {}
+    for practitioner in staff[1:]:  # 8 to 14 visits per practitioner today
+        for slot in sorted(rng.sample(range(16), rng.randint(8, 14))):
+            if len(today_slots) < room:
+                when = dt.datetime.combine(today, dt.time(8 + slot // 2, 30 * (slot % 2)), tzinfo=tz)
+                today_slots[pool[len(today_slots)]] = (practitioner, when)
+    weights = [rng.expovariate(1.0) for _ in range(patients)]  # a few patients come very often
+    visits = [1] * patients
+    for index in rng.choices(range(patients), weights, k=encounters - patients - len(today_slots)):
+        visits[index] += 1
+    births = [today - dt.timedelta(days=int(rng.triangular(365, 95 * 365, 45 * 365)))
+              for _ in range(patients)]
+    nins: list[str] = []
+    used: set[str] = set()
+    for birth in births:
+        while (nin := synthetic_nin(rng, birth)) in used:
+            pass
+        used.add(nin)
+        nins.append(nin)
+    return Plan(seed, clinic.pk, staff[0], staff[1:], now, today, visits, births, nins, today_slots)
 
-    def __init__(self, *, rng: random.Random, clinic: Clinic, practitioners: list[User], admin: User) -> None:
-        self.rng = rng
-        self.clinic = clinic
-        self.practitioners = practitioners
-        self.admin = admin
-        self.now = timezone.now()
-        self.today = timezone.localdate()
+
+class Chunk:
+    """The rows of one chunk of patients, from its own seeded generator."""
+
+    def __init__(self, plan: Plan, number: int) -> None:
+        self.plan, self.number = plan, number
+        self.rng = random.Random(f"{plan.seed}:{number}")
         self.tz = timezone.get_current_timezone()
-        self.used_nins: set[str] = set()
-        self.id_clock = int(dt.datetime.combine(self.today, dt.time(), tzinfo=self.tz).timestamp() * 1000)
-        self.counts = dict.fromkeys(("patients", "identifiers", "episodes", "encounters", "notes", "signed"), 0)
+        midnight = dt.datetime.combine(plan.today, dt.time(), tzinfo=self.tz)
+        self.id_clock = int(midnight.timestamp() * 1000) + number * IDS_PER_CHUNK
+        self.rows: dict[str, list[Any]] = {kind: [] for kind in KINDS}
+        self.signed = 0
 
     def uuid(self) -> uuid.UUID:
-        """A UUIDv7-style id: a rising "millisecond" counter, then random bits.
-
-        Rising ids append to the primary-key and foreign-key indexes instead of scattering
-        writes over them, which makes bulk loading several times faster.
-        """
         self.id_clock += 1
-        return uuid.UUID(int=(self.id_clock << 80) | (7 << 76) | (2 << 62) | (self.rng.getrandbits(74) & _RANDOM_BITS))
-
-    def plan(self, patients: int, encounters: int) -> tuple[list[int], dict[int, tuple[User, dt.datetime]]]:
-        """Encounters per patient (skewed: a few patients come very often) and today's list."""
-        rng = self.rng
-        today_slots: dict[int, tuple[User, dt.datetime]] = {}
-        pool = rng.sample(range(patients), min(patients, PRACTITIONERS * 16))
-        candidates = iter(pool)
-        for practitioner in self.practitioners:  # 8-14 visits per practitioner today
-            for slot in sorted(rng.sample(range(16), rng.randint(8, 14))):
-                if len(today_slots) < min(encounters - patients, len(pool)):
-                    when = dt.datetime.combine(self.today, dt.time(8 + slot // 2, 30 * (slot % 2)), tzinfo=self.tz)
-                    today_slots[next(candidates)] = (practitioner, when)
-        weights = [rng.expovariate(1.0) for _ in range(patients)]
-        counts = [1] * patients
-        for index in rng.choices(range(patients), weights=weights, k=encounters - patients - len(today_slots)):
-            counts[index] += 1
-        return counts, today_slots
+        bits = self.rng.getrandbits(74) & _RANDOM_BITS
+        return uuid.UUID(int=(self.id_clock << 80) | (7 << 76) | (2 << 62) | bits)
 
     def workday(self, day: dt.date) -> dt.date:
-        while day.weekday() >= 5 or day == self.today:  # today's list is built separately
+        while day.weekday() >= 5 or day == self.plan.today:  # today's list is planned apart
             day -= dt.timedelta(days=1)
         return day
 
     def visit_times(self, count: int, end_by: dt.date) -> list[dt.datetime]:
-        """``count`` visits about weekly, placed within the last three years and ending by ``end_by``."""
+        """About weekly visits, within the last three years, the last one by ``end_by``."""
         rng = self.rng
         interval = max(1, min(7, HISTORY_DAYS // count))
-        earliest = self.today - dt.timedelta(days=HISTORY_DAYS)
-        room = (end_by - earliest).days - interval * (count - 1)
+        earliest = self.plan.today - dt.timedelta(days=HISTORY_DAYS)
+        room = (end_by - earliest).days - interval * (count - 1) - 2
         start = earliest + dt.timedelta(days=rng.randint(0, max(0, room)))
         times = []
         for number in range(count):
@@ -126,183 +142,204 @@ class Generator:
         female = rng.random() < 0.55
         names = GIVEN_FEMALE if female else GIVEN_MALE
         given, family = rng.choice(names), rng.choice(FAMILY)
-        if rng.random() < 0.25:  # double given names: "Kari Marte", "Per-Erik"
+        if rng.random() < 0.25:  # "Kari Marte", "Per-Erik"
             given += rng.choice((" ", "-")) + rng.choice(names)
-        if rng.random() < 0.2:  # double family names: "Berg Hansen", "Lie-Olsen"
+        if rng.random() < 0.2:  # "Berg Hansen", "Lie-Olsen"
             family = rng.choice(FAMILY) + rng.choice((" ", "-")) + family
-        birth = self.today - dt.timedelta(days=int(rng.triangular(365, 95 * 365, 45 * 365)))
         postal, city = rng.choice(CITIES)
-        return NEW_PATIENT(
-            id=self.uuid(), clinic_id=self.clinic.pk, given_name=given, family_name=family, birth_date=birth,
-            sex="female" if female else "male", phone=f"+47 9{rng.randint(1000000, 9999999)}",
+        return Patient(
+            id=self.uuid(), clinic_id=self.plan.clinic_id, given_name=given, family_name=family,
+            given_key=search_key(given), family_key=search_key(family),
+            birth_date=self.plan.births[index], sex="female" if female else "male",
+            phone=f"+47 9{rng.randint(1000000, 9999999)}",
             email=f"{search_key(given)}.{search_key(family)}.{index}@example.invalid",
             address=f"{rng.choice(FAMILY)}veien {rng.randint(1, 150)}", postal_code=postal, city=city,
             preferred_language="nb" if rng.random() < 0.8 else "en",
             emergency_contact_name=f"{rng.choice(GIVEN_FEMALE + GIVEN_MALE)} {family}",
             emergency_contact_relation=rng.choice(("Spouse", "Parent", "Sibling", "Child")),
             emergency_contact_phone=f"+47 4{rng.randint(1000000, 9999999)}",
-            family_key=search_key(family), given_key=search_key(given),
         )
-
-    def identifier(self, patient: Patient) -> PatientIdentifier:
-        nin = synthetic_nin(self.rng, patient.birth_date)
-        while nin in self.used_nins:
-            nin = synthetic_nin(self.rng, patient.birth_date)
-        self.used_nins.add(nin)
-        return NEW_IDENTIFIER(clinic_id=self.clinic.pk, patient_id=patient.pk, system=NORWEGIAN_NIN_SYSTEM, value=nin)
 
     def note(self, encounter: Encounter, *, sign: bool) -> Note:
         rng = self.rng
-        texts = {name: rng.choice(options).format(n=rng.randint(2, 7)) for name, options in NOTE_SNIPPETS.items()}
-        author = encounter.practitioner
-        note = NEW_NOTE(id=self.uuid(), clinic_id=self.clinic.pk, patient_id=encounter.patient_id, **texts)
-        note.encounter, note.author = encounter, author  # cached: note_content() reads them
+        texts = {name: rng.choice(options).format(n=rng.randint(2, 7))
+                 for name, options in NOTE_SNIPPETS.items()}
+        note = Note(id=self.uuid(), clinic_id=self.plan.clinic_id, patient_id=encounter.patient_id,
+                    encounter=encounter, author=encounter.practitioner, **texts)
         if sign:
-            signed = encounter.starts_at + dt.timedelta(minutes=encounter.duration_minutes + rng.randint(5, 240))
-            note.signed_at, note.signed_by = min(signed, self.now), author
+            minutes = encounter.duration_minutes + rng.randint(5, 240)
+            note.signed_at = min(encounter.starts_at + dt.timedelta(minutes=minutes), self.plan.now)
+            note.signed_by = encounter.practitioner
             note.canonical = canonical_json(note_content(note))
             note.digest = sha256_hex(note.canonical)
-            self.counts["signed"] += 1
+            self.signed += 1
         return note
 
-    def episode_rows(self, patient: Patient, times: list[dt.datetime], today_slot: tuple[User, dt.datetime] | None,
-                     rows: dict[str, list[Any]]) -> None:
-        rng = self.rng
+    def episode(self, patient: Patient, times: list[dt.datetime], slot: Slot | None) -> None:
+        rng, plan = self.rng, self.plan
         condition = rng.choice(list(COMPLAINTS))
-        primary = today_slot[0] if today_slot else rng.choice(self.practitioners)
+        primary = slot[0] if slot else rng.choice(plan.practitioners)
         last = times[-1].date()
-        open_ = last > self.today - dt.timedelta(days=60)
-        episode = NEW_EPISODE(
-            id=self.uuid(), clinic_id=self.clinic.pk, patient_id=patient.pk, complaint=rng.choice(COMPLAINTS[condition]), condition=condition,
-            started_on=times[0].date(), ended_on=None if open_ else last, referrer=rng.choice(("", "", "GP", "Self-referred", "Employer")),
-            created_by_id=self.admin.pk,
+        episode = Episode(
+            id=self.uuid(), clinic_id=plan.clinic_id, patient_id=patient.pk, condition=condition,
+            complaint=rng.choice(COMPLAINTS[condition]), started_on=times[0].date(),
+            ended_on=None if last > plan.today - dt.timedelta(days=60) else last,
+            referrer=rng.choice(("", "", "GP", "Self-referred", "Employer")), created_by=plan.admin,
         )
-        rows["episodes"].append(episode)
+        self.rows["episodes"].append(episode)
         for number, when in enumerate(times):
-            practitioner = primary if rng.random() < 0.9 else rng.choice(self.practitioners)
-            if today_slot and when == today_slot[1]:
-                practitioner = today_slot[0]
-            encounter = NEW_ENCOUNTER(
-                id=self.uuid(), clinic_id=self.clinic.pk, patient_id=patient.pk, episode_id=episode.pk,
-                starts_at=when, reason="First visit" if number == 0 else rng.choice(("Follow-up", "Follow-up", "Reassessment")),
+            other = rng.random() < 0.1  # now and then a colleague sees the patient
+            practitioner = rng.choice(plan.practitioners) if other and not slot else primary
+            encounter = Encounter(
+                id=self.uuid(), clinic_id=plan.clinic_id, patient_id=patient.pk,
+                episode_id=episode.pk, practitioner=practitioner, starts_at=when,
+                reason="First visit" if number == 0 else rng.choice(("Follow-up", "Reassessment")),
             )
-            encounter.practitioner = practitioner  # cached for the note's canonical form
-            rows["encounters"].append(encounter)
-            if when > self.now:
+            self.rows["encounters"].append(encounter)
+            if when > plan.now:
                 continue  # planned
             if rng.random() < 0.04:
                 encounter.status = EncounterStatus.CANCELLED
                 continue
-            recent = when.date() >= self.today - dt.timedelta(days=2)
-            sign = not recent or rng.random() < 0.6  # some recent notes are still drafts
+            # Notes of the last two days are sometimes still drafts.
+            sign = when.date() < plan.today - dt.timedelta(days=2) or rng.random() < 0.6
             encounter.status = EncounterStatus.FINISHED if sign else EncounterStatus.ARRIVED
-            rows["notes"].append(self.note(encounter, sign=sign))
+            self.rows["notes"].append(self.note(encounter, sign=sign))
 
-    def chunk(self, first: int, counts: list[int], today_slots: dict[int, tuple[User, dt.datetime]]) -> dict[str, list[Any]]:
-        rng = self.rng
-        rows: dict[str, list[Any]] = {"patients": [], "identifiers": [], "episodes": [], "encounters": [], "notes": []}
-        for index, count in enumerate(counts, start=first):
+    def build(self, indexes: range) -> Chunk:
+        plan, rng = self.plan, self.rng
+        ahead = plan.today + dt.timedelta(days=BOOKED_AHEAD_DAYS)
+        before_today = plan.today - dt.timedelta(days=7)
+        for index in indexes:
             patient = self.patient(index)
-            rows["patients"].append(patient)
-            rows["identifiers"].append(self.identifier(patient))
-            slot = today_slots.get(index)
-            episodes = 2 if count >= 4 and rng.random() < 0.35 else 1
-            split = rng.randint(1, count - 1) if episodes == 2 else count
-            end_by = self.today + dt.timedelta(days=BOOKED_AHEAD_DAYS)
-            first_times = self.visit_times(split, self.today - dt.timedelta(days=7) if slot and episodes == 1 else end_by)
-            self.episode_rows(patient, first_times + ([slot[1]] if slot and episodes == 1 else []), slot if episodes == 1 else None, rows)
-            if episodes == 2:
-                later = self.visit_times(count - split, self.today - dt.timedelta(days=7) if slot else end_by)
-                self.episode_rows(patient, later + ([slot[1]] if slot else []), slot, rows)
-        for key in ("patients", "identifiers", "episodes", "encounters"):
-            self.counts[key] += len(rows[key])
-        self.counts["notes"] += len(rows["notes"])
-        return rows
+            self.rows["patients"].append(patient)
+            self.rows["identifiers"].append(PatientIdentifier(
+                clinic_id=plan.clinic_id, patient_id=patient.pk, system=NORWEGIAN_NIN_SYSTEM,
+                value=plan.nins[index]))
+            count, slot = plan.visits[index], plan.today_slots.get(index)
+            earlier = rng.randint(1, count - 1) if count >= 4 and rng.random() < 0.35 else 0
+            if earlier:  # two episodes; today's visit, if any, belongs to the second
+                self.episode(patient, self.visit_times(earlier, ahead), None)
+            times = self.visit_times(count - earlier, before_today if slot else ahead)
+            self.episode(patient, times + [slot[1]] if slot else times, slot)
+        return self
+
+    def insert(self) -> None:
+        with transaction.atomic():
+            for model, kind in zip(TABLES, KINDS, strict=True):
+                model.objects.bulk_create(self.rows[kind], batch_size=BATCH_SIZE)
+
+    def counts(self) -> dict[str, int]:
+        return {**{kind: len(rows) for kind, rows in self.rows.items()}, "signed": self.signed}
+
+
+_PLAN: Plan | None = None  # set before the workers fork; they inherit it
+
+
+def insert_chunk(number: int) -> dict[str, int]:
+    """Generate and insert one chunk (in a worker process, or in this one with --jobs 1)."""
+    if _PLAN is None:
+        raise RuntimeError("No plan.")
+    tune_connection()
+    chunk = Chunk(_PLAN, number).build(range(number * CHUNK, min((number + 1) * CHUNK,
+                                                                 len(_PLAN.visits))))
+    chunk.insert()
+    return chunk.counts()
+
+
+def tune_connection() -> None:
+    """Loader-only settings of this connection: a big page cache, patient locks, lazy commits."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA cache_size=-524288")
+            cursor.execute("PRAGMA busy_timeout=300000")  # while the other worker inserts
+        elif connection.vendor == "postgresql":
+            cursor.execute("SET synchronous_commit TO OFF")
 
 
 class Command(BaseCommand):
-    help = "Generate a large synthetic clinic (patients, episodes, encounters, signed notes) for benchmarks."
+    help = "Generate a large synthetic clinic (patients, visits, signed notes) for benchmarks."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--patients", type=int, default=100_000)
         parser.add_argument("--encounters", type=int, default=1_000_000)
         parser.add_argument("--clinic", default="Synthetic clinic", help="Name of the new clinic.")
-        parser.add_argument("--password", default="synthetic-password", help="Password of every synthetic user.")
+        parser.add_argument("--password", default="synthetic-password", help="For every user.")
         parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--jobs", type=int, default=2, help="Worker processes (default 2).")
 
-    def handle(self, *args: Any, patients: int, encounters: int, clinic: str, password: str, seed: int, **options: Any) -> None:
+    def handle(self, *args: Any, patients: int, encounters: int, clinic: str, password: str,
+               seed: int, jobs: int, **options: Any) -> None:
+        global _PLAN
+        name = self.validate(patients, encounters, clinic, password, jobs)
+        started = time.monotonic()
+        rng = random.Random(seed)
+        with transaction.atomic():
+            new_clinic = clinics.clinic_create(actor=None, name=name, address="Syntesegata 1, Oslo")
+            staff = [clinics.staff_create(
+                actor=None, clinic=new_clinic, username=username, password=password,
+                role=Role.CLINIC_ADMIN if username == "synth-admin" else Role.PRACTITIONER,
+                first_name=rng.choice(GIVEN_FEMALE + GIVEN_MALE), last_name=rng.choice(FAMILY),
+                email=f"{username}@synthetic.invalid", discipline=rng.choice(("physiotherapist",
+                                                                              "chiropractor")),
+            ) for username in USERNAMES]
+        _PLAN = plan = make_plan(rng, seed, new_clinic, staff, patients, encounters)
+        self.stdout.write(f"Planned {patients:,} patients in {time.monotonic() - started:.1f} s; "
+                          f"inserting with {jobs} worker(s)...")
+        totals = dict.fromkeys((*KINDS, "signed"), 0)
+        numbers = range((patients + CHUNK - 1) // CHUNK)
+        connections.close_all()  # forked workers must not share this process's connection
+        workers = multiprocessing.get_context("fork").Pool(jobs) if jobs > 1 else None
+        with workers or contextlib.nullcontext():
+            results = workers.imap(insert_chunk, numbers) if workers else map(insert_chunk, numbers)
+            for done, counts in enumerate(results, start=1):
+                totals = {kind: totals[kind] + counts[kind] for kind in totals}
+                if done % 5 == 0 or done == len(numbers):
+                    self.stdout.write(
+                        f"  {totals['patients']:>9,} patients {totals['encounters']:>11,} encounters"
+                        f" {totals['notes']:>11,} notes {time.monotonic() - started:8.1f} s")
+        with transaction.atomic():
+            audit_record(actor=None, action=AuditAction.CREATE, object_type="synthetic_data_set",
+                         object_id=new_clinic.pk, clinic_id=new_clinic.pk,
+                         detail={**totals, "today": len(plan.today_slots), "seed": seed})
+        analyze()
+        self.stdout.write(self.style.SUCCESS(
+            f'Synthetic clinic "{name}": {totals["patients"]:,} patients, '
+            f"{totals['episodes']:,} episodes, {totals['encounters']:,} encounters "
+            f"({len(plan.today_slots)} today), {totals['notes']:,} notes "
+            f"({totals['signed']:,} signed) in {time.monotonic() - started:.1f} s."))
+        self.stdout.write(f"Users: {', '.join(USERNAMES)} (password from --password)")
+
+    def validate(self, patients: int, encounters: int, clinic: str, password: str,
+                 jobs: int) -> str:
         if not 1 <= patients <= MAX_PATIENTS:
             raise CommandError(f"--patients must be between 1 and {MAX_PATIENTS:,}.")
-        if not patients <= encounters <= min(MAX_ENCOUNTERS, patients * MAX_ENCOUNTERS_PER_PATIENT):
-            raise CommandError(
-                f"--encounters must be at least --patients ({patients:,}) and at most "
-                f"{min(MAX_ENCOUNTERS, patients * MAX_ENCOUNTERS_PER_PATIENT):,} ({MAX_ENCOUNTERS_PER_PATIENT} per patient, {MAX_ENCOUNTERS:,} in all)."
-            )
-        clinic_name = clinic.strip()
-        if not 1 <= len(clinic_name) <= 200:
+        most = min(MAX_ENCOUNTERS, patients * MAX_PER_PATIENT)
+        if not patients <= encounters <= most:
+            raise CommandError(f"--encounters must be between --patients ({patients:,}) and "
+                               f"{most:,} ({MAX_PER_PATIENT} per patient, {MAX_ENCOUNTERS:,} in all).")
+        if not 1 <= jobs <= MAX_JOBS:
+            raise CommandError(f"--jobs must be between 1 and {MAX_JOBS}.")
+        name = clinic.strip()
+        if not 1 <= len(name) <= 200:
             raise CommandError("--clinic must be 1 to 200 characters.")
         if len(password) < 10:
             raise CommandError("--password must be at least 10 characters.")
         call_command("migrate", verbosity=0, interactive=False)
-        if Clinic.objects.filter(name=clinic_name).exists():
-            raise CommandError(f'A clinic named "{clinic_name}" already exists; choose another --clinic or an empty database.')
-        usernames = ["synth-admin", *(f"synth-p{n:02d}" for n in range(1, PRACTITIONERS + 1))]
-        if taken := list(User.objects.filter(username__in=usernames).values_list("username", flat=True)):
-            raise CommandError(f"Usernames already taken: {', '.join(sorted(taken))}; use an empty database.")
-        started = time.monotonic()
-        rng = random.Random(seed)
-        generator = self._setup(rng, clinic_name, password)
-        counts, today_slots = generator.plan(patients, encounters)
-        self._tune_connection()
-        for first in range(0, patients, CHUNK_PATIENTS):
-            rows = generator.chunk(first, counts[first:first + CHUNK_PATIENTS], today_slots)
-            with transaction.atomic():
-                for model, key in zip(TABLES, rows, strict=True):
-                    model.objects.bulk_create(rows[key], batch_size=BATCH_SIZE)
-            done = first + len(rows["patients"])
-            if done == patients or done % (CHUNK_PATIENTS * 5) == 0:
-                c = generator.counts
-                self.stdout.write(f"  {done:>9,} patients  {c['encounters']:>10,} encounters  {c['notes']:>10,} notes  {time.monotonic() - started:7.1f} s")
-        with transaction.atomic():
-            audit_record(actor=None, action=AuditAction.CREATE, object_type="synthetic_data_set", object_id=generator.clinic.pk,
-                         clinic_id=generator.clinic.pk, detail={**generator.counts, "seed": seed, "today": len(today_slots)})
-        self._analyze()
-        elapsed = time.monotonic() - started
-        c = generator.counts
-        self.stdout.write(self.style.SUCCESS(
-            f'Synthetic clinic "{clinic_name}": {c["patients"]:,} patients, {c["episodes"]:,} episodes, {c["encounters"]:,} encounters '
-            f"({len(today_slots)} today), {c['notes']:,} notes ({c['signed']:,} signed) in {elapsed:.1f} s."
-        ))
-        self.stdout.write(f"Logins: {', '.join(usernames)} (password given by --password)")
+        if Clinic.objects.filter(name=name).exists():
+            raise CommandError(f'A clinic named "{name}" already exists. Choose another --clinic '
+                               "(or an empty database).")
+        if taken := sorted(User.objects.filter(username__in=USERNAMES).values_list("username",
+                                                                                  flat=True)):
+            raise CommandError(f"Usernames already taken: {', '.join(taken)}. Use an empty database.")
+        return name
 
-    def _setup(self, rng: random.Random, clinic_name: str, password: str) -> Generator:
-        with transaction.atomic():
-            clinic = clinics.clinic_create(actor=None, name=clinic_name, address="Syntetisk gate 1, 0150 Oslo")
-            staff = [
-                clinics.staff_create(
-                    actor=None, clinic=clinic, username=username, password=password,
-                    role=Role.CLINIC_ADMIN if username == "synth-admin" else Role.PRACTITIONER,
-                    first_name=rng.choice(GIVEN_FEMALE + GIVEN_MALE), last_name=rng.choice(FAMILY),
-                    email=f"{username}@synthetic.needlechart.invalid",
-                    discipline=rng.choice(("physiotherapist", "chiropractor", "manual_therapist")),
-                )
-                for username in ["synth-admin", *(f"synth-p{n:02d}" for n in range(1, PRACTITIONERS + 1))]
-            ]
-        return Generator(rng=rng, clinic=clinic, practitioners=staff[1:], admin=staff[0])
 
-    def _tune_connection(self) -> None:
-        """Loader-only settings of this connection: a large page cache, asynchronous commits."""
-        with connection.cursor() as cursor:
-            if connection.vendor == "sqlite":
-                cursor.execute("PRAGMA cache_size=-1048576")
-            elif connection.vendor == "postgresql":
-                cursor.execute("SET synchronous_commit TO OFF")
-
-    def _analyze(self) -> None:
-        """Refresh planner statistics, so the new tables are queried through the right indexes."""
-        with connection.cursor() as cursor:
-            if connection.vendor == "sqlite":
-                cursor.execute("PRAGMA analysis_limit=2000")
-                cursor.execute("ANALYZE")
-            elif connection.vendor == "postgresql":
-                cursor.execute(f"ANALYZE {', '.join(model._meta.db_table for model in TABLES)}")
+def analyze() -> None:
+    """Fresh planner statistics, so that queries on the new rows take the right indexes."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA analysis_limit=2000")
+            cursor.execute("ANALYZE")
+        elif connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {', '.join(model._meta.db_table for model in TABLES)}")
