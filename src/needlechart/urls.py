@@ -29,6 +29,7 @@ urlpatterns = [
     path("notes/<uuid:note_id>/addenda/", charting_views.addendum_create, name="addendum_create"),
     path("addenda/<uuid:addendum_id>/sign/", charting_views.addendum_sign, name="addendum_sign"),
     path("staff/", clinic_views.staff_list, name="staff_list"),
+    path("staff/new/", clinic_views.staff_create, name="staff_create"),
     path("staff/<int:staff_id>/", clinic_views.staff_detail, name="staff_detail"),
     path("staff/<int:staff_id>/certifications/new/", clinic_views.certification_add, name="certification_add"),
     path("certifications/<uuid:certification_id>/evidence/", clinic_views.certification_evidence, name="certification_evidence"),

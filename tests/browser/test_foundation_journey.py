@@ -20,7 +20,9 @@ def sign_in(page, base_url: str, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.locator("form[action='/accounts/logout/'] button")).to_be_visible()
+    page.get_by_test_id("lang-en").click()  # the front desk persona prefers Norwegian
+    expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
 @pytest.mark.parametrize("username, sees_notes", [("ingrid", True), ("frontdesk", False), ("admin", False)])

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from needlechart.clinics import services
-from needlechart.clinics.models import Certification
+from needlechart.clinics.models import Certification, User
 from needlechart.clinics.selectors import needling_authorisation
 from tests.conftest import make_staff
 
@@ -39,7 +39,7 @@ def test_a_practitioner_with_a_current_certification_is_certified(second_practit
     "completed, expires, fragment",
     [
         (TODAY - dt.timedelta(days=400), TODAY - dt.timedelta(days=1), "expired"),
-        (TODAY + dt.timedelta(days=5), None, "valid yet"),
+        (TODAY + dt.timedelta(days=5), None, "starts later"),
     ],
 )
 def test_expired_or_future_certifications_do_not_count(second_practitioner, completed, expires, fragment):
@@ -115,3 +115,46 @@ def test_the_staff_list_shows_who_may_needle_today(client_for, clinic_admin, pra
     _cert(expired, today - dt.timedelta(days=900), today - dt.timedelta(days=3))
     body = client_for(clinic_admin).get(reverse("staff_list")).content.decode()
     assert body.count("badge ok") == 1 and body.count("badge danger") == 1 and "expired on" in body
+
+
+def test_a_clinic_admin_adds_a_practitioner_with_an_hpr_number(client_for, clinic_admin):
+    data = {
+        "username": "nyansatt",
+        "first_name": "Nina",
+        "last_name": "Ny",
+        "role": "practitioner",
+        "discipline": "physiotherapist",
+        "hpr_number": "1234567",
+        "password": "a-long-first-password-42",
+    }
+    response = client_for(clinic_admin).post(reverse("staff_create"), data)
+    assert response.status_code == 302
+    member = User.objects.get(username="nyansatt")
+    assert member.clinic_id == clinic_admin.clinic_id and member.practitioner_profile.registrations.get().value == "1234567"
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"username": "practitioner"}, b"That username is taken"),
+        ({"discipline": ""}, b"Choose the practitioner&#x27;s discipline"),
+        ({"hpr_number": "12ab"}, b"An HPR number has 4 to 9 digits"),
+        ({"password": "short"}, b"at least 10 characters"),
+        ({"password": "password1234"}, b"too common"),
+        ({"role": "superuser"}, b"Select a valid choice"),
+    ],
+)
+def test_bad_staff_input_gets_400_with_a_message(client_for, clinic_admin, practitioner, changes, message):
+    data = {
+        "username": "nyansatt",
+        "first_name": "Nina",
+        "last_name": "Ny",
+        "role": "practitioner",
+        "discipline": "physiotherapist",
+        "hpr_number": "",
+        "password": "a-long-first-password-42",
+        **changes,
+    }
+    response = client_for(clinic_admin).post(reverse("staff_create"), data)
+    assert response.status_code == 400 and message in response.content
+    assert not User.objects.filter(username="nyansatt").exists()

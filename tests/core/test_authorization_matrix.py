@@ -114,6 +114,7 @@ CASES = [
     ),
     Case("audit_report", "get", lambda o: reverse("audit_report"), ("clinic_admin",), object_scoped=False),
     Case("staff_list", "get", lambda o: reverse("staff_list"), ("clinic_admin",), object_scoped=False),
+    Case("staff_create", "get", lambda o: reverse("staff_create"), ("clinic_admin",), object_scoped=False),
     Case(
         "staff_detail",
         "get",

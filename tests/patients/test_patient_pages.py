@@ -78,7 +78,7 @@ def test_a_wrong_check_digit_gets_a_clear_message_and_nothing_is_saved(client_fo
         ({"birth_date": "31.02.1990"}, b"Enter a valid date"),
         ({"given_name": ""}, b"This field is required"),
         ({"email": "not-an-email"}, b"Enter a valid email address"),
-        ({"other_id_system": "Passport", "other_id_value": ""}, b"Give both the system and the value"),
+        ({"other_id_system": "Passport", "other_id_value": ""}, b"Give both the type and the value"),
         ({"given_name": "x" * 500}, b"Ensure this value has at most 100 characters"),
     ],
 )

@@ -12,6 +12,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from needlechart.clinics.models import Role
+
 GENESIS_HASH = "0" * 64
 
 
@@ -26,6 +28,21 @@ class AuditAction(models.TextChoices):
     LOGIN = "login", _("signed in")
     LOGOUT = "logout", _("signed out")
     LOGIN_FAILED = "login_failed", _("failed sign-in")
+
+
+class AuditObject(models.TextChoices):
+    CLINIC = "clinic", _("clinic")
+    STAFF = "staff", _("staff member")
+    CERTIFICATION = "certification", _("certification")
+    PATIENT = "patient", _("patient record")
+    EPISODE = "episode", _("episode of care")
+    ENCOUNTER = "encounter", _("visit")
+    NOTE = "note", _("note")
+    ADDENDUM = "addendum", _("addendum")
+    ACCESS_REPORT = "access_report", _("access report")
+    AUDIT_REPORT = "audit_report", _("audit report")
+    SESSION = "session", _("session")
+    SYNTHETIC_DATA = "synthetic_data_set", _("synthetic data set")
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -43,10 +60,10 @@ class AuditEvent(models.Model):
     clinic_id = models.UUIDField(null=True)
     actor_id = models.BigIntegerField(null=True)
     actor_username = models.CharField(max_length=150, blank=True)
-    actor_role = models.CharField(max_length=20, blank=True)
+    actor_role = models.CharField(max_length=20, blank=True, choices=Role.choices)
     patient_id = models.UUIDField(null=True)
     action = models.CharField(max_length=20, choices=AuditAction.choices)
-    object_type = models.CharField(max_length=40, blank=True)
+    object_type = models.CharField(max_length=40, blank=True, choices=AuditObject.choices)
     object_id = models.CharField(max_length=64, blank=True)
     ip = models.CharField(max_length=45, blank=True)
     detail = models.JSONField(default=dict, blank=True)

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from needlechart.clinics.models import CertificationKind
+from needlechart.clinics.models import CertificationKind, Discipline, Role, User
 from needlechart.patients.forms import DateInput
 
 # Evidence files are checked by their first bytes, not by the name or the browser's claim.
@@ -45,4 +46,46 @@ class CertificationForm(forms.Form):
         done, expires = cleaned.get("completed_on"), cleaned.get("expires_on")
         if done and expires and expires < done:
             self.add_error("expires_on", _("The expiry date cannot be before the completion date."))
+        return cleaned
+
+
+class StaffForm(forms.Form):
+    """A new staff account, created by a clinic admin with a first password to hand over."""
+
+    username = forms.RegexField(
+        label=_("Username"), max_length=150, regex=r"^[\w.@+-]+$", error_messages={"invalid": _("Use letters, digits and . @ + - _ only.")}
+    )
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    discipline = forms.ChoiceField(label=_("Discipline (practitioners)"), choices=[("", "—"), *Discipline.choices], required=False)
+    hpr_number = forms.RegexField(
+        label=_("HPR number (practitioners)"),
+        regex=r"^\d{4,9}$",
+        required=False,
+        error_messages={"invalid": _("An HPR number has 4 to 9 digits.")},
+    )
+    password = forms.CharField(
+        label=_("First password"),
+        widget=forms.PasswordInput,
+        min_length=10,
+        help_text=_("At least 10 characters. Hand it over in person; the new user should change it."),
+    )
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("That username is taken."))
+        return username
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("role") == Role.PRACTITIONER and not cleaned.get("discipline"):
+            self.add_error("discipline", _("Choose the practitioner's discipline."))
+        if cleaned.get("password"):
+            try:
+                password_validation.validate_password(cleaned["password"], User(username=cleaned.get("username", "")))
+            except forms.ValidationError as error:
+                self.add_error("password", error)
         return cleaned

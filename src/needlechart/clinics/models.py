@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -41,9 +42,7 @@ class User(AbstractUser):
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, null=True, blank=True, related_name="staff")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
-    preferred_language = models.CharField(
-        _("preferred language"), max_length=5, choices=[("en", "English"), ("nb", "Norsk bokmål")], default="en"
-    )
+    preferred_language = models.CharField(_("preferred language"), max_length=5, choices=settings.LANGUAGES, default="en")
 
     class Meta:
         verbose_name = _("staff member")

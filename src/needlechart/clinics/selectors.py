@@ -71,4 +71,4 @@ def needling_authorisation(*, practitioner: User, on: dt.date) -> NeedlingAuthor
             % {"course": latest.course, "date": date_format(latest.expires_on)},
             latest,
         )
-    return NeedlingAuthorisation(False, _("No needling certification is valid yet on this date."))
+    return NeedlingAuthorisation(False, _("A needling certification is on record but only starts later."))

@@ -14,7 +14,8 @@ from django.views.decorators.http import require_http_methods
 from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_record
 from needlechart.clinics import selectors, services
-from needlechart.clinics.forms import CertificationForm
+from needlechart.clinics.forms import CertificationForm, StaffForm
+from needlechart.clinics.models import RegistrationNumber
 from needlechart.clinics.models import PractitionerProfile, User
 from needlechart.core.access import Capability, has_capability, staff_view
 
@@ -42,6 +43,31 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         (member, selectors.needling_authorisation(practitioner=member, on=today) if member.is_practitioner else None) for member in staff
     ]
     return render(request, "clinics/staff_list.html", {"rows": rows, "today": today})
+
+
+@staff_view(Capability.MANAGE_STAFF)
+@require_http_methods(["GET", "POST"])
+def staff_create(request: HttpRequest) -> HttpResponse:
+    form = StaffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        registrations = [(RegistrationNumber.HPR_SYSTEM, data["hpr_number"])] if data["hpr_number"] else []
+        member = services.staff_create(
+            actor=request.user,
+            clinic=request.user.clinic,
+            username=data["username"],
+            password=data["password"],
+            role=data["role"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            email=data["email"],
+            discipline=data["discipline"],
+            registrations=registrations,
+        )
+        messages.success(request, _("Staff account created."))
+        return redirect("staff_detail", staff_id=member.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "clinics/staff_form.html", {"form": form}, status=status)
 
 
 @staff_view()

@@ -43,8 +43,7 @@ def create_sql(vendor: str, table: str, mode: str) -> list[str]:
     if vendor == "postgresql":
         return [
             _PG_FUNCTION,
-            f"CREATE TRIGGER {name} BEFORE UPDATE OR DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION needlechart_refuse_change('{mode}')",
+            f"CREATE TRIGGER {name} BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION needlechart_refuse_change('{mode}')",
             f"CREATE TRIGGER {name}_truncate BEFORE TRUNCATE ON {table} "
             f"FOR EACH STATEMENT EXECUTE FUNCTION needlechart_refuse_change('{mode}')",
         ]

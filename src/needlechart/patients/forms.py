@@ -22,7 +22,7 @@ class PatientForm(forms.ModelForm):
         help_text=_("Norwegian fødselsnummer or D-number, 11 digits."),
     )
     other_id_system = forms.CharField(
-        label=_("Other identifier: system"), required=False, max_length=200, help_text=_("For example a passport or an insurer's number.")
+        label=_("Other identifier: type"), required=False, max_length=200, help_text=_("For example a passport or an insurer's number.")
     )
     other_id_value = forms.CharField(label=_("Other identifier: value"), required=False, max_length=100)
 
@@ -55,7 +55,7 @@ class PatientForm(forms.ModelForm):
         cleaned = super().clean()
         system, value = cleaned.get("other_id_system", "").strip(), cleaned.get("other_id_value", "").strip()
         if bool(system) != bool(value):
-            raise forms.ValidationError(_("Give both the system and the value of the other identifier, or neither."))
+            raise forms.ValidationError(_("Give both the type and the value of the other identifier, or neither."))
         return cleaned
 
     def identifiers(self) -> list[tuple[str, str]]:
@@ -70,9 +70,9 @@ class PatientForm(forms.ModelForm):
 class EpisodeForm(forms.Form):
     complaint = forms.CharField(label=_("Main complaint"), max_length=300)
     condition = forms.ChoiceField(label=_("Condition category"), choices=ConditionCategory.choices)
-    started_on = forms.DateField(label=_("Start"), widget=DateInput())
+    started_on = forms.DateField(label=_("Start date"), widget=DateInput())
     referrer = forms.CharField(label=_("Referred by"), max_length=200, required=False)
 
 
 class EpisodeCloseForm(forms.Form):
-    ended_on = forms.DateField(label=_("End"), widget=DateInput())
+    ended_on = forms.DateField(label=_("End date"), widget=DateInput())

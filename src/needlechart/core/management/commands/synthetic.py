@@ -35,8 +35,7 @@ from needlechart.charting.signing import note_content
 from needlechart.clinics import services as clinics
 from needlechart.clinics.models import Clinic, Role, User
 from needlechart.core.canonical import canonical_json, sha256_hex
-from needlechart.demo import CITIES, COMPLAINTS, FAMILY, GIVEN_FEMALE, GIVEN_MALE, NOTE_SNIPPETS
-from needlechart.demo import synthetic_nin
+from needlechart.demo import CITIES, COMPLAINTS, FAMILY, GIVEN_FEMALE, GIVEN_MALE, NOTE_SNIPPETS, synthetic_nin
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
 from needlechart.patients.models import Episode, Patient, PatientIdentifier, search_key
 
