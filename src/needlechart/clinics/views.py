@@ -15,8 +15,7 @@ from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_record
 from needlechart.clinics import selectors, services
 from needlechart.clinics.forms import CertificationForm, StaffForm
-from needlechart.clinics.models import RegistrationNumber
-from needlechart.clinics.models import PractitionerProfile, User
+from needlechart.clinics.models import PractitionerProfile, RegistrationNumber, User
 from needlechart.core.access import Capability, has_capability, staff_view
 
 
