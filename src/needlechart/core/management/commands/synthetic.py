@@ -73,8 +73,7 @@ class Plan:
     today_slots: dict[int, Slot]  # patient index -> a visit today
 
 
-def make_plan(rng: random.Random, seed: int, clinic: Clinic, staff: list[User], patients: int,
-              encounters: int) -> Plan:
+def make_plan(rng: random.Random, seed: int, clinic: Clinic, staff: list[User], patients: int, encounters: int) -> Plan:
     now, today, tz = timezone.now(), timezone.localdate(), timezone.get_current_timezone()
     pool = rng.sample(range(patients), min(patients, PRACTITIONERS * 16))
     room = min(encounters - patients, len(pool))
@@ -88,8 +87,7 @@ def make_plan(rng: random.Random, seed: int, clinic: Clinic, staff: list[User], 
     visits = [1] * patients
     for index in rng.choices(range(patients), weights, k=encounters - patients - len(today_slots)):
         visits[index] += 1
-    births = [today - dt.timedelta(days=int(rng.triangular(365, 95 * 365, 45 * 365)))
-              for _ in range(patients)]
+    births = [today - dt.timedelta(days=int(rng.triangular(365, 95 * 365, 45 * 365))) for _ in range(patients)]
     nins: list[str] = []
     used: set[str] = set()
     for birth in births:
@@ -147,12 +145,19 @@ class Chunk:
             family = rng.choice(FAMILY) + rng.choice((" ", "-")) + family
         postal, city = rng.choice(CITIES)
         return Patient(
-            id=self.uuid(), clinic_id=self.plan.clinic_id, given_name=given, family_name=family,
-            given_key=search_key(given), family_key=search_key(family),
-            birth_date=self.plan.births[index], sex="female" if female else "male",
+            id=self.uuid(),
+            clinic_id=self.plan.clinic_id,
+            given_name=given,
+            family_name=family,
+            given_key=search_key(given),
+            family_key=search_key(family),
+            birth_date=self.plan.births[index],
+            sex="female" if female else "male",
             phone=f"+47 9{rng.randint(1000000, 9999999)}",
             email=f"{search_key(given)}.{search_key(family)}.{index}@example.invalid",
-            address=f"{rng.choice(FAMILY)}veien {rng.randint(1, 150)}", postal_code=postal, city=city,
+            address=f"{rng.choice(FAMILY)}veien {rng.randint(1, 150)}",
+            postal_code=postal,
+            city=city,
             preferred_language="nb" if rng.random() < 0.8 else "en",
             emergency_contact_name=f"{rng.choice(GIVEN_FEMALE + GIVEN_MALE)} {family}",
             emergency_contact_relation=rng.choice(("Spouse", "Parent", "Sibling", "Child")),
@@ -161,10 +166,15 @@ class Chunk:
 
     def note(self, encounter: Encounter, *, sign: bool) -> Note:
         rng = self.rng
-        texts = {name: rng.choice(options).format(n=rng.randint(2, 7))
-                 for name, options in NOTE_SNIPPETS.items()}
-        note = Note(id=self.uuid(), clinic_id=self.plan.clinic_id, patient_id=encounter.patient_id,
-                    encounter=encounter, author=encounter.practitioner, **texts)
+        texts = {name: rng.choice(options).format(n=rng.randint(2, 7)) for name, options in NOTE_SNIPPETS.items()}
+        note = Note(
+            id=self.uuid(),
+            clinic_id=self.plan.clinic_id,
+            patient_id=encounter.patient_id,
+            encounter=encounter,
+            author=encounter.practitioner,
+            **texts,
+        )
         if sign:
             minutes = encounter.duration_minutes + rng.randint(5, 240)
             note.signed_at = min(encounter.starts_at + dt.timedelta(minutes=minutes), self.plan.now)
@@ -180,18 +190,27 @@ class Chunk:
         primary = slot[0] if slot else rng.choice(plan.practitioners)
         last = times[-1].date()
         episode = Episode(
-            id=self.uuid(), clinic_id=plan.clinic_id, patient_id=patient.pk, condition=condition,
-            complaint=rng.choice(COMPLAINTS[condition]), started_on=times[0].date(),
+            id=self.uuid(),
+            clinic_id=plan.clinic_id,
+            patient_id=patient.pk,
+            condition=condition,
+            complaint=rng.choice(COMPLAINTS[condition]),
+            started_on=times[0].date(),
             ended_on=None if last > plan.today - dt.timedelta(days=60) else last,
-            referrer=rng.choice(("", "", "GP", "Self-referred", "Employer")), created_by=plan.admin,
+            referrer=rng.choice(("", "", "GP", "Self-referred", "Employer")),
+            created_by=plan.admin,
         )
         self.rows["episodes"].append(episode)
         for number, when in enumerate(times):
             other = rng.random() < 0.1  # now and then a colleague sees the patient
             practitioner = rng.choice(plan.practitioners) if other and not slot else primary
             encounter = Encounter(
-                id=self.uuid(), clinic_id=plan.clinic_id, patient_id=patient.pk,
-                episode_id=episode.pk, practitioner=practitioner, starts_at=when,
+                id=self.uuid(),
+                clinic_id=plan.clinic_id,
+                patient_id=patient.pk,
+                episode_id=episode.pk,
+                practitioner=practitioner,
+                starts_at=when,
                 reason="First visit" if number == 0 else rng.choice(("Follow-up", "Reassessment")),
             )
             self.rows["encounters"].append(encounter)
@@ -212,9 +231,9 @@ class Chunk:
         for index in indexes:
             patient = self.patient(index)
             self.rows["patients"].append(patient)
-            self.rows["identifiers"].append(PatientIdentifier(
-                clinic_id=plan.clinic_id, patient_id=patient.pk, system=NORWEGIAN_NIN_SYSTEM,
-                value=plan.nins[index]))
+            self.rows["identifiers"].append(
+                PatientIdentifier(clinic_id=plan.clinic_id, patient_id=patient.pk, system=NORWEGIAN_NIN_SYSTEM, value=plan.nins[index])
+            )
             count, slot = plan.visits[index], plan.today_slots.get(index)
             earlier = rng.randint(1, count - 1) if count >= 4 and rng.random() < 0.35 else 0
             if earlier:  # two episodes; today's visit, if any, belongs to the second
@@ -240,8 +259,7 @@ def insert_chunk(number: int) -> dict[str, int]:
     if _PLAN is None:
         raise RuntimeError("No plan.")
     tune_connection()
-    chunk = Chunk(_PLAN, number).build(range(number * CHUNK, min((number + 1) * CHUNK,
-                                                                 len(_PLAN.visits))))
+    chunk = Chunk(_PLAN, number).build(range(number * CHUNK, min((number + 1) * CHUNK, len(_PLAN.visits))))
     chunk.insert()
     return chunk.counts()
 
@@ -267,24 +285,29 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--jobs", type=int, default=2, help="Worker processes (default 2).")
 
-    def handle(self, *args: Any, patients: int, encounters: int, clinic: str, password: str,
-               seed: int, jobs: int, **options: Any) -> None:
+    def handle(self, *args: Any, patients: int, encounters: int, clinic: str, password: str, seed: int, jobs: int, **options: Any) -> None:
         global _PLAN
         name = self.validate(patients, encounters, clinic, password, jobs)
         started = time.monotonic()
         rng = random.Random(seed)
         with transaction.atomic():
             new_clinic = clinics.clinic_create(actor=None, name=name, address="Syntesegata 1, Oslo")
-            staff = [clinics.staff_create(
-                actor=None, clinic=new_clinic, username=username, password=password,
-                role=Role.CLINIC_ADMIN if username == "synth-admin" else Role.PRACTITIONER,
-                first_name=rng.choice(GIVEN_FEMALE + GIVEN_MALE), last_name=rng.choice(FAMILY),
-                email=f"{username}@synthetic.invalid", discipline=rng.choice(("physiotherapist",
-                                                                              "chiropractor")),
-            ) for username in USERNAMES]
+            staff = [
+                clinics.staff_create(
+                    actor=None,
+                    clinic=new_clinic,
+                    username=username,
+                    password=password,
+                    role=Role.CLINIC_ADMIN if username == "synth-admin" else Role.PRACTITIONER,
+                    first_name=rng.choice(GIVEN_FEMALE + GIVEN_MALE),
+                    last_name=rng.choice(FAMILY),
+                    email=f"{username}@synthetic.invalid",
+                    discipline=rng.choice(("physiotherapist", "chiropractor")),
+                )
+                for username in USERNAMES
+            ]
         _PLAN = plan = make_plan(rng, seed, new_clinic, staff, patients, encounters)
-        self.stdout.write(f"Planned {patients:,} patients in {time.monotonic() - started:.1f} s; "
-                          f"inserting with {jobs} worker(s)...")
+        self.stdout.write(f"Planned {patients:,} patients in {time.monotonic() - started:.1f} s; inserting with {jobs} worker(s)...")
         totals = dict.fromkeys((*KINDS, "signed"), 0)
         numbers = range((patients + CHUNK - 1) // CHUNK)
         connections.close_all()  # forked workers must not share this process's connection
@@ -296,27 +319,37 @@ class Command(BaseCommand):
                 if done % 5 == 0 or done == len(numbers):
                     self.stdout.write(
                         f"  {totals['patients']:>9,} patients {totals['encounters']:>11,} encounters"
-                        f" {totals['notes']:>11,} notes {time.monotonic() - started:8.1f} s")
+                        f" {totals['notes']:>11,} notes {time.monotonic() - started:8.1f} s"
+                    )
         with transaction.atomic():
-            audit_record(actor=None, action=AuditAction.CREATE, object_type="synthetic_data_set",
-                         object_id=new_clinic.pk, clinic_id=new_clinic.pk,
-                         detail={**totals, "today": len(plan.today_slots), "seed": seed})
+            audit_record(
+                actor=None,
+                action=AuditAction.CREATE,
+                object_type="synthetic_data_set",
+                object_id=new_clinic.pk,
+                clinic_id=new_clinic.pk,
+                detail={**totals, "today": len(plan.today_slots), "seed": seed},
+            )
         analyze()
-        self.stdout.write(self.style.SUCCESS(
-            f'Synthetic clinic "{name}": {totals["patients"]:,} patients, '
-            f"{totals['episodes']:,} episodes, {totals['encounters']:,} encounters "
-            f"({len(plan.today_slots)} today), {totals['notes']:,} notes "
-            f"({totals['signed']:,} signed) in {time.monotonic() - started:.1f} s."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f'Synthetic clinic "{name}": {totals["patients"]:,} patients, '
+                f"{totals['episodes']:,} episodes, {totals['encounters']:,} encounters "
+                f"({len(plan.today_slots)} today), {totals['notes']:,} notes "
+                f"({totals['signed']:,} signed) in {time.monotonic() - started:.1f} s."
+            )
+        )
         self.stdout.write(f"Users: {', '.join(USERNAMES)} (password from --password)")
 
-    def validate(self, patients: int, encounters: int, clinic: str, password: str,
-                 jobs: int) -> str:
+    def validate(self, patients: int, encounters: int, clinic: str, password: str, jobs: int) -> str:
         if not 1 <= patients <= MAX_PATIENTS:
             raise CommandError(f"--patients must be between 1 and {MAX_PATIENTS:,}.")
         most = min(MAX_ENCOUNTERS, patients * MAX_PER_PATIENT)
         if not patients <= encounters <= most:
-            raise CommandError(f"--encounters must be between --patients ({patients:,}) and "
-                               f"{most:,} ({MAX_PER_PATIENT} per patient, {MAX_ENCOUNTERS:,} in all).")
+            raise CommandError(
+                f"--encounters must be between --patients ({patients:,}) and "
+                f"{most:,} ({MAX_PER_PATIENT} per patient, {MAX_ENCOUNTERS:,} in all)."
+            )
         if not 1 <= jobs <= MAX_JOBS:
             raise CommandError(f"--jobs must be between 1 and {MAX_JOBS}.")
         name = clinic.strip()
@@ -326,10 +359,8 @@ class Command(BaseCommand):
             raise CommandError("--password must be at least 10 characters.")
         call_command("migrate", verbosity=0, interactive=False)
         if Clinic.objects.filter(name=name).exists():
-            raise CommandError(f'A clinic named "{name}" already exists. Choose another --clinic '
-                               "(or an empty database).")
-        if taken := sorted(User.objects.filter(username__in=USERNAMES).values_list("username",
-                                                                                  flat=True)):
+            raise CommandError(f'A clinic named "{name}" already exists. Choose another --clinic (or an empty database).')
+        if taken := sorted(User.objects.filter(username__in=USERNAMES).values_list("username", flat=True)):
             raise CommandError(f"Usernames already taken: {', '.join(taken)}. Use an empty database.")
         return name
 
