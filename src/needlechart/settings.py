@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "needlechart.clinics",
     "needlechart.audit",
     "needlechart.patients",
+    "needlechart.knowledge",
     "needlechart.charting",
 ]
 

@@ -4,9 +4,11 @@ from django.urls import path
 from django.views.i18n import set_language
 
 from needlechart.audit import views as audit_views
+from needlechart.charting import pain_map_views
 from needlechart.charting import views as charting_views
 from needlechart.clinics import views as clinic_views
 from needlechart.core import views as core_views
+from needlechart.knowledge import views as knowledge_views
 from needlechart.patients import views as patient_views
 
 urlpatterns = [
@@ -26,6 +28,9 @@ urlpatterns = [
     path("encounters/<uuid:encounter_id>/", charting_views.encounter_detail, name="encounter_detail"),
     path("encounters/<uuid:encounter_id>/status/", charting_views.encounter_status, name="encounter_status"),
     path("encounters/<uuid:encounter_id>/note/", charting_views.note_save, name="note_save"),
+    path("encounters/<uuid:encounter_id>/pain-map/", pain_map_views.pain_map_update, name="pain_map_update"),
+    path("atlas/", knowledge_views.atlas, name="atlas"),
+    path("atlas/<slug:muscle_id>/", knowledge_views.muscle_detail, name="muscle_detail"),
     path("notes/<uuid:note_id>/addenda/", charting_views.addendum_create, name="addendum_create"),
     path("addenda/<uuid:addendum_id>/sign/", charting_views.addendum_sign, name="addendum_sign"),
     path("staff/", clinic_views.staff_list, name="staff_list"),

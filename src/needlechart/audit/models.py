@@ -39,6 +39,7 @@ class AuditObject(models.TextChoices):
     ENCOUNTER = "encounter", _("visit")
     NOTE = "note", _("note")
     ADDENDUM = "addendum", _("addendum")
+    PAIN_MAP = "pain_map", _("pain map")
     ACCESS_REPORT = "access_report", _("access report")
     AUDIT_REPORT = "audit_report", _("audit report")
     SESSION = "session", _("session")

@@ -81,3 +81,37 @@ class Addendum(SignedRecord):
         verbose_name = _("addendum")
         verbose_name_plural = _("addenda")
         ordering = ["created_at"]
+
+
+class PainQuality(models.TextChoices):
+    ACHING = "aching", _("Aching")
+    BURNING = "burning", _("Burning")
+    SHARP = "sharp", _("Sharp")
+    TINGLING = "tingling", _("Tingling")
+    NUMBNESS = "numbness", _("Numbness")
+
+
+class PainMap(models.Model):
+    """Where it hurts at one encounter: body-map region id -> {intensity 0-10, quality}.
+
+    Stored as structured data, never as an image, so it can be charted, compared between
+    visits, fed to the suggestion engine and exchanged as FHIR observations. It becomes
+    part of the signed note and is frozen with it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="pain_maps")
+    encounter = models.OneToOneField(Encounter, on_delete=models.PROTECT, related_name="pain_map")
+    marks = models.JSONField(default=dict)
+    updated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("pain map")
+
+    def __str__(self) -> str:
+        return f"{self.patient} {len(self.marks)}"
+
+    def intensities(self) -> dict[str, int]:
+        return {region: int(mark["intensity"]) for region, mark in self.marks.items()}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from needlechart.charting.models import Addendum, Note
+from needlechart.charting.models import Addendum, Note, PainMap
 
 
 def _person(user) -> dict[str, Any]:
@@ -36,7 +36,15 @@ def note_content(note: Note) -> dict[str, Any]:
         "objective": note.objective,
         "assessment": note.assessment,
         "plan": note.plan,
+        "pain_map": _pain_marks(encounter),
     }
+
+
+def _pain_marks(encounter) -> dict[str, Any]:
+    try:
+        return dict(sorted(encounter.pain_map.marks.items()))
+    except PainMap.DoesNotExist:
+        return {}
 
 
 def addendum_content(addendum: Addendum) -> dict[str, Any]:

@@ -18,7 +18,8 @@ from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_record
 from needlechart.charting import selectors, services
 from needlechart.charting.forms import AddendumForm, EncounterForm, NoteForm
-from needlechart.charting.models import EncounterStatus
+from needlechart.charting.models import EncounterStatus, PainMap
+from needlechart.charting.pain_map_views import pain_map_context
 from needlechart.clinics.selectors import practitioners_for_clinic
 from needlechart.core.access import Capability, has_capability, staff_view
 from needlechart.core.signed import SignedRecordImmutable
@@ -101,7 +102,10 @@ def encounter_detail(request: HttpRequest, encounter_id) -> HttpResponse:
 def _encounter_context(request, encounter, note, *, note_form=None, addendum_form=None) -> dict:
     editable = note is None or (not note.is_signed and note.author_id == request.user.pk)
     initial = {f: getattr(note, f) for f in services.NOTE_FIELDS} if note else {}
+    pain_map = PainMap.objects.filter(encounter=encounter).first()
+    can_write = has_capability(request.user, Capability.WRITE_CLINICAL)
     return {
+        **pain_map_context(pain_map, editable=can_write and not (note and note.is_signed)),
         "encounter": encounter,
         "patient": encounter.patient,
         "note": note,

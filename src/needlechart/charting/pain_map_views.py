@@ -1,0 +1,75 @@
+"""The pain map on the encounter page: mark regions, see suggestions update live (HTMX)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from needlechart.charting import selectors
+from needlechart.charting.models import PainMap, PainQuality
+from needlechart.charting.pain_maps import pain_map_mark, pain_map_reading
+from needlechart.core.access import Capability, staff_view
+from needlechart.knowledge import bodymap
+from needlechart.knowledge.catalog import GROUPS, catalog
+
+def _region_choices(language: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    by_group: dict[str, list[tuple[str, str]]] = {group: [] for group in GROUPS}
+    for region in catalog().regions.values():
+        by_group[region.group].append((region.id, region.label(language)))
+    return [(bodymap.GROUP_LABELS[group], sorted(items, key=lambda item: item[1])) for group, items in by_group.items()]
+
+
+def pain_map_context(pain_map: PainMap | None, *, editable: bool, error: str = "") -> dict:
+    language = get_language() or "en"
+    regions = catalog().regions
+    reading = pain_map_reading(pain_map)
+    qualities = dict(PainQuality.choices)
+    titles = {r: f"{m['intensity']}/10 {qualities.get(m['quality'], '')}" for r, m in reading.marks.items()}
+    marks = sorted(
+        ((regions[r], m["intensity"], qualities.get(m["quality"], "")) for r, m in reading.marks.items() if r in regions),
+        key=lambda item: -item[1],
+    )
+    return {
+        "pain_views": bodymap.draw(classes=bodymap.pain_classes(reading.marks), titles=titles),
+        "marks": [(region.id, region.label(language), level, quality) for region, level, quality in marks],
+        "suggestions": [
+            {
+                "muscle": s.muscle,
+                "side": s.side,
+                "score": s.score,
+                "explained": [regions[r].label(language) for r in s.explained],
+                "unexplained": [regions[r].label(language) for r in s.unexplained],
+            }
+            for s in reading.suggestions
+        ],
+        "paraspinals": reading.paraspinals,
+        "editable": editable,
+        "region_choices": _region_choices(language) if editable else [],
+        "qualities": PainQuality.choices,
+        "pain_error": error,
+        "levels": range(11),
+    }
+
+
+@staff_view(Capability.WRITE_CLINICAL)
+@require_POST
+def pain_map_update(request: HttpRequest, encounter_id) -> HttpResponse:
+    encounter = selectors.encounter_get_for_user(user=request.user, encounter_id=encounter_id)
+    error, status = "", 200
+    try:
+        intensity = int(request.POST.get("intensity", ""))
+        pain_map_mark(actor=request.user, encounter=encounter, region=request.POST.get("region", ""), intensity=intensity,
+                      quality=request.POST.get("quality", PainQuality.ACHING))
+    except ValueError:
+        error, status = _("Intensity is from 0 to 10."), 400
+    except ValidationError as exc:
+        error, status = " ".join(exc.messages), 400
+    if not request.htmx:
+        return redirect("encounter_detail", encounter_id=encounter.pk) if status == 200 else HttpResponse(error, status=status)
+    pain_map = PainMap.objects.filter(encounter=encounter).first()
+    context = {"encounter": encounter, **pain_map_context(pain_map, editable=True, error=error)}
+    return render(request, "charting/_pain_map.html", context, status=status)

@@ -1,0 +1,40 @@
+"""The muscle atlas: browse and search, and one muscle's page with its pattern drawn."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import get_language
+
+from needlechart.core.access import staff_view
+from needlechart.knowledge import bodymap, selectors
+from needlechart.knowledge.catalog import catalog
+
+
+@staff_view()
+def atlas(request: HttpRequest) -> HttpResponse:
+    text = request.GET.get("q", "")[:100]
+    muscles = selectors.muscle_search(text)
+    template = "knowledge/_atlas_results.html" if request.htmx and request.htmx.target == "atlas-results" else "knowledge/atlas.html"
+    return render(request, template, {"muscles": muscles, "q": text, "language": get_language()})
+
+
+@staff_view()
+def muscle_detail(request: HttpRequest, muscle_id: str) -> HttpResponse:
+    muscle = selectors.muscle_get(muscle_id)
+    cat = catalog()
+    side = "r"
+    classes = bodymap.pattern_classes(
+        lies_in=cat.muscle_regions(muscle, side, muscle.lies_in),
+        essential=cat.muscle_regions(muscle, side, muscle.essential) + cat.muscle_regions(muscle, side, muscle.contralateral, opposite=True),
+        spillover=cat.muscle_regions(muscle, side, muscle.spillover),
+    )
+    context = {
+        "muscle": muscle,
+        "language": get_language(),
+        "views": bodymap.draw(classes=classes),
+        "structures": [cat.structures[s] for s in muscle.structures_at_risk],
+        "sources": {key: cat.sources[value] for key, value in muscle.sources.items()},
+        "guidance_sources": [cat.sources[g.source] for g in muscle.depth_guidance],
+    }
+    return render(request, "knowledge/muscle.html", context)
