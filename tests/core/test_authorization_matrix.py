@@ -98,6 +98,15 @@ CASES = [
         data=lambda o: {"subjective": "x"},
     ),
     Case(
+        "pain_map_update",
+        "post",
+        lambda o: reverse("pain_map_update", args=[o["open_encounter"].pk]),
+        ("practitioner",),
+        data=lambda o: {"region": "temple_r", "intensity": "4", "quality": "aching"},
+    ),
+    Case("atlas", "get", lambda o: reverse("atlas"), ALL_STAFF, object_scoped=False),
+    Case("muscle_detail", "get", lambda o: reverse("muscle_detail", args=["upper_trapezius"]), ALL_STAFF, object_scoped=False),
+    Case(
         "addendum_create",
         "post",
         lambda o: reverse("addendum_create", args=[o["note"].pk]),

@@ -7,12 +7,12 @@ runs where GNU gettext is not installed; ``msgfmt`` is used in addition when it 
 from __future__ import annotations
 
 import ast
-import os
-import sys
 import gettext
+import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,7 +120,10 @@ def test_every_marked_string_in_code_and_templates_is_in_the_catalogue(tmp_path)
     shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo", "data"))
     subprocess.run(
         ["django-admin", "makemessages", "-l", "nb", "--no-obsolete", "--no-location"],
-        cwd=copy, check=True, capture_output=True, env={**os.environ, "DJANGO_SETTINGS_MODULE": "needlechart.settings"},
+        cwd=copy,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "needlechart.settings"},
         executable=str(Path(sys.executable).parent / "django-admin"),
     )
     fresh = _messages(parse_po(copy / "locale" / "nb" / "LC_MESSAGES" / "django.po"))

@@ -16,6 +16,7 @@ from needlechart.core.access import Capability, staff_view
 from needlechart.knowledge import bodymap
 from needlechart.knowledge.catalog import GROUPS, catalog
 
+
 def _region_choices(language: str) -> list[tuple[str, list[tuple[str, str]]]]:
     by_group: dict[str, list[tuple[str, str]]] = {group: [] for group in GROUPS}
     for region in catalog().regions.values():
@@ -62,8 +63,13 @@ def pain_map_update(request: HttpRequest, encounter_id) -> HttpResponse:
     error, status = "", 200
     try:
         intensity = int(request.POST.get("intensity", ""))
-        pain_map_mark(actor=request.user, encounter=encounter, region=request.POST.get("region", ""), intensity=intensity,
-                      quality=request.POST.get("quality", PainQuality.ACHING))
+        pain_map_mark(
+            actor=request.user,
+            encounter=encounter,
+            region=request.POST.get("region", ""),
+            intensity=intensity,
+            quality=request.POST.get("quality", PainQuality.ACHING),
+        )
     except ValueError:
         error, status = _("Intensity is from 0 to 10."), 400
     except ValidationError as exc:

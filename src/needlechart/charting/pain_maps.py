@@ -39,8 +39,12 @@ def pain_map_mark(*, actor: User, encounter: Encounter, region: str, intensity: 
     pain_map.updated_by = actor
     pain_map.save()
     audit_record(
-        actor=actor, action=AuditAction.UPDATE, object_type=AuditObject.PAIN_MAP, object_id=pain_map.pk,
-        patient_id=encounter.patient_id, detail={"region": region, "intensity": intensity},
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=AuditObject.PAIN_MAP,
+        object_id=pain_map.pk,
+        patient_id=encounter.patient_id,
+        detail={"region": region, "intensity": intensity},
     )
     return pain_map
 

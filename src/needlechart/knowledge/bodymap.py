@@ -17,9 +17,20 @@ from needlechart.knowledge.catalog import catalog
 
 VIEWS = ("front", "back")
 GROUP_LABELS = {
-    "head": _("Head"), "neck": _("Neck"), "shoulder": _("Shoulder"), "upper_back": _("Upper back"), "arm": _("Arm"),
-    "hand": _("Wrist and hand"), "chest": _("Chest"), "abdomen": _("Abdomen"), "low_back": _("Low back and pelvis"),
-    "hip": _("Hip and buttock"), "thigh": _("Thigh"), "knee": _("Knee"), "leg": _("Lower leg"), "foot": _("Ankle and foot"),
+    "head": _("Head"),
+    "neck": _("Neck"),
+    "shoulder": _("Shoulder"),
+    "upper_back": _("Upper back"),
+    "arm": _("Arm"),
+    "hand": _("Wrist and hand"),
+    "chest": _("Chest"),
+    "abdomen": _("Abdomen"),
+    "low_back": _("Low back and pelvis"),
+    "hip": _("Hip and buttock"),
+    "thigh": _("Thigh"),
+    "knee": _("Knee"),
+    "leg": _("Lower leg"),
+    "foot": _("Ankle and foot"),
 }
 
 
@@ -59,7 +70,7 @@ def pain_classes(marks: Mapping[str, Mapping[str, object]]) -> dict[str, str]:
 
 
 def pattern_classes(*, lies_in: list[str], essential: list[str], spillover: list[str]) -> dict[str, str]:
-    classes = {r: "lies-in" for r in lies_in}
-    classes.update({r: "spillover" for r in spillover})
-    classes.update({r: "essential" for r in essential})
+    classes = dict.fromkeys(lies_in, "lies-in")
+    classes.update(dict.fromkeys(spillover, "spillover"))
+    classes.update(dict.fromkeys(essential, "essential"))
     return classes

@@ -23,7 +23,14 @@ SIDES = ("r", "l")
 GROUPS = ("head", "neck", "shoulder", "upper_back", "arm", "hand", "chest", "abdomen", "low_back", "hip", "thigh", "knee", "leg", "foot")
 _SEGMENT = re.compile(r"^(C[1-8]|T(1[0-2]|[1-9])|L[1-5]|S[1-5]|Co1|V[1-3])$")
 _PATH = re.compile(r"^M [0-9. LCQZ-]+Z$")
-_SEGMENT_ORDER = ["V1", "V2", "V3"] + [f"C{i}" for i in range(1, 9)] + [f"T{i}" for i in range(1, 13)] + [f"L{i}" for i in range(1, 6)] + [f"S{i}" for i in range(1, 6)] + ["Co1"]
+_SEGMENT_ORDER = (
+    ["V1", "V2", "V3"]
+    + [f"C{i}" for i in range(1, 9)]
+    + [f"T{i}" for i in range(1, 13)]
+    + [f"L{i}" for i in range(1, 6)]
+    + [f"S{i}" for i in range(1, 6)]
+    + ["Co1"]
+)
 MUSCLE_SOURCE_KEYS = ("names", "lies_in", "referral", "innervation", "risks", "needling")
 VIEW_BOX_WIDTH = 200
 
@@ -221,7 +228,13 @@ def _load_regions(directory: Path, catalog: Catalog) -> None:
             if not isinstance(path, str) or not _PATH.match(path):
                 raise KnowledgeDataError(file, base, f"shape is not a closed 'M ... Z' path: {str(path)[:40]}")
         name = _text(file, base, raw.get("name"), "name")
-        common = {"base": base, "group": raw["group"], "name": name, "segments": segments, "referral_target": bool(raw.get("referral_target", True))}
+        common = {
+            "base": base,
+            "group": raw["group"],
+            "name": name,
+            "segments": segments,
+            "referral_target": bool(raw.get("referral_target", True)),
+        }
         if raw.get("sided"):
             mirrored = {view: tuple(_mirror(p) for p in paths) for view, paths in shapes.items()}
             drawn = [Region(id=f"{base}_r", side="r", shapes=shapes, **common), Region(id=f"{base}_l", side="l", shapes=mirrored, **common)]
@@ -237,7 +250,9 @@ def _load_structures(directory: Path, catalog: Catalog) -> None:
     for raw in _read(directory, file):
         structure_id = _unique_id(file, raw, catalog.structures)
         catalog.structures[structure_id] = Structure(
-            structure_id, _text(file, structure_id, raw.get("name"), "name"), _require_source(file, structure_id, raw.get("source"), catalog.sources)
+            structure_id,
+            _text(file, structure_id, raw.get("name"), "name"),
+            _require_source(file, structure_id, raw.get("source"), catalog.sources),
         )
 
 
@@ -271,7 +286,10 @@ def _muscle(raw: dict[str, Any], catalog: Catalog) -> Muscle:
     if not lengths or any(not isinstance(n, int) or not 7 <= n <= 125 for n in lengths):
         raise KnowledgeDataError(file, muscle_id, "needle_length_mm must list lengths between 7 and 125 mm")
     guidance = tuple(
-        DepthGuidance(_text(file, muscle_id, g, "depth_guidance"), _require_source(file, muscle_id, g.get("source"), catalog.sources, "depth_guidance.source"))
+        DepthGuidance(
+            _text(file, muscle_id, g, "depth_guidance"),
+            _require_source(file, muscle_id, g.get("source"), catalog.sources, "depth_guidance.source"),
+        )
         for g in raw.get("depth_guidance") or ()
     )
     return Muscle(
@@ -316,7 +334,9 @@ def _load_vignettes(directory: Path, catalog: Catalog) -> None:
         expected = tuple(raw.get("expected") or ())
         if not expected or any(m not in catalog.muscles for m in expected):
             raise KnowledgeDataError(file, vignette_id, "expected must name muscles of the atlas")
-        catalog.vignettes[vignette_id] = Vignette(vignette_id, raw["side"], dict(pain), expected, _require_source(file, vignette_id, raw.get("source"), catalog.sources))
+        catalog.vignettes[vignette_id] = Vignette(
+            vignette_id, raw["side"], dict(pain), expected, _require_source(file, vignette_id, raw.get("source"), catalog.sources)
+        )
 
 
 def load_catalog(directory: Path = DATA_DIR) -> Catalog:

@@ -26,7 +26,8 @@ def muscle_detail(request: HttpRequest, muscle_id: str) -> HttpResponse:
     side = "r"
     classes = bodymap.pattern_classes(
         lies_in=cat.muscle_regions(muscle, side, muscle.lies_in),
-        essential=cat.muscle_regions(muscle, side, muscle.essential) + cat.muscle_regions(muscle, side, muscle.contralateral, opposite=True),
+        essential=cat.muscle_regions(muscle, side, muscle.essential)
+        + cat.muscle_regions(muscle, side, muscle.contralateral, opposite=True),
         spillover=cat.muscle_regions(muscle, side, muscle.spillover),
     )
     context = {

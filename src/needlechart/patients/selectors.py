@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from needlechart.charting.models import Addendum, Encounter
 from needlechart.clinics.models import User
 from needlechart.core.access import Capability, has_capability, require_capability
 from needlechart.patients.models import Episode, Patient, search_key
@@ -119,14 +120,12 @@ def patient_chart(*, user: User, patient: Patient) -> list[EpisodeTimeline]:
 
     A fixed number of queries whatever the size of the record.
     """
-    from needlechart.charting.models import Addendum, Encounter
-
     episodes = list(patient.episodes.order_by("-started_on", "-created_at"))
     timelines = {e.pk: EpisodeTimeline(episode=e) for e in episodes}
     encounters = Encounter.objects.filter(patient=patient, clinic_id=user.clinic_id).select_related("practitioner")
     clinical = has_capability(user, Capability.VIEW_CLINICAL)
     if clinical:
-        encounters = encounters.select_related("note", "note__author", "note__signed_by")
+        encounters = encounters.select_related("note", "note__author", "note__signed_by", "pain_map")
     encounter_list = list(encounters.order_by("-starts_at"))
     if clinical:
         notes = [e.note for e in encounter_list if hasattr(e, "note")]

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_record
+from needlechart.charting.pain_map_views import pain_map_context
 from needlechart.core.access import Capability, has_capability, staff_view
 from needlechart.patients import selectors, services
 from needlechart.patients.forms import EpisodeCloseForm, EpisodeForm, PatientForm
@@ -96,7 +97,9 @@ def patient_chart(request: HttpRequest, patient_id) -> HttpResponse:
             patient_id=patient.pk,
             detail={"page": "chart"},
         )
+    latest_pain = _latest_pain_map(timeline) if has_capability(request.user, Capability.VIEW_CLINICAL) else None
     context = {
+        "latest_pain": latest_pain,
         "patient": patient,
         "identifiers": identifiers,
         "timeline": timeline,
@@ -105,6 +108,15 @@ def patient_chart(request: HttpRequest, patient_id) -> HttpResponse:
         "episode_form": EpisodeForm(),
     }
     return render(request, "patients/chart.html", context)
+
+
+def _latest_pain_map(timeline) -> dict | None:
+    """The newest encounter's pain map, drawn read-only for the chart."""
+    encounters = [e for item in timeline for e in item.encounters if getattr(e, "pain_map", None) and e.pain_map.marks]
+    if not encounters:
+        return None
+    newest = max(encounters, key=lambda e: e.starts_at)
+    return {"encounter": newest, **pain_map_context(newest.pain_map, editable=False)}
 
 
 @staff_view(Capability.EDIT_DEMOGRAPHICS)
