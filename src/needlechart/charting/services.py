@@ -153,5 +153,5 @@ def signed_record_verify(record: Note | Addendum) -> bool:
     """True when the stored canonical form hashes to the digest and still matches the rows."""
     if not record.is_signed or not record.digest_matches():
         return False
-    builder = note_content if isinstance(record, Note) else addendum_content
-    return canonical_json(builder(record)) == record.canonical
+    content = note_content(record) if isinstance(record, Note) else addendum_content(record)
+    return canonical_json(content) == record.canonical

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_record
 from needlechart.clinics.models import User
+from needlechart.core.access import Capability, require_capability
 from needlechart.patients.identifiers import normalise_identifier, validate_identifier
 from needlechart.patients.models import Episode, Patient, PatientIdentifier
 
@@ -56,7 +58,9 @@ def _set_identifiers(*, patient: Patient, identifiers: list[tuple[str, str]]) ->
 
 
 @transaction.atomic
-def patient_create(*, actor: User, data: dict[str, Any], identifiers: list[tuple[str, str]] = ()) -> Patient:
+def patient_create(*, actor: User, data: dict[str, Any], identifiers: Sequence[tuple[str, str]] = ()) -> Patient:
+    require_capability(actor, Capability.EDIT_DEMOGRAPHICS)
+    assert actor.clinic_id is not None  # guaranteed by the capability check
     patient = Patient(clinic_id=actor.clinic_id, **{k: v for k, v in data.items() if k in DEMOGRAPHIC_FIELDS})
     patient.full_clean(exclude=["clinic", "family_key", "given_key"])
     patient.save()
@@ -67,6 +71,7 @@ def patient_create(*, actor: User, data: dict[str, Any], identifiers: list[tuple
 
 @transaction.atomic
 def patient_update(*, actor: User, patient: Patient, data: dict[str, Any], identifiers: list[tuple[str, str]] | None = None) -> Patient:
+    require_capability(actor, Capability.EDIT_DEMOGRAPHICS)
     changed = sorted(k for k, v in data.items() if k in DEMOGRAPHIC_FIELDS and getattr(patient, k) != v)
     for key in changed:
         setattr(patient, key, data[key])
@@ -88,6 +93,7 @@ def patient_update(*, actor: User, patient: Patient, data: dict[str, Any], ident
 
 @transaction.atomic
 def episode_create(*, actor: User, patient: Patient, complaint: str, condition: str, started_on: dt.date, referrer: str = "") -> Episode:
+    require_capability(actor, Capability.EDIT_DEMOGRAPHICS)
     episode = Episode(
         clinic_id=patient.clinic_id,
         patient=patient,
@@ -105,6 +111,7 @@ def episode_create(*, actor: User, patient: Patient, complaint: str, condition: 
 
 @transaction.atomic
 def episode_close(*, actor: User, episode: Episode, ended_on: dt.date) -> Episode:
+    require_capability(actor, Capability.EDIT_DEMOGRAPHICS)
     if ended_on < episode.started_on:
         raise ValidationError(_("An episode cannot end before it started."))
     episode.ended_on = ended_on
