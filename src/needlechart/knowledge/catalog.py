@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,6 +147,18 @@ def segment_index(segment: str) -> int:
     return _SEGMENT_ORDER.index(segment)
 
 
+@contextmanager
+def _wrong_types_named(file: str, raw: Any) -> Iterator[None]:
+    """Turn a field of the wrong type (a list where a mapping belongs...) into a named error."""
+    try:
+        yield
+    except (AttributeError, TypeError, KeyError, ValueError) as exc:
+        if isinstance(exc, KnowledgeDataError):
+            raise
+        entry = raw.get("id", "?") if isinstance(raw, dict) else "?"
+        raise KnowledgeDataError(file, str(entry), f"has a field of the wrong type or shape ({exc})") from exc
+
+
 def _read(directory: Path, name: str) -> list[dict[str, Any]]:
     path = directory / name
     try:
@@ -185,10 +198,11 @@ def _require_source(file: str, entry: str, source_id: Any, sources: dict[str, So
 def _load_sources(directory: Path, catalog: Catalog) -> None:
     for file in ("sources.yaml", "sources_regions.yaml"):
         for raw in _read(directory, file):
-            source_id = _unique_id(file, raw, catalog.sources)
-            if not str(raw.get("citation", "")).strip():
-                raise KnowledgeDataError(file, source_id, "needs a citation")
-            catalog.sources[source_id] = Source(source_id, raw["citation"].strip(), raw.get("url"), bool(raw.get("unverified", False)))
+            with _wrong_types_named(file, raw):
+                source_id = _unique_id(file, raw, catalog.sources)
+                if not str(raw.get("citation", "")).strip():
+                    raise KnowledgeDataError(file, source_id, "needs a citation")
+                catalog.sources[source_id] = Source(source_id, raw["citation"].strip(), raw.get("url"), bool(raw.get("unverified", False)))
 
 
 def _mirror(path: str) -> str:
@@ -212,48 +226,55 @@ def _load_regions(directory: Path, catalog: Catalog) -> None:
     file = "regions.yaml"
     seen: set[str] = set()
     for raw in _read(directory, file):
-        base = _unique_id(file, raw, seen)
-        seen.add(base)
-        if raw.get("group") not in GROUPS:
-            raise KnowledgeDataError(file, base, f"group must be one of {', '.join(GROUPS)}")
-        segments = tuple(raw.get("segments") or ())
-        bad = [s for s in segments if not isinstance(s, str) or not _SEGMENT.match(s)]
-        if not segments or bad:
-            raise KnowledgeDataError(file, base, f"segments must be spinal segments such as C5 or L4 (got {bad or 'none'})")
-        _require_source(file, base, raw.get("segments_source"), catalog.sources, "segments_source")
-        shapes = {view: tuple(raw.get("shapes", {}).get(view) or ()) for view in ("front", "back")}
-        if not any(shapes.values()):
-            raise KnowledgeDataError(file, base, "needs at least one shape in the front or back view")
-        for path in (p for paths in shapes.values() for p in paths):
-            if not isinstance(path, str) or not _PATH.match(path):
-                raise KnowledgeDataError(file, base, f"shape is not a closed 'M ... Z' path: {str(path)[:40]}")
-        name = _text(file, base, raw.get("name"), "name")
-        common = {
-            "base": base,
-            "group": raw["group"],
-            "name": name,
-            "segments": segments,
-            "referral_target": bool(raw.get("referral_target", True)),
-        }
-        if raw.get("sided"):
-            mirrored = {view: tuple(_mirror(p) for p in paths) for view, paths in shapes.items()}
-            drawn = [Region(id=f"{base}_r", side="r", shapes=shapes, **common), Region(id=f"{base}_l", side="l", shapes=mirrored, **common)]
-        else:
-            drawn = [Region(id=base, side="", shapes=shapes, **common)]
-        catalog.base_regions[base] = drawn
-        for region in drawn:
-            catalog.regions[region.id] = region
+        with _wrong_types_named(file, raw):
+            base = _unique_id(file, raw, seen)
+            seen.add(base)
+            if raw.get("group") not in GROUPS:
+                raise KnowledgeDataError(file, base, f"group must be one of {', '.join(GROUPS)}")
+            segments = tuple(raw.get("segments") or ())
+            bad = [s for s in segments if not isinstance(s, str) or not _SEGMENT.match(s)]
+            if not segments or bad:
+                raise KnowledgeDataError(file, base, f"segments must be spinal segments such as C5 or L4 (got {bad or 'none'})")
+            _require_source(file, base, raw.get("segments_source"), catalog.sources, "segments_source")
+            shapes = {view: tuple(raw.get("shapes", {}).get(view) or ()) for view in ("front", "back")}
+            if not any(shapes.values()):
+                raise KnowledgeDataError(file, base, "needs at least one shape in the front or back view")
+            for path in (p for paths in shapes.values() for p in paths):
+                if not isinstance(path, str) or not _PATH.match(path):
+                    raise KnowledgeDataError(file, base, f"shape is not a closed 'M ... Z' path: {str(path)[:40]}")
+            if raw.get("referral_target") is False and not str(raw.get("note", "")).strip():
+                raise KnowledgeDataError(file, base, "referral_target: false needs a 'note' saying why no muscle refers here")
+            name = _text(file, base, raw.get("name"), "name")
+            common = {
+                "base": base,
+                "group": raw["group"],
+                "name": name,
+                "segments": segments,
+                "referral_target": bool(raw.get("referral_target", True)),
+            }
+            if raw.get("sided"):
+                mirrored = {view: tuple(_mirror(p) for p in paths) for view, paths in shapes.items()}
+                drawn = [
+                    Region(id=f"{base}_r", side="r", shapes=shapes, **common),
+                    Region(id=f"{base}_l", side="l", shapes=mirrored, **common),
+                ]
+            else:
+                drawn = [Region(id=base, side="", shapes=shapes, **common)]
+            catalog.base_regions[base] = drawn
+            for region in drawn:
+                catalog.regions[region.id] = region
 
 
 def _load_structures(directory: Path, catalog: Catalog) -> None:
     file = "structures.yaml"
     for raw in _read(directory, file):
-        structure_id = _unique_id(file, raw, catalog.structures)
-        catalog.structures[structure_id] = Structure(
-            structure_id,
-            _text(file, structure_id, raw.get("name"), "name"),
-            _require_source(file, structure_id, raw.get("source"), catalog.sources),
-        )
+        with _wrong_types_named(file, raw):
+            structure_id = _unique_id(file, raw, catalog.structures)
+            catalog.structures[structure_id] = Structure(
+                structure_id,
+                _text(file, structure_id, raw.get("name"), "name"),
+                _require_source(file, structure_id, raw.get("source"), catalog.sources),
+            )
 
 
 def _region_list(file: str, entry: str, value: Any, catalog: Catalog, what: str) -> tuple[str, ...]:
@@ -315,8 +336,9 @@ def _muscle(raw: dict[str, Any], catalog: Catalog) -> Muscle:
 def _load_muscles(directory: Path, catalog: Catalog) -> None:
     file = "muscles.yaml"
     for raw in _read(directory, file):
-        muscle_id = _unique_id(file, raw, catalog.muscles)
-        catalog.muscles[muscle_id] = _muscle(raw, catalog)
+        with _wrong_types_named(file, raw):
+            muscle_id = _unique_id(file, raw, catalog.muscles)
+            catalog.muscles[muscle_id] = _muscle(raw, catalog)
     referred = {r for m in catalog.muscles.values() for r in (*m.essential, *m.spillover, *m.contralateral)}
     for base, drawn in catalog.base_regions.items():
         if drawn[0].referral_target and base not in referred:
@@ -326,17 +348,18 @@ def _load_muscles(directory: Path, catalog: Catalog) -> None:
 def _load_vignettes(directory: Path, catalog: Catalog) -> None:
     file = "vignettes.yaml"
     for raw in _read(directory, file):
-        vignette_id = _unique_id(file, raw, catalog.vignettes)
-        pain = raw.get("pain") or {}
-        _region_list(file, vignette_id, list(pain), catalog, "pain")
-        if raw.get("side") not in SIDES or not pain or any(not isinstance(v, int) or not 0 <= v <= 10 for v in pain.values()):
-            raise KnowledgeDataError(file, vignette_id, "needs side r or l and pain intensities 0-10")
-        expected = tuple(raw.get("expected") or ())
-        if not expected or any(m not in catalog.muscles for m in expected):
-            raise KnowledgeDataError(file, vignette_id, "expected must name muscles of the atlas")
-        catalog.vignettes[vignette_id] = Vignette(
-            vignette_id, raw["side"], dict(pain), expected, _require_source(file, vignette_id, raw.get("source"), catalog.sources)
-        )
+        with _wrong_types_named(file, raw):
+            vignette_id = _unique_id(file, raw, catalog.vignettes)
+            pain = raw.get("pain") or {}
+            _region_list(file, vignette_id, list(pain), catalog, "pain")
+            if raw.get("side") not in SIDES or not pain or any(not isinstance(v, int) or not 0 <= v <= 10 for v in pain.values()):
+                raise KnowledgeDataError(file, vignette_id, "needs side r or l and pain intensities 0-10")
+            expected = tuple(raw.get("expected") or ())
+            if not expected or any(m not in catalog.muscles for m in expected):
+                raise KnowledgeDataError(file, vignette_id, "expected must name muscles of the atlas")
+            catalog.vignettes[vignette_id] = Vignette(
+                vignette_id, raw["side"], dict(pain), expected, _require_source(file, vignette_id, raw.get("source"), catalog.sources)
+            )
 
 
 def load_catalog(directory: Path = DATA_DIR) -> Catalog:
