@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 CHROMIUM = os.environ.get("NEEDLECHART_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -20,6 +21,9 @@ def pytest_collection_modifyitems(items):
         if "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +55,7 @@ def new_page(browser):
 
     def make(**options):
         context = browser.new_context(**options)
+        context.set_default_timeout(20_000)  # a loaded 2-core CI machine is slow, not broken
         contexts.append(context)
         return context.new_page()
 

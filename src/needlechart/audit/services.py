@@ -85,3 +85,13 @@ def audit_record(
         event.save()
         AuditChainHead.objects.filter(chain_key=chain_key).update(seq=event.seq, hash=event.hash)
     return event
+
+
+def audit_read(*, actor: Any, object_type: str, action: AuditAction | str = AuditAction.VIEW, **fields: Any) -> AuditEvent:
+    """Record a read (view, search, download) in its own short transaction.
+
+    Reads change nothing, so their audit row need not wait for the page to render: the
+    clinic's chain is locked only for the append itself.
+    """
+    with transaction.atomic():
+        return audit_record(actor=actor, action=action, object_type=object_type, **fields)

@@ -6,7 +6,6 @@ import csv
 import datetime as dt
 
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -14,7 +13,7 @@ from django.utils import timezone
 from needlechart.audit import selectors
 from needlechart.audit.forms import AuditRangeForm
 from needlechart.audit.models import AuditAction
-from needlechart.audit.services import audit_record
+from needlechart.audit.services import audit_read
 from needlechart.core.access import Capability, staff_view
 from needlechart.patients.selectors import patient_get_for_user
 
@@ -46,14 +45,13 @@ def _csv_response(rows, filename: str) -> StreamingHttpResponse:
 def patient_access_report(request: HttpRequest, patient_id) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     events = selectors.patient_access_report(user=request.user, patient_id=patient.pk)
-    with transaction.atomic():
-        audit_record(
-            actor=request.user,
-            action=AuditAction.EXPORT if "csv" in request.GET else AuditAction.VIEW,
-            object_type="access_report",
-            object_id=patient.pk,
-            patient_id=patient.pk,
-        )
+    audit_read(
+        actor=request.user,
+        action=AuditAction.EXPORT if "csv" in request.GET else AuditAction.VIEW,
+        object_type="access_report",
+        object_id=patient.pk,
+        patient_id=patient.pk,
+    )
     if "csv" in request.GET:
         return _csv_response(events, f"access-report-{patient.pk}.csv")
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -72,13 +70,12 @@ def audit_report(request: HttpRequest) -> HttpResponse:
     end = dt.datetime.combine(form.cleaned_data["end"] + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
     events = selectors.audit_report(user=request.user, start=start, end=end, action=form.cleaned_data["action"])
     if "csv" in request.GET:
-        with transaction.atomic():
-            audit_record(
-                actor=request.user,
-                action=AuditAction.EXPORT,
-                object_type="audit_report",
-                detail={"start": start.isoformat(), "end": end.isoformat()},
-            )
+        audit_read(
+            actor=request.user,
+            action=AuditAction.EXPORT,
+            object_type="audit_report",
+            detail={"start": start.isoformat(), "end": end.isoformat()},
+        )
         return _csv_response(events, f"audit-{form.cleaned_data['start']}-{form.cleaned_data['end']}.csv")
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -6,7 +6,6 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from needlechart.audit.models import AuditAction
-from needlechart.audit.services import audit_record
+from needlechart.audit.services import audit_read
 from needlechart.charting import selectors, services
 from needlechart.charting.forms import AddendumForm, EncounterForm, NoteForm
 from needlechart.charting.models import EncounterStatus, PainMap
@@ -92,10 +91,9 @@ def encounter_status(request: HttpRequest, encounter_id) -> HttpResponse:
 def encounter_detail(request: HttpRequest, encounter_id) -> HttpResponse:
     encounter = selectors.encounter_get_for_user(user=request.user, encounter_id=encounter_id)
     note = selectors.note_for_encounter(user=request.user, encounter=encounter)
-    with transaction.atomic():
-        audit_record(
-            actor=request.user, action=AuditAction.VIEW, object_type="encounter", object_id=encounter.pk, patient_id=encounter.patient_id
-        )
+    audit_read(
+        actor=request.user, action=AuditAction.VIEW, object_type="encounter", object_id=encounter.pk, patient_id=encounter.patient_id
+    )
     return render(request, "charting/encounter.html", _encounter_context(request, encounter, note))
 
 

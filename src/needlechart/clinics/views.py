@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -12,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from needlechart.audit.models import AuditAction
-from needlechart.audit.services import audit_record
+from needlechart.audit.services import audit_read
 from needlechart.clinics import selectors, services
 from needlechart.clinics.forms import CertificationForm, StaffForm
 from needlechart.clinics.models import PractitionerProfile, RegistrationNumber, User
@@ -109,8 +108,7 @@ def certification_evidence(request: HttpRequest, certification_id) -> HttpRespon
         raise PermissionDenied(_("Only clinic admins can see other staff members' credentials."))
     if not cert.evidence:
         raise Http404
-    with transaction.atomic():
-        audit_record(actor=request.user, action=AuditAction.DOWNLOAD, object_type="certification", object_id=cert.pk)
+    audit_read(actor=request.user, action=AuditAction.DOWNLOAD, object_type="certification", object_id=cert.pk)
     response = FileResponse(cert.evidence.open("rb"), content_type=cert.evidence_content_type or "application/octet-stream")
     response["Content-Disposition"] = f'attachment; filename="certification-{cert.pk}.{cert.evidence.name.rsplit(".", 1)[-1]}"'
     return response

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from needlechart.audit.models import AuditAction
-from needlechart.audit.services import audit_record
+from needlechart.audit.services import audit_read
 from needlechart.charting.pain_map_views import pain_map_context
 from needlechart.core.access import Capability, has_capability, staff_view
 from needlechart.patients import selectors, services
@@ -24,8 +23,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "")
     query, results = selectors.patient_search(user=request.user, text=text)
     if not query.is_empty:
-        with transaction.atomic():
-            audit_record(actor=request.user, action=AuditAction.SEARCH, object_type="patient", detail={"results": len(results)})
+        audit_read(actor=request.user, action=AuditAction.SEARCH, object_type="patient", detail={"results": len(results)})
     context = {"query": query, "results": results, "limit": selectors.SEARCH_LIMIT}
     template = "patients/_results.html" if request.htmx and request.htmx.target == "search-results" else "patients/list.html"
     return render(request, template, context)
@@ -70,15 +68,14 @@ def patient_edit(request: HttpRequest, patient_id) -> HttpResponse:
             messages.success(request, _("Changes saved."))
             return redirect("patient_chart", patient_id=patient.pk)
     else:
-        with transaction.atomic():
-            audit_record(
-                actor=request.user,
-                action=AuditAction.VIEW,
-                object_type="patient",
-                object_id=patient.pk,
-                patient_id=patient.pk,
-                detail={"page": "edit"},
-            )
+        audit_read(
+            actor=request.user,
+            action=AuditAction.VIEW,
+            object_type="patient",
+            object_id=patient.pk,
+            patient_id=patient.pk,
+            detail={"page": "edit"},
+        )
     status = 400 if request.method == "POST" else 200
     return render(request, "patients/form.html", {"form": form, "patient": patient}, status=status)
 
@@ -88,15 +85,14 @@ def patient_chart(request: HttpRequest, patient_id) -> HttpResponse:
     patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
     identifiers = list(patient.identifiers.all())
     timeline = selectors.patient_chart(user=request.user, patient=patient)
-    with transaction.atomic():
-        audit_record(
-            actor=request.user,
-            action=AuditAction.VIEW,
-            object_type="patient",
-            object_id=patient.pk,
-            patient_id=patient.pk,
-            detail={"page": "chart"},
-        )
+    audit_read(
+        actor=request.user,
+        action=AuditAction.VIEW,
+        object_type="patient",
+        object_id=patient.pk,
+        patient_id=patient.pk,
+        detail={"page": "chart"},
+    )
     latest_pain = _latest_pain_map(timeline) if has_capability(request.user, Capability.VIEW_CLINICAL) else None
     context = {
         "latest_pain": latest_pain,

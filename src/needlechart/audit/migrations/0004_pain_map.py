@@ -4,15 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0003_labels_and_choices'),
+        ("audit", "0003_labels_and_choices"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='object_type',
-            field=models.CharField(blank=True, choices=[('clinic', 'clinic'), ('staff', 'staff member'), ('certification', 'certification'), ('patient', 'patient record'), ('episode', 'episode of care'), ('encounter', 'visit'), ('note', 'note'), ('addendum', 'addendum'), ('pain_map', 'pain map'), ('access_report', 'access report'), ('audit_report', 'audit report'), ('session', 'session'), ('synthetic_data_set', 'synthetic data set')], max_length=40),
+            model_name="auditevent",
+            name="object_type",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("clinic", "clinic"),
+                    ("staff", "staff member"),
+                    ("certification", "certification"),
+                    ("patient", "patient record"),
+                    ("episode", "episode of care"),
+                    ("encounter", "visit"),
+                    ("note", "note"),
+                    ("addendum", "addendum"),
+                    ("pain_map", "pain map"),
+                    ("access_report", "access report"),
+                    ("audit_report", "audit report"),
+                    ("session", "session"),
+                    ("synthetic_data_set", "synthetic data set"),
+                ],
+                max_length=40,
+            ),
         ),
     ]

@@ -1,15 +1,14 @@
 """A large synthetic clinic for benchmarks: ``needlechart synthetic --patients N --encounters M``.
 
 A new clinic, its admin and ten practitioners; patients with a synthetic national identity number (month + 80, never a real
-person's), one or two episodes of care, visits over the last three years (a few booked ahead, an ordinary day list today) and
-a signed note for most past visits. Chunks of patients are bulk-inserted, one transaction each, by ``--jobs`` worker processes
-(one generates while another inserts). Deterministic: every value comes from ``--seed``, the chunk and the day of the run.
-Ids are UUIDv7-style (a rising counter, then random bits), so that inserts append to the indexes instead of scattering.
+person's), one or two episodes of care, visits over the last three years (a few booked ahead, an ordinary day list today), pain
+maps at first visits and reassessments, and a signed note for most past visits. Chunks of patients are bulk-inserted, one
+transaction each, by ``--jobs`` worker processes (one generates while another inserts). Deterministic: every value comes from
+``--seed``, the chunk and the day of the run. Ids are UUIDv7-style (a rising counter, then random bits): inserts append to indexes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import multiprocessing
 import random
@@ -25,25 +24,27 @@ from django.utils import timezone
 
 from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_record
-from needlechart.charting.models import Encounter, EncounterStatus, Note
+from needlechart.charting.models import Encounter, EncounterStatus, Note, PainMap, PainQuality
 from needlechart.charting.signing import note_content
 from needlechart.clinics import services as clinics
 from needlechart.clinics.models import Clinic, Role, User
 from needlechart.core.canonical import canonical_json, sha256_hex
 from needlechart.demo import CITIES, COMPLAINTS, FAMILY, GIVEN_FEMALE, GIVEN_MALE, NOTE_SNIPPETS, synthetic_nin
+from needlechart.knowledge.catalog import catalog
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
 from needlechart.patients.models import Episode, Patient, PatientIdentifier, search_key
 
 MAX_PATIENTS = 1_000_000
 MAX_ENCOUNTERS = 10_000_000
 MAX_PER_PATIENT = 100  # encounters per patient, on average
-MAX_JOBS = 8
 USERNAMES = ["synth-admin", *(f"synth-p{n:02d}" for n in range(1, 11))]
 HISTORY_DAYS = 3 * 365
 BOOKED_AHEAD_DAYS = 28
 CHUNK = 2_000  # patients per transaction
 IDS_PER_CHUNK = 10**9
-TABLES = {"patients": Patient, "identifiers": PatientIdentifier, "episodes": Episode, "encounters": Encounter, "notes": Note}
+TABLES = {"patients": Patient, "identifiers": PatientIdentifier, "episodes": Episode, "encounters": Encounter}
+TABLES |= {"pain_maps": PainMap, "notes": Note}
+PAIN_MAP = Encounter._meta.get_field("pain_map")  # the reverse one-to-one, to cache "none" on encounters without one
 _RANDOM_BITS = ((1 << 12) - 1) << 64 | ((1 << 62) - 1)  # all but the UUID version and variant bits
 
 Slot = tuple[User, dt.datetime]
@@ -62,6 +63,7 @@ class Plan:
     visits: list[int]  # per patient, besides today's list
     births: list[dt.date]
     nins: list[str]
+    regions: list[str]  # of the body map, for pain maps
     today_slots: dict[int, Slot]  # patient index -> a visit today
 
 
@@ -72,7 +74,7 @@ def make_plan(rng: random.Random, seed: int, clinic: Clinic, staff: list[User], 
     for practitioner in staff[1:]:  # 8 to 14 visits each today, on the half hour from 08:00
         for slot in sorted(rng.sample(range(16), rng.randint(8, 14))):
             if len(today_slots) < min(encounters - patients, len(pool)):
-                when = dt.datetime.combine(today, dt.time(8 + slot // 2, 30 * (slot % 2)), tzinfo=tz)
+                when = dt.datetime.combine(today, dt.time(8 + slot // 2, 30 * (slot % 2)), tzinfo=tz).astimezone(dt.UTC)
                 today_slots[pool[len(today_slots)]] = (practitioner, when)
     weights = [rng.expovariate(1.0) for _ in range(patients)]  # a few patients come very often
     visits = [1] * patients
@@ -84,7 +86,7 @@ def make_plan(rng: random.Random, seed: int, clinic: Clinic, staff: list[User], 
         while (nin := synthetic_nin(rng, birth)) in nins:
             pass
         nins[nin] = None
-    return Plan(seed, clinic.pk, staff[0], staff[1:], now, today, visits, births, list(nins), today_slots)
+    return Plan(seed, clinic.pk, staff[0], staff[1:], now, today, visits, births, list(nins), sorted(catalog().regions), today_slots)
 
 
 class Chunk:
@@ -92,8 +94,7 @@ class Chunk:
 
     def __init__(self, plan: Plan, number: int) -> None:
         self.plan, self.rng, self.signed = plan, random.Random(f"{plan.seed}:{number}"), 0
-        self.tz = timezone.get_current_timezone()
-        midnight = dt.datetime.combine(plan.today, dt.time(), tzinfo=self.tz)
+        self.tz, midnight = timezone.get_current_timezone(), dt.datetime.combine(plan.today, dt.time(), tzinfo=dt.UTC)
         self.id_clock = int(midnight.timestamp() * 1000) + number * IDS_PER_CHUNK
         self.rows: dict[str, list[Any]] = {kind: [] for kind in TABLES}
 
@@ -116,16 +117,16 @@ class Chunk:
         for number in range(count):
             day = self.workday(start + dt.timedelta(days=interval * number + rng.randint(0, 2)))
             clock = dt.time(8 + rng.randrange(8), rng.choice((0, 15, 30, 45)))
-            times.append(dt.datetime.combine(day, clock, tzinfo=self.tz))
+            times.append(dt.datetime.combine(day, clock, tzinfo=self.tz).astimezone(dt.UTC))  # in UTC, as read back for note_content()
         return sorted(times)
 
     def patient(self, index: int) -> Patient:
         rng = self.rng
         female = rng.random() < 0.55
         names = GIVEN_FEMALE if female else GIVEN_MALE
-        given, family = rng.choice(names), rng.choice(FAMILY)
+        (given, second), family = rng.sample(names, 2), rng.choice(FAMILY)
         if rng.random() < 0.25:  # "Kari Marte", "Per-Erik"
-            given += rng.choice((" ", "-")) + rng.choice(names)
+            given += rng.choice((" ", "-")) + second
         if rng.random() < 0.2:  # "Berg Hansen", "Lie-Olsen"
             family = rng.choice(FAMILY) + rng.choice((" ", "-")) + family
         postal, city = rng.choice(CITIES)
@@ -161,6 +162,12 @@ class Chunk:
             self.signed += 1
         return note
 
+    def pain_map(self, encounter: Encounter, owner: dict[str, Any]) -> PainMap:
+        rng = self.rng
+        regions = rng.sample(self.plan.regions, rng.randint(1, 3))
+        marks = {region: {"intensity": rng.randint(2, 8), "quality": rng.choice(PainQuality.values)} for region in regions}
+        return PainMap(id=self.uuid(), **owner, encounter=encounter, marks=marks, updated_by=encounter.practitioner)
+
     def episode(self, owner: dict[str, Any], times: list[dt.datetime], slot: Slot | None) -> None:
         rng, plan = self.rng, self.plan
         condition, last = rng.choice(list(COMPLAINTS)), times[-1].date()
@@ -172,7 +179,7 @@ class Chunk:
         for number, when in enumerate(times):
             colleague = rng.random() < 0.1 and not slot  # now and then a colleague sees the patient
             practitioner = rng.choice(plan.practitioners) if colleague else primary
-            reason = "First visit" if number == 0 else rng.choice(("Follow-up", "Reassessment"))
+            reason = "First visit" if number == 0 else "Reassessment" if rng.random() < 0.15 else "Follow-up"
             encounter = Encounter(id=self.uuid(), **owner, episode_id=episode.pk, practitioner=practitioner, starts_at=when, reason=reason)
             self.rows["encounters"].append(encounter)
             if when > plan.now:
@@ -182,6 +189,10 @@ class Chunk:
                 continue
             sign = when.date() < plan.today - dt.timedelta(days=2) or rng.random() < 0.6  # recent notes: some still drafts
             encounter.status = EncounterStatus.FINISHED if sign else EncounterStatus.ARRIVED
+            if reason == "Follow-up":  # pain is mapped at first visits and reassessments
+                PAIN_MAP.set_cached_value(encounter, None)  # so that note_content() does not look for one
+            else:
+                self.rows["pain_maps"].append(self.pain_map(encounter, owner))
             self.rows["notes"].append(self.note(encounter, owner, sign=sign))
 
     def build(self, indexes: range) -> Chunk:
@@ -205,9 +216,8 @@ _PLAN: Plan | None = None  # set before the workers fork; they inherit it
 
 
 def insert_chunk(number: int) -> dict[str, int]:
-    """Generate and insert one chunk, in a worker process (or in this one with --jobs 1)."""
-    if _PLAN is None:
-        raise RuntimeError("No plan.")
+    """Generate and insert one chunk, in a worker process."""
+    assert _PLAN is not None
     chunk = Chunk(_PLAN, number).build(range(number * CHUNK, min((number + 1) * CHUNK, len(_PLAN.visits))))
     with connection.cursor() as cursor:  # loader-only settings of this connection
         if connection.vendor == "sqlite":
@@ -217,7 +227,7 @@ def insert_chunk(number: int) -> dict[str, int]:
             cursor.execute("SET synchronous_commit TO OFF")
     with transaction.atomic():
         for kind, model in TABLES.items():
-            model.objects.bulk_create(chunk.rows[kind], batch_size=1_000)
+            model._default_manager.bulk_create(chunk.rows[kind], batch_size=1_000)
     return {**{kind: len(rows) for kind, rows in chunk.rows.items()}, "signed": chunk.signed}
 
 
@@ -230,36 +240,36 @@ class Command(BaseCommand):
         parser.add_argument("--clinic", default="Synthetic clinic", help="Name of the new clinic.")
         parser.add_argument("--password", default="synthetic-password", help="For every user.")
         parser.add_argument("--seed", type=int, default=2026)
-        parser.add_argument("--jobs", type=int, default=2, help="Worker processes (default 2).")
+        parser.add_argument("--jobs", type=int, default=2, choices=range(1, 9), help="Worker processes (default 2).")
 
     def handle(self, *args: Any, patients: int, encounters: int, clinic: str, password: str, seed: int, jobs: int, **options: Any) -> None:
         global _PLAN
-        name = self.validate(patients, encounters, clinic, password, jobs)
-        started = time.monotonic()
-        rng = random.Random(seed)
+        name = self.validate(patients, encounters, clinic, password)
+        started, rng = time.monotonic(), random.Random(seed)
         with transaction.atomic():
             new_clinic = clinics.clinic_create(actor=None, name=name, address="Syntesegata 1, Oslo")
             staff = []
             for username in USERNAMES:
                 role = Role.CLINIC_ADMIN if username == "synth-admin" else Role.PRACTITIONER
-                names = {"first_name": rng.choice(GIVEN_FEMALE + GIVEN_MALE), "last_name": rng.choice(FAMILY)}
-                staff.append(clinics.staff_create(actor=None, clinic=new_clinic, username=username, password=password, role=role, **names))
+                first, last = rng.choice(GIVEN_FEMALE + GIVEN_MALE), rng.choice(FAMILY)
+                user = clinics.staff_create(
+                    actor=None, clinic=new_clinic, username=username, password=password, role=role, first_name=first, last_name=last
+                )
+                staff.append(user)
         _PLAN = plan = make_plan(rng, seed, new_clinic, staff, patients, encounters)
         self.stdout.write(f"Planned {patients:,} patients in {time.monotonic() - started:.1f} s; inserting with {jobs} worker(s)...")
         totals = dict.fromkeys((*TABLES, "signed"), 0)
         numbers = range((patients + CHUNK - 1) // CHUNK)
         connections.close_all()  # forked workers must not share this process's connection
-        workers = multiprocessing.get_context("fork").Pool(jobs) if jobs > 1 else None
-        with workers or contextlib.nullcontext():
-            for done, counts in enumerate(workers.imap(insert_chunk, numbers) if workers else map(insert_chunk, numbers), start=1):
+        with multiprocessing.get_context("fork").Pool(jobs) as workers:
+            for done, counts in enumerate(workers.imap(insert_chunk, numbers), start=1):
                 totals = {kind: totals[kind] + counts[kind] for kind in totals}
                 if done % 5 == 0 or done == len(numbers):
                     progress = "  ".join(f"{totals[kind]:>10,} {kind}" for kind in ("patients", "encounters", "notes"))
                     self.stdout.write(f"  {progress}  {time.monotonic() - started:7.1f} s")
         totals["today"] = len(plan.today_slots)
-        with transaction.atomic():
-            detail = {**totals, "seed": seed}
-            audit_record(actor=None, action=AuditAction.CREATE, object_type="synthetic_data_set", clinic_id=new_clinic.pk, detail=detail)
+        detail = {**totals, "seed": seed}
+        audit_record(actor=None, action=AuditAction.CREATE, object_type="synthetic_data_set", clinic_id=new_clinic.pk, detail=detail)
         with connection.cursor() as cursor:  # fresh planner statistics for the new rows
             if connection.vendor == "sqlite":
                 cursor.execute("PRAGMA analysis_limit=2000")
@@ -270,14 +280,12 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f'Clinic "{name}": {summary}; {time.monotonic() - started:.1f} s in all.'))
         self.stdout.write(f"Users: {', '.join(USERNAMES)} (password from --password)")
 
-    def validate(self, patients: int, encounters: int, clinic: str, password: str, jobs: int) -> str:
+    def validate(self, patients: int, encounters: int, clinic: str, password: str) -> str:
         if not 1 <= patients <= MAX_PATIENTS:
             raise CommandError(f"--patients must be between 1 and {MAX_PATIENTS:,}.")
         most = min(MAX_ENCOUNTERS, patients * MAX_PER_PATIENT)
         if not patients <= encounters <= most:
             raise CommandError(f"--encounters must be between --patients ({patients:,}) and {most:,} ({MAX_PER_PATIENT} per patient).")
-        if not 1 <= jobs <= MAX_JOBS:
-            raise CommandError(f"--jobs must be between 1 and {MAX_JOBS}.")
         name = clinic.strip()
         if not 1 <= len(name) <= 200:
             raise CommandError("--clinic must be 1 to 200 characters.")
