@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "needlechart.audit",
     "needlechart.patients",
     "needlechart.knowledge",
+    "needlechart.screening",
     "needlechart.charting",
 ]
 
@@ -204,6 +205,10 @@ STATIC_ROOT = Path(os.environ.get("NEEDLECHART_STATIC_ROOT", DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Intake links sent to patients stay valid this many hours (and work once).
+INTAKE_LINK_HOURS = env_int("NEEDLECHART_INTAKE_LINK_HOURS", 72)
+DEFAULT_FROM_EMAIL = os.environ.get("NEEDLECHART_FROM_EMAIL", "needlechart@localhost")
 
 EMAIL_BACKEND = os.environ.get("NEEDLECHART_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 

@@ -12,6 +12,7 @@ from needlechart.clinics import views as clinic_views
 from needlechart.core import views as core_views
 from needlechart.knowledge import views as knowledge_views
 from needlechart.patients import views as patient_views
+from needlechart.screening import views as screening_views
 
 urlpatterns = [
     path("", charting_views.today, name="today"),
@@ -25,6 +26,11 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/edit/", patient_views.patient_edit, name="patient_edit"),
     path("patients/<uuid:patient_id>/episodes/new/", patient_views.episode_create, name="episode_create"),
     path("patients/<uuid:patient_id>/access-report/", audit_views.patient_access_report, name="patient_access_report"),
+    path("patients/<uuid:patient_id>/intake/", screening_views.intake_staff, name="intake_staff"),
+    path("patients/<uuid:patient_id>/intake/link/", screening_views.intake_link_create, name="intake_link_create"),
+    path("patients/<uuid:patient_id>/screening/", screening_views.screening_detail, name="screening_detail"),
+    path("intake/<str:token>/", screening_views.intake_public, name="intake_public"),
+    path("screening/rules/", screening_views.rule_settings, name="rule_settings"),
     path("episodes/<uuid:episode_id>/close/", patient_views.episode_close, name="episode_close"),
     path("episodes/<uuid:episode_id>/encounters/new/", charting_views.encounter_create, name="encounter_create"),
     path("encounters/<uuid:encounter_id>/", charting_views.encounter_detail, name="encounter_detail"),

@@ -32,8 +32,17 @@ def test_marking_regions_updates_suggestions_and_opens_the_muscle_page(live_serv
     expect(page.get_by_test_id("pain-marks")).to_contain_text("Temple, right: 7/10")
     page.get_by_test_id("pain-intensity").fill("5")
     page.locator('.bodymap.interactive .region[data-region="neck_back_r"]').first.click()
+    expect(page.get_by_test_id("pain-marks")).to_contain_text("5/10")
     page.get_by_test_id("pain-intensity").fill("3")
     page.locator('.bodymap.interactive .region[data-region="jaw_r"]').first.click()
+    expect(page.get_by_test_id("pain-marks").locator("li")).to_have_count(3)
+    # quick successive clicks with the same brush are all kept, in order
+    for region in ("occiput_r", "ear_r", "eye_r"):
+        page.locator(f'.bodymap.interactive .region[data-region="{region}"]').first.click()
+    expect(page.get_by_test_id("pain-marks").locator("li")).to_have_count(6)
+    page.get_by_test_id("pain-intensity").fill("0")
+    for region in ("occiput_r", "ear_r", "eye_r"):
+        page.locator(f'.bodymap.interactive .region[data-region="{region}"]').first.click()
     expect(page.get_by_test_id("pain-marks").locator("li")).to_have_count(3)
     first = suggestions.locator("ol.suggestions > li").first
     expect(first).to_contain_text("Upper trapezius")

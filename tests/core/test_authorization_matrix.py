@@ -104,6 +104,10 @@ CASES = [
         ("practitioner",),
         data=lambda o: {"region": "temple_r", "intensity": "4", "quality": "aching"},
     ),
+    Case("intake_staff", "get", lambda o: reverse("intake_staff", args=[o["patient"].pk]), ALL_STAFF),
+    Case("intake_link_create", "post", lambda o: reverse("intake_link_create", args=[o["patient"].pk]), ALL_STAFF),
+    Case("screening_detail", "get", lambda o: reverse("screening_detail", args=[o["patient"].pk]), ("practitioner",)),
+    Case("rule_settings", "get", lambda o: reverse("rule_settings"), ("clinic_admin",), object_scoped=False),
     Case("atlas", "get", lambda o: reverse("atlas"), ALL_STAFF, object_scoped=False),
     Case("muscle_detail", "get", lambda o: reverse("muscle_detail", args=["upper_trapezius"]), ALL_STAFF, object_scoped=False),
     Case(

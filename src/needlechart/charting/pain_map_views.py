@@ -77,5 +77,10 @@ def pain_map_update(request: HttpRequest, encounter_id) -> HttpResponse:
     if not request.htmx:
         return redirect("encounter_detail", encounter_id=encounter.pk) if status == 200 else HttpResponse(error, status=status)
     pain_map = PainMap.objects.filter(encounter=encounter).first()
-    context = {"encounter": encounter, **pain_map_context(pain_map, editable=True, error=error)}
+    context = {
+        "encounter": encounter,
+        **pain_map_context(pain_map, editable=True, error=error),
+        "brush_intensity": request.POST.get("intensity", "5")[:2],
+        "brush_quality": request.POST.get("quality", ""),
+    }
     return render(request, "charting/_pain_map.html", context, status=status)

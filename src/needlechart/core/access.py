@@ -28,9 +28,16 @@ class Capability(enum.StrEnum):
     WRITE_CLINICAL = "write_clinical"
     VIEW_AUDIT = "view_audit"
     MANAGE_STAFF = "manage_staff"
+    RECORD_INTAKE = "record_intake"
 
 
-_COMMON = {Capability.VIEW_DEMOGRAPHICS, Capability.EDIT_DEMOGRAPHICS, Capability.VIEW_DAY_LIST, Capability.BOOK_ENCOUNTERS}
+_COMMON = {
+    Capability.VIEW_DEMOGRAPHICS,
+    Capability.EDIT_DEMOGRAPHICS,
+    Capability.VIEW_DAY_LIST,
+    Capability.BOOK_ENCOUNTERS,
+    Capability.RECORD_INTAKE,
+}
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.PRACTITIONER: frozenset(_COMMON | {Capability.VIEW_CLINICAL, Capability.WRITE_CLINICAL}),

@@ -148,7 +148,7 @@ def segment_index(segment: str) -> int:
 
 
 @contextmanager
-def _wrong_types_named(file: str, raw: Any) -> Iterator[None]:
+def wrong_types_named(file: str, raw: Any) -> Iterator[None]:
     """Turn a field of the wrong type (a list where a mapping belongs...) into a named error."""
     try:
         yield
@@ -159,7 +159,7 @@ def _wrong_types_named(file: str, raw: Any) -> Iterator[None]:
         raise KnowledgeDataError(file, str(entry), f"has a field of the wrong type or shape ({exc})") from exc
 
 
-def _read(directory: Path, name: str) -> list[dict[str, Any]]:
+def read_entries(directory: Path, name: str) -> list[dict[str, Any]]:
     path = directory / name
     try:
         content = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
@@ -172,7 +172,20 @@ def _read(directory: Path, name: str) -> list[dict[str, Any]]:
     return content
 
 
-def _text(file: str, entry: str, value: Any, what: str) -> Text:
+def read_mapping(directory: Path, name: str) -> dict[str, Any]:
+    path = directory / name
+    try:
+        content = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+    except FileNotFoundError as exc:
+        raise KnowledgeDataError(name, "-", "file is missing") from exc
+    except yaml.YAMLError as exc:
+        raise KnowledgeDataError(name, "-", f"is not valid YAML: {exc}") from exc
+    if not isinstance(content, dict):
+        raise KnowledgeDataError(name, "-", "must be a mapping")
+    return content
+
+
+def bilingual(file: str, entry: str, value: Any, what: str) -> Text:
     if not isinstance(value, dict) or not all(isinstance(value.get(k), str) and value[k].strip() for k in ("en", "nb")):
         raise KnowledgeDataError(file, entry, f"{what} needs non-empty 'en' and 'nb' texts")
     return Text(value["en"].strip(), value["nb"].strip())
@@ -197,8 +210,8 @@ def _require_source(file: str, entry: str, source_id: Any, sources: dict[str, So
 
 def _load_sources(directory: Path, catalog: Catalog) -> None:
     for file in ("sources.yaml", "sources_regions.yaml"):
-        for raw in _read(directory, file):
-            with _wrong_types_named(file, raw):
+        for raw in read_entries(directory, file):
+            with wrong_types_named(file, raw):
                 source_id = _unique_id(file, raw, catalog.sources)
                 if not str(raw.get("citation", "")).strip():
                     raise KnowledgeDataError(file, source_id, "needs a citation")
@@ -225,8 +238,8 @@ def _mirror(path: str) -> str:
 def _load_regions(directory: Path, catalog: Catalog) -> None:
     file = "regions.yaml"
     seen: set[str] = set()
-    for raw in _read(directory, file):
-        with _wrong_types_named(file, raw):
+    for raw in read_entries(directory, file):
+        with wrong_types_named(file, raw):
             base = _unique_id(file, raw, seen)
             seen.add(base)
             if raw.get("group") not in GROUPS:
@@ -244,7 +257,7 @@ def _load_regions(directory: Path, catalog: Catalog) -> None:
                     raise KnowledgeDataError(file, base, f"shape is not a closed 'M ... Z' path: {str(path)[:40]}")
             if raw.get("referral_target") is False and not str(raw.get("note", "")).strip():
                 raise KnowledgeDataError(file, base, "referral_target: false needs a 'note' saying why no muscle refers here")
-            name = _text(file, base, raw.get("name"), "name")
+            name = bilingual(file, base, raw.get("name"), "name")
             common = {
                 "base": base,
                 "group": raw["group"],
@@ -267,12 +280,12 @@ def _load_regions(directory: Path, catalog: Catalog) -> None:
 
 def _load_structures(directory: Path, catalog: Catalog) -> None:
     file = "structures.yaml"
-    for raw in _read(directory, file):
-        with _wrong_types_named(file, raw):
+    for raw in read_entries(directory, file):
+        with wrong_types_named(file, raw):
             structure_id = _unique_id(file, raw, catalog.structures)
             catalog.structures[structure_id] = Structure(
                 structure_id,
-                _text(file, structure_id, raw.get("name"), "name"),
+                bilingual(file, structure_id, raw.get("name"), "name"),
                 _require_source(file, structure_id, raw.get("source"), catalog.sources),
             )
 
@@ -308,25 +321,25 @@ def _muscle(raw: dict[str, Any], catalog: Catalog) -> Muscle:
         raise KnowledgeDataError(file, muscle_id, "needle_length_mm must list lengths between 7 and 125 mm")
     guidance = tuple(
         DepthGuidance(
-            _text(file, muscle_id, g, "depth_guidance"),
+            bilingual(file, muscle_id, g, "depth_guidance"),
             _require_source(file, muscle_id, g.get("source"), catalog.sources, "depth_guidance.source"),
         )
         for g in raw.get("depth_guidance") or ()
     )
     return Muscle(
         id=muscle_id,
-        name=_text(file, muscle_id, names, "name"),
+        name=bilingual(file, muscle_id, names, "name"),
         latin=str(names.get("la", "")),
         uberon=raw.get("uberon") or None,
         lies_in=_region_list(file, muscle_id, raw.get("lies_in"), catalog, "lies_in"),
         essential=essential,
         spillover=_region_list(file, muscle_id, referral.get("spillover"), catalog, "referral.spillover"),
         contralateral=_region_list(file, muscle_id, referral.get("contralateral"), catalog, "referral.contralateral"),
-        nerves=tuple(_text(file, muscle_id, n, "innervation.nerves") for n in innervation.get("nerves") or ()),
+        nerves=tuple(bilingual(file, muscle_id, n, "innervation.nerves") for n in innervation.get("nerves") or ()),
         segments=segments,
         thorax=bool(raw.get("thorax", False)),
         structures_at_risk=at_risk,
-        position=_text(file, muscle_id, raw.get("position"), "position"),
+        position=bilingual(file, muscle_id, raw.get("position"), "position"),
         needle_length_mm=lengths,
         depth_guidance=guidance,
         sources=dict(sources),
@@ -335,8 +348,8 @@ def _muscle(raw: dict[str, Any], catalog: Catalog) -> Muscle:
 
 def _load_muscles(directory: Path, catalog: Catalog) -> None:
     file = "muscles.yaml"
-    for raw in _read(directory, file):
-        with _wrong_types_named(file, raw):
+    for raw in read_entries(directory, file):
+        with wrong_types_named(file, raw):
             muscle_id = _unique_id(file, raw, catalog.muscles)
             catalog.muscles[muscle_id] = _muscle(raw, catalog)
     referred = {r for m in catalog.muscles.values() for r in (*m.essential, *m.spillover, *m.contralateral)}
@@ -347,8 +360,8 @@ def _load_muscles(directory: Path, catalog: Catalog) -> None:
 
 def _load_vignettes(directory: Path, catalog: Catalog) -> None:
     file = "vignettes.yaml"
-    for raw in _read(directory, file):
-        with _wrong_types_named(file, raw):
+    for raw in read_entries(directory, file):
+        with wrong_types_named(file, raw):
             vignette_id = _unique_id(file, raw, catalog.vignettes)
             pain = raw.get("pain") or {}
             _region_list(file, vignette_id, list(pain), catalog, "pain")

@@ -16,6 +16,7 @@ from needlechart.core.access import Capability, has_capability, staff_view
 from needlechart.patients import selectors, services
 from needlechart.patients.forms import EpisodeCloseForm, EpisodeForm, PatientForm
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
+from needlechart.screening.selectors import screening_for_patient
 
 
 @staff_view(Capability.VIEW_DEMOGRAPHICS)
@@ -93,8 +94,10 @@ def patient_chart(request: HttpRequest, patient_id) -> HttpResponse:
         patient_id=patient.pk,
         detail={"page": "chart"},
     )
-    latest_pain = _latest_pain_map(timeline) if has_capability(request.user, Capability.VIEW_CLINICAL) else None
+    clinical = has_capability(request.user, Capability.VIEW_CLINICAL)
+    latest_pain = _latest_pain_map(timeline) if clinical else None
     context = {
+        "screening": screening_for_patient(user=request.user, patient=patient) if clinical else None,
         "latest_pain": latest_pain,
         "patient": patient,
         "identifiers": identifiers,

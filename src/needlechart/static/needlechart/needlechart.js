@@ -22,13 +22,24 @@
 (function () {
   "use strict";
   var lastRegion = null;
+  var queue = Promise.resolve();
+  // Each mark takes the brush values of the moment it was made, and marks are sent one after
+  // another, so quick clicks are neither lost nor shown out of order.
   function mark(regionEl) {
     var map = regionEl.closest(".pain-map");
     var form = map && map.querySelector("form.pain-brush");
-    if (!form) return;
+    if (!form || !window.htmx) return;
     lastRegion = regionEl.getAttribute("data-region");
-    form.querySelector("[name=region]").value = lastRegion;
-    form.requestSubmit();
+    var values = {
+      region: lastRegion,
+      intensity: form.querySelector("[name=intensity]").value,
+      quality: form.querySelector("[name=quality]").value,
+      csrfmiddlewaretoken: form.querySelector("[name=csrfmiddlewaretoken]").value
+    };
+    var url = form.getAttribute("hx-post");
+    queue = queue.then(function () {
+      return window.htmx.ajax("POST", url, { target: "#pain-map", swap: "outerHTML", values: values });
+    }).catch(function () {});
   }
   document.addEventListener("click", function (event) {
     var region = event.target.closest(".bodymap.interactive .region");
@@ -44,4 +55,42 @@
     var again = document.querySelector('.bodymap.interactive .region[data-region="' + lastRegion + '"]');
     if (again) again.focus();
   });
+})();
+
+// Intake questionnaire: show a conditional question only when its condition holds
+// (the server applies the same rule, so a hidden answer is never stored).
+(function () {
+  "use strict";
+  function answers(form) {
+    var result = {};
+    form.querySelectorAll("input, textarea, select").forEach(function (el) {
+      if (!el.name || el.type === "hidden") return;
+      if (el.type === "checkbox") { (result[el.name] = result[el.name] || []); if (el.checked) result[el.name].push(el.value); }
+      else if (el.type === "radio") { if (el.checked) result[el.name] = el.value === "yes" ? true : el.value === "no" ? false : el.value; }
+      else if (el.value !== "") { result[el.name] = el.type === "number" ? Number(el.value) : el.value; }
+    });
+    return result;
+  }
+  function holds(c, a) {
+    if (c.always) return true;
+    if (c.all) return c.all.every(function (x) { return holds(x, a); });
+    if (c.any) return c.any.some(function (x) { return holds(x, a); });
+    if (c.not) return !holds(c.not, a);
+    var v = a[c.question];
+    if (v === undefined || v === "" || (Array.isArray(v) && !v.length)) return false;
+    if ("is" in c) return v === c.is;
+    if ("equals" in c) return v === c.equals;
+    if ("in" in c) return c.in.indexOf(v) >= 0;
+    if ("includes" in c) return Array.isArray(v) && v.indexOf(c.includes) >= 0;
+    if ("at_least" in c) return v >= c.at_least;
+    return v <= c.at_most;
+  }
+  function refresh(form) {
+    var a = answers(form);
+    form.querySelectorAll("[data-show-if]").forEach(function (q) {
+      q.hidden = !holds(JSON.parse(q.getAttribute("data-show-if")), a);
+    });
+  }
+  document.addEventListener("change", function (e) { var f = e.target.closest("form.intake"); if (f) refresh(f); });
+  document.addEventListener("DOMContentLoaded", function () { document.querySelectorAll("form.intake").forEach(refresh); });
 })();

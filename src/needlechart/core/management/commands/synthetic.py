@@ -3,8 +3,8 @@
 A new clinic, its admin and ten practitioners; patients with a synthetic national identity number (month + 80, never a real
 person's), one or two episodes of care, visits over the last three years (a few booked ahead, an ordinary day list today), pain
 maps at first visits and reassessments, and a signed note for most past visits. Chunks of patients are bulk-inserted, one
-transaction each, by ``--jobs`` worker processes (one generates while another inserts). Deterministic: every value comes from
-``--seed``, the chunk and the day of the run. Ids are UUIDv7-style (a rising counter, then random bits): inserts append to indexes.
+transaction each, by ``--jobs`` worker processes (one generates while another inserts). The same ``--seed`` on the same day gives
+the same rows, but for the clinic's own id and timestamps. Ids are UUIDv7-style (a rising counter, then random bits): inserts append.
 """
 
 from __future__ import annotations

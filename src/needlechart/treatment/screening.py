@@ -1,0 +1,179 @@
+"""The suitability rules engine: intake answers in, a clear suitability result out.
+
+Pure functions over the treatment catalogue, so the same engine serves the intake pages,
+the chart banner, the session safety checks and the API. Severity semantics
+(docs/treatment-data.md): ``absolute`` blocks needling (only the matched muscles when the
+rule names them), ``relative`` needs the practitioner's written reasoning before a session
+is signed, ``precaution`` is shown.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from needlechart.treatment.catalog import Question, Rule, TreatmentCatalog, treatment_catalog
+
+Answers = Mapping[str, Any]
+SEVERITY_ORDER = {"absolute": 0, "relative": 1, "precaution": 2}
+
+
+def condition_holds(condition: Mapping[str, Any], answers: Answers) -> bool:
+    if "always" in condition:
+        return True
+    if "all" in condition:
+        return all(condition_holds(c, answers) for c in condition["all"])
+    if "any" in condition:
+        return any(condition_holds(c, answers) for c in condition["any"])
+    if "not" in condition:
+        return not condition_holds(condition["not"], answers)
+    value = answers.get(condition["question"])
+    if value is None or value == "" or value == []:
+        return False
+    if "is" in condition:
+        return value is condition["is"]
+    if "equals" in condition:
+        return value == condition["equals"]
+    if "in" in condition:
+        return value in condition["in"]
+    if "includes" in condition:
+        return condition["includes"] in value
+    if "at_least" in condition:
+        return float(value) >= condition["at_least"]
+    return float(value) <= condition["at_most"]
+
+
+def is_visible(question: Question, answers: Answers, *, staff: bool) -> bool:
+    if question.staff_only and not staff:
+        return False
+    return question.show_if is None or condition_holds(question.show_if, answers)
+
+
+class AnswerError(ValueError):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def _clean(question: Question, raw: Any) -> Any:
+    """One submitted value (strings or lists of strings from a form or JSON) as a typed answer."""
+    if question.type == "multichoice":
+        items = raw if isinstance(raw, list | tuple) else [] if raw is None else [raw]
+        values = [str(v) for v in items if str(v)]
+        unknown = [v for v in values if question.option_label(v) is None]
+        if unknown:
+            raise ValueError(_("Choose from the options given."))
+        if "none" in values and len(values) > 1:
+            raise ValueError(_("“None of these” cannot be combined with other answers."))
+        return sorted(set(values))
+    if raw is None or raw == "" or raw == []:
+        return None
+    if question.type == "boolean":
+        if raw in (True, "true", "yes", "1", "on"):
+            return True
+        if raw in (False, "false", "no", "0", "off"):
+            return False
+        raise ValueError(_("Answer yes or no."))
+    if question.type == "choice":
+        if question.option_label(str(raw)) is None:
+            raise ValueError(_("Choose one of the options given."))
+        return str(raw)
+    if question.type == "number":
+        try:
+            number = float(str(raw).replace(",", "."))
+        except ValueError as exc:
+            raise ValueError(_("Enter a number.")) from exc
+        if not math.isfinite(number):
+            raise ValueError(_("Enter a number."))
+        if (question.minimum is not None and number < question.minimum) or (question.maximum is not None and number > question.maximum):
+            raise ValueError(_("Enter a number from %(min)s to %(max)s.") % {"min": question.minimum, "max": question.maximum})
+        return int(number) if number.is_integer() else number
+    text = str(raw).strip()
+    if len(text) > 2000:
+        raise ValueError(_("Keep the answer under 2,000 characters."))
+    return text
+
+
+def clean_answers(raw: Mapping[str, Any], *, staff: bool, cat: TreatmentCatalog | None = None) -> dict[str, Any]:
+    """Validate submitted answers; hidden questions are dropped, required visible ones enforced."""
+    cat = cat or treatment_catalog()
+    answers: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for section in cat.sections:
+        for question in section.questions:
+            if not is_visible(question, answers, staff=staff):
+                continue
+            try:
+                value = _clean(question, raw.get(question.id))
+            except ValueError as exc:
+                errors[question.id] = str(exc)
+                continue
+            if value in (None, "", []):
+                if question.required:
+                    errors[question.id] = _("This question needs an answer.")
+                continue
+            answers[question.id] = value
+    if errors:
+        raise AnswerError(errors)
+    return answers
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: Rule
+    severity: str  # after the clinic's adjustment
+
+
+@dataclass(frozen=True)
+class Suitability:
+    """The screening result shown at the top of the chart."""
+
+    findings: tuple[Finding, ...]
+
+    @property
+    def blocks_all_needling(self) -> bool:
+        return any(f.severity == "absolute" and f.rule.session_match is None for f in self.findings)
+
+    @property
+    def needs_reasoning(self) -> bool:
+        return any(f.severity == "relative" for f in self.findings)
+
+    @property
+    def status(self) -> str:
+        if self.blocks_all_needling:
+            return "blocked"
+        if any(f.severity == "absolute" for f in self.findings):
+            return "restricted"
+        if self.needs_reasoning:
+            return "relative"
+        return "precautions" if self.findings else "suitable"
+
+    def of(self, severity: str) -> list[Finding]:
+        return [f for f in self.findings if f.severity == severity]
+
+
+def evaluate(answers: Answers, *, adjustments: Mapping[str, str | None] | None = None, cat: TreatmentCatalog | None = None) -> Suitability:
+    """Apply every rule; ``adjustments`` maps rule id to a clinic's severity or None (switched off)."""
+    cat = cat or treatment_catalog()
+    adjustments = adjustments or {}
+    findings = []
+    for rule in cat.rules.values():
+        severity = adjustments.get(rule.id, rule.severity)
+        if severity is None or not condition_holds(rule.when, answers):
+            continue
+        findings.append(Finding(rule, severity))
+    findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.rule.id))
+    return Suitability(tuple(findings))
+
+
+def answered_questions(answers: Answers, *, cat: TreatmentCatalog | None = None) -> Iterable[tuple[Question, Any]]:
+    """The answers in questionnaire order, for display."""
+    cat = cat or treatment_catalog()
+    for section in cat.sections:
+        for question in section.questions:
+            if question.id in answers:
+                yield question, answers[question.id]
