@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "needlechart.knowledge",
     "needlechart.screening",
     "needlechart.charting",
+    "needlechart.needling",
 ]
 
 MIDDLEWARE = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -12,11 +13,12 @@ from django.utils.translation import gettext as _
 from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_record
 from needlechart.charting.models import Addendum, Encounter, EncounterStatus, Note
-from needlechart.charting.signing import addendum_content, note_content
+from needlechart.charting.signing import JUDGEMENTS_KEY, addendum_content, note_content, note_content_at_signing
 from needlechart.clinics.models import Role, User
 from needlechart.core.access import Capability, require_capability
 from needlechart.core.canonical import canonical_json, sha256_hex
 from needlechart.core.signed import SignedRecordImmutable
+from needlechart.needling.session import session_state
 from needlechart.patients.models import Episode
 
 NOTE_FIELDS = ("subjective", "objective", "assessment", "plan")
@@ -103,7 +105,10 @@ def note_sign(*, actor: User, note: Note) -> Note:
         raise SignedRecordImmutable(_("This note is already signed."))
     if not any(getattr(note, name).strip() for name in NOTE_FIELDS):
         raise ValidationError(_("An empty note cannot be signed."))
-    _freeze(note, actor, note_content)
+    problems = session_state(note.encounter).signing_problems()
+    if problems:
+        raise ValidationError(problems)
+    _freeze(note, actor, note_content_at_signing)
     encounter = note.encounter
     if encounter.status in (EncounterStatus.PLANNED, EncounterStatus.ARRIVED):
         encounter.status = EncounterStatus.FINISHED
@@ -153,5 +158,8 @@ def signed_record_verify(record: Note | Addendum) -> bool:
     """True when the stored canonical form hashes to the digest and still matches the rows."""
     if not record.is_signed or not record.digest_matches():
         return False
-    content = note_content(record) if isinstance(record, Note) else addendum_content(record)
-    return canonical_json(content) == record.canonical
+    if isinstance(record, Addendum):
+        return canonical_json(addendum_content(record)) == record.canonical
+    stored = json.loads(record.canonical)
+    stored.pop(JUDGEMENTS_KEY, None)
+    return canonical_json(note_content(record)) == canonical_json(stored)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from needlechart.charting.models import Addendum, Note, PainMap
+from needlechart.needling.session import session_facts, session_judgements, session_state
 
 
 def _person(user) -> dict[str, Any]:
@@ -37,7 +38,18 @@ def note_content(note: Note) -> dict[str, Any]:
         "assessment": note.assessment,
         "plan": note.plan,
         "pain_map": _pain_marks(encounter),
+        "needling": session_facts(session_state(encounter)),
     }
+
+
+JUDGEMENTS_KEY = "judgements"
+
+
+def note_content_at_signing(note: Note) -> dict[str, Any]:
+    """The facts plus what the system concluded at the moment of signing."""
+    content = note_content(note)
+    content[JUDGEMENTS_KEY] = session_judgements(session_state(note.encounter))
+    return content
 
 
 def _pain_marks(encounter) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -15,6 +16,7 @@ from needlechart.core.access import Capability, has_capability, require_capabili
 from needlechart.patients.models import Episode, Patient, search_key
 
 SEARCH_LIMIT = 50
+_SEARCH_ORDER = ("family_key", "given_key", "birth_date")
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%d%m%Y")
 _KEY_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -104,9 +106,24 @@ def patient_search(*, user: User, text: str) -> tuple[SearchQuery, list[Patient]
     elif query.identifier:
         qs = qs.filter(identifiers__value=query.identifier, identifiers__clinic_id=user.clinic_id)
     else:
-        for key in query.name_keys:
-            qs = qs.filter(_prefix_q("family_key", key) | _prefix_q("given_key", key))
-    return query, list(qs.order_by("family_key", "given_key", "birth_date")[:SEARCH_LIMIT])
+        return query, _name_search(qs, query.name_keys)
+    return query, list(qs.order_by(*_SEARCH_ORDER)[:SEARCH_LIMIT])
+
+
+def _name_search(qs: QuerySet[Patient], keys: list[str]) -> list[Patient]:
+    """Patients with every key at the start of their family or a given name.
+
+    The first key is looked up as two index ranges, family names and given names, joined by
+    UNION. With a single OR instead, PostgreSQL may walk the whole family-name index in order
+    and filter (about 70 ms at 100,000 patients for a prefix late in the alphabet, not 1 ms).
+    """
+    first, *rest = keys
+    for key in rest:
+        qs = qs.filter(_prefix_q("family_key", key) | _prefix_q("given_key", key))
+    arms = [qs.filter(_prefix_q(name, first)) for name in ("family_key", "given_key")]
+    if connection.features.supports_slicing_ordering_in_compound:  # each arm can stop after one page
+        arms = [arm.order_by(*_SEARCH_ORDER)[:SEARCH_LIMIT] for arm in arms]
+    return list(arms[0].union(arms[1]).order_by(*_SEARCH_ORDER)[:SEARCH_LIMIT])
 
 
 @dataclass

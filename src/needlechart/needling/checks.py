@@ -1,0 +1,189 @@
+"""Safety logic of a needling visit, as pure functions: trigger-point classification, risk
+warnings while planning, the needle count, and the gates that must pass before signing.
+
+Sources are in the data files: Delphi 2018 (trigger-point criteria), the muscles' risk and
+depth facts (knowledge/data/muscles.yaml), the suitability rules
+(treatment/data/screening_rules.yaml), CCAOM (count needles in and out) and the AHPCSA
+thorax guideline (not both sides of the thorax in one session).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from needlechart.knowledge.catalog import Muscle, catalog
+from needlechart.treatment.catalog import ConsentVersion, Match, SafetyNet, treatment_catalog
+from needlechart.treatment.screening import Suitability
+
+DEEP_NEEDLE_MM = 40
+_NON_COMPRESSIBLE = {
+    "pleura_lung",
+    "femoral_vessels",
+    "popliteal_vessels",
+    "posterior_tibial_vessels",
+    "anterior_tibial_artery",
+    "vertebral_artery",
+    "carotid_artery",
+    "intercostal_vessels",
+    "abdominal_viscera",
+    "kidney",
+}
+
+
+def classify_trigger_point(*, taut_band: bool, tender_spot: bool, referred_pain: bool, recognised: bool) -> str:
+    """'active', 'latent' or 'none': a trigger point needs two of the essential three
+    (taut band, hypersensitive spot, referred pain); it is active when the patient
+    recognises the pain as theirs (Delphi consensus 2018)."""
+    if sum((taut_band, tender_spot, referred_pain)) < 2:
+        return "none"
+    return "active" if recognised else "latent"
+
+
+@dataclass(frozen=True)
+class Planned:
+    muscle: Muscle
+    side: str
+    depth_mm: int = 0
+    length_mm: int = 0
+
+
+def is_deep(muscle: Muscle, *, length_mm: int = 0) -> bool:
+    """Deep or non-compressible: long needles, or a vessel, viscera or the pleura at risk."""
+    return (
+        max(muscle.needle_length_mm) >= DEEP_NEEDLE_MM
+        or length_mm >= DEEP_NEEDLE_MM
+        or bool(_NON_COMPRESSIBLE & set(muscle.structures_at_risk))
+    )
+
+
+def muscle_groups(muscle: Muscle) -> set[str]:
+    cat = catalog()
+    return {cat.base_regions[base][0].group for base in muscle.lies_in}
+
+
+def matches(match: Match, planned: Planned) -> bool:
+    if match.side and match.side != planned.side:
+        return False
+    if match.kind == "thorax":
+        return planned.muscle.thorax
+    if match.kind == "deep":
+        return is_deep(planned.muscle, length_mm=planned.length_mm)
+    if match.kind == "groups_any":
+        return bool(muscle_groups(planned.muscle) & set(match.values))
+    if match.kind == "structures_any":
+        return bool(set(planned.muscle.structures_at_risk) & set(match.values))
+    return match.kind == "any_needling"
+
+
+@dataclass(frozen=True)
+class Warning:
+    level: str  # "block", "warn" or "info"
+    message: str
+    muscle_id: str = ""
+    side: str = ""
+
+
+def _name(muscle: Muscle) -> str:
+    return muscle.name.get(get_language() or "en")
+
+
+def safety_warnings(planned: Sequence[Planned], suitability: Suitability | None) -> list[Warning]:
+    """Everything the practitioner should see while planning and documenting the needling."""
+    language = get_language() or "en"
+    warnings: list[Warning] = []
+    structures = catalog().structures
+    for item in planned:
+        muscle = item.muscle
+        side = _("right") if item.side == "r" else _("left")
+        if muscle.thorax:
+            text = _("%(muscle)s (%(side)s) lies over the thorax: needling can reach the pleura (pneumothorax).") % {
+                "muscle": _name(muscle),
+                "side": side,
+            }
+            guidance = " ".join(g.text.get(language) for g in muscle.depth_guidance)
+            warnings.append(Warning("warn", f"{text} {guidance}".strip(), muscle.id, item.side))
+            limit = max(muscle.needle_length_mm)
+            if item.length_mm > limit:
+                warnings.append(
+                    Warning(
+                        "warn",
+                        _("A %(used)s mm needle is longer than the %(limit)s mm usually used for %(muscle)s over the thorax.")
+                        % {"used": item.length_mm, "limit": limit, "muscle": _name(muscle)},
+                        muscle.id,
+                        item.side,
+                    )
+                )
+        at_risk = [structures[s].name.get(language) for s in muscle.structures_at_risk if s != "pleura_lung"]
+        if at_risk:
+            warnings.append(
+                Warning(
+                    "info",
+                    _("%(muscle)s (%(side)s): take care of %(structures)s.")
+                    % {"muscle": _name(muscle), "side": side, "structures": ", ".join(at_risk)},
+                    muscle.id,
+                    item.side,
+                )
+            )
+    thorax_sides = {item.side for item in planned if item.muscle.thorax}
+    if thorax_sides == {"l", "r"}:
+        both = _("Both sides of the thorax are planned in one session. Guidelines advise against it (pneumothorax on both sides).")
+        warnings.append(Warning("warn", both))
+    for finding in suitability.findings if suitability else ():
+        rule = finding.rule
+        if rule.session_match is None:
+            if finding.severity == "absolute":
+                warnings.append(Warning("block", rule.message.get(language)))
+            continue
+        for item in planned:
+            if matches(rule.session_match, item):
+                level = "block" if finding.severity == "absolute" else "warn" if finding.severity == "relative" else "info"
+                warnings.append(
+                    Warning(
+                        level,
+                        rule.session_message.get(language) if rule.session_message else rule.message.get(language),
+                        item.muscle.id,
+                        item.side,
+                    )
+                )
+    order = {"block": 0, "warn": 1, "info": 2}
+    return sorted(warnings, key=lambda w: order[w.level])
+
+
+def reconciliation_problem(*, needles_in: int, needles_out: int | None, search: str, outcome: str) -> str | None:
+    """None when the count is settled: in equals out, or a mismatch has a search and an outcome."""
+    if needles_in == 0:
+        return None
+    if needles_out is None:
+        return _("Count the needles out before signing (%(n)s went in).") % {"n": needles_in}
+    if needles_out == needles_in:
+        return None
+    if not search.strip() or not outcome:
+        return _("%(into)s needles went in but %(out)s came out: document the search and its outcome before signing.") % {
+            "into": needles_in,
+            "out": needles_out,
+        }
+    return None
+
+
+def consent_problem(consent, planned: Sequence[Planned], version: ConsentVersion) -> str | None:
+    if consent is None:
+        return _("Record the patient's consent before signing a needling session.")
+    required = [r.id for r in version.risks if r.always or (r.when_planned and any(matches(r.when_planned, p) for p in planned))]
+    missing = [r for r in required if r not in consent.risks_explained]
+    if missing:
+        return _("The consent does not record these risks as explained: %(risks)s.") % {"risks": ", ".join(missing)}
+    return None
+
+
+def safety_nets_for(planned: Sequence[Planned], *, estim: bool, anticoagulants: bool) -> list[SafetyNet]:
+    """The safety-netting advice the system adds itself, from what was done."""
+    facts = {"estim": estim, "anticoagulants": anticoagulants, "any_needling": bool(planned)}
+    return [
+        net
+        for net in treatment_catalog().safety_nets.values()
+        if (facts[net.trigger.kind] if net.trigger.kind in facts else any(matches(net.trigger, p) for p in planned))
+    ]

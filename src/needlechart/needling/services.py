@@ -1,0 +1,220 @@
+"""Writes for the needling visit. Each is atomic, audited, and refused once the note is signed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from needlechart.audit.models import AuditAction
+from needlechart.audit.services import audit_record
+from needlechart.charting.models import Encounter, Note
+from needlechart.clinics.models import User
+from needlechart.core.access import Capability, require_capability
+from needlechart.knowledge.catalog import catalog
+from needlechart.needling.models import Consent, ConsentMethod, MismatchOutcome, NeedlingEntry, NeedlingRecord, PalpationFinding
+from needlechart.treatment.catalog import treatment_catalog
+
+ENTRY_FIELDS = (
+    "gauge_mm",
+    "length_mm",
+    "needle_count",
+    "technique",
+    "depth_mm",
+    "direction",
+    "twitch_responses",
+    "dwell_seconds",
+    "estim",
+    "estim_frequency_hz",
+    "estim_pulse_width_us",
+    "estim_intensity_ma",
+    "estim_minutes",
+    "tolerance",
+)
+_SIGNATURE = re.compile(r"^[ML0-9. ]{0,60000}$")
+
+
+def _open_for_writing(actor: User, encounter: Encounter) -> None:
+    require_capability(actor, Capability.WRITE_CLINICAL)
+    if Note.objects.filter(encounter=encounter, signed_at__isnull=False).exists():
+        raise ValidationError(_("The note of this visit is signed; its records can no longer change. Add an addendum instead."))
+
+
+def _audit(actor: User, encounter: Encounter, object_type: str, object_id: Any, action: str = AuditAction.UPDATE, **detail: Any) -> None:
+    audit_record(actor=actor, action=action, object_type=object_type, object_id=object_id, patient_id=encounter.patient_id, detail=detail)
+
+
+def _muscle_side(muscle_id: str, side: str) -> None:
+    if muscle_id not in catalog().muscles:
+        raise ValidationError(_("Unknown muscle."))
+    if side not in ("l", "r"):
+        raise ValidationError(_("Choose the left or right side."))
+
+
+@transaction.atomic
+def consent_record(
+    *, actor: User, encounter: Encounter, method: str, risks_explained: Sequence[str], signature_svg_path: str = "", witness_name: str = ""
+) -> Consent:
+    """Record consent as given today; a later consent supersedes, none is ever edited."""
+    _open_for_writing(actor, encounter)
+    version = treatment_catalog().current_consent(timezone.localdate())
+    known = {risk.id for risk in version.risks}
+    if method not in ConsentMethod.values:
+        raise ValidationError(_("Choose written or verbal consent."))
+    if not set(risks_explained) <= known or not risks_explained:
+        raise ValidationError(_("Tick the risks that were explained."))
+    if method == ConsentMethod.WRITTEN and (not signature_svg_path.strip() or not _SIGNATURE.match(signature_svg_path)):
+        raise ValidationError(_("Written consent needs the patient's signature on the screen."))
+    if method == ConsentMethod.VERBAL and not witness_name.strip():
+        raise ValidationError(_("Verbal consent needs the name of a witness."))
+    consent = Consent.objects.create(
+        clinic_id=encounter.clinic_id,
+        encounter=encounter,
+        version=version.version,
+        method=method,
+        risks_explained=sorted(set(risks_explained)),
+        signature_svg_path=signature_svg_path.strip() if method == ConsentMethod.WRITTEN else "",
+        witness_name=witness_name.strip() if method == ConsentMethod.VERBAL else "",
+        recorded_by=actor,
+    )
+    _audit(actor, encounter, "consent", consent.pk, AuditAction.CREATE, method=method)
+    return consent
+
+
+@transaction.atomic
+def palpation_record(*, actor: User, encounter: Encounter, muscle_id: str, side: str, **findings: bool) -> PalpationFinding:
+    _open_for_writing(actor, encounter)
+    _muscle_side(muscle_id, side)
+    flags = {k: bool(findings.get(k, False)) for k in ("taut_band", "tender_spot", "referred_pain", "recognised", "twitch", "jump_sign")}
+    finding, _created = PalpationFinding.objects.update_or_create(
+        encounter=encounter, muscle_id=muscle_id, side=side, defaults={"clinic_id": encounter.clinic_id, **flags}
+    )
+    _audit(actor, encounter, "palpation", finding.pk, muscle=muscle_id, side=side)
+    return finding
+
+
+def _clean_entry(fields: dict[str, Any]) -> dict[str, Any]:
+    values = {k: fields[k] for k in ENTRY_FIELDS if k in fields}
+    if not values.get("estim"):
+        for key in ("estim_frequency_hz", "estim_pulse_width_us", "estim_intensity_ma", "estim_minutes"):
+            values[key] = None
+    elif any(values.get(k) in (None, "") for k in ("estim_frequency_hz", "estim_pulse_width_us", "estim_intensity_ma", "estim_minutes")):
+        raise ValidationError(_("Electrical stimulation needs frequency, pulse width, intensity and duration."))
+    return values
+
+
+@transaction.atomic
+def needling_entry_save(
+    *, actor: User, encounter: Encounter, muscle_id: str, side: str, entry: NeedlingEntry | None = None, **fields: Any
+) -> NeedlingEntry:
+    """Add a muscle and side to the session, or change one already there."""
+    _open_for_writing(actor, encounter)
+    _muscle_side(muscle_id, side)
+    values = _clean_entry(fields)
+    if entry is None:
+        entry = NeedlingEntry(clinic_id=encounter.clinic_id, encounter=encounter, position=encounter.needling_entries.count())
+    entry.muscle_id, entry.side = muscle_id, side
+    for key, value in values.items():
+        setattr(entry, key, value)
+    entry.full_clean(exclude=["clinic", "encounter"])
+    if entry.depth_mm > entry.length_mm:
+        raise ValidationError(_("The depth cannot exceed the needle length."))
+    entry.save()
+    _audit(actor, encounter, "needling_entry", entry.pk, muscle=muscle_id, side=side, needles=entry.needle_count)
+    return entry
+
+
+@transaction.atomic
+def needling_entry_remove(*, actor: User, entry: NeedlingEntry) -> None:
+    _open_for_writing(actor, entry.encounter)
+    _audit(actor, entry.encounter, "needling_entry", entry.pk, AuditAction.UPDATE, removed=True, muscle=entry.muscle_id)
+    entry.delete()
+
+
+def default_entry(muscle_id: str) -> dict[str, Any]:
+    """Sensible defaults for a muscle: the shortest usual needle, a moderate depth, pistoning."""
+    muscle = catalog().muscles[muscle_id]
+    length = min(muscle.needle_length_mm)
+    return {
+        "gauge_mm": Decimal("0.25"),
+        "length_mm": length,
+        "needle_count": 1,
+        "technique": "pistoning",
+        "depth_mm": max(5, length * 2 // 3),
+        "direction": "",
+        "twitch_responses": 0,
+        "dwell_seconds": 30,
+        "estim": False,
+        "tolerance": "good",
+    }
+
+
+@transaction.atomic
+def needling_record_update(*, actor: User, encounter: Encounter, **fields: Any) -> NeedlingRecord:
+    """Needle count out, mismatch search and outcome, reasoning, and the advice chosen."""
+    _open_for_writing(actor, encounter)
+    record, _created = NeedlingRecord.objects.get_or_create(encounter=encounter, defaults={"clinic_id": encounter.clinic_id})
+    if "advice_ids" in fields:
+        unknown = set(fields["advice_ids"]) - set(treatment_catalog().advice)
+        if unknown:
+            raise ValidationError(_("Unknown advice."))
+        record.advice_ids = sorted(set(fields["advice_ids"]))
+    if "needles_out" in fields:
+        out = fields["needles_out"]
+        if out is not None and not 0 <= int(out) <= 500:
+            raise ValidationError(_("The number of needles out must be between 0 and 500."))
+        record.needles_out = out
+    if fields.get("mismatch_outcome", "") not in ("", *MismatchOutcome.values):
+        raise ValidationError(_("Unknown outcome."))
+    for key in ("mismatch_search", "mismatch_outcome", "relative_reasoning"):
+        if key in fields:
+            setattr(record, key, str(fields[key]).strip()[:5000])
+    record.save()
+    _audit(
+        actor, encounter, "needling_record", encounter.pk, **{k: v for k, v in fields.items() if k in ("needles_out", "mismatch_outcome")}
+    )
+    return record
+
+
+@transaction.atomic
+def repeat_last_session(*, actor: User, encounter: Encounter) -> int:
+    """Pre-fill this visit's needling from the patient's previous signed session.
+
+    Copies the muscles with their needle parameters and the advice given; counts, consent
+    and findings are this visit's own and are not copied. Returns the number of entries.
+    """
+    _open_for_writing(actor, encounter)
+    previous = (
+        Encounter.objects.filter(
+            patient_id=encounter.patient_id, clinic_id=encounter.clinic_id, note__signed_at__isnull=False, starts_at__lt=encounter.starts_at
+        )
+        .filter(needling_entries__isnull=False)
+        .order_by("-starts_at")
+        .first()
+    )
+    if previous is None:
+        raise ValidationError(_("There is no earlier signed needling session to repeat."))
+    encounter.needling_entries.all().delete()
+    entries = list(previous.needling_entries.order_by("position"))
+    for position, old in enumerate(entries):
+        NeedlingEntry.objects.create(
+            clinic_id=encounter.clinic_id,
+            encounter=encounter,
+            muscle_id=old.muscle_id,
+            side=old.side,
+            position=position,
+            **{k: getattr(old, k) for k in ENTRY_FIELDS},
+        )
+    record, _created = NeedlingRecord.objects.get_or_create(encounter=encounter, defaults={"clinic_id": encounter.clinic_id})
+    old_record = NeedlingRecord.objects.filter(encounter=previous).first()
+    record.advice_ids = old_record.advice_ids if old_record else []
+    record.repeated_from = previous
+    record.save()
+    _audit(actor, encounter, "needling_record", encounter.pk, repeated_from=str(previous.pk), entries=len(entries))
+    return len(entries)
