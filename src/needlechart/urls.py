@@ -11,6 +11,7 @@ from needlechart.charting import views as charting_views
 from needlechart.clinics import views as clinic_views
 from needlechart.core import views as core_views
 from needlechart.knowledge import views as knowledge_views
+from needlechart.needling import views as needling_views
 from needlechart.patients import views as patient_views
 from needlechart.screening import views as screening_views
 
@@ -37,6 +38,13 @@ urlpatterns = [
     path("encounters/<uuid:encounter_id>/status/", charting_views.encounter_status, name="encounter_status"),
     path("encounters/<uuid:encounter_id>/note/", charting_views.note_save, name="note_save"),
     path("encounters/<uuid:encounter_id>/pain-map/", pain_map_views.pain_map_update, name="pain_map_update"),
+    path("encounters/<uuid:encounter_id>/needling/palpation/", needling_views.palpation_save, name="palpation_save"),
+    path("encounters/<uuid:encounter_id>/needling/entries/", needling_views.entry_add, name="needling_entry_add"),
+    path("encounters/<uuid:encounter_id>/needling/defaults/", needling_views.entry_defaults, name="needling_entry_defaults"),
+    path("encounters/<uuid:encounter_id>/needling/repeat/", needling_views.repeat_last, name="needling_repeat_last"),
+    path("encounters/<uuid:encounter_id>/needling/consent/", needling_views.consent_save, name="needling_consent"),
+    path("encounters/<uuid:encounter_id>/needling/record/", needling_views.record_save, name="needling_record"),
+    path("needling/entries/<uuid:entry_id>/remove/", needling_views.entry_remove, name="needling_entry_remove"),
     path("atlas/", knowledge_views.atlas, name="atlas"),
     path("atlas/<slug:muscle_id>/", knowledge_views.muscle_detail, name="muscle_detail"),
     path("notes/<uuid:note_id>/addenda/", charting_views.addendum_create, name="addendum_create"),

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -14,6 +14,7 @@ from needlechart.audit.models import AuditEvent
 from needlechart.charting import services
 from needlechart.charting.models import PainMap
 from needlechart.charting.pain_maps import pain_map_mark
+from needlechart.core.db_triggers import immutability_lifted
 from needlechart.knowledge.catalog import catalog
 
 
@@ -84,7 +85,10 @@ def test_the_pain_map_is_signed_with_the_note_and_frozen(practitioner, encounter
     assert json.loads(note.canonical)["pain_map"] == {"lumbar_l": {"intensity": 6, "quality": "aching"}}
     with pytest.raises(ValidationError, match="signed"):
         pain_map_mark(actor=practitioner, encounter=encounter, region="lumbar_l", intensity=2)
-    PainMap.objects.filter(encounter=encounter).update(marks={"lumbar_l": {"intensity": 1, "quality": "aching"}})
+    with pytest.raises((IntegrityError, DatabaseError)), transaction.atomic():
+        PainMap.objects.filter(encounter=encounter).update(marks={})
+    with immutability_lifted(connection, {"charting_painmap": "note_signed"}):  # someone with raw database access
+        PainMap.objects.filter(encounter=encounter).update(marks={"lumbar_l": {"intensity": 1, "quality": "aching"}})
     assert not services.signed_record_verify(services.Note.objects.get(pk=note.pk))
 
 

@@ -22,7 +22,9 @@ from needlechart.charting.pain_map_views import pain_map_context
 from needlechart.clinics.selectors import practitioners_for_clinic
 from needlechart.core.access import Capability, has_capability, staff_view
 from needlechart.core.signed import SignedRecordImmutable
+from needlechart.needling.views import panel_context
 from needlechart.patients.selectors import episode_get_for_user
+from needlechart.screening.selectors import screening_for_patient
 
 
 def _parse_day(text: str | None) -> dt.date:
@@ -102,8 +104,11 @@ def _encounter_context(request, encounter, note, *, note_form=None, addendum_for
     initial = {f: getattr(note, f) for f in services.NOTE_FIELDS} if note else {}
     pain_map = PainMap.objects.filter(encounter=encounter).first()
     can_write = has_capability(request.user, Capability.WRITE_CLINICAL)
+    signed = bool(note and note.is_signed)
     return {
-        **pain_map_context(pain_map, editable=can_write and not (note and note.is_signed)),
+        **pain_map_context(pain_map, editable=can_write and not signed),
+        **panel_context(encounter, editable=can_write and not signed),
+        "screening": screening_for_patient(user=request.user, patient=encounter.patient),
         "encounter": encounter,
         "patient": encounter.patient,
         "note": note,

@@ -172,10 +172,11 @@ def reconciliation_problem(*, needles_in: int, needles_out: int | None, search: 
 def consent_problem(consent, planned: Sequence[Planned], version: ConsentVersion) -> str | None:
     if consent is None:
         return _("Record the patient's consent before signing a needling session.")
-    required = [r.id for r in version.risks if r.always or (r.when_planned and any(matches(r.when_planned, p) for p in planned))]
-    missing = [r for r in required if r not in consent.risks_explained]
+    language = get_language() or "en"
+    required = [r for r in version.risks if r.always or (r.when_planned and any(matches(r.when_planned, p) for p in planned))]
+    missing = [r.text.get(language).split(".")[0] for r in required if r.id not in consent.risks_explained]
     if missing:
-        return _("The consent does not record these risks as explained: %(risks)s.") % {"risks": ", ".join(missing)}
+        return _("The consent does not record these risks as explained: %(risks)s.") % {"risks": "; ".join(missing)}
     return None
 
 

@@ -142,7 +142,8 @@ def patient_chart(*, user: User, patient: Patient) -> list[EpisodeTimeline]:
     encounters = Encounter.objects.filter(patient=patient, clinic_id=user.clinic_id).select_related("practitioner")
     clinical = has_capability(user, Capability.VIEW_CLINICAL)
     if clinical:
-        encounters = encounters.select_related("note", "note__author", "note__signed_by", "pain_map")
+        # The chart shows each note's digest, never its canonical text (about 1 kB a note).
+        encounters = encounters.select_related("note", "note__author", "note__signed_by", "pain_map").defer("note__canonical")
     encounter_list = list(encounters.order_by("-starts_at"))
     if clinical:
         notes = [e.note for e in encounter_list if hasattr(e, "note")]

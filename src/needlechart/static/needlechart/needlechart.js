@@ -94,3 +94,34 @@
   document.addEventListener("change", function (e) { var f = e.target.closest("form.intake"); if (f) refresh(f); });
   document.addEventListener("DOMContentLoaded", function () { document.querySelectorAll("form.intake").forEach(refresh); });
 })();
+
+// Signature pad: strokes become an SVG path (M/L commands) in a hidden field; no images.
+(function () {
+  "use strict";
+  function setup(pad) {
+    if (pad.dataset.ready) return;
+    pad.dataset.ready = "1";
+    var canvas = pad.querySelector("canvas"), input = pad.querySelector("input[name=signature]");
+    var ctx = canvas.getContext("2d"), drawing = false, path = input.value || "";
+    ctx.lineWidth = 2; ctx.lineCap = "round"; ctx.strokeStyle = "#1d2430";
+    function point(e) {
+      var r = canvas.getBoundingClientRect();
+      return [Math.round((e.clientX - r.left) * canvas.width / r.width), Math.round((e.clientY - r.top) * canvas.height / r.height)];
+    }
+    canvas.addEventListener("pointerdown", function (e) {
+      drawing = true; canvas.setPointerCapture(e.pointerId);
+      var p = point(e); path += (path ? " " : "") + "M " + p[0] + " " + p[1]; ctx.beginPath(); ctx.moveTo(p[0], p[1]);
+    });
+    canvas.addEventListener("pointermove", function (e) {
+      if (!drawing) return;
+      var p = point(e); path += " L " + p[0] + " " + p[1]; ctx.lineTo(p[0], p[1]); ctx.stroke(); input.value = path;
+    });
+    canvas.addEventListener("pointerup", function () { drawing = false; input.value = path; });
+    pad.querySelector("[data-signature-clear]").addEventListener("click", function () {
+      path = ""; input.value = ""; ctx.clearRect(0, 0, canvas.width, canvas.height);
+    });
+  }
+  function all() { document.querySelectorAll("[data-signature-pad]").forEach(setup); }
+  document.addEventListener("DOMContentLoaded", all);
+  document.addEventListener("htmx:afterSettle", all);
+})();

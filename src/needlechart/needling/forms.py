@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from needlechart.knowledge.catalog import catalog
+from needlechart.needling.models import ConsentMethod, MismatchOutcome, Side, Technique, Tolerance
+
+
+def muscle_choices(language: str) -> list[tuple[str, str]]:
+    return sorted(((m.id, m.name.get(language)) for m in catalog().muscles.values()), key=lambda c: c[1])
+
+
+class MuscleSideForm(forms.Form):
+    muscle_id = forms.ChoiceField(label=_("Muscle"), choices=())
+    side = forms.ChoiceField(label=_("Side"), choices=Side.choices)
+
+    def __init__(self, *args, language: str = "en", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["muscle_id"].choices = muscle_choices(language)
+
+
+class PalpationForm(MuscleSideForm):
+    taut_band = forms.BooleanField(label=_("Taut band"), required=False)
+    tender_spot = forms.BooleanField(label=_("Hypersensitive spot"), required=False)
+    referred_pain = forms.BooleanField(label=_("Referred pain"), required=False)
+    recognised = forms.BooleanField(label=_("Recognised pain"), required=False)
+    twitch = forms.BooleanField(label=_("Twitch response"), required=False)
+    jump_sign = forms.BooleanField(label=_("Jump sign"), required=False)
+
+
+class NeedlingEntryForm(MuscleSideForm):
+    gauge_mm = forms.DecimalField(label=_("Gauge (mm)"), min_value=0.12, max_value=0.5, decimal_places=2, initial=0.25)
+    length_mm = forms.IntegerField(label=_("Length (mm)"), min_value=7, max_value=125, initial=30)
+    needle_count = forms.IntegerField(label=_("Needles"), min_value=1, max_value=50, initial=1)
+    technique = forms.ChoiceField(label=_("Technique"), choices=Technique.choices, initial=Technique.PISTONING)
+    depth_mm = forms.IntegerField(label=_("Depth (mm)"), min_value=0, max_value=125, initial=20)
+    direction = forms.CharField(label=_("Direction"), max_length=120, required=False)
+    twitch_responses = forms.IntegerField(label=_("Twitches"), min_value=0, max_value=200, initial=0)
+    dwell_seconds = forms.IntegerField(label=_("Dwell (s)"), min_value=0, max_value=3600, initial=30)
+    estim = forms.BooleanField(label=_("Electrical stimulation"), required=False)
+    estim_frequency_hz = forms.IntegerField(label=_("Frequency (Hz)"), min_value=1, max_value=200, required=False)
+    estim_pulse_width_us = forms.IntegerField(label=_("Pulse width (µs)"), min_value=20, max_value=1000, required=False)
+    estim_intensity_ma = forms.DecimalField(label=_("Intensity (mA)"), min_value=0, max_value=50, decimal_places=1, required=False)
+    estim_minutes = forms.IntegerField(label=_("Stimulation (min)"), min_value=1, max_value=60, required=False)
+    tolerance = forms.ChoiceField(label=_("Tolerance"), choices=Tolerance.choices, initial=Tolerance.GOOD)
+
+
+class ConsentForm(forms.Form):
+    method = forms.ChoiceField(label=_("How consent was given"), choices=ConsentMethod.choices, widget=forms.RadioSelect)
+    risks = forms.MultipleChoiceField(label=_("Risks explained"), choices=(), widget=forms.CheckboxSelectMultiple)
+    signature = forms.CharField(required=False, widget=forms.HiddenInput, max_length=60000)
+    witness_name = forms.CharField(label=_("Witness"), max_length=200, required=False)
+
+    def __init__(self, *args, risks: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["risks"].choices = risks
+
+
+class NeedlingRecordForm(forms.Form):
+    needles_out = forms.IntegerField(label=_("Needles counted out"), min_value=0, max_value=500, required=False)
+    mismatch_search = forms.CharField(label=_("Search made"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    mismatch_outcome = forms.ChoiceField(label=_("Outcome"), required=False, choices=[("", "—"), *MismatchOutcome.choices])
+    relative_reasoning = forms.CharField(
+        label=_("Reasoning for needling despite relative contraindications"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    advice = forms.MultipleChoiceField(label=_("Aftercare advice"), required=False, choices=(), widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, advice: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["advice"].choices = advice
