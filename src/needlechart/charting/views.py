@@ -22,7 +22,7 @@ from needlechart.charting.pain_map_views import pain_map_context
 from needlechart.clinics.selectors import practitioners_for_clinic
 from needlechart.core.access import Capability, has_capability, staff_view
 from needlechart.core.signed import SignedRecordImmutable
-from needlechart.needling.views import panel_context
+from needlechart.needling.views import adverse_events_context, panel_context
 from needlechart.patients.selectors import episode_get_for_user
 from needlechart.screening.selectors import screening_for_patient
 
@@ -108,6 +108,7 @@ def _encounter_context(request, encounter, note, *, note_form=None, addendum_for
     return {
         **pain_map_context(pain_map, editable=can_write and not signed),
         **panel_context(encounter, editable=can_write and not signed),
+        **adverse_events_context(encounter),
         "screening": screening_for_patient(user=request.user, patient=encounter.patient),
         "encounter": encounter,
         "patient": encounter.patient,

@@ -4,7 +4,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from needlechart.knowledge.catalog import catalog
-from needlechart.needling.models import ConsentMethod, MismatchOutcome, Side, Technique, Tolerance
+from needlechart.needling.models import (
+    AdverseEventOutcome,
+    AdverseEventSeverity,
+    ConsentMethod,
+    MismatchOutcome,
+    Side,
+    Technique,
+    Tolerance,
+)
 
 
 def muscle_choices(language: str) -> list[tuple[str, str]]:
@@ -72,3 +80,33 @@ class NeedlingRecordForm(forms.Form):
     def __init__(self, *args, advice: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["advice"].choices = advice
+
+
+class RangeOfMotionForm(forms.Form):
+    movement = forms.ChoiceField(label=_("Movement"), choices=())
+    side = forms.ChoiceField(label=_("Side"), choices=[("", "—"), *Side.choices], required=False)
+    degrees = forms.IntegerField(label=_("Degrees"), min_value=0, max_value=200)
+    painful = forms.BooleanField(label=_("Painful"), required=False)
+
+    def __init__(self, *args, movements: list[tuple[str, list[tuple[str, str]]]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["movement"].choices = movements
+
+
+class PressurePainForm(MuscleSideForm):
+    trial_1 = forms.DecimalField(label=_("Trial 1 (kPa)"), min_value=1, max_value=2000, decimal_places=1)
+    trial_2 = forms.DecimalField(label=_("Trial 2 (kPa)"), min_value=1, max_value=2000, decimal_places=1, required=False)
+    trial_3 = forms.DecimalField(label=_("Trial 3 (kPa)"), min_value=1, max_value=2000, decimal_places=1, required=False)
+
+
+class AdverseEventForm(forms.Form):
+    event_type = forms.ChoiceField(label=_("Type"), choices=())
+    severity = forms.ChoiceField(label=_("Severity"), choices=AdverseEventSeverity.choices)
+    onset = forms.DateTimeField(label=_("Onset"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+    description = forms.CharField(label=_("What happened"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    action_taken = forms.CharField(label=_("Action taken"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=AdverseEventOutcome.choices)
+
+    def __init__(self, *args, types: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["event_type"].choices = types

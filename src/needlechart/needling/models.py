@@ -190,3 +190,45 @@ class NeedlingRecord(models.Model):
 
     def __str__(self) -> str:
         return f"needling {self.encounter_id}"
+
+
+class AdverseEventSeverity(models.TextChoices):
+    MILD = "mild", _("Mild")
+    SIGNIFICANT = "significant", _("Significant")
+    SERIOUS = "serious", _("Serious")
+
+
+class AdverseEventOutcome(models.TextChoices):
+    ONGOING = "ongoing", _("Ongoing")
+    RESOLVED = "resolved", _("Resolved")
+    RESOLVED_WITH_SEQUELAE = "sequelae", _("Resolved with lasting effects")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class AdverseEvent(models.Model):
+    """Something unwanted during or after needling. Kept for the clinic's safety reports.
+
+    Not frozen with the note: events are often learnt of later, and their outcome is
+    updated as it becomes known (every change is audited).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="adverse_events")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="adverse_events")
+    event_type = models.CharField(_("type"), max_length=40)
+    severity = models.CharField(_("severity"), max_length=20, choices=AdverseEventSeverity.choices)
+    onset = models.DateTimeField(_("onset"))
+    description = models.TextField(_("what happened"), blank=True)
+    action_taken = models.TextField(_("action taken"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=AdverseEventOutcome.choices, default=AdverseEventOutcome.ONGOING)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("adverse event")
+        ordering = ["-onset"]
+        indexes = [models.Index(fields=["clinic", "severity", "onset"], name="adverse_event_report")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} ({self.severity})"

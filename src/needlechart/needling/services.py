@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from decimal import Decimal
@@ -18,7 +19,19 @@ from needlechart.charting.models import Encounter, Note
 from needlechart.clinics.models import User
 from needlechart.core.access import Capability, require_capability
 from needlechart.knowledge.catalog import catalog
-from needlechart.needling.models import Consent, ConsentMethod, MismatchOutcome, NeedlingEntry, NeedlingRecord, PalpationFinding
+from needlechart.needling.models import (
+    AdverseEvent,
+    AdverseEventOutcome,
+    AdverseEventSeverity,
+    Consent,
+    ConsentMethod,
+    MismatchOutcome,
+    NeedlingEntry,
+    NeedlingRecord,
+    PalpationFinding,
+    PressurePainThreshold,
+    RangeOfMotion,
+)
 from needlechart.treatment.catalog import treatment_catalog
 
 ENTRY_FIELDS = (
@@ -218,3 +231,93 @@ def repeat_last_session(*, actor: User, encounter: Encounter) -> int:
     record.save()
     _audit(actor, encounter, "needling_record", encounter.pk, repeated_from=str(previous.pk), entries=len(entries))
     return len(entries)
+
+
+@transaction.atomic
+def adverse_event_record(
+    *,
+    actor: User,
+    encounter: Encounter,
+    event_type: str,
+    severity: str,
+    onset,
+    description: str = "",
+    action_taken: str = "",
+    outcome: str = "ongoing",
+) -> AdverseEvent:
+    """Record an adverse event during the visit or later (signed notes do not block this)."""
+    require_capability(actor, Capability.WRITE_CLINICAL)
+    if event_type not in treatment_catalog().adverse_event_types:
+        raise ValidationError(_("Unknown type of adverse event."))
+    if severity not in AdverseEventSeverity.values or outcome not in AdverseEventOutcome.values:
+        raise ValidationError(_("Choose a severity and an outcome from the lists."))
+    if onset < encounter.starts_at - dt.timedelta(hours=1) or onset > timezone.now() + dt.timedelta(minutes=5):
+        raise ValidationError(_("The onset must be between the start of the visit and now."))
+    event = AdverseEvent.objects.create(
+        clinic_id=encounter.clinic_id,
+        encounter=encounter,
+        patient_id=encounter.patient_id,
+        event_type=event_type,
+        severity=severity,
+        onset=onset,
+        description=description.strip()[:5000],
+        action_taken=action_taken.strip()[:5000],
+        outcome=outcome,
+        recorded_by=actor,
+    )
+    _audit(actor, encounter, "adverse_event", event.pk, AuditAction.CREATE, type=event_type, severity=severity)
+    return event
+
+
+@transaction.atomic
+def adverse_event_update_outcome(*, actor: User, event: AdverseEvent, outcome: str, action_taken: str = "") -> AdverseEvent:
+    require_capability(actor, Capability.WRITE_CLINICAL)
+    if outcome not in AdverseEventOutcome.values:
+        raise ValidationError(_("Choose an outcome from the list."))
+    event.outcome = outcome
+    if action_taken.strip():
+        event.action_taken = f"{event.action_taken}\n{action_taken.strip()}".strip()[:5000]
+    event.save(update_fields=["outcome", "action_taken"])
+    _audit(actor, event.encounter, "adverse_event", event.pk, outcome=outcome)
+    return event
+
+
+@transaction.atomic
+def range_of_motion_record(
+    *, actor: User, encounter: Encounter, joint: str, movement: str, side: str, degrees: int, painful: bool = False
+) -> RangeOfMotion:
+    _open_for_writing(actor, encounter)
+    joint_data = treatment_catalog().joints.get(joint)
+    move = next((m for m in joint_data.movements if m.id == movement), None) if joint_data else None
+    if move is None:
+        raise ValidationError(_("Unknown joint or movement."))
+    if move.sided != (side in ("l", "r")) or side not in ("", "l", "r"):
+        raise ValidationError(_("Give a side for this movement.") if move.sided else _("This movement has no side."))
+    if not 0 <= degrees <= 200:
+        raise ValidationError(_("Degrees must be between 0 and 200."))
+    rom, _created = RangeOfMotion.objects.update_or_create(
+        encounter=encounter,
+        joint=joint,
+        movement=movement,
+        side=side,
+        defaults={"clinic_id": encounter.clinic_id, "degrees": degrees, "painful": painful},
+    )
+    _audit(actor, encounter, "range_of_motion", rom.pk, joint=joint, movement=movement, side=side, degrees=degrees)
+    return rom
+
+
+@transaction.atomic
+def pressure_pain_record(
+    *, actor: User, encounter: Encounter, muscle_id: str, side: str, trials_kpa: Sequence[float]
+) -> PressurePainThreshold:
+    """Pressure pain threshold: one to three algometer trials in kPa, averaged."""
+    _open_for_writing(actor, encounter)
+    _muscle_side(muscle_id, side)
+    trials = [round(float(t), 1) for t in trials_kpa if t is not None]
+    if not 1 <= len(trials) <= 3 or any(not 0 < t <= 2000 for t in trials):
+        raise ValidationError(_("Enter one to three trials between 0 and 2000 kPa."))
+    ppt = PressurePainThreshold.objects.create(
+        clinic_id=encounter.clinic_id, encounter=encounter, muscle_id=muscle_id, side=side, trials_kpa=trials
+    )
+    _audit(actor, encounter, "pressure_pain", ppt.pk, muscle=muscle_id, side=side)
+    return ppt

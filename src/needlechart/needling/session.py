@@ -104,7 +104,15 @@ def session_facts(state: SessionState) -> dict[str, Any]:
 
     Verification recomputes this part and compares it with the signed form.
     """
-    if not state.entries and state.consent is None and not state.palpation and state.record is None:
+    encounter = state.encounter
+    if not (
+        state.entries
+        or state.consent
+        or state.palpation
+        or state.record
+        or encounter.range_of_motion.exists()
+        or encounter.pressure_pain_thresholds.exists()
+    ):
         return {}
     record = state.record
     consent = state.consent
@@ -164,6 +172,14 @@ def session_facts(state: SessionState) -> dict[str, Any]:
             "outcome": record.mismatch_outcome if record else "",
         },
         "advice": record.advice_ids if record else [],
+        "range_of_motion": [
+            {"joint": r.joint, "movement": r.movement, "side": r.side, "degrees": r.degrees, "painful": r.painful}
+            for r in state.encounter.range_of_motion.order_by("joint", "movement", "side")
+        ],
+        "pressure_pain_thresholds": [
+            {"muscle": p.muscle_id, "side": p.side, "trials_kpa": p.trials_kpa}
+            for p in state.encounter.pressure_pain_thresholds.order_by("muscle_id", "side", "id")
+        ],
     }
 
 

@@ -18,7 +18,16 @@ from needlechart.charting.selectors import encounter_get_for_user
 from needlechart.core.access import Capability, staff_view
 from needlechart.knowledge.catalog import catalog
 from needlechart.needling import checks, services
-from needlechart.needling.forms import ConsentForm, MuscleSideForm, NeedlingEntryForm, NeedlingRecordForm, PalpationForm
+from needlechart.needling.forms import (
+    AdverseEventForm,
+    ConsentForm,
+    MuscleSideForm,
+    NeedlingEntryForm,
+    NeedlingRecordForm,
+    PalpationForm,
+    PressurePainForm,
+    RangeOfMotionForm,
+)
 from needlechart.needling.models import NeedlingEntry
 from needlechart.needling.session import session_state
 from needlechart.treatment.catalog import treatment_catalog
@@ -80,7 +89,43 @@ def panel_context(encounter, *, editable: bool, forms: dict | None = None, error
             },
         ),
         "advice_texts": {a.id: a.text.get(language) for a in treatment_catalog().advice.values()},
+        "rom": _rom_rows(encounter, language),
+        "ppt": [
+            (p, muscles[p.muscle_id].name.get(language))
+            for p in encounter.pressure_pain_thresholds.order_by("muscle_id", "side")
+            if p.muscle_id in muscles
+        ],
+        "rom_form": forms.get("rom") or RangeOfMotionForm(movements=_movement_choices(language)),
+        "ppt_form": forms.get("ppt") or PressurePainForm(language=language),
     }
+
+
+def _movement_choices(language: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    return [
+        (joint.name.get(language), [(f"{joint.id}:{m.id}", f"{m.name.get(language)} ({m.normal_degrees}°)") for m in joint.movements])
+        for joint in treatment_catalog().joints.values()
+    ]
+
+
+def _rom_rows(encounter, language: str) -> list[dict]:
+    joints = treatment_catalog().joints
+    rows = []
+    for rom in encounter.range_of_motion.order_by("joint", "movement", "side"):
+        joint = joints.get(rom.joint)
+        movement = next((m for m in joint.movements if m.id == rom.movement), None) if joint else None
+        if movement is None:
+            continue
+        percent = round(100 * rom.degrees / movement.normal_degrees)
+        rows.append(
+            {
+                "rom": rom,
+                "joint": joint.name.get(language),
+                "movement": movement.name.get(language),
+                "normal": movement.normal_degrees,
+                "percent": percent,
+            }
+        )
+    return rows
 
 
 def _respond(request: HttpRequest, encounter, *, forms: dict | None = None, error: str = "", status: int = 200) -> HttpResponse:
@@ -183,6 +228,87 @@ def consent_save(request: HttpRequest, encounter_id) -> HttpResponse:
     except ValidationError as error:
         return _respond(request, encounter, forms={"consent": form}, error=_errors(error), status=400)
     return _respond(request, encounter)
+
+
+@staff_view(Capability.WRITE_CLINICAL)
+@require_POST
+def rom_save(request: HttpRequest, encounter_id) -> HttpResponse:
+    encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
+    form = RangeOfMotionForm(request.POST, movements=_movement_choices(_language()))
+    if not form.is_valid():
+        return _respond(request, encounter, forms={"rom": form}, error=_form_error(form), status=400)
+    joint, movement = form.cleaned_data["movement"].split(":", 1)
+    try:
+        services.range_of_motion_record(
+            actor=request.user,
+            encounter=encounter,
+            joint=joint,
+            movement=movement,
+            side=form.cleaned_data["side"],
+            degrees=form.cleaned_data["degrees"],
+            painful=form.cleaned_data["painful"],
+        )
+    except ValidationError as error:
+        return _respond(request, encounter, forms={"rom": form}, error=_errors(error), status=400)
+    return _respond(request, encounter)
+
+
+@staff_view(Capability.WRITE_CLINICAL)
+@require_POST
+def ppt_save(request: HttpRequest, encounter_id) -> HttpResponse:
+    encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
+    form = PressurePainForm(request.POST, language=_language())
+    if not form.is_valid():
+        return _respond(request, encounter, forms={"ppt": form}, error=_form_error(form), status=400)
+    data = form.cleaned_data
+    try:
+        services.pressure_pain_record(
+            actor=request.user,
+            encounter=encounter,
+            muscle_id=data["muscle_id"],
+            side=data["side"],
+            trials_kpa=[data["trial_1"], data["trial_2"], data["trial_3"]],
+        )
+    except ValidationError as error:
+        return _respond(request, encounter, forms={"ppt": form}, error=_errors(error), status=400)
+    return _respond(request, encounter)
+
+
+def adverse_events_context(encounter, *, form=None, error: str = "") -> dict:
+    language = _language()
+    types = {t.id: t.name.get(language) for t in treatment_catalog().adverse_event_types.values()}
+    events = [(e, types.get(e.event_type, e.event_type)) for e in encounter.adverse_events.select_related("recorded_by")]
+    initial = {"onset": timezone.localtime().replace(second=0, microsecond=0), "severity": "mild", "outcome": "resolved"}
+    return {
+        "encounter": encounter,
+        "adverse_events": events,
+        "ae_error": error,
+        "ae_form": form or AdverseEventForm(types=list(types.items()), initial=initial),
+    }
+
+
+@staff_view(Capability.WRITE_CLINICAL)
+@require_POST
+def adverse_event_save(request: HttpRequest, encounter_id) -> HttpResponse:
+    encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
+    types = [(t.id, t.name.get(_language())) for t in treatment_catalog().adverse_event_types.values()]
+    form = AdverseEventForm(request.POST, types=types)
+    status, error = 200, ""
+    if form.is_valid():
+        try:
+            services.adverse_event_record(actor=request.user, encounter=encounter, **form.cleaned_data)
+            form = None
+        except ValidationError as exc:
+            status, error = 400, _errors(exc)
+    else:
+        status, error = 400, _form_error(form)
+    if not request.htmx:
+        return (
+            redirect("encounter_detail", encounter_id=encounter.pk)
+            if status == 200
+            else HttpResponse(error, status=status, content_type="text/plain; charset=utf-8")
+        )
+    return render(request, "needling/_adverse_events.html", adverse_events_context(encounter, form=form, error=error), status=status)
 
 
 @staff_view(Capability.WRITE_CLINICAL)
