@@ -18,8 +18,13 @@ from needlechart.charting import services as charting
 from needlechart.charting.models import EncounterStatus
 from needlechart.clinics import services as clinics
 from needlechart.clinics.models import CertificationKind, Clinic, RegistrationNumber, Role, User
+from needlechart.clinics.selectors import needling_authorisation
+from needlechart.needling import services as needling
+from needlechart.needling.session import session_state
 from needlechart.patients import services as patients
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM, nin_check_digits
+from needlechart.screening import services as screening
+from needlechart.treatment.catalog import treatment_catalog
 
 DEMO_CLINIC_NAME = "Fjordbyen Fysioterapi og IMS"
 OTHER_CLINIC_NAME = "Nabolaget Helse"
@@ -139,6 +144,17 @@ NOTE_SNIPPETS = {
 }
 
 
+# Muscles needled in the demo, by condition: a plausible first choice, side and all.
+DEMO_NEEDLING = {
+    "low_back": [("lumbar_multifidus", "r"), ("gluteus_medius", "r"), ("quadratus_lumborum", "r")],
+    "neck": [("upper_trapezius", "r"), ("levator_scapulae", "r"), ("splenius_cervicis", "r")],
+    "headache": [("suboccipitals", "l"), ("upper_trapezius", "l"), ("splenius_capitis", "l")],
+    "shoulder": [("infraspinatus", "r"), ("supraspinatus", "r")],
+    "whiplash": [("upper_trapezius", "r"), ("scalenes", "r"), ("levator_scapulae", "l")],
+    "other": [("extensor_carpi_radialis", "r"), ("gastrocnemius", "l")],
+}
+
+
 @dataclass(frozen=True)
 class DemoLogin:
     username: str
@@ -146,13 +162,15 @@ class DemoLogin:
     note: str
 
 
-def synthetic_nin(rng: random.Random, birth_date: dt.date) -> str:
-    """A valid synthetic national identity number for the birth date (month + 80)."""
+def synthetic_nin(rng: random.Random, birth_date: dt.date, taken: set[str] | None = None) -> str:
+    """A valid synthetic national identity number for the birth date (month + 80), not in ``taken``."""
     while True:
         individual = rng.randint(0, 499) if birth_date.year < 2000 else rng.randint(500, 999)
         first_nine = f"{birth_date.day:02d}{birth_date.month + 80:02d}{birth_date.year % 100:02d}{individual:03d}"
         digits = nin_check_digits(first_nine)
-        if digits:
+        if digits and first_nine + digits not in (taken or ()):
+            if taken is not None:
+                taken.add(first_nine + digits)
             return first_nine + digits
 
 
@@ -249,7 +267,7 @@ def _note_text(rng: random.Random, field: str) -> str:
     return rng.choice(NOTE_SNIPPETS[field]).format(n=rng.randint(2, 7))
 
 
-def _create_patient(rng: random.Random, index: int, actor: User, today: dt.date):
+def _create_patient(rng: random.Random, index: int, actor: User, today: dt.date, taken: set[str]):
     female = rng.random() < 0.55
     given = rng.choice(GIVEN_FEMALE if female else GIVEN_MALE)
     family = FAMILY[index % len(FAMILY)] if index < len(FAMILY) else rng.choice(FAMILY)
@@ -270,7 +288,68 @@ def _create_patient(rng: random.Random, index: int, actor: User, today: dt.date)
         "emergency_contact_relation": rng.choice(["Spouse", "Parent", "Sibling"]),
         "emergency_contact_phone": f"+47 4{rng.randint(1000000, 9999999)}",
     }
-    return patients.patient_create(actor=actor, data=data, identifiers=[(NORWEGIAN_NIN_SYSTEM, synthetic_nin(rng, birth))])
+    patient = patients.patient_create(actor=actor, data=data, identifiers=[(NORWEGIAN_NIN_SYSTEM, synthetic_nin(rng, birth, taken))])
+    screening.intake_record_by_staff(actor=actor, patient=patient, raw_answers=demo_intake(rng, birth, data["sex"]))
+    return patient
+
+
+def _needle(rng: random.Random, practitioner: User, encounter, condition: str, *, witness: User) -> None:
+    """A documented needling session: one to three muscles, counted in and out, consented."""
+    needled = DEMO_NEEDLING[condition][: rng.randint(1, len(DEMO_NEEDLING[condition]))]
+    for muscle_id, side in needled:
+        fields = {**needling.default_entry(muscle_id), "needle_count": rng.randint(1, 3), "twitch_responses": rng.randint(0, 4)}
+        needling.needling_entry_save(actor=practitioner, encounter=encounter, muscle_id=muscle_id, side=side, **fields)
+    total = sum(e.needle_count for e in encounter.needling_entries.all())
+    advice = [a.id for a in treatment_catalog().advice.values() if a.default]
+    state = session_state(encounter)
+    reasoning = (
+        "Benefits discussed against the risks; superficial muscles, firm pressure afterwards."
+        if state.suitability and state.suitability.needs_reasoning
+        else ""
+    )
+    needling.needling_record_update(
+        actor=practitioner, encounter=encounter, needles_out=total, advice_ids=advice, relative_reasoning=reasoning
+    )
+    version = treatment_catalog().current_consent(timezone.localdate())
+    needling.consent_record(
+        actor=practitioner,
+        encounter=encounter,
+        method="verbal",
+        witness_name=witness.display_name,
+        risks_explained=[r.id for r in version.risks],
+    )
+
+
+def demo_intake(rng: random.Random, birth_date: dt.date, sex: str) -> dict:
+    """Intake answers for a demo patient: most are straightforward, a few carry a finding."""
+    answers: dict = {
+        "age": str((timezone.localdate() - birth_date).days // 365),
+        "sex_at_birth": "female" if sex == "female" else "male",
+        "main_complaint": "Pain and stiffness",
+        "unwell_today": "no",
+        "wants_needling": "yes",
+        "needle_fear": "none",
+        "fainting_history": "no",
+        "able_to_consent": "yes",
+    }
+    for question in treatment_catalog().questions.values():
+        if question.id in answers:
+            continue
+        if question.type == "multichoice" and question.option_label("none"):
+            answers[question.id] = ["none"]
+        elif question.type == "choice" and question.required:
+            values = [v for v, _label in question.options]
+            answers[question.id] = next((v for v in ("no", "none", "never") if v in values), values[0])
+        elif question.type == "boolean" and question.required:
+            answers[question.id] = "no"
+    if sex == "female" and "pregnant" in treatment_catalog().questions:
+        answers["pregnant"] = "no"
+    variant = rng.random()
+    if variant < 0.1:
+        answers["medications"] = ["warfarin"]
+    elif variant < 0.15:
+        answers["needle_fear"] = "moderate"
+    return answers
 
 
 def _visits(rng, practitioner, episode, start: dt.datetime, count: int, now: dt.datetime, frontdesk: User, addenda_left: list[int]):
@@ -285,6 +364,8 @@ def _visits(rng, practitioner, episode, start: dt.datetime, count: int, now: dt.
         )
         if when > now:
             continue
+        if needling_authorisation(practitioner=practitioner, on=when.date()).certified:
+            _needle(rng, practitioner, encounter, episode.condition, witness=frontdesk)
         fields = {name: _note_text(rng, name) for name in NOTE_SNIPPETS}
         note = charting.note_save_draft(actor=practitioner, encounter=encounter, **fields)
         if when.date() >= now.date() - dt.timedelta(days=2) and rng.random() < 0.5:
@@ -308,6 +389,7 @@ def build_demo(*, patient_count: int = 48, seed: int = 2026) -> list[DemoLogin]:
     if Clinic.objects.filter(name=DEMO_CLINIC_NAME).exists():
         return demo_logins()
     rng = random.Random(seed)
+    taken_numbers: set[str] = set()
     today = timezone.localdate()
     now = timezone.now()
     tz = timezone.get_current_timezone()
@@ -320,7 +402,7 @@ def build_demo(*, patient_count: int = 48, seed: int = 2026) -> list[DemoLogin]:
     practitioners = [staff["ingrid"], staff["lars"], staff["erik"]]
     addenda_left = [6]
     for index in range(patient_count):
-        patient = _create_patient(rng, index, staff["frontdesk"], today)
+        patient = _create_patient(rng, index, staff["frontdesk"], today, taken_numbers)
         condition = list(COMPLAINTS)[index % len(COMPLAINTS)]
         practitioner = practitioners[index % 2] if index % 9 else staff["erik"]
         weeks_ago = rng.randint(1, 20)
