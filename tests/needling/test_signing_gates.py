@@ -247,20 +247,34 @@ class PropertySessionTests(TestCase):
 def test_adverse_events_are_recorded_even_after_signing(client_for, practitioner, ready_session):
     _sign(practitioner, ready_session)
     client = client_for(practitioner)
-    data = {"event_type": "syncope", "severity": "significant", "onset": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "description": "Felt faint after needling",
-            "action_taken": "Lay down, legs raised", "outcome": "resolved"}
+    data = {
+        "event_type": "syncope",
+        "severity": "significant",
+        "onset": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "description": "Felt faint after needling",
+        "action_taken": "Lay down, legs raised",
+        "outcome": "resolved",
+    }
     response = client.post(reverse("adverse_event_save", args=[ready_session.pk]), data, HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and "Felt faint" in response.content.decode()
-    bad = client.post(reverse("adverse_event_save", args=[ready_session.pk]), {**data, "event_type": "alien_abduction"}, HTTP_HX_REQUEST="true")
+    bad = client.post(
+        reverse("adverse_event_save", args=[ready_session.pk]), {**data, "event_type": "alien_abduction"}, HTTP_HX_REQUEST="true"
+    )
     assert bad.status_code == 400
-    future = client.post(reverse("adverse_event_save", args=[ready_session.pk]), {**data, "onset": "2099-01-01T10:00"}, HTTP_HX_REQUEST="true")
+    future = client.post(
+        reverse("adverse_event_save", args=[ready_session.pk]), {**data, "onset": "2099-01-01T10:00"}, HTTP_HX_REQUEST="true"
+    )
     assert future.status_code == 400 and "onset" in future.content.decode().lower()
 
 
 def test_range_of_motion_shows_the_normal_value_and_rejects_wrong_sides(practitioner, encounter, client_for):
-    services.range_of_motion_record(actor=practitioner, encounter=encounter, joint="cervical_spine", movement="rotation", side="l", degrees=45)
+    services.range_of_motion_record(
+        actor=practitioner, encounter=encounter, joint="cervical_spine", movement="rotation", side="l", degrees=45
+    )
     with pytest.raises(ValidationError, match="side"):
-        services.range_of_motion_record(actor=practitioner, encounter=encounter, joint="cervical_spine", movement="rotation", side="", degrees=45)
+        services.range_of_motion_record(
+            actor=practitioner, encounter=encounter, joint="cervical_spine", movement="rotation", side="", degrees=45
+        )
     with pytest.raises(ValidationError, match="Unknown joint"):
         services.range_of_motion_record(actor=practitioner, encounter=encounter, joint="tail", movement="wag", side="", degrees=45)
     body = client_for(practitioner).get(reverse("encounter_detail", args=[encounter.pk])).content.decode()
@@ -268,7 +282,9 @@ def test_range_of_motion_shows_the_normal_value_and_rejects_wrong_sides(practiti
 
 
 def test_pressure_pain_threshold_is_the_mean_of_the_trials(practitioner, encounter):
-    ppt = services.pressure_pain_record(actor=practitioner, encounter=encounter, muscle_id="upper_trapezius", side="r", trials_kpa=[250, 270, 260])
+    ppt = services.pressure_pain_record(
+        actor=practitioner, encounter=encounter, muscle_id="upper_trapezius", side="r", trials_kpa=[250, 270, 260]
+    )
     assert ppt.mean_kpa == 260.0
     with pytest.raises(ValidationError):
         services.pressure_pain_record(actor=practitioner, encounter=encounter, muscle_id="upper_trapezius", side="r", trials_kpa=[0, 5000])
