@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "needlechart.screening",
     "needlechart.charting",
     "needlechart.needling",
+    "needlechart.documents",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,7 @@ from needlechart.charting import pain_map_views
 from needlechart.charting import views as charting_views
 from needlechart.clinics import views as clinic_views
 from needlechart.core import views as core_views
+from needlechart.documents import views as document_views
 from needlechart.knowledge import views as knowledge_views
 from needlechart.needling import views as needling_views
 from needlechart.patients import views as patient_views
@@ -48,6 +49,10 @@ urlpatterns = [
     path("encounters/<uuid:encounter_id>/needling/ppt/", needling_views.ppt_save, name="needling_ppt"),
     path("encounters/<uuid:encounter_id>/adverse-events/", needling_views.adverse_event_save, name="adverse_event_save"),
     path("needling/entries/<uuid:entry_id>/remove/", needling_views.entry_remove, name="needling_entry_remove"),
+    path("encounters/<uuid:encounter_id>/note.pdf", document_views.session_note_pdf, name="session_note_pdf"),
+    path("encounters/<uuid:encounter_id>/aftercare/", document_views.aftercare_page, name="aftercare_page"),
+    path("encounters/<uuid:encounter_id>/aftercare.pdf", document_views.aftercare_pdf, name="aftercare_pdf"),
+    path("encounters/<uuid:encounter_id>/aftercare/send/", document_views.aftercare_send, name="aftercare_send"),
     path("atlas/", knowledge_views.atlas, name="atlas"),
     path("atlas/<slug:muscle_id>/", knowledge_views.muscle_detail, name="muscle_detail"),
     path("notes/<uuid:note_id>/addenda/", charting_views.addendum_create, name="addendum_create"),

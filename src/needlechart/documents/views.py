@@ -1,0 +1,99 @@
+"""The signed session note and the patient's aftercare sheet, as pages and PDFs."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from needlechart.audit.models import AuditAction
+from needlechart.audit.services import audit_read, audit_record
+from needlechart.charting.models import Note
+from needlechart.charting.selectors import encounter_get_for_user
+from needlechart.core.access import Capability, staff_view
+from needlechart.documents.context import aftercare_context, session_note_context
+from needlechart.documents.pdf import pdf_response, render_pdf
+
+
+@staff_view(Capability.VIEW_CLINICAL)
+def session_note_pdf(request: HttpRequest, encounter_id) -> HttpResponse:
+    encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
+    note = Note.objects.filter(encounter=encounter).select_related("signed_by").first()
+    audit_read(
+        actor=request.user,
+        action=AuditAction.DOWNLOAD,
+        object_type="note",
+        object_id=note.pk if note else encounter.pk,
+        patient_id=encounter.patient_id,
+    )
+    content = render_pdf("documents/session_note.html", session_note_context(encounter, note))
+    return pdf_response(content, f"session-note-{encounter.starts_at:%Y-%m-%d}.pdf")
+
+
+def _aftercare_pdf(encounter) -> bytes:
+    with translation.override(encounter.patient.preferred_language):
+        return render_pdf("documents/aftercare.html", aftercare_context(encounter))
+
+
+@staff_view(Capability.VIEW_CLINICAL)
+def aftercare_page(request: HttpRequest, encounter_id) -> HttpResponse:
+    """The aftercare sheet in the patient's language, to show, print or hand over."""
+    encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
+    audit_read(
+        actor=request.user,
+        object_type="needling_record",
+        object_id=encounter.pk,
+        patient_id=encounter.patient_id,
+        detail={"page": "aftercare"},
+    )
+    with translation.override(encounter.patient.preferred_language):
+        return render(request, "documents/aftercare_page.html", aftercare_context(encounter))
+
+
+@staff_view(Capability.VIEW_CLINICAL)
+def aftercare_pdf(request: HttpRequest, encounter_id) -> HttpResponse:
+    encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
+    audit_read(
+        actor=request.user,
+        action=AuditAction.DOWNLOAD,
+        object_type="needling_record",
+        object_id=encounter.pk,
+        patient_id=encounter.patient_id,
+    )
+    return pdf_response(_aftercare_pdf(encounter), f"aftercare-{encounter.starts_at:%Y-%m-%d}.pdf")
+
+
+@staff_view(Capability.WRITE_CLINICAL)
+@require_POST
+def aftercare_send(request: HttpRequest, encounter_id) -> HttpResponse:
+    """E-mail the aftercare PDF to the patient (after the transaction, never twice by accident)."""
+    encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
+    patient = encounter.patient
+    if not patient.email:
+        messages.error(request, _("The patient has no e-mail address. Print the aftercare sheet instead."))
+        return redirect("encounter_detail", encounter_id=encounter.pk)
+    content = _aftercare_pdf(encounter)
+    with translation.override(patient.preferred_language):
+        subject = _("After your treatment")
+        body = _("Hello %(name)s,\n\nAttached is the advice from today's treatment. Contact the clinic if you have questions.") % {
+            "name": patient.given_name
+        }
+    message = EmailMessage(subject, body, to=[patient.email])
+    message.attach(f"aftercare-{encounter.starts_at:%Y-%m-%d}.pdf", content, "application/pdf")
+    with transaction.atomic():
+        audit_record(
+            actor=request.user,
+            action=AuditAction.EXPORT,
+            object_type="needling_record",
+            object_id=encounter.pk,
+            patient_id=patient.pk,
+            detail={"sent": "aftercare e-mail"},
+        )
+        transaction.on_commit(message.send)
+    messages.success(request, _("Aftercare sent to %(email)s.") % {"email": patient.email})
+    return redirect("encounter_detail", encounter_id=encounter.pk)
