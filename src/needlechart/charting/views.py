@@ -16,12 +16,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_read
 from needlechart.charting import selectors, services
-from needlechart.charting.forms import AddendumForm, EncounterForm, NoteForm
+from needlechart.charting.forms import AddendumForm, EncounterForm, NoteForm, SignWithCountForm
 from needlechart.charting.models import EncounterStatus, PainMap
 from needlechart.charting.pain_map_views import pain_map_context
 from needlechart.clinics.selectors import practitioners_for_clinic
 from needlechart.core.access import Capability, has_capability, staff_view
 from needlechart.core.signed import SignedRecordImmutable
+from needlechart.needling.services import needling_record_update
 from needlechart.needling.views import adverse_events_context, panel_context
 from needlechart.patients.selectors import episode_get_for_user
 from needlechart.screening.selectors import screening_for_patient
@@ -136,6 +137,12 @@ def note_save(request: HttpRequest, encounter_id) -> HttpResponse:
     note = selectors.note_for_encounter(user=request.user, encounter=encounter)
     if not form.is_valid():
         return _refuse(request, encounter, note, ValidationError(_("Please correct the note.")), note_form=form)
+    count = SignWithCountForm(request.POST)
+    if count.is_valid() and count.cleaned_data["needles_out"] is not None:
+        try:
+            needling_record_update(actor=request.user, encounter=encounter, needles_out=count.cleaned_data["needles_out"])
+        except ValidationError as error:
+            return _refuse(request, encounter, note, error, note_form=form)
     try:
         note = services.note_save_draft(actor=request.user, encounter=encounter, **form.cleaned_data)
         if request.POST.get("sign"):

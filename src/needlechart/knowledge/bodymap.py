@@ -18,9 +18,19 @@ from needlechart.knowledge.catalog import catalog
 VIEWS = ("front", "back")
 # Same colours as needlechart.css; PDFs need them as attributes.
 FILLS = {
-    "level-1": "#fff3c4", "level-2": "#ffe699", "level-3": "#ffd166", "level-4": "#ffb84d", "level-5": "#ff9e40",
-    "level-6": "#f77f3a", "level-7": "#ea5f34", "level-8": "#d6402f", "level-9": "#b7282b", "level-10": "#8e1527",
-    "essential": "#d9534f", "spillover": "#f7c9a8", "lies-in": "#cfe0f5",
+    "level-1": "#fff3c4",
+    "level-2": "#ffe699",
+    "level-3": "#ffd166",
+    "level-4": "#ffb84d",
+    "level-5": "#ff9e40",
+    "level-6": "#f77f3a",
+    "level-7": "#ea5f34",
+    "level-8": "#d6402f",
+    "level-9": "#b7282b",
+    "level-10": "#8e1527",
+    "essential": "#d9534f",
+    "spillover": "#f7c9a8",
+    "lies-in": "#cfe0f5",
 }
 GROUP_LABELS = {
     "head": _("Head"),

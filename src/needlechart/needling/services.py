@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_record
 from needlechart.charting.models import Encounter, Note
+from needlechart.charting.services import NOTE_FIELDS, note_save_draft
 from needlechart.clinics.models import User
 from needlechart.core.access import Capability, require_capability
 from needlechart.knowledge.catalog import catalog
@@ -229,6 +230,10 @@ def repeat_last_session(*, actor: User, encounter: Encounter) -> int:
     record.advice_ids = old_record.advice_ids if old_record else []
     record.repeated_from = previous
     record.save()
+    previous_note = Note.objects.filter(encounter=previous).first()
+    current = Note.objects.filter(encounter=encounter).first()
+    if previous_note and not (current and any(getattr(current, f).strip() for f in NOTE_FIELDS)):
+        note_save_draft(actor=actor, encounter=encounter, **{f: getattr(previous_note, f) for f in NOTE_FIELDS})
     _audit(actor, encounter, "needling_record", encounter.pk, repeated_from=str(previous.pk), entries=len(entries))
     return len(entries)
 

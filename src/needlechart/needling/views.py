@@ -7,11 +7,12 @@ endpoints redirect back to the encounter page.
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.views.decorators.http import require_POST
 
 from needlechart.charting.selectors import encounter_get_for_user
@@ -28,7 +29,7 @@ from needlechart.needling.forms import (
     PressurePainForm,
     RangeOfMotionForm,
 )
-from needlechart.needling.models import NeedlingEntry
+from needlechart.needling.models import Consent, ConsentMethod, NeedlingEntry
 from needlechart.needling.session import session_state
 from needlechart.treatment.catalog import treatment_catalog
 
@@ -76,7 +77,7 @@ def panel_context(encounter, *, editable: bool, forms: dict | None = None, error
         "problems": state.signing_problems(),
         "palpation_form": forms.get("palpation") or PalpationForm(language=language),
         "entry_form": forms.get("entry") or NeedlingEntryForm(language=language),
-        "consent_form": forms.get("consent") or ConsentForm(risks=risks, initial={"risks": sorted(required_risks)}),
+        "consent_form": forms.get("consent") or ConsentForm(risks=risks, initial=_consent_initial(encounter, required_risks)),
         "record_form": forms.get("record")
         or NeedlingRecordForm(
             advice=advice,
@@ -98,6 +99,15 @@ def panel_context(encounter, *, editable: bool, forms: dict | None = None, error
         "rom_form": forms.get("rom") or RangeOfMotionForm(movements=_movement_choices(language)),
         "ppt_form": forms.get("ppt") or PressurePainForm(language=language),
     }
+
+
+def _consent_initial(encounter, required_risks: set[str]) -> dict:
+    """Start from the patient's previous consent (method, witness), with this visit's required risks."""
+    last = Consent.objects.filter(encounter__patient_id=encounter.patient_id, method=ConsentMethod.VERBAL).order_by("-recorded_at").first()
+    initial = {"risks": sorted(required_risks | set(last.risks_explained if last else []))}
+    if last:
+        initial.update(method=last.method, witness_name=last.witness_name)
+    return initial
 
 
 def _movement_choices(language: str) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -201,10 +211,15 @@ def entry_remove(request: HttpRequest, entry_id) -> HttpResponse:
 def repeat_last(request: HttpRequest, encounter_id) -> HttpResponse:
     encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
     try:
-        services.repeat_last_session(actor=request.user, encounter=encounter)
+        count = services.repeat_last_session(actor=request.user, encounter=encounter)
     except ValidationError as error:
-        return _respond(request, encounter, error=_errors(error), status=400)
-    return _respond(request, encounter)
+        messages.error(request, _errors(error))
+        return redirect("encounter_detail", encounter_id=encounter.pk)
+    messages.success(
+        request,
+        ngettext("%(n)s muscle repeated from the last session.", "%(n)s muscles repeated from the last session.", count) % {"n": count},
+    )
+    return redirect("encounter_detail", encounter_id=encounter.pk)
 
 
 @staff_view(Capability.WRITE_CLINICAL)
