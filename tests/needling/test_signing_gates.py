@@ -288,3 +288,18 @@ def test_pressure_pain_threshold_is_the_mean_of_the_trials(practitioner, encount
     assert ppt.mean_kpa == 260.0
     with pytest.raises(ValidationError):
         services.pressure_pain_record(actor=practitioner, encounter=encounter, muscle_id="upper_trapezius", side="r", trials_kpa=[0, 5000])
+
+
+def test_choosing_a_muscle_previews_its_warnings_before_it_is_added(client_for, practitioner, encounter, screened):
+    response = client_for(practitioner).get(
+        reverse("needling_entry_defaults", args=[encounter.pk]), {"muscle_id": "rhomboids", "side": "l"}, HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "pneumothorax" in body and 'value="rhomboids" selected' in body
+    assert not encounter.needling_entries.exists()
+
+
+def test_significant_adverse_events_are_highlighted_on_the_chart(client_for, practitioner, ready_session):
+    services.adverse_event_record(actor=practitioner, encounter=ready_session, event_type="pneumothorax", severity="serious", onset=timezone.now())
+    body = client_for(practitioner).get(reverse("patient_chart", args=[ready_session.patient_id])).content.decode()
+    assert 'data-testid="serious-events"' in body and "Pneumothorax" in body

@@ -38,9 +38,14 @@ def _language() -> str:
     return get_language() or "en"
 
 
-def panel_context(encounter, *, editable: bool, forms: dict | None = None, error: str = "") -> dict:
+def panel_context(
+    encounter, *, editable: bool, forms: dict | None = None, error: str = "", candidate: checks.Planned | None = None
+) -> dict:
+    """The needling panel; a ``candidate`` (the muscle being chosen) is checked as if planned."""
     language = _language()
     state = session_state(encounter)
+    if candidate is not None:
+        state.warnings = checks.safety_warnings([*state.planned, candidate], state.suitability)
     muscles = catalog().muscles
     version = treatment_catalog().current_consent(timezone.localdate())
     thorax_planned = any(p.muscle.thorax for p in state.planned)
@@ -138,12 +143,14 @@ def _rom_rows(encounter, language: str) -> list[dict]:
     return rows
 
 
-def _respond(request: HttpRequest, encounter, *, forms: dict | None = None, error: str = "", status: int = 200) -> HttpResponse:
+def _respond(
+    request: HttpRequest, encounter, *, forms: dict | None = None, error: str = "", status: int = 200, candidate=None
+) -> HttpResponse:
     if not request.htmx:
         if status != 200:
             return HttpResponse(error or "Invalid input.", status=status, content_type="text/plain; charset=utf-8")
         return redirect("encounter_detail", encounter_id=encounter.pk)
-    context = panel_context(encounter, editable=True, forms=forms, error=error)
+    context = panel_context(encounter, editable=True, forms=forms, error=error, candidate=candidate)
     return render(request, "needling/_panel.html", context, status=status)
 
 
@@ -175,9 +182,12 @@ def entry_defaults(request: HttpRequest, encounter_id) -> HttpResponse:
     encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
     picked = MuscleSideForm(request.GET, language=_language())
     initial = {"side": request.GET.get("side", "r")}
+    candidate = None
     if picked.is_valid():
-        initial.update(muscle_id=picked.cleaned_data["muscle_id"], **services.default_entry(picked.cleaned_data["muscle_id"]))
-    return _respond(request, encounter, forms={"entry": NeedlingEntryForm(initial=initial, language=_language())})
+        muscle_id, side = picked.cleaned_data["muscle_id"], picked.cleaned_data["side"]
+        initial.update(muscle_id=muscle_id, side=side, **services.default_entry(muscle_id))
+        candidate = checks.Planned(catalog().muscles[muscle_id], side, length_mm=initial["length_mm"])
+    return _respond(request, encounter, forms={"entry": NeedlingEntryForm(initial=initial, language=_language())}, candidate=candidate)
 
 
 @staff_view(Capability.WRITE_CLINICAL)

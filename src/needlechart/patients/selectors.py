@@ -16,6 +16,8 @@ from needlechart.core.access import Capability, has_capability, require_capabili
 from needlechart.patients.models import Episode, Patient, search_key
 
 SEARCH_LIMIT = 50
+# The newest notes are shown in full on the chart; older ones as one line (open the visit to read them).
+FULL_NOTES_ON_CHART = 3
 _SEARCH_ORDER = ("family_key", "given_key", "birth_date")
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%d%m%Y")
 _KEY_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -152,6 +154,11 @@ def patient_chart(*, user: User, patient: Patient) -> list[EpisodeTimeline]:
             addenda.setdefault(addendum.note_id, []).append(addendum)
         for note in notes:
             note.addenda_list = addenda.get(note.pk, [])
+    full_notes_left = FULL_NOTES_ON_CHART
     for encounter in encounter_list:
+        encounter.show_full_note = False
+        if clinical and hasattr(encounter, "note") and full_notes_left:
+            encounter.show_full_note = True
+            full_notes_left -= 1
         timelines[encounter.episode_id].encounters.append(encounter)
     return list(timelines.values())

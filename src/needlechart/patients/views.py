@@ -13,6 +13,7 @@ from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_read
 from needlechart.charting.pain_map_views import pain_map_context
 from needlechart.core.access import Capability, has_capability, staff_view
+from needlechart.needling.selectors import serious_adverse_events
 from needlechart.patients import selectors, services
 from needlechart.patients.forms import EpisodeCloseForm, EpisodeForm, PatientForm
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
@@ -98,6 +99,7 @@ def patient_chart(request: HttpRequest, patient_id) -> HttpResponse:
     latest_pain = _latest_pain_map(timeline) if clinical else None
     context = {
         "screening": screening_for_patient(user=request.user, patient=patient) if clinical else None,
+        "serious_events": serious_adverse_events(patient) if clinical else [],
         "latest_pain": latest_pain,
         "patient": patient,
         "identifiers": identifiers,
