@@ -1,0 +1,150 @@
+"""Server time to sign a needling session, on a large synthetic data set.
+
+    .venv/bin/python bench/bench_sign.py [--database-url postgres://postgres@127.0.0.1:5432/needlechart_bench] [--sessions 300]
+
+Uses the synthetic clinic built by ``needlechart synthetic`` (bench/bench_chart.py builds it
+into ``needlechart_bench``; run that first, or pass --build to build it here). Each round
+prepares a complete session outside the clock (encounter, two needled muscles, consent,
+needle count, draft note), then times the real request that signs it: a POST to the note
+form with sign=1, through Django's full request handling, in process (no network). The
+signing gates, the canonical JSON, the digest, the audit row and the triggers all run.
+Prints p50/p95/p99 in ms and writes bench/results/sign-<db>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/needlechart_bench")
+    parser.add_argument("--sessions", type=int, default=300)
+    parser.add_argument("--build", action="store_true", help="build the 100k/1M synthetic data set first")
+    args = parser.parse_args()
+    if not 10 <= args.sessions <= 10_000:
+        parser.error("--sessions must be between 10 and 10000")
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("NEEDLECHART_DATA_DIR", str(ROOT / "var" / "bench-sign"))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "needlechart.settings"
+    if args.build:
+        subprocess.run([sys.executable, "-m", "needlechart.cli", "migrate", "-v", "0"], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "needlechart.cli", "synthetic", "--patients", "100000", "--encounters", "1000000"], check=True
+        )
+
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from needlechart.charting import services as charting
+    from needlechart.charting.models import Encounter, Note
+    from needlechart.clinics import services as clinics
+    from needlechart.clinics.models import Clinic, Role, User
+    from needlechart.demo import demo_intake
+    from needlechart.needling import services as needling
+    from needlechart.needling.session import session_state
+    from needlechart.patients.models import Episode, Patient
+    from needlechart.screening import services as screening
+
+    clinic = Clinic.objects.filter(name="Synthetic clinic").first()
+    if clinic is None:
+        print("No synthetic clinic: run bench/bench_chart.py first or pass --build.", file=sys.stderr)
+        return 2
+    practitioner = User.objects.filter(clinic=clinic, role=Role.PRACTITIONER).order_by("username").first()
+    today = timezone.localdate()
+    if not practitioner.practitioner_profile.certifications.exists():
+        clinics.certification_add(
+            actor=practitioner,
+            profile=practitioner.practitioner_profile,
+            kind="ims",
+            course="Benchmark IMS course",
+            issuer="Benchmark",
+            completed_on=today - dt.timedelta(days=30),
+        )
+    sizes = {
+        "patients": Patient.objects.filter(clinic=clinic).count(),
+        "encounters": Encounter.objects.filter(clinic=clinic).count(),
+        "notes": Note.objects.filter(clinic=clinic).count(),
+    }
+    rng = random.Random(7)
+    episodes = list(practitioner.encounters.values_list("episode_id", flat=True)[:5000])
+    client = Client()
+    client.force_login(practitioner)
+    timings = []
+    for round_number in range(args.sessions + 10):
+        episode = Episode.objects.select_related("patient").get(pk=rng.choice(episodes))
+        patient = episode.patient
+        if not patient.intake_responses.exists():
+            screening.intake_record_by_staff(
+                actor=practitioner,
+                patient=patient,
+                raw_answers=demo_intake(rng, patient.birth_date, patient.sex) | {"medications": ["none"], "needle_fear": "none"},
+            )
+        encounter = charting.encounter_create(actor=practitioner, episode=episode, practitioner=practitioner, starts_at=timezone.now())
+        for muscle_id, side in (("upper_trapezius", "r"), ("gluteus_medius", "l")):
+            needling.needling_entry_save(
+                actor=practitioner, encounter=encounter, muscle_id=muscle_id, side=side, **needling.default_entry(muscle_id)
+            )
+        needling.needling_record_update(
+            actor=practitioner,
+            encounter=encounter,
+            needles_out=2,
+            advice_ids=["soreness_24_48"],
+            relative_reasoning="Benefits and risks discussed.",
+        )
+        needling.consent_record(
+            actor=practitioner,
+            encounter=encounter,
+            method="verbal",
+            witness_name="Witness",
+            risks_explained=["soreness", "bruising_bleeding", "fainting", "pneumothorax"],
+        )
+        url = reverse("note_save", args=[encounter.pk])
+        data = {"subjective": f"Benchmark session {round_number}", "objective": "", "assessment": "", "plan": "", "sign": "1"}
+        started = time.perf_counter()
+        response = client.post(url, data)
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 302:
+            problems = session_state(encounter).signing_problems()
+            print(f"signing failed with {response.status_code}: {problems}", file=sys.stderr)
+            return 1
+        if round_number >= 10:  # warm-up rounds are not counted
+            timings.append(elapsed)
+    timings.sort()
+    quantile = lambda q: timings[min(len(timings) - 1, int(q * len(timings)))]  # noqa: E731
+    result = {
+        "db": connection.vendor,
+        "sessions": len(timings),
+        "data_set": sizes,
+        "p50_ms": round(statistics.median(timings), 2),
+        "p95_ms": round(quantile(0.95), 2),
+        "p99_ms": round(quantile(0.99), 2),
+        "max_ms": round(timings[-1], 2),
+    }
+    print(
+        f"signing a needling session on {result['db']} ({sizes}): p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms over {len(timings)} sessions"
+    )
+    out = ROOT / "bench" / "results" / f"sign-{result['db']}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
