@@ -137,9 +137,8 @@ def main() -> int:
         "p99_ms": round(quantile(0.99), 2),
         "max_ms": round(timings[-1], 2),
     }
-    print(
-        f"signing a needling session on {result['db']} ({sizes}): p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms over {len(timings)} sessions"
-    )
+    print(f"signing a needling session on {result['db']} ({sizes}):")
+    print(f"  p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms over {len(timings)} sessions")
     out = ROOT / "bench" / "results" / f"sign-{result['db']}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

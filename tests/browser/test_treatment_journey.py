@@ -30,13 +30,26 @@ def journey(transactional_db):
     build_demo(patient_count=4)
     ingrid = User.objects.get(username="ingrid")
     frontdesk = User.objects.get(username="frontdesk")
-    patient = patients.patient_create(actor=frontdesk, data={"given_name": "Nora", "family_name": "Reise", "birth_date": dt.date(1988, 3, 9),
-                                                              "email": "nora@example.invalid", "preferred_language": "en"})
-    episode = patients.episode_create(actor=frontdesk, patient=patient, complaint="Headache and neck pain", condition="headache",
-                                      started_on=timezone.localdate())
+    patient = patients.patient_create(
+        actor=frontdesk,
+        data={
+            "given_name": "Nora",
+            "family_name": "Reise",
+            "birth_date": dt.date(1988, 3, 9),
+            "email": "nora@example.invalid",
+            "preferred_language": "en",
+        },
+    )
+    episode = patients.episode_create(
+        actor=frontdesk, patient=patient, complaint="Headache and neck pain", condition="headache", started_on=timezone.localdate()
+    )
     now = timezone.now().replace(second=0, microsecond=0)
-    first = charting.encounter_create(actor=frontdesk, episode=episode, practitioner=ingrid, starts_at=now - dt.timedelta(hours=2), reason="First visit")
-    follow_up = charting.encounter_create(actor=frontdesk, episode=episode, practitioner=ingrid, starts_at=now + dt.timedelta(hours=1), reason="Follow-up")
+    first = charting.encounter_create(
+        actor=frontdesk, episode=episode, practitioner=ingrid, starts_at=now - dt.timedelta(hours=2), reason="First visit"
+    )
+    follow_up = charting.encounter_create(
+        actor=frontdesk, episode=episode, practitioner=ingrid, starts_at=now + dt.timedelta(hours=1), reason="Follow-up"
+    )
     return {"patient": patient, "first": first, "follow_up": follow_up}
 
 

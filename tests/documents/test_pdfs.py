@@ -28,8 +28,21 @@ def signed_session(practitioner, ready_session):
 
 def test_the_session_note_pdf_contains_the_whole_record(client_for, practitioner, signed_session):
     text = _text(client_for(practitioner).get(reverse("session_note_pdf", args=[signed_session.encounter_id])))
-    for expected in ("Session note", "Kari Nordmann", "17058512311", "IMS course", "Upper trapezius", "Gluteus medius", "0.25 × 25 mm",
-                     "Needle count", "Verbal", "Jon Vik", "Temple, right 7/10", "Headache and hip pain 6/10", signed_session.digest[:32]):
+    for expected in (
+        "Session note",
+        "Kari Nordmann",
+        "17058512311",
+        "IMS course",
+        "Upper trapezius",
+        "Gluteus medius",
+        "0.25 × 25 mm",
+        "Needle count",
+        "Verbal",
+        "Jon Vik",
+        "Temple, right 7/10",
+        "Headache and hip pain 6/10",
+        signed_session.digest[:32],
+    ):
         assert expected in text, expected
     assert "pneumothorax" in text.lower()  # consent risk and safety-netting
 

@@ -300,6 +300,8 @@ def test_choosing_a_muscle_previews_its_warnings_before_it_is_added(client_for, 
 
 
 def test_significant_adverse_events_are_highlighted_on_the_chart(client_for, practitioner, ready_session):
-    services.adverse_event_record(actor=practitioner, encounter=ready_session, event_type="pneumothorax", severity="serious", onset=timezone.now())
+    services.adverse_event_record(
+        actor=practitioner, encounter=ready_session, event_type="pneumothorax", severity="serious", onset=timezone.now()
+    )
     body = client_for(practitioner).get(reverse("patient_chart", args=[ready_session.patient_id])).content.decode()
     assert 'data-testid="serious-events"' in body and "Pneumothorax" in body
