@@ -53,7 +53,7 @@ def panel_context(
     required_risks = {
         r.id for r in version.risks if r.always or (r.when_planned and any(checks.matches(r.when_planned, p) for p in state.planned))
     }
-    advice = [(a.id, a.text.get(language)) for a in treatment_catalog().advice.values()]
+    advice = _advice_choices()
     record = state.record
     chosen_advice = record.advice_ids if record and record.advice_ids else [a.id for a in treatment_catalog().advice.values() if a.default]
     forms = forms or {}
@@ -158,20 +158,6 @@ def _errors(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-@staff_view(Capability.WRITE_CLINICAL)
-@require_POST
-def palpation_save(request: HttpRequest, encounter_id) -> HttpResponse:
-    encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
-    form = PalpationForm(request.POST, language=_language())
-    if not form.is_valid():
-        return _respond(request, encounter, forms={"palpation": form}, error=_form_error(form), status=400)
-    try:
-        services.palpation_record(actor=request.user, encounter=encounter, **form.cleaned_data)
-    except ValidationError as error:
-        return _respond(request, encounter, forms={"palpation": form}, error=_errors(error), status=400)
-    return _respond(request, encounter)
-
-
 def _form_error(form) -> str:
     return " ".join(f"{form.fields[k].label if k in form.fields else ''}: {' '.join(v)}".strip(": ") for k, v in form.errors.items())
 
@@ -188,20 +174,6 @@ def entry_defaults(request: HttpRequest, encounter_id) -> HttpResponse:
         initial.update(muscle_id=muscle_id, side=side, **services.default_entry(muscle_id))
         candidate = checks.Planned(catalog().muscles[muscle_id], side, length_mm=initial["length_mm"])
     return _respond(request, encounter, forms={"entry": NeedlingEntryForm(initial=initial, language=_language())}, candidate=candidate)
-
-
-@staff_view(Capability.WRITE_CLINICAL)
-@require_POST
-def entry_add(request: HttpRequest, encounter_id) -> HttpResponse:
-    encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
-    form = NeedlingEntryForm(request.POST, language=_language())
-    if not form.is_valid():
-        return _respond(request, encounter, forms={"entry": form}, error=_form_error(form), status=400)
-    try:
-        services.needling_entry_save(actor=request.user, encounter=encounter, **form.cleaned_data)
-    except ValidationError as error:
-        return _respond(request, encounter, forms={"entry": form}, error=_errors(error), status=400)
-    return _respond(request, encounter)
 
 
 @staff_view(Capability.WRITE_CLINICAL)
@@ -230,73 +202,6 @@ def repeat_last(request: HttpRequest, encounter_id) -> HttpResponse:
         ngettext("%(n)s muscle repeated from the last session.", "%(n)s muscles repeated from the last session.", count) % {"n": count},
     )
     return redirect("encounter_detail", encounter_id=encounter.pk)
-
-
-@staff_view(Capability.WRITE_CLINICAL)
-@require_POST
-def consent_save(request: HttpRequest, encounter_id) -> HttpResponse:
-    encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
-    version = treatment_catalog().current_consent(timezone.localdate())
-    form = ConsentForm(request.POST, risks=[(r.id, r.text.get(_language())) for r in version.risks])
-    if not form.is_valid():
-        return _respond(request, encounter, forms={"consent": form}, error=_form_error(form), status=400)
-    data = form.cleaned_data
-    try:
-        services.consent_record(
-            actor=request.user,
-            encounter=encounter,
-            method=data["method"],
-            risks_explained=data["risks"],
-            signature_svg_path=data["signature"],
-            witness_name=data["witness_name"],
-        )
-    except ValidationError as error:
-        return _respond(request, encounter, forms={"consent": form}, error=_errors(error), status=400)
-    return _respond(request, encounter)
-
-
-@staff_view(Capability.WRITE_CLINICAL)
-@require_POST
-def rom_save(request: HttpRequest, encounter_id) -> HttpResponse:
-    encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
-    form = RangeOfMotionForm(request.POST, movements=_movement_choices(_language()))
-    if not form.is_valid():
-        return _respond(request, encounter, forms={"rom": form}, error=_form_error(form), status=400)
-    joint, movement = form.cleaned_data["movement"].split(":", 1)
-    try:
-        services.range_of_motion_record(
-            actor=request.user,
-            encounter=encounter,
-            joint=joint,
-            movement=movement,
-            side=form.cleaned_data["side"],
-            degrees=form.cleaned_data["degrees"],
-            painful=form.cleaned_data["painful"],
-        )
-    except ValidationError as error:
-        return _respond(request, encounter, forms={"rom": form}, error=_errors(error), status=400)
-    return _respond(request, encounter)
-
-
-@staff_view(Capability.WRITE_CLINICAL)
-@require_POST
-def ppt_save(request: HttpRequest, encounter_id) -> HttpResponse:
-    encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
-    form = PressurePainForm(request.POST, language=_language())
-    if not form.is_valid():
-        return _respond(request, encounter, forms={"ppt": form}, error=_form_error(form), status=400)
-    data = form.cleaned_data
-    try:
-        services.pressure_pain_record(
-            actor=request.user,
-            encounter=encounter,
-            muscle_id=data["muscle_id"],
-            side=data["side"],
-            trials_kpa=[data["trial_1"], data["trial_2"], data["trial_3"]],
-        )
-    except ValidationError as error:
-        return _respond(request, encounter, forms={"ppt": form}, error=_errors(error), status=400)
-    return _respond(request, encounter)
 
 
 def adverse_events_context(encounter, *, form=None, error: str = "") -> dict:
@@ -336,16 +241,108 @@ def adverse_event_save(request: HttpRequest, encounter_id) -> HttpResponse:
     return render(request, "needling/_adverse_events.html", adverse_events_context(encounter, form=form, error=error), status=status)
 
 
+def _submit(request: HttpRequest, encounter_id, form_key: str, make_form, save) -> HttpResponse:
+    """The shape of every panel form: validate, call the service, answer with the panel.
+
+    ``make_form(data)`` builds the bound form; ``save(encounter, cleaned_data)`` calls the
+    service. Invalid input and refusals come back as 400 with the form and the reason.
+    """
+    encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
+    form = make_form(request.POST)
+    if not form.is_valid():
+        return _respond(request, encounter, forms={form_key: form}, error=_form_error(form), status=400)
+    try:
+        save(encounter, form.cleaned_data)
+    except ValidationError as error:
+        return _respond(request, encounter, forms={form_key: form}, error=_errors(error), status=400)
+    return _respond(request, encounter)
+
+
+def _consent_risks() -> list[tuple[str, str]]:
+    return [(r.id, r.text.get(_language())) for r in treatment_catalog().current_consent(timezone.localdate()).risks]
+
+
+def _advice_choices() -> list[tuple[str, str]]:
+    return [(a.id, a.text.get(_language())) for a in treatment_catalog().advice.values()]
+
+
+@staff_view(Capability.WRITE_CLINICAL)
+@require_POST
+def palpation_save(request: HttpRequest, encounter_id) -> HttpResponse:
+    return _submit(
+        request,
+        encounter_id,
+        "palpation",
+        lambda data: PalpationForm(data, language=_language()),
+        lambda encounter, data: services.palpation_record(actor=request.user, encounter=encounter, **data),
+    )
+
+
+@staff_view(Capability.WRITE_CLINICAL)
+@require_POST
+def entry_add(request: HttpRequest, encounter_id) -> HttpResponse:
+    return _submit(
+        request,
+        encounter_id,
+        "entry",
+        lambda data: NeedlingEntryForm(data, language=_language()),
+        lambda encounter, data: services.needling_entry_save(actor=request.user, encounter=encounter, **data),
+    )
+
+
+@staff_view(Capability.WRITE_CLINICAL)
+@require_POST
+def consent_save(request: HttpRequest, encounter_id) -> HttpResponse:
+    def save(encounter, data):
+        services.consent_record(
+            actor=request.user,
+            encounter=encounter,
+            method=data["method"],
+            risks_explained=data["risks"],
+            signature_svg_path=data["signature"],
+            witness_name=data["witness_name"],
+        )
+
+    return _submit(request, encounter_id, "consent", lambda data: ConsentForm(data, risks=_consent_risks()), save)
+
+
+@staff_view(Capability.WRITE_CLINICAL)
+@require_POST
+def rom_save(request: HttpRequest, encounter_id) -> HttpResponse:
+    def save(encounter, data):
+        joint, movement = data["movement"].split(":", 1)
+        services.range_of_motion_record(
+            actor=request.user,
+            encounter=encounter,
+            joint=joint,
+            movement=movement,
+            side=data["side"],
+            degrees=data["degrees"],
+            painful=data["painful"],
+        )
+
+    return _submit(request, encounter_id, "rom", lambda data: RangeOfMotionForm(data, movements=_movement_choices(_language())), save)
+
+
+@staff_view(Capability.WRITE_CLINICAL)
+@require_POST
+def ppt_save(request: HttpRequest, encounter_id) -> HttpResponse:
+    def save(encounter, data):
+        services.pressure_pain_record(
+            actor=request.user,
+            encounter=encounter,
+            muscle_id=data["muscle_id"],
+            side=data["side"],
+            trials_kpa=[data["trial_1"], data["trial_2"], data["trial_3"]],
+        )
+
+    return _submit(request, encounter_id, "ppt", lambda data: PressurePainForm(data, language=_language()), save)
+
+
 @staff_view(Capability.WRITE_CLINICAL)
 @require_POST
 def record_save(request: HttpRequest, encounter_id) -> HttpResponse:
-    encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
-    advice = [(a.id, a.text.get(_language())) for a in treatment_catalog().advice.values()]
-    form = NeedlingRecordForm(request.POST, advice=advice)
-    if not form.is_valid():
-        return _respond(request, encounter, forms={"record": form}, error=_form_error(form), status=400)
-    data = form.cleaned_data
-    try:
+    def save(encounter, data):
         services.needling_record_update(
             actor=request.user,
             encounter=encounter,
@@ -355,6 +352,5 @@ def record_save(request: HttpRequest, encounter_id) -> HttpResponse:
             relative_reasoning=data["relative_reasoning"],
             advice_ids=data["advice"],
         )
-    except ValidationError as error:
-        return _respond(request, encounter, forms={"record": form}, error=_errors(error), status=400)
-    return _respond(request, encounter)
+
+    return _submit(request, encounter_id, "record", lambda data: NeedlingRecordForm(data, advice=_advice_choices()), save)
