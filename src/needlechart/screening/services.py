@@ -152,6 +152,8 @@ def intake_record_by_staff(*, actor: User, patient: Patient, raw_answers: Mappin
 def rule_setting_set(*, actor: User, rule_id: str, severity: str | None) -> RuleSetting | None:
     """Adjust one rule for the actor's clinic; the shipped severity clears the adjustment."""
     require_capability(actor, Capability.MANAGE_STAFF)
+    clinic_id = actor.clinic_id
+    assert clinic_id is not None  # guaranteed by the capability check
     rule = treatment_catalog().rules.get(rule_id)
     if rule is None:
         raise ValidationError(_("Unknown rule."))
@@ -165,9 +167,9 @@ def rule_setting_set(*, actor: User, rule_id: str, severity: str | None) -> Rule
         detail={"severity": severity or "off"},
     )
     if severity == rule.severity:
-        RuleSetting.objects.filter(clinic_id=actor.clinic_id, rule_id=rule_id).delete()
+        RuleSetting.objects.filter(clinic_id=clinic_id, rule_id=rule_id).delete()
         return None
     setting, _created = RuleSetting.objects.update_or_create(
-        clinic_id=actor.clinic_id, rule_id=rule_id, defaults={"severity": severity or "", "changed_by": actor}
+        clinic_id=clinic_id, rule_id=rule_id, defaults={"severity": severity or "", "changed_by": actor}
     )
     return setting
