@@ -541,7 +541,7 @@ def main(argv: list[str]) -> int:
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
             "load_average": {"before": load_before, "after": os.getloadavg()},
             "data_set": state["counts"],
-            "build_seconds": build_seconds,
+            "build_seconds": round(build_seconds, 1) if build_seconds else None,
             "server": {"workers": args.workers, "threads": args.threads},
             "clients": args.clients,
             "requests_per_endpoint": args.requests,
