@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -106,7 +107,6 @@ def patient_chart(request: HttpRequest, patient_id) -> HttpResponse:
         "timeline": timeline,
         "show_clinical": has_capability(request.user, Capability.VIEW_CLINICAL),
         "can_audit": has_capability(request.user, Capability.VIEW_AUDIT),
-        "episode_form": EpisodeForm(),
     }
     return render(request, "patients/chart.html", context)
 
@@ -121,11 +121,11 @@ def _latest_pain_map(timeline) -> dict | None:
 
 
 @staff_view(Capability.EDIT_DEMOGRAPHICS)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def episode_create(request: HttpRequest, patient_id) -> HttpResponse:
     patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
-    form = EpisodeForm(request.POST)
-    if form.is_valid():
+    form = EpisodeForm(request.POST or None, initial={"started_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
         try:
             services.episode_create(actor=request.user, patient=patient, **form.cleaned_data)
         except ValidationError as error:
@@ -133,7 +133,8 @@ def episode_create(request: HttpRequest, patient_id) -> HttpResponse:
         else:
             messages.success(request, _("Episode of care started."))
             return redirect("patient_chart", patient_id=patient.pk)
-    return render(request, "patients/episode_form.html", {"form": form, "patient": patient}, status=400)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "patients/episode_form.html", {"form": form, "patient": patient}, status=status)
 
 
 @staff_view(Capability.EDIT_DEMOGRAPHICS)
