@@ -210,6 +210,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # Intake links sent to patients stay valid this many hours (and work once).
 INTAKE_LINK_HOURS = env_int("NEEDLECHART_INTAKE_LINK_HOURS", 72)
+# Aftercare links sent to patients can be opened for this many days.
+AFTERCARE_LINK_DAYS = env_int("NEEDLECHART_AFTERCARE_LINK_DAYS", 30)
 DEFAULT_FROM_EMAIL = os.environ.get("NEEDLECHART_FROM_EMAIL", "needlechart@localhost")
 
 EMAIL_BACKEND = os.environ.get("NEEDLECHART_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

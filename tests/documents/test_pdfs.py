@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from needlechart.charting import services as charting
 from needlechart.charting.pain_maps import pain_map_mark
+from needlechart.documents.models import AftercareLink
 
 
 def _text(response) -> str:
@@ -67,7 +70,16 @@ def test_the_aftercare_page_and_email(client_for, practitioner, signed_session, 
     patient.save()
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(reverse("aftercare_send", args=[signed_session.encounter_id])).status_code == 302
-    assert mail.outbox[-1].to == ["kari@example.invalid"] and mail.outbox[-1].attachments[0][2] == "application/pdf"
+    message = mail.outbox[-1]
+    assert message.to == ["kari@example.invalid"] and message.attachments[0][2] == "application/pdf"
+    link = next(line for line in message.body.splitlines() if "/aftercare/" in line).strip().split("testserver", 1)[-1]
+    client.logout()
+    public = client.get(link)
+    assert public.status_code == 200 and 'lang="nb"' in public.content.decode() and "Kari" in public.content.decode()
+    assert client.get(link + "pdf/")["Content-Type"] == "application/pdf"
+    assert client.get(link[:-5] + "xxxx/").status_code == 404
+    AftercareLink.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert client.get(link).status_code == 404
 
 
 def test_front_desk_cannot_download_clinical_pdfs(client_for, front_desk, signed_session):

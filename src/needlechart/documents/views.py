@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import translation
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_read, audit_record
@@ -17,7 +22,9 @@ from needlechart.charting.models import Note
 from needlechart.charting.selectors import encounter_get_for_user
 from needlechart.core.access import Capability, staff_view
 from needlechart.documents.context import aftercare_context, session_note_context
+from needlechart.documents.models import AftercareLink
 from needlechart.documents.pdf import pdf_response, render_pdf
+from needlechart.screening.services import token_hash
 
 
 @staff_view(Capability.VIEW_CLINICAL)
@@ -68,24 +75,71 @@ def aftercare_pdf(request: HttpRequest, encounter_id) -> HttpResponse:
     return pdf_response(_aftercare_pdf(encounter), f"aftercare-{encounter.starts_at:%Y-%m-%d}.pdf")
 
 
+def _link_encounter(token: str):
+    """The encounter behind a patient's aftercare link, or 404 (unknown or expired)."""
+    link = (
+        AftercareLink.objects.select_related("encounter__patient", "encounter__clinic", "encounter__practitioner")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+    if link is None or link.expires_at <= timezone.now():
+        raise Http404
+    audit_record(
+        actor=None,
+        action=AuditAction.VIEW,
+        object_type="needling_record",
+        object_id=link.encounter_id,
+        patient_id=link.encounter.patient_id,
+        clinic_id=link.clinic_id,
+        detail={"via": "aftercare link"},
+    )
+    return link.encounter
+
+
+@require_GET
+def aftercare_public(request: HttpRequest, token: str) -> HttpResponse:
+    """The patient's own view of their aftercare, through the link they were sent."""
+    with transaction.atomic():
+        encounter = _link_encounter(token)
+    with translation.override(encounter.patient.preferred_language):
+        return render(request, "documents/aftercare_page.html", {**aftercare_context(encounter), "token": token})
+
+
+@require_GET
+def aftercare_public_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    with transaction.atomic():
+        encounter = _link_encounter(token)
+    return pdf_response(_aftercare_pdf(encounter), f"aftercare-{encounter.starts_at:%Y-%m-%d}.pdf")
+
+
 @staff_view(Capability.WRITE_CLINICAL)
 @require_POST
 def aftercare_send(request: HttpRequest, encounter_id) -> HttpResponse:
-    """E-mail the aftercare PDF to the patient (after the transaction, never twice by accident)."""
+    """E-mail the aftercare as a link and a PDF (sent after the transaction commits)."""
     encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
     patient = encounter.patient
     if not patient.email:
         messages.error(request, _("The patient has no e-mail address. Print the aftercare sheet instead."))
         return redirect("encounter_detail", encounter_id=encounter.pk)
     content = _aftercare_pdf(encounter)
+    token = secrets.token_urlsafe(32)
+    url = request.build_absolute_uri(reverse("aftercare_public", args=[token]))
     with translation.override(patient.preferred_language):
         subject = _("After your treatment")
-        body = _("Hello %(name)s,\n\nAttached is the advice from today's treatment. Contact the clinic if you have questions.") % {
-            "name": patient.given_name
-        }
+        body = _(
+            "Hello %(name)s,\n\nThe advice from today's treatment is attached, and you can also read it here:\n\n%(url)s\n\n"
+            "Contact the clinic if you have questions."
+        ) % {"name": patient.given_name, "url": url}
     message = EmailMessage(subject, body, to=[patient.email])
     message.attach(f"aftercare-{encounter.starts_at:%Y-%m-%d}.pdf", content, "application/pdf")
     with transaction.atomic():
+        AftercareLink.objects.create(
+            clinic_id=encounter.clinic_id,
+            encounter=encounter,
+            token_hash=token_hash(token),
+            created_by=request.user,
+            expires_at=timezone.now() + dt.timedelta(days=settings.AFTERCARE_LINK_DAYS),
+        )
         audit_record(
             actor=request.user,
             action=AuditAction.EXPORT,
