@@ -170,6 +170,7 @@ def test_the_audit_report_filters_by_period_and_action(client_for, clinic_admin,
     today = timezone.localdate()
     page = client.get(reverse("audit_report"), {"start": today.isoformat(), "end": today.isoformat(), "action": "create"})
     assert page.status_code == 200 and b"frontdesk" in page.content
+    assert b"patient record" in page.content  # object types are shown by their names
     old = client.get(reverse("audit_report"), {"start": "2001-01-01", "end": "2001-01-31"})
     assert b"No events." in old.content
 

@@ -74,7 +74,9 @@ class AuditEvent(models.Model):
     actor_role = models.CharField(max_length=20, blank=True, choices=Role.choices)
     patient_id = models.UUIDField(null=True)
     action = models.CharField(max_length=20, choices=AuditAction.choices)
-    object_type = models.CharField(max_length=40, blank=True, choices=AuditObject.choices)
+    # Not a choices field: new kinds of object come with new features, and the log's schema
+    # should not need a migration for each. AuditObject gives their display names.
+    object_type = models.CharField(max_length=40, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     ip = models.CharField(max_length=45, blank=True)
     detail = models.JSONField(default=dict, blank=True)
@@ -101,6 +103,12 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only.")
+
+    def get_object_type_display(self) -> str:
+        try:
+            return str(AuditObject(self.object_type).label)
+        except ValueError:
+            return self.object_type
 
 
 class AuditChainHead(models.Model):
