@@ -24,6 +24,16 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
+def _english_by_default():
+    # A request in Norwegian leaves its language active in the thread; start every test in English.
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 is the production hasher (tested on its own); tests need not pay for it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
