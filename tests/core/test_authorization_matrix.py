@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from needlechart.charting import services as charting
 from needlechart.clinics import services as clinics
+from needlechart.needling import services as needling
 
 ALL_STAFF = ("practitioner", "front_desk", "clinic_admin")
 
@@ -45,8 +46,12 @@ def objects(practitioner, front_desk, clinic_admin, patient, episode, encounter,
         evidence=SimpleUploadedFile("e.pdf", b"%PDF-1.4 test", content_type="application/pdf"),
     )
     open_encounter = charting.encounter_create(actor=front_desk, episode=episode, practitioner=practitioner, starts_at=timezone.now())
+    entry = needling.needling_entry_save(
+        actor=practitioner, encounter=open_encounter, muscle_id="gluteus_medius", side="r", **needling.default_entry("gluteus_medius")
+    )
     return {
         "open_encounter": open_encounter,
+        "entry": entry,
         "practitioner": practitioner,
         "front_desk": front_desk,
         "clinic_admin": clinic_admin,
@@ -108,6 +113,83 @@ CASES = [
     Case("intake_link_create", "post", lambda o: reverse("intake_link_create", args=[o["patient"].pk]), ALL_STAFF),
     Case("screening_detail", "get", lambda o: reverse("screening_detail", args=[o["patient"].pk]), ("practitioner",)),
     Case("rule_settings", "get", lambda o: reverse("rule_settings"), ("clinic_admin",), object_scoped=False),
+    Case(
+        "palpation_save",
+        "post",
+        lambda o: reverse("palpation_save", args=[o["open_encounter"].pk]),
+        ("practitioner",),
+        data=lambda o: {"muscle_id": "gluteus_medius", "side": "r", "taut_band": "on", "tender_spot": "on"},
+    ),
+    Case(
+        "needling_entry_add",
+        "post",
+        lambda o: reverse("needling_entry_add", args=[o["open_encounter"].pk]),
+        ("practitioner",),
+        data=lambda o: {
+            "muscle_id": "gluteus_medius",
+            "side": "l",
+            "gauge_mm": "0.25",
+            "length_mm": "50",
+            "needle_count": "1",
+            "technique": "pistoning",
+            "depth_mm": "30",
+            "twitch_responses": "0",
+            "dwell_seconds": "30",
+            "tolerance": "good",
+        },
+    ),
+    Case(
+        "needling_entry_defaults",
+        "get",
+        lambda o: reverse("needling_entry_defaults", args=[o["open_encounter"].pk]) + "?muscle_id=deltoid&side=r",
+        ("practitioner",),
+    ),
+    Case("needling_entry_remove", "post", lambda o: reverse("needling_entry_remove", args=[o["entry"].pk]), ("practitioner",)),
+    Case("needling_repeat_last", "post", lambda o: reverse("needling_repeat_last", args=[o["open_encounter"].pk]), ("practitioner",)),
+    Case(
+        "needling_consent",
+        "post",
+        lambda o: reverse("needling_consent", args=[o["open_encounter"].pk]),
+        ("practitioner",),
+        data=lambda o: {"method": "verbal", "witness_name": "W", "risks": ["soreness"]},
+    ),
+    Case(
+        "needling_record",
+        "post",
+        lambda o: reverse("needling_record", args=[o["open_encounter"].pk]),
+        ("practitioner",),
+        data=lambda o: {"needles_out": "1", "advice": ["soreness_24_48"]},
+    ),
+    Case(
+        "needling_rom",
+        "post",
+        lambda o: reverse("needling_rom", args=[o["open_encounter"].pk]),
+        ("practitioner",),
+        data=lambda o: {"movement": "cervical_spine:rotation", "side": "l", "degrees": "50"},
+    ),
+    Case(
+        "needling_ppt",
+        "post",
+        lambda o: reverse("needling_ppt", args=[o["open_encounter"].pk]),
+        ("practitioner",),
+        data=lambda o: {"muscle_id": "upper_trapezius", "side": "r", "trial_1": "250"},
+    ),
+    Case(
+        "adverse_event_save",
+        "post",
+        lambda o: reverse("adverse_event_save", args=[o["encounter"].pk]),
+        ("practitioner",),
+        data=lambda o: {
+            "event_type": "bruising",
+            "severity": "mild",
+            "onset": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "outcome": "resolved",
+        },
+    ),
+    Case("session_note_pdf", "get", lambda o: reverse("session_note_pdf", args=[o["encounter"].pk]), ("practitioner",)),
+    Case("aftercare_page", "get", lambda o: reverse("aftercare_page", args=[o["encounter"].pk]), ("practitioner",)),
+    Case("aftercare_pdf", "get", lambda o: reverse("aftercare_pdf", args=[o["encounter"].pk]), ("practitioner",)),
+    Case("aftercare_send", "post", lambda o: reverse("aftercare_send", args=[o["encounter"].pk]), ("practitioner",)),
     Case("atlas", "get", lambda o: reverse("atlas"), ALL_STAFF, object_scoped=False),
     Case("muscle_detail", "get", lambda o: reverse("muscle_detail", args=["upper_trapezius"]), ALL_STAFF, object_scoped=False),
     Case(

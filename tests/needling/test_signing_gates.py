@@ -305,3 +305,11 @@ def test_significant_adverse_events_are_highlighted_on_the_chart(client_for, pra
     )
     body = client_for(practitioner).get(reverse("patient_chart", args=[ready_session.patient_id])).content.decode()
     assert 'data-testid="serious-events"' in body and "Pneumothorax" in body
+
+
+def test_a_needle_count_that_is_not_a_number_is_refused_where_the_note_is_signed(client_for, practitioner, ready_session):
+    response = client_for(practitioner).post(
+        reverse("note_save", args=[ready_session.pk]), {"subjective": "x", "needles_out": "lots", "sign": "1"}
+    )
+    assert response.status_code == 400 and b"whole number from 0 to 500" in response.content
+    assert not charting.Note.objects.filter(encounter=ready_session, signed_at__isnull=False).exists()

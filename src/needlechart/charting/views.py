@@ -138,7 +138,11 @@ def note_save(request: HttpRequest, encounter_id) -> HttpResponse:
     if not form.is_valid():
         return _refuse(request, encounter, note, ValidationError(_("Please correct the note.")), note_form=form)
     count = SignWithCountForm(request.POST)
-    if count.is_valid() and count.cleaned_data["needles_out"] is not None:
+    if not count.is_valid():
+        return _refuse(
+            request, encounter, note, ValidationError(_("Needles counted out must be a whole number from 0 to 500.")), note_form=form
+        )
+    if count.cleaned_data["needles_out"] is not None:
         try:
             needling_record_update(actor=request.user, encounter=encounter, needles_out=count.cleaned_data["needles_out"])
         except ValidationError as error:
