@@ -153,3 +153,18 @@ def test_verification_detects_a_tampered_row(signed_note):
     note = _reload(signed_note)
     note.digest = "0" * 64
     assert not services.signed_record_verify(note)
+
+
+def test_practitioners_see_their_own_day_first_and_everyone_on_request(client_for, practitioner, second_practitioner, front_desk, episode):
+    from django.utils import timezone
+
+    services.encounter_create(actor=front_desk, episode=episode, practitioner=practitioner, starts_at=timezone.now(), reason="Mine")
+    services.encounter_create(
+        actor=front_desk, episode=episode, practitioner=second_practitioner, starts_at=timezone.now(), reason="Theirs"
+    )
+    own = client_for(practitioner).get(reverse("today")).content.decode()
+    assert "Mine" in own and "Theirs" not in own and 'data-testid="all-practitioners"' in own
+    everyone = client_for(practitioner).get(reverse("today"), {"all": "1"}).content.decode()
+    assert "Mine" in everyone and "Theirs" in everyone
+    desk = client_for(front_desk).get(reverse("today")).content.decode()
+    assert "Mine" in desk and "Theirs" in desk

@@ -52,15 +52,14 @@ def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(days=1)
 
 
-def day_list(*, user: User, day: dt.date) -> dict[User, list[Encounter]]:
-    """The day's encounters grouped by practitioner. Practitioners see their own first."""
+def day_list(*, user: User, day: dt.date, only_own: bool = False) -> dict[User, list[Encounter]]:
+    """The day's encounters grouped by practitioner, the reader's own first (or only)."""
     require_capability(user, Capability.VIEW_DAY_LIST)
     start, end = day_bounds(day)
-    qs: QuerySet[Encounter] = (
-        Encounter.objects.filter(clinic_id=user.clinic_id, starts_at__gte=start, starts_at__lt=end)
-        .select_related("patient", "practitioner")
-        .order_by("starts_at")
-    )
+    qs: QuerySet[Encounter] = Encounter.objects.filter(clinic_id=user.clinic_id, starts_at__gte=start, starts_at__lt=end)
+    if only_own:
+        qs = qs.filter(practitioner=user)
+    qs = qs.select_related("patient", "practitioner").order_by("starts_at")
     grouped: dict[User, list[Encounter]] = defaultdict(list)
     for encounter in qs:
         grouped[encounter.practitioner].append(encounter)

@@ -40,8 +40,11 @@ def _parse_day(text: str | None) -> dt.date:
 @staff_view(Capability.VIEW_DAY_LIST)
 def today(request: HttpRequest) -> HttpResponse:
     day = _parse_day(request.GET.get("date"))
-    groups = selectors.day_list(user=request.user, day=day)
+    # Practitioners start with their own list; everyone can see the whole clinic's day.
+    only_own = request.user.is_practitioner and request.GET.get("all") != "1"
+    groups = selectors.day_list(user=request.user, day=day, only_own=only_own)
     context = {
+        "only_own": only_own,
         "day": day,
         "is_today": day == timezone.localdate(),
         "previous_day": day - dt.timedelta(days=1),
