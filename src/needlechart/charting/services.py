@@ -105,10 +105,11 @@ def note_sign(*, actor: User, note: Note) -> Note:
         raise SignedRecordImmutable(_("This note is already signed."))
     if not any(getattr(note, name).strip() for name in NOTE_FIELDS):
         raise ValidationError(_("An empty note cannot be signed."))
-    problems = session_state(note.encounter).signing_problems()
+    state = session_state(note.encounter)  # read once: gates, facts and judgements
+    problems = state.signing_problems()
     if problems:
         raise ValidationError(problems)
-    _freeze(note, actor, note_content_at_signing)
+    _freeze(note, actor, lambda record: note_content_at_signing(record, state))
     encounter = note.encounter
     if encounter.status in (EncounterStatus.PLANNED, EncounterStatus.ARRIVED):
         encounter.status = EncounterStatus.FINISHED

@@ -10,14 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from needlechart.charting.models import Addendum, Note, PainMap
-from needlechart.needling.session import session_facts, session_judgements, session_state
+from needlechart.needling.session import SessionState, session_facts, session_judgements, session_state
 
 
 def _person(user) -> dict[str, Any]:
     return {"id": user.pk, "username": user.username, "name": user.display_name}
 
 
-def note_content(note: Note) -> dict[str, Any]:
+def note_content(note: Note, state: SessionState | None = None) -> dict[str, Any]:
+    """The recorded facts of the visit; ``state`` saves reading the needling rows again."""
     encounter = note.encounter
     return {
         "type": "needlechart.note/1",
@@ -38,18 +39,16 @@ def note_content(note: Note) -> dict[str, Any]:
         "assessment": note.assessment,
         "plan": note.plan,
         "pain_map": _pain_marks(encounter),
-        "needling": session_facts(session_state(encounter)),
+        "needling": session_facts(state or session_state(encounter)),
     }
 
 
 JUDGEMENTS_KEY = "judgements"
 
 
-def note_content_at_signing(note: Note) -> dict[str, Any]:
+def note_content_at_signing(note: Note, state: SessionState) -> dict[str, Any]:
     """The facts plus what the system concluded at the moment of signing."""
-    content = note_content(note)
-    content[JUDGEMENTS_KEY] = session_judgements(session_state(note.encounter))
-    return content
+    return {**note_content(note, state), JUDGEMENTS_KEY: session_judgements(state)}
 
 
 def _pain_marks(encounter) -> dict[str, Any]:

@@ -84,6 +84,7 @@ class Structure:
     id: str
     name: Text
     source: str
+    non_compressible: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class Muscle:
     thorax: bool
     structures_at_risk: tuple[str, ...]
     position: Text
+    segmental_paraspinal: bool
     needle_length_mm: tuple[int, ...]
     depth_guidance: tuple[DepthGuidance, ...]
     sources: dict[str, str]
@@ -138,7 +140,8 @@ class Catalog:
         """The drawn region for a base id on a side; midline regions ignore the side."""
         return self.regions.get(f"{base}_{side}") or self.regions[base]
 
-    def muscle_regions(self, muscle: Muscle, side: str, bases: Iterable[str], *, opposite: bool = False) -> list[str]:
+    def regions_on_side(self, bases: Iterable[str], side: str, *, opposite: bool = False) -> list[str]:
+        """Drawn region ids for base regions on a side (or the opposite one); midline stays."""
         target = {"r": "l", "l": "r"}[side] if opposite else side
         return [self.region_on_side(base, target).id for base in bases]
 
@@ -287,6 +290,7 @@ def _load_structures(directory: Path, catalog: Catalog) -> None:
                 structure_id,
                 bilingual(file, structure_id, raw.get("name"), "name"),
                 _require_source(file, structure_id, raw.get("source"), catalog.sources),
+                bool(raw.get("non_compressible", False)),
             )
 
 
@@ -340,6 +344,7 @@ def _muscle(raw: dict[str, Any], catalog: Catalog) -> Muscle:
         thorax=bool(raw.get("thorax", False)),
         structures_at_risk=at_risk,
         position=bilingual(file, muscle_id, raw.get("position"), "position"),
+        segmental_paraspinal=bool(raw.get("segmental_paraspinal", False)),
         needle_length_mm=lengths,
         depth_guidance=guidance,
         sources=dict(sources),

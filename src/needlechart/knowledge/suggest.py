@@ -27,7 +27,6 @@ from needlechart.knowledge.catalog import Catalog, Muscle, catalog, segment_inde
 
 ESSENTIAL_WEIGHT = 1.0
 SPILLOVER_WEIGHT = 0.5
-PARASPINAL_IDS = ("cervical_multifidus", "thoracic_multifidus", "lumbar_multifidus", "sacral_multifidus")
 
 
 @dataclass(frozen=True)
@@ -69,13 +68,13 @@ def _build_index(cat: Catalog) -> tuple[dict[str, list[tuple[int, float]]], list
     for muscle in cat.muscles.values():
         for side in ("r", "l"):
             weights: dict[str, float] = {}
-            for region in cat.muscle_regions(muscle, side, muscle.spillover):
+            for region in cat.regions_on_side(muscle.spillover, side):
                 weights[region] = SPILLOVER_WEIGHT
-            for region in cat.muscle_regions(muscle, side, muscle.contralateral, opposite=True):
+            for region in cat.regions_on_side(muscle.contralateral, side, opposite=True):
                 weights[region] = ESSENTIAL_WEIGHT
-            for region in cat.muscle_regions(muscle, side, muscle.essential):
+            for region in cat.regions_on_side(muscle.essential, side):
                 weights[region] = ESSENTIAL_WEIGHT
-            essential = len(set(cat.muscle_regions(muscle, side, muscle.essential)))
+            essential = len(set(cat.regions_on_side(muscle.essential, side)))
             patterns.append(_Pattern(muscle.id, side, weights, essential))
             for region, weight in weights.items():
                 by_region[region].append((len(patterns) - 1, weight))
@@ -115,7 +114,7 @@ def suggest_muscles(pain: Mapping[str, int], *, limit: int = 10, cat: Catalog | 
 def suggest_paraspinals(pain: Mapping[str, int], *, cat: Catalog | None = None) -> list[SegmentalSuggestion]:
     """Gunn IMS: paraspinal muscles at the segments that supply the painful regions, by side."""
     cat = cat or catalog()
-    paraspinals = [cat.muscles[m] for m in PARASPINAL_IDS if m in cat.muscles]
+    paraspinals = [m for m in cat.muscles.values() if m.segmental_paraspinal]
     wanted: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for region_id, level in pain.items():
         region = cat.regions.get(region_id)

@@ -25,10 +25,9 @@ def muscle_detail(request: HttpRequest, muscle_id: str) -> HttpResponse:
     cat = catalog()
     side = "r"
     classes = bodymap.pattern_classes(
-        lies_in=cat.muscle_regions(muscle, side, muscle.lies_in),
-        essential=cat.muscle_regions(muscle, side, muscle.essential)
-        + cat.muscle_regions(muscle, side, muscle.contralateral, opposite=True),
-        spillover=cat.muscle_regions(muscle, side, muscle.spillover),
+        lies_in=cat.regions_on_side(muscle.lies_in, side),
+        essential=cat.regions_on_side(muscle.essential, side) + cat.regions_on_side(muscle.contralateral, side, opposite=True),
+        spillover=cat.regions_on_side(muscle.spillover, side),
     )
     context = {
         "muscle": muscle,

@@ -19,19 +19,8 @@ from needlechart.knowledge.catalog import Muscle, catalog
 from needlechart.treatment.catalog import ConsentVersion, Match, SafetyNet, treatment_catalog
 from needlechart.treatment.screening import Suitability
 
+# 'Deep' as defined for the session checks (docs/treatment-data.md): needles of 40 mm or more.
 DEEP_NEEDLE_MM = 40
-_NON_COMPRESSIBLE = {
-    "pleura_lung",
-    "femoral_vessels",
-    "popliteal_vessels",
-    "posterior_tibial_vessels",
-    "anterior_tibial_artery",
-    "vertebral_artery",
-    "carotid_artery",
-    "intercostal_vessels",
-    "abdominal_viscera",
-    "kidney",
-}
 
 
 def classify_trigger_point(*, taut_band: bool, tender_spot: bool, referred_pain: bool, recognised: bool) -> str:
@@ -56,7 +45,7 @@ def is_deep(muscle: Muscle, *, length_mm: int = 0) -> bool:
     return (
         max(muscle.needle_length_mm) >= DEEP_NEEDLE_MM
         or length_mm >= DEEP_NEEDLE_MM
-        or bool(_NON_COMPRESSIBLE & set(muscle.structures_at_risk))
+        or any(catalog().structures[s].non_compressible for s in muscle.structures_at_risk)
     )
 
 
@@ -80,7 +69,7 @@ def matches(match: Match, planned: Planned) -> bool:
 
 
 @dataclass(frozen=True)
-class Warning:
+class SafetyWarning:
     level: str  # "block", "warn" or "info"
     message: str
     muscle_id: str = ""
@@ -91,10 +80,10 @@ def _name(muscle: Muscle) -> str:
     return muscle.name.get(get_language() or "en")
 
 
-def safety_warnings(planned: Sequence[Planned], suitability: Suitability | None) -> list[Warning]:
+def safety_warnings(planned: Sequence[Planned], suitability: Suitability | None) -> list[SafetyWarning]:
     """Everything the practitioner should see while planning and documenting the needling."""
     language = get_language() or "en"
-    warnings: list[Warning] = []
+    warnings: list[SafetyWarning] = []
     structures = catalog().structures
     for item in planned:
         muscle = item.muscle
@@ -105,11 +94,11 @@ def safety_warnings(planned: Sequence[Planned], suitability: Suitability | None)
                 "side": side,
             }
             guidance = " ".join(g.text.get(language) for g in muscle.depth_guidance)
-            warnings.append(Warning("warn", f"{text} {guidance}".strip(), muscle.id, item.side))
+            warnings.append(SafetyWarning("warn", f"{text} {guidance}".strip(), muscle.id, item.side))
             limit = max(muscle.needle_length_mm)
             if item.length_mm > limit:
                 warnings.append(
-                    Warning(
+                    SafetyWarning(
                         "warn",
                         _("A %(used)s mm needle is longer than the %(limit)s mm usually used for %(muscle)s over the thorax.")
                         % {"used": item.length_mm, "limit": limit, "muscle": _name(muscle)},
@@ -120,7 +109,7 @@ def safety_warnings(planned: Sequence[Planned], suitability: Suitability | None)
         at_risk = [structures[s].name.get(language) for s in muscle.structures_at_risk if s != "pleura_lung"]
         if at_risk:
             warnings.append(
-                Warning(
+                SafetyWarning(
                     "info",
                     _("%(muscle)s (%(side)s): take care of %(structures)s.")
                     % {"muscle": _name(muscle), "side": side, "structures": ", ".join(at_risk)},
@@ -131,18 +120,18 @@ def safety_warnings(planned: Sequence[Planned], suitability: Suitability | None)
     thorax_sides = {item.side for item in planned if item.muscle.thorax}
     if thorax_sides == {"l", "r"}:
         both = _("Both sides of the thorax are planned in one session. Guidelines advise against it (pneumothorax on both sides).")
-        warnings.append(Warning("warn", both))
+        warnings.append(SafetyWarning("warn", both))
     for finding in suitability.findings if suitability else ():
         rule = finding.rule
         if rule.session_match is None:
             if finding.severity == "absolute":
-                warnings.append(Warning("block", rule.message.get(language)))
+                warnings.append(SafetyWarning("block", rule.message.get(language)))
             continue
         for item in planned:
             if matches(rule.session_match, item):
                 level = "block" if finding.severity == "absolute" else "warn" if finding.severity == "relative" else "info"
                 warnings.append(
-                    Warning(
+                    SafetyWarning(
                         level,
                         rule.session_message.get(language) if rule.session_message else rule.message.get(language),
                         item.muscle.id,

@@ -32,7 +32,7 @@ class SessionState:
     suitability: Suitability | None
     authorisation: NeedlingAuthorisation
     planned: list[checks.Planned] = field(default_factory=list)
-    warnings: list[checks.Warning] = field(default_factory=list)
+    warnings: list[checks.SafetyWarning] = field(default_factory=list)
     safety_nets: list[SafetyNet] = field(default_factory=list)
 
     @property

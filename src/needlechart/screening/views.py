@@ -4,6 +4,7 @@ and the clinic's rule settings."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -133,7 +134,7 @@ def rule_settings(request: HttpRequest) -> HttpResponse:
             )
             messages.success(request, _("Rule updated."))
             return redirect("rule_settings")
-        except services.ValidationError as exc:
+        except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             status = 400
     adjustments = selectors.rule_adjustments(request.user.clinic_id)
