@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from needlechart.charting.selectors import encounter_get_for_user
@@ -148,7 +148,7 @@ def _respond(
 ) -> HttpResponse:
     if not request.htmx:
         if status != 200:
-            return HttpResponse(error or "Invalid input.", status=status, content_type="text/plain; charset=utf-8")
+            return HttpResponse(error or gettext("Please correct the input."), status=status, content_type="text/plain; charset=utf-8")
         return redirect("encounter_detail", encounter_id=encounter.pk)
     context = panel_context(encounter, editable=True, forms=forms, error=error, candidate=candidate)
     return render(request, "needling/_panel.html", context, status=status)
