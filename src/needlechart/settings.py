@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "needlechart.charting",
     "needlechart.needling",
     "needlechart.documents",
+    "needlechart.outcomes",
+    "needlechart.analytics",
 ]
 
 MIDDLEWARE = [
@@ -212,6 +214,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 INTAKE_LINK_HOURS = env_int("NEEDLECHART_INTAKE_LINK_HOURS", 72)
 # Aftercare links sent to patients can be opened for this many days.
 AFTERCARE_LINK_DAYS = env_int("NEEDLECHART_AFTERCARE_LINK_DAYS", 30)
+# Days a follow-up questionnaire link stays open after it is sent.
+FOLLOW_UP_LINK_DAYS = env_int("NEEDLECHART_FOLLOW_UP_LINK_DAYS", 14)
 DEFAULT_FROM_EMAIL = os.environ.get("NEEDLECHART_FROM_EMAIL", "needlechart@localhost")
 
 EMAIL_BACKEND = os.environ.get("NEEDLECHART_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -1,0 +1,1 @@
+"""Keeps the outcome summaries in step with signed sessions and adverse events."""
