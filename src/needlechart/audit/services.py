@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from needlechart.audit.context import current_client_ip
@@ -36,16 +37,36 @@ def event_digest(event: AuditEvent) -> str:
     return sha256_hex(canonical_json(content))
 
 
-def _locked_head(chain_key: str) -> AuditChainHead:
+def _create_head(chain_key: str) -> None:
+    """The first event of a chain: its head row must exist before it can be locked."""
     try:
-        return AuditChainHead.objects.select_for_update().get(chain_key=chain_key)
-    except AuditChainHead.DoesNotExist:
-        try:
-            with transaction.atomic():
-                AuditChainHead.objects.create(chain_key=chain_key)
-        except IntegrityError:
-            pass  # created concurrently; lock the winner's row below
-        return AuditChainHead.objects.select_for_update().get(chain_key=chain_key)
+        with transaction.atomic():
+            AuditChainHead.objects.create(chain_key=chain_key)
+    except IntegrityError:
+        pass  # created concurrently; the caller locks the winner's row
+
+
+# Every page view appends one event, so the append is plain SQL built once per database
+# vendor: through the ORM, compiling the three statements cost more than executing them.
+_EVENT_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+_APPEND_SQL: dict[str, tuple[str, str, str]] = {}
+
+
+def _append_sql(connection: BaseDatabaseWrapper) -> tuple[str, str, str]:
+    """Lock and read the chain's head, insert the event, move the head."""
+    if (sql := _APPEND_SQL.get(connection.vendor)) is None:
+        quote = connection.ops.quote_name
+        event_table, head_table = quote(AuditEvent._meta.db_table), quote(AuditChainHead._meta.db_table)
+        columns = ", ".join(quote(str(f.column)) for f in _EVENT_FIELDS)
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # SQLite: the write transaction holds the lock
+        values = ", ".join(["%s"] * len(_EVENT_FIELDS))
+        # Names come from the models, never from input; every value is a parameter.
+        sql = _APPEND_SQL[connection.vendor] = (
+            f"SELECT seq, hash FROM {head_table} WHERE chain_key = %s{lock}",  # noqa: S608
+            f"INSERT INTO {event_table} ({columns}) VALUES ({values})",  # noqa: S608
+            f"UPDATE {head_table} SET seq = %s, hash = %s WHERE chain_key = %s",  # noqa: S608
+        )
+    return sql
 
 
 def audit_record(
@@ -58,32 +79,45 @@ def audit_record(
     clinic_id: uuid.UUID | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to its clinic's chain, in the caller's transaction."""
+    """Append one event to its clinic's chain, in the caller's transaction.
+
+    The head row is locked for the append, so two appends never get the same sequence
+    number; the returned event has no id (nothing reads it back).
+    """
     if clinic_id is None and actor is not None:
         clinic_id = getattr(actor, "clinic_id", None)
     chain_key = str(clinic_id) if clinic_id else SYSTEM_CHAIN
     # No savepoint of its own: if the append fails, the caller's change must fail with it.
     with transaction.atomic(savepoint=False):
-        head = _locked_head(chain_key)
-        event = AuditEvent(
-            chain_key=chain_key,
-            seq=head.seq + 1,
-            at=timezone.now(),
-            clinic_id=clinic_id,
-            actor_id=getattr(actor, "pk", None),
-            actor_username=getattr(actor, "username", "") or "",
-            actor_role=getattr(actor, "role", "") or "",
-            patient_id=patient_id,
-            action=str(action),
-            object_type=object_type,
-            object_id=str(object_id) if object_id else "",
-            ip=current_client_ip.get(),
-            detail=detail or {},
-            prev_hash=head.hash,
-        )
-        event.hash = event_digest(event)
-        event.save()
-        AuditChainHead.objects.filter(chain_key=chain_key).update(seq=event.seq, hash=event.hash)
+        connection = transaction.get_connection()
+        lock_head, insert_event, update_head = _append_sql(connection)
+        with connection.cursor() as cursor:
+            cursor.execute(lock_head, [chain_key])
+            head = cursor.fetchone()
+            if head is None:
+                _create_head(chain_key)
+                cursor.execute(lock_head, [chain_key])
+                head = cursor.fetchone()
+            seq, prev_hash = head
+            event = AuditEvent(
+                chain_key=chain_key,
+                seq=seq + 1,
+                at=timezone.now(),
+                clinic_id=clinic_id,
+                actor_id=getattr(actor, "pk", None),
+                actor_username=getattr(actor, "username", "") or "",
+                actor_role=getattr(actor, "role", "") or "",
+                patient_id=patient_id,
+                action=str(action),
+                object_type=object_type,
+                object_id=str(object_id) if object_id else "",
+                ip=current_client_ip.get(),
+                detail=detail or {},
+                prev_hash=prev_hash,
+            )
+            event.hash = event_digest(event)
+            cursor.execute(insert_event, [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _EVENT_FIELDS])
+            cursor.execute(update_head, [event.seq, event.hash, chain_key])
     return event
 
 
