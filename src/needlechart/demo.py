@@ -15,13 +15,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from needlechart.charting import services as charting
-from needlechart.charting.models import EncounterStatus
+from needlechart.charting.models import EncounterStatus, Note
 from needlechart.clinics import services as clinics
 from needlechart.clinics.models import CertificationKind, Clinic, RegistrationNumber, Role, User
 from needlechart.clinics.selectors import needling_authorisation
-from needlechart.demo_content import CITIES, COMPLAINTS, DEMO_NEEDLING, FAMILY, GIVEN_FEMALE, GIVEN_MALE, NOTE_SNIPPETS
+from needlechart.demo_content import CITIES, COMPLAINTS, DEMO_NEEDLING, FAMILY, GIVEN_FEMALE, GIVEN_MALE, NOTE_SNIPPETS, PSFS_ACTIVITIES
 from needlechart.needling import services as needling
 from needlechart.needling.session import session_state
+from needlechart.outcomes import services as outcomes
 from needlechart.patients import services as patients
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM, nin_check_digits
 from needlechart.screening import services as screening
@@ -195,6 +196,16 @@ def _needle(rng: random.Random, practitioner: User, encounter, condition: str, *
         witness_name=witness.display_name,
         risks_explained=[r.id for r in version.risks],
     )
+    if rng.random() < 0.18:  # about the share of sessions with a mild event in the published surveys
+        needling.adverse_event_record(
+            actor=practitioner,
+            encounter=encounter,
+            event_type=rng.choice(("bruising", "bleeding", "pain_during")),
+            severity="mild",
+            onset=encounter.starts_at + dt.timedelta(minutes=20),
+            description="Settled with pressure before the patient left.",
+            outcome="resolved",
+        )
 
 
 def demo_intake(rng: random.Random, birth_date: dt.date, sex: str) -> dict:
@@ -229,7 +240,23 @@ def demo_intake(rng: random.Random, birth_date: dt.date, sex: str) -> dict:
     return answers
 
 
+def _measure(rng: random.Random, practitioner: User, encounter, number: int, course: tuple[int, float]) -> None:
+    """Pain at every visit, falling at the patient's own pace; function (PSFS) at the first and every third; GROC after the first."""
+    baseline, pace = course
+    pain = max(0, min(10, round(baseline - pace * number + rng.uniform(-1, 1))))
+    outcomes.measurement_record(actor=practitioner, encounter=encounter, instrument_id="nprs", raw_answers={"pain": str(pain)})
+    if number % 3 == 0:
+        activities = PSFS_ACTIVITIES[encounter.episode.condition]
+        scores = [max(0, min(10, round(3 + pace * number + rng.uniform(-1, 1)))) for _ in activities]
+        rated = [{"name": name, "score": str(score)} for name, score in zip(activities, scores, strict=True)]
+        outcomes.measurement_record(actor=practitioner, encounter=encounter, instrument_id="psfs", raw_answers={"activities": rated})
+    if number:
+        change = max(-7, min(7, round(pace * number * 1.5 + rng.uniform(-1, 1))))
+        outcomes.measurement_record(actor=practitioner, encounter=encounter, instrument_id="groc", raw_answers={"change": str(change)})
+
+
 def _visits(rng, practitioner, episode, start: dt.datetime, count: int, now: dt.datetime, frontdesk: User, addenda_left: list[int]):
+    course = (rng.randint(5, 8), rng.choice((0.2, 0.6, 0.9, 1.2)))  # baseline pain, points gained per visit
     for number in range(count):
         when = start + dt.timedelta(days=7 * number + rng.randint(0, 2))
         encounter = charting.encounter_create(
@@ -243,6 +270,7 @@ def _visits(rng, practitioner, episode, start: dt.datetime, count: int, now: dt.
             continue
         if needling_authorisation(practitioner=practitioner, on=when.date()).certified:
             _needle(rng, practitioner, encounter, episode.condition, witness=frontdesk)
+        _measure(rng, practitioner, encounter, number, course)
         fields = {name: _note_text(rng, name) for name in NOTE_SNIPPETS}
         note = charting.note_save_draft(actor=practitioner, encounter=encounter, **fields)
         if when.date() >= now.date() - dt.timedelta(days=2) and rng.random() < 0.5:
@@ -300,7 +328,33 @@ def build_demo(*, patient_count: int = 48, seed: int = 2026) -> list[DemoLogin]:
             charting.encounter_create(
                 actor=staff["frontdesk"], episode=episode, practitioner=practitioners[(index // 6) % 2], starts_at=slot, reason="Follow-up"
             )
+    _follow_ups(clinic)
     return demo_logins()
+
+
+DEMO_FOLLOW_UPS = [  # (soreness, side effects with their impact) as patients answered them
+    ("3", {}),
+    ("8", {}),
+    ("4", {"bruising": "mild"}),
+    ("6", {"aggravation": "significant", "drowsiness": "mild"}),
+    ("2", {}),
+]
+
+
+def _follow_ups(clinic: Clinic) -> None:
+    """Patients answer the follow-up questions after some of the most recent signed sessions."""
+    recent = Note.objects.filter(clinic=clinic, signed_at__isnull=False, encounter__needling_entries__isnull=False).distinct()
+    encounters = [
+        note.encounter for note in recent.select_related("encounter__patient").order_by("-encounter__starts_at")[: len(DEMO_FOLLOW_UPS)]
+    ]
+    for encounter, (soreness, effects) in zip(encounters, DEMO_FOLLOW_UPS, strict=False):
+        link, url = outcomes.follow_up_link_create(actor=None, encounter=encounter, base_url="http://demo.invalid", send_email=False)
+        raw = {"soreness": soreness, "effects": list(effects), "nprs.pain": "3", "groc.change": "4", "comment": ""}
+        raw |= {f"impact_{effect}": impact for effect, impact in effects.items()}
+        raw |= {f"psfs.activity_{n}": "6" for n in range(len(outcomes.psfs_activities(encounter.episode_id)))}
+        outcomes.follow_up_submit(
+            link_id=link.pk, secret=url.rstrip("/").rsplit("/", 1)[1], raw=raw, language=encounter.patient.preferred_language
+        )
 
 
 def demo_logins() -> list[DemoLogin]:

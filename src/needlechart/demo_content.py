@@ -126,3 +126,13 @@ DEMO_NEEDLING = {
     "whiplash": [("upper_trapezius", "r"), ("scalenes", "r"), ("levator_scapulae", "l")],
     "other": [("extensor_carpi_radialis", "r"), ("gastrocnemius", "l")],
 }
+
+# Activities patients name on the Patient-Specific Functional Scale at their first visit, by condition.
+PSFS_ACTIVITIES = {
+    "low_back": ["Sitting through a working day", "Lifting the shopping", "Putting on socks"],
+    "neck": ["Driving and checking the mirrors", "Working at the computer", "Sleeping through the night"],
+    "headache": ["Reading for an hour", "Working at the computer", "Training at the gym"],
+    "shoulder": ["Reaching the top shelf", "Swimming", "Carrying a bag"],
+    "whiplash": ["Turning the head when driving", "Looking up", "Sleeping through the night"],
+    "other": ["Walking for half an hour", "Climbing stairs", "Gardening"],
+}

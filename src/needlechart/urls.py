@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.i18n import set_language
 
+from needlechart.analytics import views as analytics_views
 from needlechart.audit import views as audit_views
 from needlechart.charting import pain_map_views
 from needlechart.charting import views as charting_views
@@ -13,6 +14,7 @@ from needlechart.core import views as core_views
 from needlechart.documents import views as document_views
 from needlechart.knowledge import views as knowledge_views
 from needlechart.needling import views as needling_views
+from needlechart.outcomes import views as outcome_views
 from needlechart.patients import views as patient_views
 from needlechart.screening import views as screening_views
 
@@ -36,6 +38,7 @@ urlpatterns = [
     path("aftercare/<str:token>/pdf/", document_views.aftercare_public_pdf, name="aftercare_public_pdf"),
     path("screening/rules/", screening_views.rule_settings, name="rule_settings"),
     path("episodes/<uuid:episode_id>/close/", patient_views.episode_close, name="episode_close"),
+    path("episodes/<uuid:episode_id>/visits/", patient_views.episode_visits, name="episode_visits"),
     path("episodes/<uuid:episode_id>/encounters/new/", charting_views.encounter_create, name="encounter_create"),
     path("encounters/<uuid:encounter_id>/", charting_views.encounter_detail, name="encounter_detail"),
     path("encounters/<uuid:encounter_id>/status/", charting_views.encounter_status, name="encounter_status"),
@@ -55,6 +58,20 @@ urlpatterns = [
     path("encounters/<uuid:encounter_id>/aftercare/", document_views.aftercare_page, name="aftercare_page"),
     path("encounters/<uuid:encounter_id>/aftercare.pdf", document_views.aftercare_pdf, name="aftercare_pdf"),
     path("encounters/<uuid:encounter_id>/aftercare/send/", document_views.aftercare_send, name="aftercare_send"),
+    path("encounters/<uuid:encounter_id>/measures/", outcome_views.measurement_save, name="measurement_save"),
+    path("measurements/<uuid:measurement_id>/retract/", outcome_views.measurement_retract, name="measurement_retract"),
+    path("encounters/<uuid:encounter_id>/follow-up/", outcome_views.follow_up_send, name="follow_up_send"),
+    path("follow-up/<uuid:link_id>/<str:secret>/", outcome_views.follow_up_public, name="follow_up_public"),
+    path("episodes/<uuid:episode_id>/progress/", outcome_views.episode_progress_page, name="episode_progress"),
+    path("episodes/<uuid:episode_id>/progress.pdf", outcome_views.episode_progress_pdf, name="episode_progress_pdf"),
+    path("episodes/<uuid:episode_id>/progress/send/", outcome_views.episode_progress_send, name="episode_progress_send"),
+    path("patients/<uuid:patient_id>/progress/", outcome_views.progress_panel, name="progress_panel"),
+    path("alerts/", outcome_views.alert_list, name="alert_list"),
+    path("alerts/<uuid:alert_id>/acknowledge/", outcome_views.alert_acknowledge, name="alert_acknowledge"),
+    path("questionnaires/", outcome_views.clinic_instruments, name="clinic_instruments"),
+    path("questionnaires/<uuid:row_id>/active/", outcome_views.clinic_instrument_toggle, name="clinic_instrument_toggle"),
+    path("analytics/", analytics_views.dashboard, name="analytics"),
+    path("analytics/export.csv", analytics_views.export_csv, name="analytics_csv"),
     path("atlas/", knowledge_views.atlas, name="atlas"),
     path("atlas/<slug:muscle_id>/", knowledge_views.muscle_detail, name="muscle_detail"),
     path("notes/<uuid:note_id>/addenda/", charting_views.addendum_create, name="addendum_create"),

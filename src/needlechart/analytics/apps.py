@@ -6,3 +6,6 @@ class AnalyticsConfig(AppConfig):
     name = "needlechart.analytics"
     label = "analytics"
     verbose_name = _("Clinic analytics")
+
+    def ready(self) -> None:
+        from needlechart.analytics import signals  # noqa: F401

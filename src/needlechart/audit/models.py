@@ -54,6 +54,13 @@ class AuditObject(models.TextChoices):
     AUDIT_REPORT = "audit_report", _("audit report")
     SESSION = "session", _("session")
     SYNTHETIC_DATA = "synthetic_data_set", _("synthetic data set")
+    MEASUREMENT = "measurement", _("outcome measurement")
+    FOLLOW_UP_LINK = "follow_up_link", _("follow-up link")
+    FOLLOW_UP = "follow_up", _("follow-up answers")
+    ALERT = "alert", _("follow-up alert")
+    PROGRESS = "progress", _("progress report")
+    ANALYTICS = "analytics", _("clinic analytics")
+    CLINIC_INSTRUMENT = "clinic_instrument", _("clinic questionnaire")
 
 
 class AppendOnlyQuerySet(models.QuerySet):

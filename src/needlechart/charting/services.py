@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_record
 from needlechart.charting.models import Addendum, Encounter, EncounterStatus, Note
+from needlechart.charting.signals import note_signed
 from needlechart.charting.signing import JUDGEMENTS_KEY, addendum_content, note_content, note_content_at_signing
 from needlechart.clinics.models import Role, User
 from needlechart.core.access import Capability, require_capability
@@ -122,6 +123,7 @@ def note_sign(*, actor: User, note: Note) -> Note:
         patient_id=note.patient_id,
         detail={"digest": note.digest},
     )
+    note_signed.send(sender=Note, note=note, needling=state.has_needling)
     return note
 
 

@@ -24,6 +24,7 @@ from needlechart.core.access import Capability, has_capability, staff_view
 from needlechart.core.signed import SignedRecordImmutable
 from needlechart.needling.services import needling_record_update
 from needlechart.needling.views import adverse_events_context, panel_context
+from needlechart.outcomes.views import measures_context
 from needlechart.patients.selectors import episode_get_for_user
 from needlechart.screening.selectors import screening_for_patient
 
@@ -113,6 +114,7 @@ def _encounter_context(request, encounter, note, *, note_form=None, addendum_for
         **pain_map_context(pain_map, editable=can_write and not signed),
         **panel_context(encounter, editable=can_write and not signed),
         **adverse_events_context(encounter),
+        **measures_context(encounter, request.user),
         "screening": screening_for_patient(user=request.user, patient=encounter.patient),
         "encounter": encounter,
         "patient": encounter.patient,

@@ -29,6 +29,7 @@ class Capability(enum.StrEnum):
     VIEW_AUDIT = "view_audit"
     MANAGE_STAFF = "manage_staff"
     RECORD_INTAKE = "record_intake"
+    VIEW_ANALYTICS = "view_analytics"
 
 
 _COMMON = {
@@ -40,9 +41,9 @@ _COMMON = {
 }
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
-    Role.PRACTITIONER: frozenset(_COMMON | {Capability.VIEW_CLINICAL, Capability.WRITE_CLINICAL}),
+    Role.PRACTITIONER: frozenset(_COMMON | {Capability.VIEW_CLINICAL, Capability.WRITE_CLINICAL, Capability.VIEW_ANALYTICS}),
     Role.FRONT_DESK: frozenset(_COMMON),
-    Role.CLINIC_ADMIN: frozenset(_COMMON | {Capability.VIEW_AUDIT, Capability.MANAGE_STAFF}),
+    Role.CLINIC_ADMIN: frozenset(_COMMON | {Capability.VIEW_AUDIT, Capability.MANAGE_STAFF, Capability.VIEW_ANALYTICS}),
 }
 
 

@@ -205,6 +205,11 @@ class AdverseEventOutcome(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
+class AdverseEventReport(models.TextChoices):
+    STAFF = "staff", _("Recorded by staff")
+    FOLLOW_UP = "follow_up", _("Reported by the patient on follow-up")
+
+
 class AdverseEvent(models.Model):
     """Something unwanted during or after needling. Kept for the clinic's safety reports.
 
@@ -222,7 +227,8 @@ class AdverseEvent(models.Model):
     description = models.TextField(_("what happened"), blank=True)
     action_taken = models.TextField(_("action taken"), blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=AdverseEventOutcome.choices, default=AdverseEventOutcome.ONGOING)
-    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")  # none: the patient
+    reported_via = models.CharField(max_length=20, choices=AdverseEventReport.choices, default=AdverseEventReport.STAFF)
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

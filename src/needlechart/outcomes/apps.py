@@ -6,6 +6,3 @@ class OutcomesConfig(AppConfig):
     name = "needlechart.outcomes"
     label = "outcomes"
     verbose_name = _("Outcomes")
-
-    def ready(self) -> None:
-        from needlechart.outcomes import signals  # noqa: F401

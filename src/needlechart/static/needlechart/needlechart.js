@@ -125,3 +125,15 @@
   document.addEventListener("DOMContentLoaded", all);
   document.addEventListener("htmx:afterSettle", all);
 })();
+
+// Follow-up questions: ask how much a side effect affected the patient only once it is ticked.
+(function () {
+  function refresh(form) {
+    form.querySelectorAll("[data-show-when]").forEach(function (box) {
+      var tick = form.querySelector('input[name="effects"][value="' + box.getAttribute("data-show-when") + '"]');
+      box.hidden = !(tick && tick.checked);
+    });
+  }
+  document.addEventListener("change", function (e) { var f = e.target.closest("form.follow-up"); if (f) refresh(f); });
+  document.addEventListener("DOMContentLoaded", function () { document.querySelectorAll("form.follow-up").forEach(refresh); });
+})();

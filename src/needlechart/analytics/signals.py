@@ -1,0 +1,39 @@
+"""Keep the reporting rows in step with the records they summarise, in the same transaction."""
+
+from __future__ import annotations
+
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from needlechart.analytics import summaries
+from needlechart.analytics.models import EpisodeOutcome, SessionFact
+from needlechart.charting.models import Note
+from needlechart.charting.signals import note_signed
+from needlechart.needling.models import AdverseEvent
+from needlechart.outcomes.models import Measurement
+from needlechart.patients.models import Episode
+
+
+@receiver(note_signed, sender=Note)
+def _session_signed(sender, note: Note, needling: bool, **kwargs) -> None:
+    if needling:
+        summaries.refresh_session(note.encounter_id)
+        summaries.refresh_episode(note.encounter.episode_id)
+
+
+@receiver(post_save, sender=AdverseEvent)
+def _adverse_event_saved(sender, instance: AdverseEvent, **kwargs) -> None:
+    if SessionFact.objects.filter(encounter_id=instance.encounter_id).exists():
+        summaries.refresh_session(instance.encounter_id)
+
+
+@receiver(post_save, sender=Measurement)
+def _measurement_saved(sender, instance: Measurement, **kwargs) -> None:
+    summaries.refresh_episode(instance.episode_id)
+
+
+@receiver(post_save, sender=Episode)
+def _episode_saved(sender, instance: Episode, created: bool, **kwargs) -> None:
+    if not created:  # the condition category may have changed
+        SessionFact.objects.filter(episode_id=instance.pk).update(condition=instance.condition)
+        EpisodeOutcome.objects.filter(episode_id=instance.pk).update(condition=instance.condition)

@@ -1,0 +1,89 @@
+"""Recompute the reporting rows of one session or one episode, or rebuild them all."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from needlechart.analytics.models import EpisodeOutcome, SessionFact
+from needlechart.charting.models import Encounter, Note
+from needlechart.needling.models import AdverseEvent, NeedlingEntry
+from needlechart.outcomes.instruments import shipped_instruments
+from needlechart.outcomes.models import Measurement
+from needlechart.patients.models import Episode
+
+PAIN_INSTRUMENT = "nprs"  # responder status on the dashboard follows the NPRS, as most published series do
+
+
+def refresh_session(encounter_id) -> None:
+    """A signed visit with needling has one SessionFact; anything else has none."""
+    encounter = Encounter.objects.select_related("episode").get(pk=encounter_id)
+    signed = Note.objects.filter(encounter_id=encounter_id, signed_at__isnull=False).exists()
+    if not (signed and NeedlingEntry.objects.filter(encounter_id=encounter_id).exists()):
+        SessionFact.objects.filter(encounter_id=encounter_id).delete()
+        return
+    severities = set(AdverseEvent.objects.filter(encounter_id=encounter_id).values_list("severity", flat=True))
+    SessionFact.objects.update_or_create(
+        encounter_id=encounter_id,
+        defaults={
+            "clinic_id": encounter.clinic_id,
+            "patient_id": encounter.patient_id,
+            "episode_id": encounter.episode_id,
+            "practitioner_id": encounter.practitioner_id,
+            "condition": encounter.episode.condition,
+            "day": timezone.localdate(encounter.starts_at),
+            "ae_mild": "mild" in severities,
+            "ae_significant": "significant" in severities,
+            "ae_serious": "serious" in severities,
+        },
+    )
+
+
+def refresh_episode(episode_id) -> EpisodeOutcome:
+    episode = Episode.objects.get(pk=episode_id)
+    sessions = list(SessionFact.objects.filter(episode_id=episode_id).order_by("day").values_list("day", "practitioner_id"))
+    scores = list(
+        Measurement.objects.filter(episode_id=episode_id, instrument=PAIN_INSTRUMENT, retracted_at__isnull=True)
+        .order_by("taken_at")
+        .values_list("taken_at", "score")
+    )
+    outcome = EpisodeOutcome(
+        episode_id=episode_id,
+        clinic_id=episode.clinic_id,
+        condition=episode.condition,
+        practitioner_id=sessions[0][1] if sessions else None,
+        first_session=sessions[0][0] if sessions else None,
+        sessions=len(sessions),
+    )
+    if scores:
+        outcome.baseline_nprs, outcome.latest_nprs = scores[0][1], scores[-1][1]
+    if len(scores) >= 2:
+        nprs = shipped_instruments()[PAIN_INSTRUMENT]
+        baseline = scores[0][1]
+        outcome.nprs_improvement = nprs.improvement(baseline, scores[-1][1])
+        outcome.responder = nprs.responder_status(baseline, scores[-1][1], episode.condition)
+        first_response = next((taken for taken, score in scores[1:] if nprs.responder_status(baseline, score, episode.condition)), None)
+        if first_response is not None:
+            outcome.sessions_to_response = sum(1 for day, _ in sessions if day <= timezone.localdate(first_response))
+    outcome.save()
+    return outcome
+
+
+@transaction.atomic
+def rebuild(clinic_id=None) -> tuple[int, int]:
+    """Recompute every row (or one clinic's) from the records; returns (sessions, episodes)."""
+    facts = SessionFact.objects.all() if clinic_id is None else SessionFact.objects.filter(clinic_id=clinic_id)
+    outcomes = EpisodeOutcome.objects.all() if clinic_id is None else EpisodeOutcome.objects.filter(clinic_id=clinic_id)
+    facts.delete()
+    outcomes.delete()
+    notes = Note.objects.filter(signed_at__isnull=False, encounter__needling_entries__isnull=False)
+    if clinic_id is not None:
+        notes = notes.filter(clinic_id=clinic_id)
+    for encounter_id in notes.values_list("encounter_id", flat=True).distinct().iterator():
+        refresh_session(encounter_id)
+    episodes = Episode.objects.all() if clinic_id is None else Episode.objects.filter(clinic_id=clinic_id)
+    episode_ids = set(SessionFact.objects.filter(episode__in=episodes).values_list("episode_id", flat=True))
+    episode_ids |= set(Measurement.objects.filter(episode__in=episodes).values_list("episode_id", flat=True))
+    for episode_id in episode_ids:
+        refresh_episode(episode_id)
+    return len(set(notes.values_list("encounter_id", flat=True))), len(episode_ids)

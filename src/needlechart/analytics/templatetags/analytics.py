@@ -1,0 +1,90 @@
+"""Formatting for the clinic dashboard: rates and means with their intervals, published figures."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django import template
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from needlechart.needling.models import AdverseEventSeverity
+from needlechart.outcomes.benchmarks import AdverseEventStudy, MetaAnalysisFigure
+from needlechart.outcomes.instruments import outcome_sources
+from needlechart.outcomes.stats import Interval, MeanInterval
+from needlechart.patients.models import ConditionCategory
+
+register = template.Library()
+
+
+def _n(value: float, places: int = 1) -> str:
+    return formats.number_format(value, decimal_pos=places)
+
+
+@register.filter
+def percent_ci(interval: Interval | None) -> str:
+    if interval is None:
+        return "–"
+    return f"{_n(interval.estimate * 100)}% ({_n(interval.low * 100)}–{_n(interval.high * 100)})"
+
+
+@register.filter
+def mean_ci(value: MeanInterval | None) -> str:
+    if value is None:
+        return "–"
+    if value.low is None or value.high is None:
+        return f"{_n(value.mean)} (n = {value.n})"
+    return f"{_n(value.mean)} ({_n(value.low)} to {_n(value.high)}), n = {value.n}"
+
+
+@register.filter
+def severity_label(severity: str) -> str:
+    return str(dict(AdverseEventSeverity.choices).get(severity, severity))
+
+
+@register.filter
+def study_rate(study: AdverseEventStudy, severity: str) -> str:
+    rate = study.rate(severity)
+    if rate is None:
+        return "–"
+    if rate.events == 0 and rate.upper_percent is not None:
+        return _("none (≤ %(upper)s%%)") % {"upper": _n(rate.upper_percent, 2)}
+    return f"{_n(rate.percent, 2)}%"
+
+
+@register.filter
+def source_label(source_id: str) -> str:
+    """'navarro-santana-2020' -> 'Navarro-Santana 2020'."""
+    name, _sep, year = source_id.rpartition("-")
+    return f"{name.title()} {year}" if year.isdigit() else source_id
+
+
+@register.filter
+def citation(source_id: str) -> str:
+    source = outcome_sources().get(source_id)
+    return source.citation if source else source_id
+
+
+@register.filter
+def condition_labels(conditions) -> str:
+    labels = dict(ConditionCategory.choices)
+    return ", ".join(str(labels.get(c, c)) for c in conditions)
+
+
+@register.filter
+def outcome_label(outcome: str) -> str:
+    return {"pain": _("Pain"), "disability": _("Disability")}.get(outcome, outcome)
+
+
+@register.filter
+def effect_text(figure: MetaAnalysisFigure) -> str:
+    if figure.measure == "grade":
+        return _("Grade %(grade)s recommendation") % {"grade": figure.grade}
+    kind = _("SMD") if figure.measure == "smd" else _("MD, NPRS points")
+    interval = f" ({_n(figure.ci_low, 2)} to {_n(figure.ci_high, 2)})" if figure.ci_low is not None and figure.ci_high is not None else ""
+    return f"{kind} {_n(figure.estimate or 0, 2)}{interval}"
+
+
+@register.filter
+def urlencode_dict(params: dict) -> str:
+    return urlencode(params)

@@ -1,1 +1,0 @@
-"""Keeps the outcome summaries in step with signed sessions and adverse events."""
