@@ -344,9 +344,10 @@ DEMO_FOLLOW_UPS = [  # (soreness, side effects with their impact) as patients an
 def _follow_ups(clinic: Clinic) -> None:
     """Patients answer the follow-up questions after some of the most recent signed sessions."""
     recent = Note.objects.filter(clinic=clinic, signed_at__isnull=False, encounter__needling_entries__isnull=False).distinct()
-    encounters = [
-        note.encounter for note in recent.select_related("encounter__patient").order_by("-encounter__starts_at")[: len(DEMO_FOLLOW_UPS)]
-    ]
+    latest_per_episode: dict = {}  # one answer per episode: the latest session's
+    for note in recent.select_related("encounter__patient").order_by("-encounter__starts_at")[:100]:
+        latest_per_episode.setdefault(note.encounter.episode_id, note.encounter)
+    encounters = list(latest_per_episode.values())[: len(DEMO_FOLLOW_UPS)]
     for encounter, (soreness, effects) in zip(encounters, DEMO_FOLLOW_UPS, strict=False):
         link, url = outcomes.follow_up_link_create(actor=None, encounter=encounter, base_url="http://demo.invalid", send_email=False)
         raw = {"soreness": soreness, "effects": list(effects), "nprs.pain": "3", "groc.change": "4", "comment": ""}

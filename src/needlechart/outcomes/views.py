@@ -219,7 +219,7 @@ def progress_panel(request: HttpRequest, patient_id) -> HttpResponse:
     panels = []
     for episode in patient.episodes.filter(ended_on__isnull=True).order_by("-started_on")[:3]:
         series = [s for s in episode_progress(episode) if s.instrument.respondent == "patient"][:2]
-        panels.append((episode, [(s, series_svg(s, f"panel-{episode.pk.hex[:8]}-{n}")) for n, s in enumerate(series)]))
+        panels.append((episode, [(s, series_svg(s, f"panel-{episode.pk.hex[:8]}-{n}"), describe(s)) for n, s in enumerate(series)]))
     audit_read(actor=request.user, object_type=AuditObject.PROGRESS, object_id=patient.pk, patient_id=patient.pk, detail={"panel": True})
     return render(request, "outcomes/_progress_panel.html", {"patient": patient, "panels": panels})
 
