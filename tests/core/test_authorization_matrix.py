@@ -86,6 +86,7 @@ CASES = [
         ALL_STAFF,
         data=lambda o: {"ended_on": timezone.localdate().isoformat()},
     ),
+    Case("episode_visits", "get", lambda o: reverse("episode_visits", args=[o["episode"].pk]), ALL_STAFF),
     Case("encounter_create", "get", lambda o: reverse("encounter_create", args=[o["episode"].pk]), ALL_STAFF),
     Case(
         "encounter_status",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from needlechart.charting.models import Addendum, Encounter
@@ -16,6 +17,9 @@ from needlechart.core.access import Capability, has_capability, require_capabili
 from needlechart.patients.models import Episode, Patient, search_key
 
 SEARCH_LIMIT = 50
+# The chart comes with the patient's newest visits; each episode's older ones are loaded this
+# many at a time when asked for, so a record of many years opens as fast as a new one.
+VISITS_PER_PAGE = 10
 # The newest notes are shown in full on the chart; older ones as one line (open the visit to read them).
 FULL_NOTES_ON_CHART = 3
 _SEARCH_ORDER = ("family_key", "given_key", "birth_date")
@@ -130,35 +134,67 @@ def _name_search(qs: QuerySet[Patient], keys: list[str]) -> list[Patient]:
 
 @dataclass
 class EpisodeTimeline:
-    episode: Episode
-    encounters: list = field(default_factory=list)
+    episode: Episode  # annotated with visit_count
+    encounters: list[Encounter] = field(default_factory=list)
+
+    @property
+    def older(self) -> int:
+        """The episode's visits not on the chart: older than the patient's newest VISITS_PER_PAGE."""
+        return self.episode.visit_count - len(self.encounters)
+
+
+_VISIT_COLUMNS = ("episode_id", "starts_at", "status", "reason", "practitioner_id")
+_USER_COLUMNS = ("username", "first_name", "last_name")
+_NOTE_COLUMNS = ("subjective", "objective", "assessment", "plan", "digest", "signed_at", "author_id", "signed_by_id")
+
+
+def _timeline_visits(user: User, encounters: QuerySet[Encounter]) -> QuerySet[Encounter]:
+    """Visits as the timeline shows them, newest first: who saw the patient and, for clinicians, the note.
+
+    Only the columns the timeline shows are read: a note comes without its canonical text
+    (about 1 kB) and its visit with the number of addenda, so that addenda are read only when shown.
+    """
+    visits = encounters.filter(clinic_id=user.clinic_id).select_related("practitioner")
+    columns = [*_VISIT_COLUMNS, *(f"practitioner__{name}" for name in _USER_COLUMNS)]
+    if has_capability(user, Capability.VIEW_CLINICAL):
+        addenda = Addendum.objects.filter(note_id=OuterRef("note__id")).order_by().values("note_id").annotate(n=Count("*")).values("n")
+        visits = visits.select_related("note", "note__author", "note__signed_by").annotate(addenda_count=Subquery(addenda))
+        columns += [f"note__{name}" for name in _NOTE_COLUMNS]
+        columns += [f"note__{person}__{name}" for person in ("author", "signed_by") for name in _USER_COLUMNS]
+    return visits.only(*columns).order_by("-starts_at", "-id")
 
 
 def patient_chart(*, user: User, patient: Patient) -> list[EpisodeTimeline]:
-    """Episodes, newest first, each with its encounters (and, for clinicians, notes and addenda).
+    """Episodes, newest first, each with its visits among the patient's newest VISITS_PER_PAGE.
 
-    A fixed number of queries whatever the size of the record.
+    A fixed number of queries whatever the size of the record; older visits come from
+    ``episode_visits`` when asked for.
     """
-    episodes = list(patient.episodes.order_by("-started_on", "-created_at"))
+    episodes = patient.episodes.annotate(visit_count=Count("encounters")).order_by("-started_on", "-created_at")
     timelines = {e.pk: EpisodeTimeline(episode=e) for e in episodes}
-    encounters = Encounter.objects.filter(patient=patient, clinic_id=user.clinic_id).select_related("practitioner")
-    clinical = has_capability(user, Capability.VIEW_CLINICAL)
-    if clinical:
-        # The chart shows each note's digest, never its canonical text (about 1 kB a note).
-        encounters = encounters.select_related("note", "note__author", "note__signed_by", "pain_map").defer("note__canonical")
-    encounter_list = list(encounters.order_by("-starts_at"))
-    if clinical:
-        notes = [e.note for e in encounter_list if hasattr(e, "note")]
-        addenda: dict = {}
-        for addendum in Addendum.objects.filter(note__in=notes).select_related("author").order_by("created_at"):
+    visits = list(_timeline_visits(user, Encounter.objects.filter(patient=patient))[:VISITS_PER_PAGE])
+    clinical = has_capability(user, Capability.VIEW_CLINICAL)  # only clinicians' visits carry their note
+    full = [v for v in visits if clinical and hasattr(v, "note")][:FULL_NOTES_ON_CHART]
+    for visit in visits:
+        visit.show_full_note = visit in full
+        timelines[visit.episode_id].encounters.append(visit)
+    addenda: dict[uuid.UUID, list[Addendum]] = {}
+    if any(v.addenda_count for v in full):  # addenda are rare: no query without them
+        for addendum in Addendum.objects.filter(note__in=[v.note for v in full]).select_related("author").order_by("created_at"):
             addenda.setdefault(addendum.note_id, []).append(addendum)
-        for note in notes:
-            note.addenda_list = addenda.get(note.pk, [])
-    full_notes_left = FULL_NOTES_ON_CHART
-    for encounter in encounter_list:
-        encounter.show_full_note = False
-        if clinical and hasattr(encounter, "note") and full_notes_left:
-            encounter.show_full_note = True
-            full_notes_left -= 1
-        timelines[encounter.episode_id].encounters.append(encounter)
+    for visit in full:
+        visit.note.addenda_list = addenda.get(visit.note.pk, [])
     return list(timelines.values())
+
+
+def episode_visits(*, user: User, episode: Episode, before: uuid.UUID | None) -> tuple[list[Encounter], bool]:
+    """A page of the episode's visits older than ``before`` (one of them), newest first, and
+    whether there are older ones still. Their notes are shown as one line each."""
+    visits = _timeline_visits(user, Encounter.objects.filter(episode=episode))
+    if before is not None:
+        cursor = Subquery(Encounter.objects.filter(pk=before, episode=episode).values("starts_at"))
+        visits = visits.filter(Q(starts_at__lt=cursor) | Q(starts_at=cursor, pk__lt=before))
+    page = list(visits[: VISITS_PER_PAGE + 1])
+    for visit in page:
+        visit.show_full_note = False
+    return page[:VISITS_PER_PAGE], len(page) > VISITS_PER_PAGE

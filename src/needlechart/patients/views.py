@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_read
+from needlechart.charting import selectors as charting_selectors
 from needlechart.charting.pain_map_views import pain_map_context
 from needlechart.core.access import Capability, has_capability, staff_view
 from needlechart.needling.selectors import serious_adverse_events
@@ -85,39 +88,46 @@ def patient_edit(request: HttpRequest, patient_id) -> HttpResponse:
 
 @staff_view(Capability.VIEW_DEMOGRAPHICS)
 def patient_chart(request: HttpRequest, patient_id) -> HttpResponse:
-    patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
-    identifiers = list(patient.identifiers.all())
-    timeline = selectors.patient_chart(user=request.user, patient=patient)
+    user = request.user
+    patient = selectors.patient_get_for_user(user=user, patient_id=patient_id)
+    timeline = selectors.patient_chart(user=user, patient=patient)
     audit_read(
-        actor=request.user,
-        action=AuditAction.VIEW,
-        object_type="patient",
-        object_id=patient.pk,
-        patient_id=patient.pk,
-        detail={"page": "chart"},
+        actor=user, action=AuditAction.VIEW, object_type="patient", object_id=patient.pk, patient_id=patient.pk, detail={"page": "chart"}
     )
-    clinical = has_capability(request.user, Capability.VIEW_CLINICAL)
-    latest_pain = _latest_pain_map(timeline) if clinical else None
+    clinical = has_capability(user, Capability.VIEW_CLINICAL)
+    pain_map = charting_selectors.latest_pain_map(user=user, patient_id=patient.pk) if clinical else None
     context = {
-        "screening": screening_for_patient(user=request.user, patient=patient) if clinical else None,
+        "screening": screening_for_patient(user=user, patient=patient) if clinical else None,
         "serious_events": serious_adverse_events(patient) if clinical else [],
-        "latest_pain": latest_pain,
+        "latest_pain": {"encounter": pain_map.encounter, **pain_map_context(pain_map, editable=False)} if pain_map else None,
         "patient": patient,
-        "identifiers": identifiers,
+        "identifiers": list(patient.identifiers.all()),
         "timeline": timeline,
-        "show_clinical": has_capability(request.user, Capability.VIEW_CLINICAL),
-        "can_audit": has_capability(request.user, Capability.VIEW_AUDIT),
+        "show_clinical": clinical,
+        "can_audit": has_capability(user, Capability.VIEW_AUDIT),
     }
     return render(request, "patients/chart.html", context)
 
 
-def _latest_pain_map(timeline) -> dict | None:
-    """The newest encounter's pain map, drawn read-only for the chart."""
-    encounters = [e for item in timeline for e in item.encounters if getattr(e, "pain_map", None) and e.pain_map.marks]
-    if not encounters:
-        return None
-    newest = max(encounters, key=lambda e: e.starts_at)
-    return {"encounter": newest, **pain_map_context(newest.pain_map, editable=False)}
+@staff_view(Capability.VIEW_DEMOGRAPHICS)
+def episode_visits(request: HttpRequest, episode_id) -> HttpResponse:
+    """The next page of an episode's older visits: HTMX appends it to the chart's timeline."""
+    episode = selectors.episode_get_for_user(user=request.user, episode_id=episode_id)
+    try:
+        before = uuid.UUID(request.GET["before"]) if request.GET.get("before") else None
+    except ValueError as exc:
+        raise Http404 from exc
+    visits, more = selectors.episode_visits(user=request.user, episode=episode, before=before)
+    audit_read(
+        actor=request.user,
+        action=AuditAction.VIEW,
+        object_type="episode",
+        object_id=episode.pk,
+        patient_id=episode.patient_id,
+        detail={"page": "older_visits"},
+    )
+    context = {"episode": episode, "visits": visits, "more": more, "show_clinical": has_capability(request.user, Capability.VIEW_CLINICAL)}
+    return render(request, "patients/_visits.html" if request.htmx else "patients/episode_visits.html", context)
 
 
 @staff_view(Capability.EDIT_DEMOGRAPHICS)
