@@ -216,6 +216,8 @@ INTAKE_LINK_HOURS = env_int("NEEDLECHART_INTAKE_LINK_HOURS", 72)
 AFTERCARE_LINK_DAYS = env_int("NEEDLECHART_AFTERCARE_LINK_DAYS", 30)
 # Days a follow-up questionnaire link stays open after it is sent.
 FOLLOW_UP_LINK_DAYS = env_int("NEEDLECHART_FOLLOW_UP_LINK_DAYS", 14)
+# The server's public address, for links sent by commands outside a request (send-follow-ups).
+PUBLIC_BASE_URL = os.environ.get("NEEDLECHART_BASE_URL", "")
 DEFAULT_FROM_EMAIL = os.environ.get("NEEDLECHART_FROM_EMAIL", "needlechart@localhost")
 
 EMAIL_BACKEND = os.environ.get("NEEDLECHART_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

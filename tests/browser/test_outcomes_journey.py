@@ -65,6 +65,7 @@ def test_patient_answers_on_a_phone_and_the_clinic_sees_it(live_server, answered
 
     practitioner = new_page(viewport={"width": 1280, "height": 1000})
     sign_in(practitioner, base, "ingrid")
+    expect(practitioner.get_by_test_id("open-alerts")).to_be_visible()
     practitioner.goto(f"{base}/patients/{encounter.patient_id}/")
     panel = practitioner.get_by_test_id("progress-panel")
     expect(panel.get_by_test_id("progress-nprs")).to_be_visible()

@@ -24,6 +24,7 @@ from needlechart.core.access import Capability, has_capability, staff_view
 from needlechart.core.signed import SignedRecordImmutable
 from needlechart.needling.services import needling_record_update
 from needlechart.needling.views import adverse_events_context, panel_context
+from needlechart.outcomes.selectors import open_alerts
 from needlechart.outcomes.views import measures_context
 from needlechart.patients.selectors import episode_get_for_user
 from needlechart.screening.selectors import screening_for_patient
@@ -52,6 +53,7 @@ def today(request: HttpRequest) -> HttpResponse:
         "next_day": day + dt.timedelta(days=1),
         "groups": groups,
         "count": sum(len(v) for v in groups.values()),
+        "open_alerts": open_alerts(user=request.user).count() if request.user.is_practitioner else 0,
     }
     return render(request, "charting/today.html", context)
 
