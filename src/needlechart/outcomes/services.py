@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
@@ -186,7 +186,7 @@ def clean_follow_up(raw: Mapping[str, Any], *, clinic_id, activities: list[str])
     """Check every answer; AnswerError maps each field with a problem to a message in the patient's language."""
     form, errors = follow_up_form(), {}
     soreness = raw.get("soreness", "")
-    if not (isinstance(soreness, str) and soreness.isdigit() and 0 <= int(soreness) <= 10):
+    if not (isinstance(soreness, str) and soreness.isascii() and soreness.isdigit() and 0 <= int(soreness) <= 10):  # not "²"
         errors["soreness"] = _("Choose a number from 0 to 10.")
     effects = []
     for effect_id in raw.get("effects", []):
@@ -339,12 +339,15 @@ def alert_acknowledge(*, actor: User, alert: Alert) -> Alert:
 def clinic_instrument_add(*, actor: User, definition: str) -> ClinicInstrument:
     """Validate a definition file and make the questionnaire available to this clinic's staff."""
     require_capability(actor, Capability.MANAGE_STAFF)
+    clinic_id = actor.clinic_id
+    if clinic_id is None:  # not reached: clinic staff always have one
+        raise PermissionDenied
     try:
         instrument = parse_instrument_definition(definition, name="definition")
     except InstrumentDefinitionError as error:
         raise ValidationError(str(error)) from error
     row, created = ClinicInstrument.objects.update_or_create(
-        clinic_id=actor.clinic_id,
+        clinic_id=clinic_id,
         instrument_id=instrument.id,
         defaults={"definition": definition, "active": True, "added_by": actor},
     )
