@@ -58,7 +58,7 @@ def instrument_fields(
             for item in instrument.items
         ]
     spec = instrument.activities
-    names = activities or [None] * spec.min_count
+    names: list[str | None] = list(activities) if activities else [None] * spec.min_count
     fields = []
     for n, fixed in enumerate(names):
         name = f"{prefix}activity_{n}"

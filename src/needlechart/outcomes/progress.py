@@ -51,7 +51,7 @@ class Series:
         """None until there is a value after the baseline (threshold rules need only one value)."""
         if not self.points or (self.instrument.responder == "improvement" and len(self.points) < 2):
             return None
-        return self.instrument.responder_status(self.baseline, self.latest, self.condition)
+        return self.instrument.responder_status(self.baseline, self.points[-1].value, self.condition)
 
     @property
     def mcid_text(self) -> str:

@@ -63,7 +63,7 @@ def _send_link(patient: Patient, url: str, expires_at: dt.datetime) -> None:
 class LinkUnusable(Exception):
     """The link is unknown (404), or expired or already used (410)."""
 
-    def __init__(self, reason: str, link: IntakeLink | None = None) -> None:
+    def __init__(self, reason: str, link: Any = None) -> None:  # an intake or follow-up link
         super().__init__(reason)
         self.reason, self.link = reason, link
 
