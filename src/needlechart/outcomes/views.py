@@ -18,6 +18,7 @@ from needlechart.audit.services import audit_read, audit_record
 from needlechart.charting.models import Encounter, EncounterStatus, Note
 from needlechart.charting.selectors import encounter_get_for_user
 from needlechart.core.access import Capability, has_capability, staff_view
+from needlechart.core.public_links import link_refused, public_language
 from needlechart.documents.pdf import pdf_response, render_pdf
 from needlechart.outcomes import selectors, services
 from needlechart.outcomes.charts import describe, series_svg
@@ -117,16 +118,6 @@ def follow_up_send(request: HttpRequest, encounter_id) -> HttpResponse:
 # --- the patient's follow-up page -----------------------------------------------------------------
 
 
-def _language(request: HttpRequest, link) -> str:
-    language = request.GET.get("lang") or request.POST.get("lang") or (link.patient.preferred_language if link else "nb")
-    return language if language in ("en", "nb") else "nb"
-
-
-def _unusable(request: HttpRequest, error: LinkUnusable) -> HttpResponse:
-    with translation.override(_language(request, error.link)):
-        return render(request, "screening/public_message.html", {"message": error.message()}, status=error.status)
-
-
 def _follow_up_page(request, link, language: str, *, values: dict | None = None, errors: dict | None = None, status: int = 200):
     form = follow_up_form()
     activities = services.psfs_activities(link.encounter.episode_id)
@@ -156,8 +147,8 @@ def follow_up_public(request: HttpRequest, link_id, secret: str) -> HttpResponse
     try:
         link = services.follow_up_link_resolve(link_id, secret)
     except LinkUnusable as error:
-        return _unusable(request, error)
-    language = _language(request, link)
+        return link_refused(request, error)
+    language = public_language(request, link)
     with translation.override(language):
         if request.method == "GET":
             with transaction.atomic():
@@ -175,7 +166,7 @@ def follow_up_public(request: HttpRequest, link_id, secret: str) -> HttpResponse
         try:
             response = services.follow_up_submit(link_id=link.pk, secret=secret, raw=values, language=language)
         except LinkUnusable as error:
-            return _unusable(request, error)
+            return link_refused(request, error)
         except AnswerError as error:
             return _follow_up_page(request, link, language, values=values, errors=error.errors, status=400)
         urgent = any(follow_up_form().side_effects[e["id"]].urgent for e in response.side_effects)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from needlechart.audit.models import AuditObject
 from needlechart.audit.services import audit_read
 from needlechart.core.access import Capability, staff_view
+from needlechart.core.public_links import link_refused, public_language
 from needlechart.patients.selectors import patient_get_for_user
 from needlechart.screening import selectors, services
 from needlechart.treatment.catalog import SEVERITIES, treatment_catalog
@@ -46,31 +47,21 @@ def _form_context(*, answers: dict, errors: dict | None = None, staff: bool) -> 
     return {"sections": sections, "errors": errors or {}, "staff": staff}
 
 
-def _public_language(request: HttpRequest, link) -> str:
-    language = request.GET.get("lang") or request.POST.get("lang") or (link.patient.preferred_language if link else "nb")
-    return language if language in ("en", "nb") else "nb"
-
-
-def _unusable(request: HttpRequest, error: services.LinkUnusable) -> HttpResponse:
-    with translation.override(_public_language(request, error.link)):
-        return render(request, "screening/public_message.html", {"message": error.message()}, status=error.status)
-
-
 @require_http_methods(["GET", "POST"])
 def intake_public(request: HttpRequest, token: str) -> HttpResponse:
     """The patient's questionnaire, reached through a secure link; no login."""
     try:
         link = services.intake_link_resolve(token)
     except services.LinkUnusable as error:
-        return _unusable(request, error)
-    language = _public_language(request, link)
+        return link_refused(request, error)
+    language = public_language(request, link)
     with translation.override(language):
         if request.method == "POST":
             raw = _raw_answers(request.POST)
             try:
                 services.intake_submit_by_patient(token=token, raw_answers=raw)
             except services.LinkUnusable as error:
-                return _unusable(request, error)
+                return link_refused(request, error)
             except AnswerError as exc:
                 context = {**_form_context(answers=raw, errors=exc.errors, staff=False), "link": link, "language": language}
                 return render(request, "screening/public_intake.html", context, status=400)
