@@ -83,7 +83,8 @@ class Series:
 
 
 def _side(side: str) -> str:
-    return {"L": _("left"), "R": _("right"), "B": _("both sides")}.get(side, "")
+    """The side of a needling row (needling.models.Side: "l" or "r") in words."""
+    return {"l": _("left"), "r": _("right")}.get(side.lower(), "")
 
 
 def episode_progress(episode: Episode) -> list[Series]:
