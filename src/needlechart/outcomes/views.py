@@ -44,13 +44,17 @@ def measures_context(encounter: Encounter, user, *, values: dict | None = None, 
         for instrument in instruments_for_clinic(encounter.clinic_id).values()
         if instrument.respondent == "patient" and not (first_visit and instrument.responder == "threshold")  # no change to rate yet
     ]
+    errors = errors or {}
+    offered = {instrument.id for instrument, _fields in forms}
+    # answers to a measure without a form here (a clinician's, GROC at the first visit) have no field to show their message
+    unshown = [message for key, message in errors.items() if "." in key and key.split(".", 1)[0] not in offered]
     return {
         "measures": {
             "first_visit": first_visit,
             "taken": selectors.encounter_measurements(encounter),
             "forms": forms,
             "open_form": open_form or (forms[0][0].id if forms else ""),
-            "panel_error": (errors or {}).get("instrument") or (errors or {}).get("retract"),
+            "panel_error": errors.get("instrument") or errors.get("retract") or (unshown[0] if unshown else ""),
             "follow_up": selectors.latest_follow_up_link(encounter),
             "signed": Note.objects.filter(encounter=encounter, signed_at__isnull=False).exists(),
             "can_write": has_capability(user, Capability.WRITE_CLINICAL),
