@@ -33,7 +33,11 @@ def _measurement_saved(sender, instance: Measurement, **kwargs) -> None:
 
 
 @receiver(post_save, sender=Episode)
-def _episode_saved(sender, instance: Episode, created: bool, **kwargs) -> None:
-    if not created:  # the condition category may have changed
-        SessionFact.objects.filter(episode_id=instance.pk).update(condition=instance.condition)
-        EpisodeOutcome.objects.filter(episode_id=instance.pk).update(condition=instance.condition)
+def _episode_saved(sender, instance: Episode, created: bool, update_fields=None, **kwargs) -> None:
+    if created or (update_fields is not None and "condition" not in update_fields):
+        return
+    # The condition category may have changed, and with it the MCID the responder status is judged by
+    # (NPRS: 1.3 points for neck pain, 2.2 for low back pain): recompute the episode's row, not only its label.
+    SessionFact.objects.filter(episode_id=instance.pk).update(condition=instance.condition)
+    if EpisodeOutcome.objects.filter(episode_id=instance.pk).exists():
+        summaries.refresh_episode(instance.pk)
