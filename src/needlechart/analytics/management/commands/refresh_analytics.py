@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from needlechart.analytics import summaries
+from needlechart.clinics.models import Clinic
 
 
 class Command(BaseCommand):
@@ -17,6 +19,13 @@ class Command(BaseCommand):
         parser.add_argument("--clinic", help="Only this clinic (its id).")
 
     def handle(self, *args: Any, clinic: str | None, **options: Any) -> None:
+        if clinic is not None:
+            try:
+                known = Clinic.objects.filter(pk=clinic).exists()
+            except ValidationError:  # not a UUID
+                known = False
+            if not known:
+                raise CommandError(f"No clinic has the id {clinic!r}: give a clinic's id (a UUID), or leave out --clinic for every clinic.")
         started = time.monotonic()
         sessions, episodes = summaries.rebuild(clinic)
         self.stdout.write(
