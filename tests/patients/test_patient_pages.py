@@ -13,8 +13,9 @@ from django.utils import timezone
 from needlechart.audit.models import AuditEvent
 from needlechart.charting import services as charting
 from needlechart.patients import services
+from needlechart.patients.chart import FULL_NOTES_ON_CHART, VISITS_PER_PAGE
 from needlechart.patients.models import Patient, search_key
-from needlechart.patients.selectors import FULL_NOTES_ON_CHART, VISITS_PER_PAGE, _prefix_upper_bound, parse_search, patient_search
+from needlechart.patients.selectors import _prefix_upper_bound, parse_search, patient_search
 
 VALID = {
     "given_name": "Ola",
@@ -165,8 +166,7 @@ def test_the_chart_page_uses_a_fixed_number_of_queries(client_for, practitioner,
     for day in range(2, 12):
         add_visit(day)
     assert chart_queries() == small
-    # 15 for now: the latest pain map is its own query since the timeline no longer holds every visit
-    assert small <= 15
+    assert small <= 13
 
 
 def test_episodes_can_be_started_and_closed_with_validation(client_for, front_desk, patient, episode):

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from needlechart.charting.models import Addendum, Encounter, Note, PainMap
+from needlechart.charting.models import Addendum, Encounter, Note
 from needlechart.clinics.models import User
 from needlechart.core.access import Capability, require_capability
 
@@ -44,13 +44,6 @@ def addendum_get_for_user(*, user: User, addendum_id) -> Addendum:
         return Addendum.objects.select_related("note").get(pk=addendum_id, clinic_id=user.clinic_id)
     except (Addendum.DoesNotExist, ValueError) as exc:
         raise Http404 from exc
-
-
-def latest_pain_map(*, user: User, patient_id) -> PainMap | None:
-    """The patient's newest pain map with marks on it, with its visit's time."""
-    require_capability(user, Capability.VIEW_CLINICAL)
-    pain_maps = PainMap.objects.filter(patient_id=patient_id, clinic_id=user.clinic_id).exclude(marks={})
-    return pain_maps.select_related("encounter").only("marks", "encounter__starts_at").order_by("-encounter__starts_at").first()
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:

@@ -14,14 +14,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_read
-from needlechart.charting import selectors as charting_selectors
 from needlechart.charting.pain_map_views import pain_map_context
 from needlechart.core.access import Capability, has_capability, staff_view
 from needlechart.needling.selectors import serious_adverse_events
-from needlechart.patients import selectors, services
+from needlechart.patients import chart, selectors, services
 from needlechart.patients.forms import EpisodeCloseForm, EpisodeForm, PatientForm
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
-from needlechart.screening.selectors import screening_for_patient
+from needlechart.screening.selectors import Screening, screening_for_patient
 
 
 @staff_view(Capability.VIEW_DEMOGRAPHICS)
@@ -89,19 +88,22 @@ def patient_edit(request: HttpRequest, patient_id) -> HttpResponse:
 @staff_view(Capability.VIEW_DEMOGRAPHICS)
 def patient_chart(request: HttpRequest, patient_id) -> HttpResponse:
     user = request.user
-    patient = selectors.patient_get_for_user(user=user, patient_id=patient_id)
-    timeline = selectors.patient_chart(user=user, patient=patient)
+    found = chart.chart_patient(user=user, patient_id=patient_id)
+    patient = found.patient
+    timeline = chart.patient_chart(user=user, patient=patient)
     audit_read(
         actor=user, action=AuditAction.VIEW, object_type="patient", object_id=patient.pk, patient_id=patient.pk, detail={"page": "chart"}
     )
     clinical = has_capability(user, Capability.VIEW_CLINICAL)
-    pain_map = charting_selectors.latest_pain_map(user=user, patient_id=patient.pk) if clinical else None
+    pain_map = chart.latest_pain_map(user=user, patient=patient) if clinical else None
     context = {
-        "screening": screening_for_patient(user=user, patient=patient) if clinical else None,
-        "serious_events": serious_adverse_events(patient) if clinical else [],
-        "latest_pain": {"encounter": pain_map.encounter, **pain_map_context(pain_map, editable=False)} if pain_map else None,
+        "screening": (screening_for_patient(user=user, patient=patient) if found.has_intake else Screening(None, None))
+        if clinical
+        else None,
+        "serious_events": serious_adverse_events(patient) if clinical and found.has_serious_events else [],
+        "latest_pain": {"encounter": pain_map[0], **pain_map_context(pain_map[1], editable=False)} if pain_map else None,
         "patient": patient,
-        "identifiers": list(patient.identifiers.all()),
+        "identifiers": found.identifiers,
         "timeline": timeline,
         "show_clinical": clinical,
         "can_audit": has_capability(user, Capability.VIEW_AUDIT),
@@ -117,7 +119,7 @@ def episode_visits(request: HttpRequest, episode_id) -> HttpResponse:
         before = uuid.UUID(request.GET["before"]) if request.GET.get("before") else None
     except ValueError as exc:
         raise Http404 from exc
-    visits, more = selectors.episode_visits(user=request.user, episode=episode, before=before)
+    visits, more = chart.episode_visits(user=request.user, episode=episode, before=before)
     audit_read(
         actor=request.user,
         action=AuditAction.VIEW,

@@ -44,22 +44,19 @@ def visit_rows(context: template.Context, visits: Iterable[Encounter]) -> SafeSt
     any_url = reverse("encounter_detail", args=[_ANY_ID])
     note_template = get_template("charting/_note.html")
     rows = []
-    for e in visits:
+    for e in visits:  # as patients.chart reads them
         link = note = ""
         if clinical:
             link = f' · <a href="{any_url.replace(str(_ANY_ID), str(e.pk))}">{open_label}</a>'
-            if (n := getattr(e, "note", None)) is not None:  # select_related: no query, None when there is none
-                if e.show_full_note:
-                    note = note_template.render({"note": n, "compact": True})
-                else:
-                    addenda = (
-                        ngettext("%(n)s addendum", "%(n)s addenda", e.addenda_count) % {"n": e.addenda_count} if e.addenda_count else ""
-                    )
-                    note = _NOTE_LINE.format(
-                        badge=signed if n.is_signed else draft,
-                        text=escape(Truncator(n.subjective).chars(140)),
-                        addenda=f" · {escape(addenda)}" if addenda else "",
-                    )
+            if e.full_note is not None:
+                note = note_template.render({"note": e.full_note, "compact": True})
+            elif e.has_note:
+                addenda = ngettext("%(n)s addendum", "%(n)s addenda", e.addenda_count) % {"n": e.addenda_count}
+                note = _NOTE_LINE.format(
+                    badge=signed if e.note_signed else draft,
+                    text=escape(Truncator(e.note_subjective).chars(140)),
+                    addenda=f" · {escape(addenda)}" if e.addenda_count else "",
+                )
         starts_at = localtime(e.starts_at)
         rows.append(
             _ROW.format(
