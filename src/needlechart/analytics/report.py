@@ -52,11 +52,14 @@ def parse_filters(params, clinic_id) -> Filters:
         start = dt.date.fromisoformat(params.get("start") or (end - dt.timedelta(days=365)).isoformat())
     except ValueError as exc:
         raise FilterError(_("Dates must be given as YYYY-MM-DD.")) from exc
+    except OverflowError as exc:  # an end in year 1 leaves no room for the default start
+        raise FilterError(_("The period must start before it ends and cover at most 20 years.")) from exc
     if start > end or (end - start).days > MAX_DAYS:
         raise FilterError(_("The period must start before it ends and cover at most 20 years."))
     practitioner = params.get("practitioner") or None
     if practitioner is not None:
-        if not practitioner.isdigit() or not User.objects.filter(pk=int(practitioner), clinic_id=clinic_id).exists():
+        number = practitioner.isascii() and practitioner.isdigit()  # not "²", which str.isdigit() accepts and int() refuses
+        if not number or not User.objects.filter(pk=int(practitioner), clinic_id=clinic_id, role=Role.PRACTITIONER).exists():
             raise FilterError(_("Unknown practitioner."))
         practitioner = int(practitioner)
     condition = params.get("condition") or None
