@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from needlechart.needling.models import AdverseEventSeverity
 from needlechart.outcomes.benchmarks import AdverseEventStudy, MetaAnalysisFigure
-from needlechart.outcomes.instruments import outcome_sources
+from needlechart.outcomes.instruments import outcome_sources, round_half_up
 from needlechart.outcomes.stats import Interval, MeanInterval
 from needlechart.patients.models import ConditionCategory
 
@@ -18,7 +18,8 @@ register = template.Library()
 
 
 def _n(value: float, places: int = 1) -> str:
-    return formats.number_format(value, decimal_pos=places)
+    """Rounded half up to ``places`` decimals; number_format alone cuts the digits off (2/3 would read 66.6%)."""
+    return formats.number_format(round_half_up(value, places), decimal_pos=places)
 
 
 @register.filter
