@@ -71,24 +71,34 @@ def _region_markup(region: Region, view: str, language: str, css: str, title: st
     return f'<g class="region {css}" data-region="{region.id}"{fill}{focus}><title>{label}</title>{_paths(region.id, view)}</g>'
 
 
+@functools.cache
+def _plain_regions(view: str, language: str, interactive: bool) -> dict[str, str]:
+    """The view's regions without class or title, in catalogue order: most of every map."""
+    regions = catalog().regions.values()
+    return {region.id: _region_markup(region, view, language, "", "", interactive) for region in regions if region.shapes[view]}
+
+
 def draw(
     *, classes: Mapping[str, str] | None = None, titles: Mapping[str, str] | None = None, interactive: bool = False
 ) -> list[DrawnView]:
     """Both views, each region with its accessible name, CSS class and colour.
 
-    Built as plain strings (path data cached per region): the chart draws a body map on
-    every view, and a template loop over 120 regions cost more than the rest of the page.
-    Paths come from the validated data files; labels and titles are escaped.
+    Built as plain strings: the chart draws a body map on every view, and a template loop
+    over 120 regions cost more than the rest of the page. The regions a map leaves plain are
+    drawn once per view and language; only the marked ones are drawn for each map. Paths
+    come from the validated data files; labels and titles are escaped.
     """
     classes = classes or {}
     titles = titles or {}
     language = get_language() or "en"
+    regions = catalog().regions
     views = []
     for view in VIEWS:
         markup = "".join(
-            _region_markup(region, view, language, classes.get(region.id, ""), titles.get(region.id, ""), interactive)
-            for region in catalog().regions.values()
-            if region.shapes[view]
+            _region_markup(regions[region_id], view, language, classes.get(region_id, ""), titles.get(region_id, ""), interactive)
+            if region_id in classes or region_id in titles
+            else plain
+            for region_id, plain in _plain_regions(view, language, interactive).items()
         )
         views.append(DrawnView(view, mark_safe(markup)))  # noqa: S308 - escaped above, paths validated at load
     return views
