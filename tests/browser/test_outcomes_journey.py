@@ -84,6 +84,7 @@ def test_patient_answers_on_a_phone_and_the_clinic_sees_it(live_server, answered
     practitioner.goto(f"{base}/encounters/{encounter.pk}/")
     expect(practitioner.get_by_test_id("adverse-events")).to_contain_text("reported by the patient")
     expect(practitioner.get_by_test_id("follow-up-status")).to_contain_text("Answered by the patient")
+    shot(practitioner, "encounter-outcome-measures")
 
     assert _mild_sessions(admin, base) == mild_before + 1
     shot(admin, "analytics-dashboard")
