@@ -18,8 +18,33 @@ from django.utils import timezone
 from needlechart.charting import services as charting
 from needlechart.clinics import services as clinics
 from needlechart.needling import services as needling
+from needlechart.outcomes import services as outcomes
+from needlechart.outcomes.models import Alert
 
 ALL_STAFF = ("practitioner", "front_desk", "clinic_admin")
+CLINIC_QUESTIONNAIRE = """\
+id: sleep_quality
+name: {en: Sleep quality, nb: Søvnkvalitet}
+abbreviation: SQ
+description: {en: How well the patient slept., nb: Hvor godt pasienten sov.}
+unit: {en: points (0-10), nb: poeng (0-10)}
+better: higher
+score_min: 0
+score_max: 10
+scoring: single
+items:
+  - id: sleep
+    text: {en: "How well did you sleep last week?", nb: "Hvor godt sov du forrige uke?"}
+    min: 0
+    max: 10
+    step: 1
+    anchors: {0: {en: Not at all, nb: Ikke i det hele tatt}, 10: {en: Very well, nb: Svært godt}}
+respondent: patient
+licence: clinic
+licence_note: {en: Licensed to Test Clinic until 2030., nb: Lisensiert til Test Clinic til 2030.}
+sources:
+  definition: "Example A. A sleep quality question: development. J Example Sleep 2019;1:1-9."
+"""
 
 
 @dataclass(frozen=True)
@@ -49,7 +74,15 @@ def objects(practitioner, front_desk, clinic_admin, patient, episode, encounter,
     entry = needling.needling_entry_save(
         actor=practitioner, encounter=open_encounter, muscle_id="gluteus_medius", side="r", **needling.default_entry("gluteus_medius")
     )
+    measurement = outcomes.measurement_record(actor=practitioner, encounter=encounter, instrument_id="nprs", raw_answers={"pain": "6"})
+    link, url = outcomes.follow_up_link_create(actor=practitioner, encounter=encounter, base_url="http://testserver", send_email=False)
+    activities = {f"psfs.activity_{n}_name": f"Activity {n}" for n in range(3)} | {f"psfs.activity_{n}": "5" for n in range(3)}
+    answers = {"soreness": "8", "nprs.pain": "4", "groc.change": "2", **activities}
+    outcomes.follow_up_submit(link_id=link.pk, secret=url.rstrip("/").rsplit("/", 1)[1], raw=answers, language="en")
     return {
+        "measurement": measurement,
+        "alert": Alert.objects.get(),
+        "clinic_instrument": outcomes.clinic_instrument_add(actor=clinic_admin, definition=CLINIC_QUESTIONNAIRE),
         "open_encounter": open_encounter,
         "entry": entry,
         "practitioner": practitioner,
@@ -209,6 +242,44 @@ CASES = [
         other_clinic_persona="other_admin",
     ),
     Case("audit_report", "get", lambda o: reverse("audit_report"), ("clinic_admin",), object_scoped=False),
+    Case(
+        "measurement_save",
+        "post",
+        lambda o: reverse("measurement_save", args=[o["encounter"].pk]),
+        ("practitioner",),
+        data=lambda o: {"instrument": "nprs", "nprs.pain": "5"},
+    ),
+    Case(
+        "measurement_retract",
+        "post",
+        lambda o: reverse("measurement_retract", args=[o["measurement"].pk]),
+        ("practitioner",),
+        data=lambda o: {"reason": "Entered for the wrong patient"},
+    ),
+    Case("follow_up_send", "post", lambda o: reverse("follow_up_send", args=[o["encounter"].pk]), ("practitioner",)),
+    Case("episode_progress", "get", lambda o: reverse("episode_progress", args=[o["episode"].pk]), ("practitioner",)),
+    Case("episode_progress_pdf", "get", lambda o: reverse("episode_progress_pdf", args=[o["episode"].pk]), ("practitioner",)),
+    Case(
+        "episode_progress_send",
+        "post",
+        lambda o: reverse("episode_progress_send", args=[o["episode"].pk]),
+        ("practitioner",),
+        data=lambda o: {"email": "gp@example.invalid"},
+    ),
+    Case("progress_panel", "get", lambda o: reverse("progress_panel", args=[o["patient"].pk]), ("practitioner",)),
+    Case("alert_list", "get", lambda o: reverse("alert_list"), ("practitioner",), object_scoped=False),
+    Case("alert_acknowledge", "post", lambda o: reverse("alert_acknowledge", args=[o["alert"].pk]), ("practitioner",)),
+    Case("clinic_instruments", "get", lambda o: reverse("clinic_instruments"), ("clinic_admin",), object_scoped=False),
+    Case(
+        "clinic_instrument_toggle",
+        "post",
+        lambda o: reverse("clinic_instrument_toggle", args=[o["clinic_instrument"].pk]),
+        ("clinic_admin",),
+        data=lambda o: {"active": "0"},
+        other_clinic_persona="other_admin",
+    ),
+    Case("analytics", "get", lambda o: reverse("analytics"), ("practitioner", "clinic_admin"), object_scoped=False),
+    Case("analytics_csv", "get", lambda o: reverse("analytics_csv"), ("practitioner", "clinic_admin"), object_scoped=False),
     Case("staff_list", "get", lambda o: reverse("staff_list"), ("clinic_admin",), object_scoped=False),
     Case("staff_create", "get", lambda o: reverse("staff_create"), ("clinic_admin",), object_scoped=False),
     Case(
