@@ -52,7 +52,6 @@ def pain_map_context(pain_map: PainMap | None, *, editable: bool, error: str = "
         "region_choices": _region_choices(language) if editable else [],
         "qualities": PainQuality.choices,
         "pain_error": error,
-        "levels": range(11),
     }
 
 

@@ -1,9 +1,9 @@
-"""The chart's visit rows, drawn with format strings.
+"""The chart's episodes and visits, drawn with format strings.
 
-As template markup each row cost about 0.15 ms (a dozen variable lookups, filters and
-translations, one by one), more than reading the visits from the database. Here the labels
-are translated and the link resolved once per list, and each row is one format string. The
-newest notes, shown in full, still come from charting/_note.html, the visit page's markup.
+As template markup a visit row cost about 0.15 ms and an episode's heading more (a dozen
+variable lookups, filters, links and translations, one by one): more than reading them from
+the database. Here the labels are translated and the links resolved once per list, and each
+row is one format string. The visits come as patients.chart reads them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from html import escape
 
 from django import template
-from django.template.loader import get_template
+from django.template.defaulttags import CsrfTokenNode
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
@@ -22,52 +22,140 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext, ngettext
 
 from needlechart.charting.models import Encounter, EncounterStatus
+from needlechart.charting.templatetags.notes import note_html
+from needlechart.patients.chart import EpisodeTimeline
+from needlechart.patients.models import Episode
 
 register = template.Library()
 
-_ROW = (
+_ANY_ID = uuid.UUID(int=0)  # reverse() once per list, then put each row's id in its place
+
+
+def _url_for_each(name: str) -> str:
+    return reverse(name, args=[_ANY_ID])
+
+
+def _with_id(url: str, pk: uuid.UUID) -> str:
+    return url.replace(str(_ANY_ID), str(pk))
+
+
+_VISIT = (
     '<li class="status-{status}">\n<div class="when"><time datetime="{iso}">{when}</time></div>\n<div class="what">\n'
     '<p><strong>{reason}</strong> · {practitioner} · <span class="badge">{status_label}</span>{link}</p>\n{note}</div>\n</li>\n'
 )
 _NOTE_LINE = '<p class="note-line small">{badge} {text}{addenda}</p>\n'
-_ANY_ID = uuid.UUID(int=0)  # reverse() once, then put each visit's id in its place
+_OLDER = (
+    '<li class="older-visits"><a class="button small" href="{url}" hx-get="{url}" hx-target="closest li" hx-swap="outerHTML"'
+    ' data-testid="older-visits">{label}</a></li>\n'
+)
 
 
-@register.simple_tag(takes_context=True)
-def visit_rows(context: template.Context, visits: Iterable[Encounter]) -> SafeString:
-    """<li> rows of a timeline; clinicians (``show_clinical``) also see each visit's note and its link."""
-    clinical = bool(context.get("show_clinical"))
-    statuses = {value: escape(str(label)) for value, label in EncounterStatus.choices}
-    visit, open_label = escape(gettext("Visit")), escape(gettext("Open"))
-    signed = f'<span class="badge ok">{escape(gettext("Signed"))}</span>'
-    draft = f'<span class="badge warn">{escape(gettext("Draft"))}</span>'
-    any_url = reverse("encounter_detail", args=[_ANY_ID])
-    note_template = get_template("charting/_note.html")
-    rows = []
-    for e in visits:  # as patients.chart reads them
+class _Visits:
+    """Draws visit rows; the labels and links of one list are looked up once."""
+
+    def __init__(self, context: template.Context) -> None:
+        self.context = context
+        self.clinical = bool(context.get("show_clinical"))
+        self.statuses = {value: escape(str(label)) for value, label in EncounterStatus.choices}
+        self.visit, self.open = escape(gettext("Visit")), escape(gettext("Open"))
+        self.signed = f'<span class="badge ok">{escape(gettext("Signed"))}</span>'
+        self.draft = f'<span class="badge warn">{escape(gettext("Draft"))}</span>'
+        self.visit_url, self.older_url = _url_for_each("encounter_detail"), _url_for_each("episode_visits")
+
+    def rows(self, episode: Episode, visits: list[Encounter], more: bool) -> str:
+        html = "".join(self.row(e) for e in visits)
+        if more:  # the next page starts after the last visit shown
+            url = _with_id(self.older_url, episode.pk) + (f"?before={visits[-1].pk}" if visits else "")
+            html += _OLDER.format(url=url, label=escape(gettext("Show older visits")))
+        return html
+
+    def row(self, e: Encounter) -> str:
         link = note = ""
-        if clinical:
-            link = f' · <a href="{any_url.replace(str(_ANY_ID), str(e.pk))}">{open_label}</a>'
+        if self.clinical:
+            link = f' · <a href="{_with_id(self.visit_url, e.pk)}">{self.open}</a>'
             if e.full_note is not None:
-                note = note_template.render({"note": e.full_note, "compact": True})
+                note = note_html(e.full_note, compact=True)
             elif e.has_note:
                 addenda = ngettext("%(n)s addendum", "%(n)s addenda", e.addenda_count) % {"n": e.addenda_count}
                 note = _NOTE_LINE.format(
-                    badge=signed if e.note_signed else draft,
+                    badge=self.signed if e.note_signed else self.draft,
                     text=escape(Truncator(e.note_subjective).chars(140)),
                     addenda=f" · {escape(addenda)}" if e.addenda_count else "",
                 )
         starts_at = localtime(e.starts_at)
-        rows.append(
-            _ROW.format(
-                status=escape(e.status),
-                iso=starts_at.isoformat(),
-                when=date_format(starts_at, "SHORT_DATETIME_FORMAT"),
-                reason=escape(e.reason) if e.reason else visit,
-                practitioner=escape(e.practitioner.display_name),
-                status_label=statuses.get(e.status, escape(e.status)),
-                link=link,
-                note=note,
+        return _VISIT.format(
+            status=escape(e.status),
+            iso=starts_at.isoformat(),
+            when=date_format(starts_at, "SHORT_DATETIME_FORMAT"),
+            reason=escape(e.reason) if e.reason else self.visit,
+            practitioner=escape(e.practitioner.display_name),
+            status_label=self.statuses.get(e.status, escape(e.status)),
+            link=link,
+            note=note,
+        )
+
+
+@register.simple_tag(takes_context=True)
+def visit_rows(context: template.Context, episode: Episode, visits: list[Encounter], more: bool) -> SafeString:
+    """<li> rows of an episode's visits, and the button for older ones if ``more``."""
+    return mark_safe(_Visits(context).rows(episode, visits, more))  # noqa: S308 - every value is escaped
+
+
+_EPISODE = """<section class="card episode" aria-label="{complaint}">
+<div class="page-head">
+<div>
+<h3>{complaint} <span class="badge">{condition}</span></h3>
+<p class="muted">{started} – {ended}{referrer}</p>
+</div>
+<div class="actions">{actions}</div>
+</div>
+<ol class="timeline">
+{visits}</ol>
+</section>
+"""
+_CLOSE = """
+<form method="post" action="{url}" class="inline">{csrf}
+<label class="sr-only" for="end-{pk}">{end_date}</label>
+<input type="date" id="end-{pk}" name="ended_on" required>
+<button type="submit" class="small">{close}</button>
+</form>
+"""
+
+
+@register.simple_tag(takes_context=True)
+def episode_timelines(context: template.Context, timeline: Iterable[EpisodeTimeline]) -> SafeString:
+    """The chart's episodes of care, newest first, each with its visits on the chart."""
+    nav = context.get("nav") or {}
+    visits = _Visits(context)
+    book_url, close_url = _url_for_each("encounter_create"), _url_for_each("episode_close")
+    sections = []
+    for item in timeline:
+        episode = item.episode
+        actions = ""
+        if episode.is_open and nav.get("book_encounters"):
+            actions += f'<a class="button" href="{_with_id(book_url, episode.pk)}">{escape(gettext("Book visit"))}</a>'
+        if episode.is_open and nav.get("edit_demographics"):
+            actions += _CLOSE.format(
+                url=_with_id(close_url, episode.pk),
+                csrf=CsrfTokenNode().render(context),
+                pk=episode.pk,
+                end_date=escape(gettext("End date")),
+                close=escape(gettext("Close episode")),
+            )
+        rows = visits.rows(episode, item.encounters, item.older > 0)
+        if not episode.visit_count:
+            rows += f'<li class="muted">{escape(gettext("No visits yet."))}</li>\n'
+        sections.append(
+            _EPISODE.format(
+                complaint=escape(episode.complaint),
+                condition=escape(episode.get_condition_display()),
+                started=date_format(episode.started_on, "DATE_FORMAT"),
+                ended=date_format(episode.ended_on, "DATE_FORMAT") if episode.ended_on else escape(gettext("ongoing")),
+                referrer=f" · {escape(gettext('Referred by'))} {escape(episode.referrer)}" if episode.referrer else "",
+                actions=actions,
+                visits=rows,
             )
         )
-    return mark_safe("".join(rows))  # noqa: S308 - every value above is escaped
+    if not sections:
+        return mark_safe(f'<p class="empty">{escape(gettext("No episodes of care yet."))}</p>')  # noqa: S308 - escaped
+    return mark_safe("".join(sections))  # noqa: S308 - every value is escaped
