@@ -13,12 +13,14 @@ time when asked for, so a record of many years opens as fast as a new one.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, models
+from django.db.models import F
 from django.http import Http404
 
 from needlechart.charting.models import Addendum, Encounter, Note, PainMap
@@ -106,7 +108,8 @@ ORDER BY e.started_on DESC, e.created_at DESC
 """
 
 # Visits as the timeline shows them, newest first, with who saw the patient. Clinicians also get
-# the note's first lines and number of addenda; its full text is read only for the newest notes.
+# each visit's note, its number of addenda and its pain map: the chart shows the newest notes in
+# full and the newest pain map, and both are nearly always among the newest visits.
 _VISITS_SQL = """
 SELECT v.id, v.episode_id, v.starts_at, v.status, v.reason, v.practitioner_id,
   u.username AS practitioner_username, u.first_name AS practitioner_first_name, u.last_name AS practitioner_last_name
@@ -118,9 +121,16 @@ LIMIT %s
 _CLINICAL_VISITS_SQL = """
 SELECT v.id, v.episode_id, v.starts_at, v.status, v.reason, v.practitioner_id,
   u.username AS practitioner_username, u.first_name AS practitioner_first_name, u.last_name AS practitioner_last_name,
-  n.id IS NOT NULL AS has_note, n.signed_at IS NOT NULL AS note_signed, n.subjective AS note_subjective,
-  (SELECT COUNT(*) FROM charting_addendum a WHERE a.note_id = n.id) AS addenda_count
-FROM charting_encounter v JOIN clinics_user u ON u.id = v.practitioner_id LEFT JOIN charting_note n ON n.encounter_id = v.id
+  n.id IS NOT NULL AS has_note, n.subjective AS note_subjective, n.objective AS note_objective, n.assessment AS note_assessment,
+  n.plan AS note_plan, n.signed_at AS note_signed_at, n.digest AS note_digest,
+  n.author_id AS note_author_id, a.username AS note_author_username, a.first_name AS note_author_first_name,
+  a.last_name AS note_author_last_name, n.signed_by_id AS note_signed_by_id, s.username AS note_signed_by_username,
+  s.first_name AS note_signed_by_first_name, s.last_name AS note_signed_by_last_name,
+  (SELECT COUNT(*) FROM charting_addendum d WHERE d.note_id = n.id) AS addenda_count, m.marks AS pain_marks
+FROM charting_encounter v JOIN clinics_user u ON u.id = v.practitioner_id
+  LEFT JOIN charting_note n ON n.encounter_id = v.id
+  LEFT JOIN clinics_user a ON a.id = n.author_id LEFT JOIN clinics_user s ON s.id = n.signed_by_id
+  LEFT JOIN charting_painmap m ON m.encounter_id = v.id
 WHERE v.clinic_id = %s AND {visits}
 ORDER BY v.starts_at DESC, v.id DESC
 LIMIT %s
@@ -143,34 +153,34 @@ def _visits(user: User, visits: str, params: list[Any], limit: int) -> list[Enco
     return rows
 
 
-_NEWEST_NOTES_SQL = """
-SELECT n.id, n.encounter_id, n.subjective, n.objective, n.assessment, n.plan, n.signed_at, n.digest, n.author_id, n.signed_by_id,
-  a.username AS author_username, a.first_name AS author_first_name, a.last_name AS author_last_name,
-  s.username AS signed_by_username, s.first_name AS signed_by_first_name, s.last_name AS signed_by_last_name
-FROM charting_note n JOIN charting_encounter v ON v.id = n.encounter_id
-  JOIN clinics_user a ON a.id = n.author_id LEFT JOIN clinics_user s ON s.id = n.signed_by_id
-WHERE n.patient_id = %s AND n.clinic_id = %s
-ORDER BY v.starts_at DESC, v.id DESC
-LIMIT %s
-"""
+def _datetime(value: dt.datetime | str | None) -> dt.datetime | None:
+    """A datetime column that is not the model's own: SQLite gives it without its time zone (UTC)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
 
 
-def _show_newest_notes(user: User, patient: Patient, visits: list[Encounter]) -> None:
+def _show_newest_notes(visits: list[Encounter]) -> None:
     """Give the newest visits with a note (FULL_NOTES_ON_CHART of them) their full note and its addenda."""
-    by_id = {visit.pk: visit for visit in visits}
-    notes = [
-        n
-        for n in Note.objects.raw(_NEWEST_NOTES_SQL, [_db(patient.pk), _db(user.clinic_id), FULL_NOTES_ON_CHART])
-        if n.encounter_id in by_id
-    ]
+    shown = [visit for visit in visits if visit.has_note][:FULL_NOTES_ON_CHART]
     addenda: dict[uuid.UUID, list[Addendum]] = {}
-    if any(by_id[note.encounter_id].addenda_count for note in notes):  # addenda are rare: no query without them
-        for addendum in Addendum.objects.filter(note__in=notes).select_related("author").defer("canonical").order_by("created_at"):
-            addenda.setdefault(addendum.note_id, []).append(addendum)
-    for note in notes:
-        note.author, note.signed_by = _person(note, "author"), _person(note, "signed_by")
-        note.addenda_list = addenda.get(note.pk, [])
-        by_id[note.encounter_id].full_note = note
+    if any(visit.addenda_count for visit in shown):  # addenda are rare: no query without them
+        in_notes = Addendum.objects.filter(note__encounter__in=[visit.pk for visit in shown]).annotate(visit_id=F("note__encounter_id"))
+        for addendum in in_notes.select_related("author").defer("canonical").order_by("created_at"):
+            addenda.setdefault(addendum.visit_id, []).append(addendum)
+    for visit in shown:
+        note = Note(
+            encounter_id=visit.pk,
+            subjective=visit.note_subjective,
+            objective=visit.note_objective,
+            assessment=visit.note_assessment,
+            plan=visit.note_plan,
+            signed_at=_datetime(visit.note_signed_at),
+            digest=visit.note_digest,
+        )
+        note.author, note.signed_by = _person(visit, "note_author"), _person(visit, "note_signed_by")
+        note.addenda_list = addenda.get(visit.pk, [])
+        visit.full_note = note
 
 
 def patient_chart(*, user: User, patient: Patient) -> list[EpisodeTimeline]:
@@ -184,8 +194,7 @@ def patient_chart(*, user: User, patient: Patient) -> list[EpisodeTimeline]:
     visits = _visits(user, _PATIENTS_VISITS, [_db(patient.pk)], VISITS_PER_PAGE)
     for visit in visits:
         timelines[visit.episode_id].encounters.append(visit)
-    if any(visit.has_note for visit in visits):
-        _show_newest_notes(user, patient, visits)
+    _show_newest_notes(visits)
     return list(timelines.values())
 
 
@@ -208,9 +217,15 @@ LIMIT 1
 """
 
 
-def latest_pain_map(*, user: User, patient: Patient) -> tuple[Encounter, PainMap] | None:
-    """The patient's newest pain map with marks on it, and its visit."""
+def latest_pain_map(*, user: User, patient: Patient, timeline: list[EpisodeTimeline]) -> tuple[Encounter, PainMap] | None:
+    """The patient's newest pain map with marks on it, and its visit: from the chart's visits when it
+    is among them, otherwise read."""
     require_capability(user, Capability.VIEW_CLINICAL)
-    for visit in Encounter.objects.raw(_LATEST_PAIN_MAP_SQL, [_db(patient.pk), _db(user.clinic_id)]):
-        return visit, PainMap(encounter=visit, marks=json.loads(visit.pain_marks))  # JSON text on both databases
+    visits = sorted((v for item in timeline for v in item.encounters), key=lambda v: (v.starts_at, v.pk), reverse=True)
+    for visit in visits:
+        if visit.pain_marks and (marks := json.loads(visit.pain_marks)):  # JSON text on both databases
+            return visit, PainMap(encounter=visit, marks=marks)
+    if sum(item.episode.visit_count for item in timeline) > len(visits):  # the newest map may be older than the chart's visits
+        for visit in Encounter.objects.raw(_LATEST_PAIN_MAP_SQL, [_db(patient.pk), _db(user.clinic_id)]):
+            return visit, PainMap(encounter=visit, marks=json.loads(visit.pain_marks))
     return None

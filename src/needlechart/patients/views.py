@@ -95,7 +95,7 @@ def patient_chart(request: HttpRequest, patient_id) -> HttpResponse:
         actor=user, action=AuditAction.VIEW, object_type="patient", object_id=patient.pk, patient_id=patient.pk, detail={"page": "chart"}
     )
     clinical = has_capability(user, Capability.VIEW_CLINICAL)
-    pain_map = chart.latest_pain_map(user=user, patient=patient) if clinical else None
+    pain_map = chart.latest_pain_map(user=user, patient=patient, timeline=timeline) if clinical else None
     context = {
         "screening": (screening_for_patient(user=user, patient=patient) if found.has_intake else Screening(None, None))
         if clinical

@@ -78,7 +78,7 @@ class _Visits:
             elif e.has_note:
                 addenda = ngettext("%(n)s addendum", "%(n)s addenda", e.addenda_count) % {"n": e.addenda_count}
                 note = _NOTE_LINE.format(
-                    badge=self.signed if e.note_signed else self.draft,
+                    badge=self.signed if e.note_signed_at is not None else self.draft,
                     text=escape(Truncator(e.note_subjective).chars(140)),
                     addenda=f" · {escape(addenda)}" if e.addenda_count else "",
                 )
