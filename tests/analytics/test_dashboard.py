@@ -332,7 +332,7 @@ def test_the_dashboard_shows_the_figures(client_for, practitioner, data):
     assert _pct(neck["rate"]) in neck_row and f"{mean:.1f} ({low:.1f} to {high:.1f}), n = 3" in neck_row
     mild_row = page.split('data-testid="adverse-mild"', 1)[1].split("</tr>", 1)[0]
     assert _pct(want["adverse"]["mild"][1]) in mild_row and '<td class="num">3</td>' in mild_row
-    assert "Sessions until response: median 2.0 (interquartile range 1.5–3.0), over 3 responding episodes." in page
+    assert "Sessions until response: median 2 (interquartile range 1.5–3), over 3 responding episodes." in page
     for name in ("Kari", "Nordmann", "Ola", "Siri", "Nils", "Dahl"):
         assert name not in page.split('<form method="get"', 1)[1], name  # aggregates only: nobody is named
 

@@ -30,6 +30,7 @@ from needlechart.outcomes.registry import instruments_for_clinic
 from needlechart.screening.services import LinkUnusable, token_hash
 
 FOLLOW_UP_INSTRUMENTS = ("nprs", "psfs", "groc")  # asked in this order
+RECORDED_WITH_NEEDLING = ("ppt", "rom")  # per muscle or movement, in the needling models; progress reads them there
 SEVERITY_ORDER = {"mild": 0, "significant": 1, "serious": 2}
 
 
@@ -49,6 +50,8 @@ def measurement_record(*, actor: User, encounter: Encounter, instrument_id: str,
     instrument = instruments_for_clinic(encounter.clinic_id).get(instrument_id)
     if instrument is None:
         raise ValidationError(_("Unknown outcome measure."))
+    if instrument.id in RECORDED_WITH_NEEDLING:
+        raise ValidationError(_("Pressure pain thresholds and range of motion are recorded in the Needling section of the visit."))
     scored = instrument.score(raw_answers)
     measurement = Measurement.objects.create(
         clinic_id=encounter.clinic_id,

@@ -81,6 +81,8 @@ def measurement_save(request: HttpRequest, encounter_id) -> HttpResponse:
     except AnswerError as error:
         errors = {f"{code}.{key}": message for key, message in error.errors.items()}
         return _measures_panel(request, encounter, 400, values=field_values(request.POST), errors=errors, open_form=code)
+    except ValidationError as error:
+        return _measures_panel(request, encounter, 400, errors={"instrument": error.messages[0]})
     if not request.htmx:
         return redirect("encounter_detail", encounter_id=encounter.pk)
     return _measures_panel(request, encounter)
