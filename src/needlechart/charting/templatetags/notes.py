@@ -11,13 +11,13 @@ from html import escape
 from django import template
 from django.template.defaulttags import CsrfTokenNode
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from needlechart.charting.models import Addendum, Note
+from needlechart.core.dates import date_format
 
 register = template.Library()
 

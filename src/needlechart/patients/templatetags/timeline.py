@@ -15,7 +15,6 @@ from html import escape
 from django import template
 from django.template.defaulttags import CsrfTokenNode
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.timezone import localtime
@@ -23,6 +22,7 @@ from django.utils.translation import gettext, ngettext
 
 from needlechart.charting.models import Encounter, EncounterStatus
 from needlechart.charting.templatetags.notes import note_html
+from needlechart.core.dates import date_format
 from needlechart.patients.chart import EpisodeTimeline
 from needlechart.patients.models import Episode
 
