@@ -19,26 +19,19 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, models
 from django.db.models import F
 from django.http import Http404
 
 from needlechart.charting.models import Addendum, Encounter, Note, PainMap
 from needlechart.clinics.models import User
 from needlechart.core.access import Capability, has_capability, require_capability
+from needlechart.core.raw_sql import uuid_param
 from needlechart.needling.models import AdverseEventSeverity
 from needlechart.patients.models import Episode, Patient, PatientIdentifier
 
 VISITS_PER_PAGE = 10
 # The newest notes are shown in full on the chart; older ones as one line (open the visit to read them).
 FULL_NOTES_ON_CHART = 3
-
-_UUID = models.UUIDField()
-
-
-def _db(value: uuid.UUID) -> Any:
-    """A UUID as a query parameter: SQLite keeps the 32 hex digits, PostgreSQL a uuid."""
-    return _UUID.get_db_prep_value(value, connection)
 
 
 def _person(row: Any, prefix: str) -> User | None:
@@ -77,7 +70,7 @@ def chart_patient(*, user: User, patient_id: uuid.UUID) -> ChartPatient:
     """The patient of the reader's clinic (404 otherwise) with identifiers and what the chart must look up."""
     require_capability(user, Capability.VIEW_DEMOGRAPHICS)
     serious = [AdverseEventSeverity.SIGNIFICANT.value, AdverseEventSeverity.SERIOUS.value]
-    rows = list(Patient.objects.raw(_PATIENT_SQL, [*serious, _db(patient_id), _db(user.clinic_id)]))
+    rows = list(Patient.objects.raw(_PATIENT_SQL, [*serious, uuid_param(patient_id), uuid_param(user.clinic_id)]))
     if not rows:
         raise Http404
     patient = rows[0]
@@ -144,7 +137,7 @@ _EPISODES_VISITS_BEFORE = "v.episode_id = %s AND (v.starts_at, v.id) < (SELECT c
 def _visits(user: User, visits: str, params: list[Any], limit: int) -> list[Encounter]:
     clinical = has_capability(user, Capability.VIEW_CLINICAL)
     sql = (_CLINICAL_VISITS_SQL if clinical else _VISITS_SQL).format(visits=visits)
-    rows = list(Encounter.objects.raw(sql, [_db(user.clinic_id), *params, limit]))
+    rows = list(Encounter.objects.raw(sql, [uuid_param(user.clinic_id), *params, limit]))
     for row in rows:
         row.practitioner = _person(row, "practitioner")
         row.full_note = None
@@ -189,9 +182,9 @@ def patient_chart(*, user: User, patient: Patient) -> list[EpisodeTimeline]:
     A fixed number of queries whatever the size of the record; older visits come from
     ``episode_visits`` when asked for.
     """
-    episodes = Episode.objects.raw(_EPISODES_SQL, [_db(patient.pk), _db(user.clinic_id)])
+    episodes = Episode.objects.raw(_EPISODES_SQL, [uuid_param(patient.pk), uuid_param(user.clinic_id)])
     timelines = {episode.pk: EpisodeTimeline(episode) for episode in episodes}
-    visits = _visits(user, _PATIENTS_VISITS, [_db(patient.pk)], VISITS_PER_PAGE)
+    visits = _visits(user, _PATIENTS_VISITS, [uuid_param(patient.pk)], VISITS_PER_PAGE)
     for visit in visits:
         timelines[visit.episode_id].encounters.append(visit)
     _show_newest_notes(visits)
@@ -202,9 +195,9 @@ def episode_visits(*, user: User, episode: Episode, before: uuid.UUID | None) ->
     """A page of the episode's visits older than ``before`` (one of them), newest first, and
     whether there are older ones still. Their notes are shown as one line each."""
     if before is None:
-        page = _visits(user, _EPISODES_VISITS, [_db(episode.pk)], VISITS_PER_PAGE + 1)
+        page = _visits(user, _EPISODES_VISITS, [uuid_param(episode.pk)], VISITS_PER_PAGE + 1)
     else:
-        page = _visits(user, _EPISODES_VISITS_BEFORE, [_db(episode.pk), _db(before)], VISITS_PER_PAGE + 1)
+        page = _visits(user, _EPISODES_VISITS_BEFORE, [uuid_param(episode.pk), uuid_param(before)], VISITS_PER_PAGE + 1)
     return page[:VISITS_PER_PAGE], len(page) > VISITS_PER_PAGE
 
 
@@ -226,6 +219,6 @@ def latest_pain_map(*, user: User, patient: Patient, timeline: list[EpisodeTimel
         if visit.pain_marks and (marks := json.loads(visit.pain_marks)):  # JSON text on both databases
             return visit, PainMap(encounter=visit, marks=marks)
     if sum(item.episode.visit_count for item in timeline) > len(visits):  # the newest map may be older than the chart's visits
-        for visit in Encounter.objects.raw(_LATEST_PAIN_MAP_SQL, [_db(patient.pk), _db(user.clinic_id)]):
+        for visit in Encounter.objects.raw(_LATEST_PAIN_MAP_SQL, [uuid_param(patient.pk), uuid_param(user.clinic_id)]):
             return visit, PainMap(encounter=visit, marks=json.loads(visit.pain_marks))
     return None
