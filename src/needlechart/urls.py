@@ -74,6 +74,7 @@ urlpatterns = [
     path("analytics/export.csv", analytics_views.export_csv, name="analytics_csv"),
     path("atlas/", knowledge_views.atlas, name="atlas"),
     path("atlas/<slug:muscle_id>/", knowledge_views.muscle_detail, name="muscle_detail"),
+    path("bodymap/<slug:view>.svg", knowledge_views.bodymap_outline, name="bodymap_outline"),
     path("notes/<uuid:note_id>/addenda/", charting_views.addendum_create, name="addendum_create"),
     path("addenda/<uuid:addendum_id>/sign/", charting_views.addendum_sign, name="addendum_sign"),
     path("staff/", clinic_views.staff_list, name="staff_list"),

@@ -114,3 +114,18 @@ def test_the_chart_shows_the_latest_pain_map_read_only_with_a_fixed_number_of_qu
     assert 'data-testid="chart-pain-map"' in body and 'class="region level-7" data-region="temple_r"' in body
     assert 'tabindex="0"' not in body.split('data-testid="chart-pain-map"')[1].split("</section>")[0]
     assert len(ctx) <= 14
+
+
+def test_the_chart_draws_only_the_marked_regions_over_the_outline_the_browser_keeps(client, client_for, practitioner, encounter):
+    pain_map_mark(actor=practitioner, encounter=encounter, region="temple_r", intensity=7)
+    client = client_for(practitioner)
+    chart = client.get(reverse("patient_chart", args=[encounter.patient_id])).content.decode()
+    pain_map = chart.split('data-testid="chart-pain-map"')[1].split("</section>")[0]
+    assert pain_map.count('class="region ') == 1 and 'data-region="jaw_r"' not in pain_map
+    outline_url = pain_map.split('<image href="')[1].split('"')[0]
+    assert outline_url.startswith(reverse("bodymap_outline", args=["front"]) + "?v=")
+    outline = client.get(outline_url)
+    assert outline.status_code == 200 and outline["Content-Type"] == "image/svg+xml"
+    front_paths = sum(len(region.shapes["front"]) for region in catalog().regions.values())
+    assert "immutable" in outline["Cache-Control"] and outline.content.decode().count("<path ") == front_paths
+    assert client.get(reverse("bodymap_outline", args=["side"])).status_code == 404

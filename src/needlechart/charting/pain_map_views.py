@@ -35,7 +35,9 @@ def pain_map_context(pain_map: PainMap | None, *, editable: bool, error: str = "
         key=lambda item: -item[1],
     )
     return {
-        "pain_views": bodymap.draw(classes=bodymap.pain_classes(reading.marks), titles=titles, interactive=editable),
+        "pain_views": bodymap.draw(
+            classes=bodymap.pain_classes(reading.marks), titles=titles, interactive=editable, over_outline=not editable
+        ),
         "marks": [(region.id, region.label(language), level, quality) for region, level, quality in marks],
         "suggestions": [
             {

@@ -8,9 +8,11 @@ when a muscle's pattern is shown.
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -19,6 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from needlechart.knowledge.catalog import Region, catalog
 
 VIEWS = ("front", "back")
+# The plain regions' colours, as in knowledge/_bodymap.html.
+PLAIN_FILL, STROKE = "#eef2f6", "#97a3b3"
 # Same colours as needlechart.css; PDFs need them as attributes.
 FILLS = {
     "level-1": "#fff3c4",
@@ -57,6 +61,7 @@ GROUP_LABELS = {
 class DrawnView:
     name: str
     markup: str  # the regions as SVG, safe to insert
+    outline: str = ""  # the URL of the view's plain regions, drawn under ``markup``, if they are not in it
 
 
 @functools.cache
@@ -79,14 +84,20 @@ def _plain_regions(view: str, language: str, interactive: bool) -> dict[str, str
 
 
 def draw(
-    *, classes: Mapping[str, str] | None = None, titles: Mapping[str, str] | None = None, interactive: bool = False
+    *,
+    classes: Mapping[str, str] | None = None,
+    titles: Mapping[str, str] | None = None,
+    interactive: bool = False,
+    over_outline: bool = False,
 ) -> list[DrawnView]:
     """Both views, each region with its accessible name, CSS class and colour.
 
     Built as plain strings: the chart draws a body map on every view, and a template loop
     over 120 regions cost more than the rest of the page. The regions a map leaves plain are
-    drawn once per view and language; only the marked ones are drawn for each map. Paths
-    come from the validated data files; labels and titles are escaped.
+    drawn once per view and language; only the marked ones are drawn for each map. With
+    ``over_outline`` (a map to look at, not to click) only the marked regions are drawn, over
+    the outline image: the page then carries 5 kB of regions, not 60 kB. Paths come from the
+    validated data files; labels and titles are escaped.
     """
     classes = classes or {}
     titles = titles or {}
@@ -94,14 +105,32 @@ def draw(
     regions = catalog().regions
     views = []
     for view in VIEWS:
+        plain = _plain_regions(view, language, interactive)
         markup = "".join(
             _region_markup(regions[region_id], view, language, classes.get(region_id, ""), titles.get(region_id, ""), interactive)
             if region_id in classes or region_id in titles
-            else plain
-            for region_id, plain in _plain_regions(view, language, interactive).items()
+            else ("" if over_outline else region)
+            for region_id, region in plain.items()
         )
-        views.append(DrawnView(view, mark_safe(markup)))  # noqa: S308 - escaped above, paths validated at load
+        outline = f"{reverse('bodymap_outline', args=[view])}?v={outline_version()}" if over_outline else ""
+        views.append(DrawnView(view, mark_safe(markup), outline))  # noqa: S308 - escaped above, paths validated at load
     return views
+
+
+@functools.cache
+def outline_svg(view: str) -> str:
+    """The view's regions, plain, as an SVG image: it never changes, so browsers keep it."""
+    paths = "".join(_paths(region.id, view) for region in catalog().regions.values() if region.shapes[view])
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 480">'
+        f'<g fill="{PLAIN_FILL}" stroke="{STROKE}" stroke-width="0.6" stroke-linejoin="round">{paths}</g></svg>'
+    )
+
+
+@functools.cache
+def outline_version() -> str:
+    """Changes with the catalogue's shapes, so that the outline's URL does too."""
+    return hashlib.sha256("".join(outline_svg(view) for view in VIEWS).encode()).hexdigest()[:12]
 
 
 def pain_classes(marks: Mapping[str, Mapping[str, object]]) -> dict[str, str]:

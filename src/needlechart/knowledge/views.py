@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 
@@ -38,3 +38,13 @@ def muscle_detail(request: HttpRequest, muscle_id: str) -> HttpResponse:
         "guidance_sources": [cat.sources[g.source] for g in muscle.depth_guidance],
     }
     return render(request, "knowledge/muscle.html", context)
+
+
+@staff_view()
+def bodymap_outline(request: HttpRequest, view: str) -> HttpResponse:
+    """A body map view's plain regions (see bodymap.draw), cached by the browser: its URL changes with them."""
+    if view not in bodymap.VIEWS:
+        raise Http404
+    response = HttpResponse(bodymap.outline_svg(view), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response
