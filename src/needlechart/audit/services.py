@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -49,11 +49,19 @@ def _create_head(chain_key: str) -> None:
 # Every page view appends one event, so the append is plain SQL built once per database
 # vendor: through the ORM, compiling the three statements cost more than executing them.
 _EVENT_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-_APPEND_SQL: dict[str, tuple[str, str, str]] = {}
 
 
-def _append_sql(connection: BaseDatabaseWrapper) -> tuple[str, str, str]:
-    """Lock and read the chain's head, insert the event, move the head."""
+class _AppendSql(NamedTuple):
+    lock_head: str  # and read it
+    insert_event: str
+    move_head: str
+    insert_and_move: str  # both in one statement, where the database can ("" otherwise)
+
+
+_APPEND_SQL: dict[str, _AppendSql] = {}
+
+
+def _append_sql(connection: BaseDatabaseWrapper) -> _AppendSql:
     if (sql := _APPEND_SQL.get(connection.vendor)) is None:
         quote = connection.ops.quote_name
         event_table, head_table = quote(AuditEvent._meta.db_table), quote(AuditChainHead._meta.db_table)
@@ -61,11 +69,11 @@ def _append_sql(connection: BaseDatabaseWrapper) -> tuple[str, str, str]:
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # SQLite: the write transaction holds the lock
         values = ", ".join(["%s"] * len(_EVENT_FIELDS))
         # Names come from the models, never from input; every value is a parameter.
-        sql = _APPEND_SQL[connection.vendor] = (
-            f"SELECT seq, hash FROM {head_table} WHERE chain_key = %s{lock}",  # noqa: S608
-            f"INSERT INTO {event_table} ({columns}) VALUES ({values})",  # noqa: S608
-            f"UPDATE {head_table} SET seq = %s, hash = %s WHERE chain_key = %s",  # noqa: S608
-        )
+        lock_head = f"SELECT seq, hash FROM {head_table} WHERE chain_key = %s{lock}"  # noqa: S608
+        insert = f"INSERT INTO {event_table} ({columns}) VALUES ({values})"  # noqa: S608
+        move = f"UPDATE {head_table} SET seq = %s, hash = %s WHERE chain_key = %s"  # noqa: S608
+        both = f"WITH appended AS ({insert}) {move}" if connection.vendor == "postgresql" else ""  # one round trip, not two
+        sql = _APPEND_SQL[connection.vendor] = _AppendSql(lock_head, insert, move, both)
     return sql
 
 
@@ -90,13 +98,13 @@ def audit_record(
     # No savepoint of its own: if the append fails, the caller's change must fail with it.
     with transaction.atomic(savepoint=False):
         connection = transaction.get_connection()
-        lock_head, insert_event, update_head = _append_sql(connection)
+        sql = _append_sql(connection)
         with connection.cursor() as cursor:
-            cursor.execute(lock_head, [chain_key])
+            cursor.execute(sql.lock_head, [chain_key])
             head = cursor.fetchone()
             if head is None:
                 _create_head(chain_key)
-                cursor.execute(lock_head, [chain_key])
+                cursor.execute(sql.lock_head, [chain_key])
                 head = cursor.fetchone()
             seq, prev_hash = head
             event = AuditEvent(
@@ -116,8 +124,13 @@ def audit_record(
                 prev_hash=prev_hash,
             )
             event.hash = event_digest(event)
-            cursor.execute(insert_event, [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _EVENT_FIELDS])
-            cursor.execute(update_head, [event.seq, event.hash, chain_key])
+            event_values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _EVENT_FIELDS]
+            head_values = [event.seq, event.hash, chain_key]
+            if sql.insert_and_move:
+                cursor.execute(sql.insert_and_move, event_values + head_values)
+            else:
+                cursor.execute(sql.insert_event, event_values)
+                cursor.execute(sql.move_head, head_values)
     return event
 
 
