@@ -34,17 +34,18 @@ VISITS_PER_PAGE = 10
 FULL_NOTES_ON_CHART = 3
 
 
-def _person(row: Any, prefix: str) -> User | None:
-    """The staff member whose id and names a query returned under ``prefix``, for their display name."""
-    pk = getattr(row, f"{prefix}_id")
-    if pk is None:
-        return None
-    return User(
-        id=pk,
-        username=getattr(row, f"{prefix}_username"),
-        first_name=getattr(row, f"{prefix}_first_name"),
-        last_name=getattr(row, f"{prefix}_last_name"),
-    )
+class _People(dict[int, User]):
+    """The staff a chart's rows name, for their display names: each built once, as a chart
+    names the same few people again and again."""
+
+    def named(self, row: Any, prefix: str) -> User | None:
+        """The person whose id and names a query returned under ``prefix``."""
+        pk = getattr(row, f"{prefix}_id")
+        if pk is None:
+            return None
+        if pk not in self:
+            self[pk] = User(id=pk, **{name: getattr(row, f"{prefix}_{name}") for name in ("username", "first_name", "last_name")})
+        return self[pk]
 
 
 @dataclass
@@ -134,12 +135,12 @@ _EPISODES_VISITS = "v.episode_id = %s"
 _EPISODES_VISITS_BEFORE = "v.episode_id = %s AND (v.starts_at, v.id) < (SELECT c.starts_at, c.id FROM charting_encounter c WHERE c.id = %s)"
 
 
-def _visits(user: User, visits: str, params: list[Any], limit: int) -> list[Encounter]:
+def _visits(user: User, visits: str, params: list[Any], limit: int, people: _People) -> list[Encounter]:
     clinical = has_capability(user, Capability.VIEW_CLINICAL)
     sql = (_CLINICAL_VISITS_SQL if clinical else _VISITS_SQL).format(visits=visits)
     rows = list(Encounter.objects.raw(sql, [uuid_param(user.clinic_id), *params, limit]))
     for row in rows:
-        row.practitioner = _person(row, "practitioner")
+        row.practitioner = people.named(row, "practitioner")
         row.full_note = None
         if not clinical:
             row.has_note = False
@@ -153,7 +154,7 @@ def _datetime(value: dt.datetime | str | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
 
 
-def _show_newest_notes(visits: list[Encounter]) -> None:
+def _show_newest_notes(visits: list[Encounter], people: _People) -> None:
     """Give the newest visits with a note (FULL_NOTES_ON_CHART of them) their full note and its addenda."""
     shown = [visit for visit in visits if visit.has_note][:FULL_NOTES_ON_CHART]
     addenda: dict[uuid.UUID, list[Addendum]] = {}
@@ -171,7 +172,7 @@ def _show_newest_notes(visits: list[Encounter]) -> None:
             signed_at=_datetime(visit.note_signed_at),
             digest=visit.note_digest,
         )
-        note.author, note.signed_by = _person(visit, "note_author"), _person(visit, "note_signed_by")
+        note.author, note.signed_by = people.named(visit, "note_author"), people.named(visit, "note_signed_by")
         note.addenda_list = addenda.get(visit.pk, [])
         visit.full_note = note
 
@@ -184,10 +185,11 @@ def patient_chart(*, user: User, patient: Patient) -> list[EpisodeTimeline]:
     """
     episodes = Episode.objects.raw(_EPISODES_SQL, [uuid_param(patient.pk), uuid_param(user.clinic_id)])
     timelines = {episode.pk: EpisodeTimeline(episode) for episode in episodes}
-    visits = _visits(user, _PATIENTS_VISITS, [uuid_param(patient.pk)], VISITS_PER_PAGE)
+    people = _People()
+    visits = _visits(user, _PATIENTS_VISITS, [uuid_param(patient.pk)], VISITS_PER_PAGE, people)
     for visit in visits:
         timelines[visit.episode_id].encounters.append(visit)
-    _show_newest_notes(visits)
+    _show_newest_notes(visits, people)
     return list(timelines.values())
 
 
@@ -195,9 +197,9 @@ def episode_visits(*, user: User, episode: Episode, before: uuid.UUID | None) ->
     """A page of the episode's visits older than ``before`` (one of them), newest first, and
     whether there are older ones still. Their notes are shown as one line each."""
     if before is None:
-        page = _visits(user, _EPISODES_VISITS, [uuid_param(episode.pk)], VISITS_PER_PAGE + 1)
+        page = _visits(user, _EPISODES_VISITS, [uuid_param(episode.pk)], VISITS_PER_PAGE + 1, _People())
     else:
-        page = _visits(user, _EPISODES_VISITS_BEFORE, [uuid_param(episode.pk), uuid_param(before)], VISITS_PER_PAGE + 1)
+        page = _visits(user, _EPISODES_VISITS_BEFORE, [uuid_param(episode.pk), uuid_param(before)], VISITS_PER_PAGE + 1, _People())
     return page[:VISITS_PER_PAGE], len(page) > VISITS_PER_PAGE
 
 

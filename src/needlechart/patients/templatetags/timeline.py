@@ -8,6 +8,7 @@ row is one format string. The visits come as patients.chart reads them.
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Iterable
 from html import escape
@@ -50,11 +51,16 @@ _OLDER = (
 )
 
 
+def _first_chars(text: str, length: int = 140) -> str:
+    """As the truncatechars filter; most notes' first lines are shorter and need no counting."""
+    text = unicodedata.normalize("NFC", text)
+    return text if len(text) <= length else Truncator(text).chars(length)
+
+
 class _Visits:
     """Draws visit rows; the labels and links of one list are looked up once."""
 
     def __init__(self, context: template.Context) -> None:
-        self.context = context
         self.clinical = bool(context.get("show_clinical"))
         self.statuses = {value: escape(str(label)) for value, label in EncounterStatus.choices}
         self.visit, self.open = escape(gettext("Visit")), escape(gettext("Open"))
@@ -79,7 +85,7 @@ class _Visits:
                 addenda = ngettext("%(n)s addendum", "%(n)s addenda", e.addenda_count) % {"n": e.addenda_count}
                 note = _NOTE_LINE.format(
                     badge=self.signed if e.note_signed_at is not None else self.draft,
-                    text=escape(Truncator(e.note_subjective).chars(140)),
+                    text=escape(_first_chars(e.note_subjective)),
                     addenda=f" · {escape(addenda)}" if e.addenda_count else "",
                 )
         starts_at = localtime(e.starts_at)
