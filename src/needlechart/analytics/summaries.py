@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Collection, Iterable
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,6 +19,22 @@ from needlechart.patients.models import Episode
 PAIN_INSTRUMENT = "nprs"  # responder status on the dashboard follows the NPRS, as most published series do
 
 
+def session_fact(encounter: Encounter, condition: str, severities: Collection[str]) -> SessionFact:
+    """The row of a signed needling session: its episode's condition and the severities of its adverse events."""
+    return SessionFact(
+        encounter_id=encounter.pk,
+        clinic_id=encounter.clinic_id,
+        patient_id=encounter.patient_id,
+        episode_id=encounter.episode_id,
+        practitioner_id=encounter.practitioner_id,
+        condition=condition,
+        day=timezone.localdate(encounter.starts_at),
+        ae_mild="mild" in severities,
+        ae_significant="significant" in severities,
+        ae_serious="serious" in severities,
+    )
+
+
 def refresh_session(encounter_id) -> None:
     """A signed visit with needling has one SessionFact; anything else has none."""
     encounter = Encounter.objects.select_related("episode").get(pk=encounter_id)
@@ -23,48 +43,40 @@ def refresh_session(encounter_id) -> None:
         SessionFact.objects.filter(encounter_id=encounter_id).delete()
         return
     severities = set(AdverseEvent.objects.filter(encounter_id=encounter_id).values_list("severity", flat=True))
-    SessionFact.objects.update_or_create(
-        encounter_id=encounter_id,
-        defaults={
-            "clinic_id": encounter.clinic_id,
-            "patient_id": encounter.patient_id,
-            "episode_id": encounter.episode_id,
-            "practitioner_id": encounter.practitioner_id,
-            "condition": encounter.episode.condition,
-            "day": timezone.localdate(encounter.starts_at),
-            "ae_mild": "mild" in severities,
-            "ae_significant": "significant" in severities,
-            "ae_serious": "serious" in severities,
-        },
-    )
+    session_fact(encounter, encounter.episode.condition, severities).save()
 
 
-def refresh_episode(episode_id) -> EpisodeOutcome:
-    episode = Episode.objects.get(pk=episode_id)
-    sessions = list(SessionFact.objects.filter(episode_id=episode_id).order_by("day").values_list("day", "practitioner_id"))
-    scores = list(
-        Measurement.objects.filter(episode_id=episode_id, instrument=PAIN_INSTRUMENT, retracted_at__isnull=True)
-        .order_by("taken_at")
-        .values_list("taken_at", "score")
-    )
+def episode_outcome(
+    episode: Episode, sessions: Iterable[tuple[dt.date, Any, Any]], scores: Iterable[tuple[dt.datetime, Any, float]]
+) -> EpisodeOutcome:
+    """The row of an episode from its sessions, as (day, encounter id, practitioner id), and its NPRS scores not
+    retracted, as (taken at, measurement id, score). Sessions on one day, or scores taken at one time, go by id."""
+    sessions, scores = sorted(sessions), sorted(scores)
     outcome = EpisodeOutcome(
-        episode_id=episode_id,
+        episode_id=episode.pk,
         clinic_id=episode.clinic_id,
         condition=episode.condition,
-        practitioner_id=sessions[0][1] if sessions else None,
+        practitioner_id=sessions[0][2] if sessions else None,
         first_session=sessions[0][0] if sessions else None,
         sessions=len(sessions),
     )
     if scores:
-        outcome.baseline_nprs, outcome.latest_nprs = scores[0][1], scores[-1][1]
+        outcome.baseline_nprs, outcome.latest_nprs = scores[0][2], scores[-1][2]
     if len(scores) >= 2:
         nprs = shipped_instruments()[PAIN_INSTRUMENT]
-        baseline = scores[0][1]
-        outcome.nprs_improvement = nprs.improvement(baseline, scores[-1][1])
-        outcome.responder = nprs.responder_status(baseline, scores[-1][1], episode.condition)
-        first_response = next((taken for taken, score in scores[1:] if nprs.responder_status(baseline, score, episode.condition)), None)
+        baseline = scores[0][2]
+        outcome.nprs_improvement = nprs.improvement(baseline, scores[-1][2])
+        outcome.responder = nprs.responder_status(baseline, scores[-1][2], episode.condition)
+        first_response = next((taken for taken, _, score in scores[1:] if nprs.responder_status(baseline, score, episode.condition)), None)
         if first_response is not None:
-            outcome.sessions_to_response = sum(1 for day, _ in sessions if day <= timezone.localdate(first_response))
+            outcome.sessions_to_response = sum(1 for day, _, _ in sessions if day <= timezone.localdate(first_response))
+    return outcome
+
+
+def refresh_episode(episode_id) -> EpisodeOutcome:
+    sessions = SessionFact.objects.filter(episode_id=episode_id).values_list("day", "encounter_id", "practitioner_id")
+    scores = Measurement.objects.filter(episode_id=episode_id, instrument=PAIN_INSTRUMENT, retracted_at__isnull=True)
+    outcome = episode_outcome(Episode.objects.get(pk=episode_id), sessions, scores.values_list("taken_at", "id", "score"))
     outcome.save()
     return outcome
 

@@ -74,19 +74,38 @@ class SessionState:
 
 
 def session_state(encounter: Encounter) -> SessionState:
-    muscles = catalog().muscles
-    entries = list(encounter.needling_entries.order_by("position"))
-    record = NeedlingRecord.objects.filter(encounter=encounter).first()
     intake = IntakeResponse.objects.filter(patient_id=encounter.patient_id).order_by("-submitted_at").first()
-    suitability = evaluate(intake.answers, adjustments=rule_adjustments(encounter.clinic_id)) if intake else None
+    return session_state_from(
+        encounter,
+        entries=list(encounter.needling_entries.order_by("position")),
+        record=NeedlingRecord.objects.filter(encounter=encounter).first(),
+        consent=encounter.consents.order_by("-recorded_at").first(),
+        palpation=list(encounter.palpation_findings.all()),
+        suitability=evaluate(intake.answers, adjustments=rule_adjustments(encounter.clinic_id)) if intake else None,
+        authorisation=needling_authorisation(practitioner=encounter.practitioner, on=timezone.localdate(encounter.starts_at)),
+    )
+
+
+def session_state_from(
+    encounter: Encounter,
+    *,
+    entries: list[NeedlingEntry],
+    record: NeedlingRecord | None,
+    consent: Consent | None,
+    palpation: list[PalpationFinding],
+    suitability: Suitability | None,
+    authorisation: NeedlingAuthorisation,
+) -> SessionState:
+    """The state of a visit from rows already in hand: read by ``session_state``, or made by ``needlechart synthetic``."""
+    muscles = catalog().muscles
     state = SessionState(
         encounter=encounter,
         entries=entries,
         record=record,
-        consent=encounter.consents.order_by("-recorded_at").first(),
-        palpation=list(encounter.palpation_findings.all()),
+        consent=consent,
+        palpation=palpation,
         suitability=suitability,
-        authorisation=needling_authorisation(practitioner=encounter.practitioner, on=timezone.localdate(encounter.starts_at)),
+        authorisation=authorisation,
     )
     state.planned = [checks.Planned(muscles[e.muscle_id], e.side, e.depth_mm, e.length_mm) for e in entries if e.muscle_id in muscles]
     state.warnings = checks.safety_warnings(state.planned, suitability)
