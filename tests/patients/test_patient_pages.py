@@ -235,6 +235,12 @@ def test_older_visits_are_paged_and_shown_to_front_desk_without_notes(client_for
     assert f"?before={visits[VISITS_PER_PAGE - 1].pk}" in first  # the link to the next page
     unknown = client.get(reverse("episode_visits", args=[episode.pk]), {"before": "not-a-visit"})
     assert unknown.status_code == 404
+    other = services.episode_create(
+        actor=front_desk, patient=episode.patient, complaint="Low back", condition="low_back", started_on=episode.started_on
+    )
+    elsewhere = charting.encounter_create(actor=front_desk, episode=other, practitioner=practitioner, starts_at=timezone.now())
+    not_ours = client.get(reverse("episode_visits", args=[episode.pk]), {"before": elsewhere.pk}, HTTP_HX_REQUEST="true")
+    assert not_ours.status_code == 200 and 'class="status-' not in not_ours.content.decode()  # a visit of another episode is no cursor
 
 
 def test_the_chart_shows_the_newest_pain_map_also_when_it_is_older_than_the_visits_shown(client_for, front_desk, practitioner, episode):

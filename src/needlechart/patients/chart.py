@@ -132,7 +132,10 @@ LIMIT %s
 _PATIENTS_VISITS = "v.patient_id = %s"
 _EPISODES_VISITS = "v.episode_id = %s"
 # Keyset paging: the visits after ``before`` in the timeline's order.
-_EPISODES_VISITS_BEFORE = "v.episode_id = %s AND (v.starts_at, v.id) < (SELECT c.starts_at, c.id FROM charting_encounter c WHERE c.id = %s)"
+_EPISODES_VISITS_BEFORE = (
+    "v.episode_id = %s"
+    " AND (v.starts_at, v.id) < (SELECT c.starts_at, c.id FROM charting_encounter c WHERE c.id = %s AND c.episode_id = v.episode_id)"
+)
 
 
 def _visits(user: User, visits: str, params: list[Any], limit: int, people: _People) -> list[Encounter]:
