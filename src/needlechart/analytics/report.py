@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -120,26 +119,32 @@ def _condition_outcome(condition: str, label: str, row: dict) -> ConditionOutcom
     )
 
 
+def _rows(**where) -> Count:
+    """Rows counted by their clinic, which every row has and every index holds (the primary key would be read from the table)."""
+    return Count("clinic", filter=Q(**where) if where else None)
+
+
 def clinic_report(clinic_id, f: Filters) -> Report:
+    """Four queries, each of which an index of the reporting tables answers without their rows (see analytics.models)."""
     report = Report(f)
     sessions = _sessions(clinic_id, f)
-    by_month = (
-        sessions.annotate(month=TruncMonth("day")).values("month").annotate(n=Count("pk"), patients=Count("patient_id", distinct=True))
-    )
-    report.months = [(row["month"], row["n"], row["patients"]) for row in by_month.order_by("month")]
-    totals = sessions.aggregate(
-        n=Count("pk"),
+    in_months = sessions.filter(month__gte=f.start.replace(day=1), month__lte=f.end.replace(day=1))  # the same rows: a range of the index
+    by_month = in_months.values("month").annotate(
+        n=_rows(),
         patients=Count("patient_id", distinct=True),
-        mild=Count("pk", filter=Q(ae_mild=True)),
-        significant=Count("pk", filter=Q(ae_significant=True)),
-        serious=Count("pk", filter=Q(ae_serious=True)),
+        **{severity: _rows(**{f"ae_{severity}": True}) for severity in SEVERITIES},
     )
-    report.sessions, report.patients = totals["n"], totals["patients"]
-    report.adverse = {s: (totals[s], wilson_interval(totals[s], totals["n"])) for s in SEVERITIES}
+    months = list(by_month.order_by("month"))
+    report.months = [(row["month"], row["n"], row["patients"]) for row in months]
+    report.sessions = sum(row["n"] for row in months)
+    report.patients = sessions.values("patient_id").distinct().count()
+    for severity in SEVERITIES:
+        count = sum(row[severity] for row in months)
+        report.adverse[severity] = (count, wilson_interval(count, report.sessions))
     aggregates = {
-        "episodes": Count("pk"),
-        "with_follow_up": Count("pk", filter=Q(responder__isnull=False)),
-        "responders": Count("pk", filter=Q(responder=True)),
+        "episodes": _rows(),
+        "with_follow_up": _rows(responder__isnull=False),
+        "responders": _rows(responder=True),
         "changes": Count("nprs_improvement"),
         "total": Sum("nprs_improvement"),
         "squares": Sum(F("nprs_improvement") * F("nprs_improvement")),
@@ -151,7 +156,7 @@ def clinic_report(clinic_id, f: Filters) -> Report:
     if rows:
         overall = {key: sum((row[key] or 0) for row in rows.values()) for key in aggregates}
         report.outcomes.append(_condition_outcome("all", _("All conditions"), overall))
-    counts = episodes.filter(sessions_to_response__isnull=False).values("sessions_to_response").annotate(n=Count("pk"))
+    counts = episodes.filter(sessions_to_response__isnull=False).values("sessions_to_response").annotate(n=_rows())
     histogram = {row["sessions_to_response"]: row["n"] for row in counts}
     quartiles = median_and_quartiles_from_counts(histogram)
     if quartiles is not None:

@@ -419,9 +419,10 @@ class Chunk:
 
 def insert_rows(model: type[models.Model], rows: list[models.Model]) -> None:
     """What bulk_create does for these rows (defaults, auto_now_add, database values of each field) in one executemany:
-    the ORM's per-value SQL assembly took half the time of a build. Auto-increment ids are left to the database."""
+    the ORM's per-value SQL assembly took half the time of a build. Auto-increment ids and generated columns are left to
+    the database."""
     db = connections[DEFAULT_DB_ALIAS]  # not the proxy: it is asked for every value
-    fields = [field for field in model._meta.concrete_fields if not isinstance(field, models.AutoField)]
+    fields = [field for field in model._meta.concrete_fields if not (isinstance(field, models.AutoField) or field.generated)]
     columns = ", ".join(db.ops.quote_name(cast(str, field.column)) for field in fields)
     sql = f"INSERT INTO {db.ops.quote_name(model._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
     with db.cursor() as cursor:
