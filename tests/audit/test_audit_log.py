@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import uuid
 
 import pytest
 from django.core.management import call_command
@@ -11,9 +13,10 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from needlechart.audit.models import AuditAction, AuditChainHead, AuditEvent
-from needlechart.audit.services import audit_record, event_digest
+from needlechart.audit.models import GENESIS_HASH, AuditAction, AuditChainHead, AuditEvent
+from needlechart.audit.services import audit_read, audit_record, digest_pieces, event_digest
 from needlechart.audit.verify import verify_audit_log
+from needlechart.core.canonical import sha256_hex
 from needlechart.core.db_triggers import drop_sql
 from needlechart.patients import services as patient_services
 
@@ -192,3 +195,37 @@ def test_bad_audit_report_periods_get_400_with_a_message(client_for, clinic_admi
 def test_records_outside_a_request_are_marked_as_cli(clinic):
     event = audit_record(actor=None, action=AuditAction.EXPORT, clinic_id=clinic.pk, detail={"at": dt.date(2026, 1, 1).isoformat()})
     assert event.ip == "cli" and event.seq >= 2
+
+
+def test_the_digest_pieces_are_the_canonical_json_around_the_chained_fields(clinic):
+    event = audit_record(actor=None, action=AuditAction.EXPORT, clinic_id=clinic.pk, detail={"seq": -1, "prev": '"x"'})
+    before_prev, before_seq, after_seq = digest_pieces(event)
+    assert event_digest(event) == sha256_hex(f'{before_prev}"{event.prev_hash}"{before_seq}{event.seq}{after_seq}')
+
+
+@pytest.mark.django_db(transaction=True)
+def test_appends_from_many_threads_make_one_unbroken_chain(clinic):
+    def append(n):
+        try:
+            for i in range(10):
+                audit_read(actor=None, object_type="patient", clinic_id=clinic.pk, detail={"thread": n, "i": i})
+        finally:
+            connection.close()
+
+    if connection.vendor == "sqlite":
+        pytest.skip("the in-memory test database is not shared between threads")
+    threads = [threading.Thread(target=append, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seqs = list(AuditEvent.objects.filter(chain_key=str(clinic.pk)).order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) >= 40
+    assert verify_audit_log().ok
+
+
+def test_a_chains_first_event_creates_its_head(db):
+    chain = uuid.uuid4()
+    first, second = (audit_read(actor=None, object_type="patient", clinic_id=chain) for _ in range(2))
+    assert (first.seq, first.prev_hash, second.seq, second.prev_hash) == (1, GENESIS_HASH, 2, first.hash)
+    assert AuditChainHead.objects.get(chain_key=str(chain)).hash == second.hash == event_digest(second)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -16,9 +17,8 @@ from needlechart.core.canonical import canonical_json, sha256_hex
 SYSTEM_CHAIN = "system"
 
 
-def event_digest(event: AuditEvent) -> str:
-    """The hash of one row: its own content plus the previous row's hash."""
-    content = {
+def _digest_content(event: AuditEvent) -> dict[str, Any]:
+    return {
         "chain": event.chain_key,
         "seq": event.seq,
         "at": event.at.isoformat(),
@@ -34,7 +34,11 @@ def event_digest(event: AuditEvent) -> str:
         "detail": event.detail,
         "prev": event.prev_hash,
     }
-    return sha256_hex(canonical_json(content))
+
+
+def event_digest(event: AuditEvent) -> str:
+    """The hash of one row: its own content plus the previous row's hash."""
+    return sha256_hex(canonical_json(_digest_content(event)))
 
 
 def _create_head(chain_key: str) -> None:
@@ -47,34 +51,112 @@ def _create_head(chain_key: str) -> None:
 
 
 # Every page view appends one event, so the append is plain SQL built once per database
-# vendor: through the ORM, compiling the three statements cost more than executing them.
+# vendor: through the ORM, compiling the statements cost more than executing them.
 _EVENT_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+_HEAD_DECIDES = ("seq", "prev_hash", "hash")  # the columns whose values come from the chain's head
 
 
-class _AppendSql(NamedTuple):
-    lock_head: str  # and read it
-    insert_event: str
-    move_head: str
-    insert_and_move: str  # both in one statement, where the database can ("" otherwise)
+def digest_pieces(event: AuditEvent) -> list[str]:
+    """The canonical JSON that event_digest() hashes, in three pieces around the values of
+    "prev" and "seq", for the database to join with the head's hash and next number."""
+    content = _digest_content(event)
+    pieces, piece = [], "{"
+    for i, key in enumerate(sorted(content)):  # canonical_json's order and separators
+        piece += f"{',' if i else ''}{canonical_json(key)}:"
+        if key in ("prev", "seq"):
+            pieces.append(piece)
+            piece = ""
+        else:
+            piece += canonical_json(content[key])
+    return [*pieces, piece + "}"]
 
 
-_APPEND_SQL: dict[str, _AppendSql] = {}
+_APPEND_SQL: dict[str, tuple[str, ...]] = {}
 
 
-def _append_sql(connection: BaseDatabaseWrapper) -> _AppendSql:
+def _append_sql(connection: BaseDatabaseWrapper) -> tuple[str, ...]:
     if (sql := _APPEND_SQL.get(connection.vendor)) is None:
-        quote = connection.ops.quote_name
-        event_table, head_table = quote(AuditEvent._meta.db_table), quote(AuditChainHead._meta.db_table)
-        columns = ", ".join(quote(str(f.column)) for f in _EVENT_FIELDS)
-        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # SQLite: the write transaction holds the lock
-        values = ", ".join(["%s"] * len(_EVENT_FIELDS))
-        # Names come from the models, never from input; every value is a parameter.
-        lock_head = f"SELECT seq, hash FROM {head_table} WHERE chain_key = %s{lock}"  # noqa: S608
-        insert = f"INSERT INTO {event_table} ({columns}) VALUES ({values})"  # noqa: S608
-        move = f"UPDATE {head_table} SET seq = %s, hash = %s WHERE chain_key = %s"  # noqa: S608
-        both = f"WITH appended AS ({insert}) {move}" if connection.vendor == "postgresql" else ""  # one round trip, not two
-        sql = _APPEND_SQL[connection.vendor] = _AppendSql(lock_head, insert, move, both)
+        sql = _APPEND_SQL[connection.vendor] = _build_append_sql(connection.vendor, connection.ops.quote_name)
     return sql
+
+
+def _build_append_sql(vendor: str, quote: Callable[[str], str]) -> tuple[str, ...]:
+    """PostgreSQL: one statement that locks the head, hashes the event with the head's hash and
+    next number (sha256() over the digest's pieces), inserts it and moves the head; no lock is
+    held while Python waits, and a read needs no transaction of its own. The verifier
+    recomputes every hash in Python. SQLite: lock-and-read, insert, move, in the caller's
+    writing transaction (which holds the database's write lock)."""
+    events, head = quote(AuditEvent._meta.db_table), quote(AuditChainHead._meta.db_table)
+    columns = ", ".join(quote(str(f.column)) for f in _EVENT_FIELDS)
+    # Names come from the models, never from input; every value is a parameter.
+    if vendor == "postgresql":
+        values = ", ".join(f"event.{f.name}" if f.name in _HEAD_DECIDES else "%s" for f in _EVENT_FIELDS)
+        return (
+            f"WITH locked AS (SELECT seq + 1 AS seq, hash AS prev_hash FROM {head} WHERE chain_key = %s FOR UPDATE),"  # noqa: S608
+            " event AS (SELECT seq, prev_hash,"
+            " encode(sha256(convert_to(%s || '\"' || prev_hash || '\"' || %s || seq || %s, 'UTF8')), 'hex') AS hash FROM locked),"
+            f" moved AS (UPDATE {head} SET seq = event.seq, hash = event.hash FROM event WHERE chain_key = %s)"
+            f" INSERT INTO {events} ({columns}) SELECT {values} FROM event RETURNING seq, prev_hash, hash",
+        )
+    return (
+        f"SELECT seq, hash FROM {head} WHERE chain_key = %s",  # noqa: S608
+        f"INSERT INTO {events} ({columns}) VALUES ({', '.join(['%s'] * len(_EVENT_FIELDS))})",  # noqa: S608
+        f"UPDATE {head} SET seq = %s, hash = %s WHERE chain_key = %s",  # noqa: S608
+    )
+
+
+def _append(event: AuditEvent) -> None:
+    """Give the event its place in its chain (sequence number, previous hash, hash) and store it."""
+    connection = transaction.get_connection()
+    sql = _append_sql(connection)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _EVENT_FIELDS if f.name not in _HEAD_DECIDES]
+            params = [event.chain_key, *digest_pieces(event), event.chain_key, *values]
+            cursor.execute(sql[0], params)
+            if (row := cursor.fetchone()) is None:  # the chain's first event: no head yet
+                _create_head(event.chain_key)
+                cursor.execute(sql[0], params)
+                row = cursor.fetchone()
+            event.seq, event.prev_hash, event.hash = row
+            return
+        cursor.execute(sql[0], [event.chain_key])
+        if (head := cursor.fetchone()) is None:
+            _create_head(event.chain_key)
+            cursor.execute(sql[0], [event.chain_key])
+            head = cursor.fetchone()
+        event.seq, event.prev_hash = head[0] + 1, head[1]
+        event.hash = event_digest(event)
+        cursor.execute(sql[1], [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _EVENT_FIELDS])
+        cursor.execute(sql[2], [event.seq, event.hash, event.chain_key])
+
+
+def _new_event(
+    *,
+    actor: Any,
+    action: AuditAction | str,
+    object_type: str,
+    object_id: Any,
+    patient_id: uuid.UUID | None,
+    clinic_id: uuid.UUID | None,
+    detail: dict[str, Any] | None,
+) -> AuditEvent:
+    if clinic_id is None and actor is not None:
+        clinic_id = getattr(actor, "clinic_id", None)
+    return AuditEvent(
+        chain_key=str(clinic_id) if clinic_id else SYSTEM_CHAIN,
+        at=timezone.now(),
+        clinic_id=clinic_id,
+        actor_id=getattr(actor, "pk", None),
+        actor_username=getattr(actor, "username", "") or "",
+        actor_role=getattr(actor, "role", "") or "",
+        patient_id=patient_id,
+        action=str(action),
+        object_type=object_type,
+        object_id=str(object_id) if object_id else "",
+        ip=current_client_ip.get(),
+        detail=detail or {},
+    )
 
 
 def audit_record(
@@ -92,53 +174,37 @@ def audit_record(
     The head row is locked for the append, so two appends never get the same sequence
     number; the returned event has no id (nothing reads it back).
     """
-    if clinic_id is None and actor is not None:
-        clinic_id = getattr(actor, "clinic_id", None)
-    chain_key = str(clinic_id) if clinic_id else SYSTEM_CHAIN
+    event = _new_event(
+        actor=actor, action=action, object_type=object_type, object_id=object_id, patient_id=patient_id, clinic_id=clinic_id, detail=detail
+    )
     # No savepoint of its own: if the append fails, the caller's change must fail with it.
     with transaction.atomic(savepoint=False):
-        connection = transaction.get_connection()
-        sql = _append_sql(connection)
-        with connection.cursor() as cursor:
-            cursor.execute(sql.lock_head, [chain_key])
-            head = cursor.fetchone()
-            if head is None:
-                _create_head(chain_key)
-                cursor.execute(sql.lock_head, [chain_key])
-                head = cursor.fetchone()
-            seq, prev_hash = head
-            event = AuditEvent(
-                chain_key=chain_key,
-                seq=seq + 1,
-                at=timezone.now(),
-                clinic_id=clinic_id,
-                actor_id=getattr(actor, "pk", None),
-                actor_username=getattr(actor, "username", "") or "",
-                actor_role=getattr(actor, "role", "") or "",
-                patient_id=patient_id,
-                action=str(action),
-                object_type=object_type,
-                object_id=str(object_id) if object_id else "",
-                ip=current_client_ip.get(),
-                detail=detail or {},
-                prev_hash=prev_hash,
-            )
-            event.hash = event_digest(event)
-            event_values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _EVENT_FIELDS]
-            head_values = [event.seq, event.hash, chain_key]
-            if sql.insert_and_move:
-                cursor.execute(sql.insert_and_move, event_values + head_values)
-            else:
-                cursor.execute(sql.insert_event, event_values)
-                cursor.execute(sql.move_head, head_values)
+        _append(event)
     return event
 
 
-def audit_read(*, actor: Any, object_type: str, action: AuditAction | str = AuditAction.VIEW, **fields: Any) -> AuditEvent:
-    """Record a read (view, search, download) in its own short transaction.
+def audit_read(
+    *,
+    actor: Any,
+    object_type: str,
+    action: AuditAction | str = AuditAction.VIEW,
+    object_id: Any = "",
+    patient_id: uuid.UUID | None = None,
+    clinic_id: uuid.UUID | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Record a read (view, search, download) at once, not in the transaction of a change.
 
     Reads change nothing, so their audit row need not wait for the page to render: the
-    clinic's chain is locked only for the append itself.
+    clinic's chain is locked only for the append itself. On PostgreSQL the append is one
+    statement, committed as it runs; elsewhere it gets a short transaction of its own.
     """
-    with transaction.atomic():
-        return audit_record(actor=actor, action=action, object_type=object_type, **fields)
+    event = _new_event(
+        actor=actor, action=action, object_type=object_type, object_id=object_id, patient_id=patient_id, clinic_id=clinic_id, detail=detail
+    )
+    if transaction.get_connection().vendor == "postgresql":
+        _append(event)
+    else:
+        with transaction.atomic():
+            _append(event)
+    return event
