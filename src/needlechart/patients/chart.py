@@ -4,8 +4,9 @@ Opening a chart is the clinic's most frequent read. Through the ORM its reads co
 of CPU per chart, most of it spent compiling the same SQL again on every request. Written out
 and run with ``Manager.raw()``, which still builds the model instances and converts each
 model column for the database in use, they cost a third of that. Columns that are not the
-model's own (names, counts, flags) come back as the database gives them, so they are only
-text, numbers and truth values. Tables and columns are Django's default names for the models.
+model's own (names, counts, flags, a note's text) come back as the database gives them: text,
+numbers and truth values, and one time that _datetime() converts. Tables and columns are
+Django's default names for the models.
 
 The chart shows the patient's newest visits; each episode's older ones are read a page at a
 time when asked for, so a record of many years opens as fast as a new one.
