@@ -12,12 +12,12 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from needlechart.core.links import object_url
 from needlechart.knowledge.catalog import Region, catalog
 
 VIEWS = ("front", "back")
@@ -112,7 +112,7 @@ def draw(
             else ("" if over_outline else region)
             for region_id, region in plain.items()
         )
-        outline = f"{reverse('bodymap_outline', args=[view])}?v={outline_version()}" if over_outline else ""
+        outline = f"{object_url('bodymap_outline', view)}?v={outline_version()}" if over_outline else ""
         views.append(DrawnView(view, mark_safe(markup), outline))  # noqa: S308 - escaped above, paths validated at load
     return views
 

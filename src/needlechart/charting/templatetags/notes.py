@@ -6,6 +6,8 @@ and as template markup each cost about 0.1 ms of translations and lookups, one b
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from html import escape
 
 from django import template
@@ -13,47 +15,57 @@ from django.template.defaulttags import CsrfTokenNode
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import get_language, gettext
 
-from needlechart.charting.models import Addendum, Note
+from needlechart.charting.models import Note
 from needlechart.core.dates import date_format
 
 register = template.Library()
 
-_SECTIONS = (("subjective", _("Subjective")), ("objective", _("Objective")), ("assessment", _("Assessment")), ("plan", _("Plan")))
+_SECTIONS = ("subjective", "objective", "assessment", "plan")
 
 
-def _when(value) -> str:
+@functools.lru_cache(maxsize=8)
+def _labels(language: str | None) -> dict[str, str]:
+    """The note's words in the active language (``language``), escaped. (Plain gettext calls:
+    makemessages does not find them inside f-strings.)"""
+    words = {
+        "subjective": gettext("Subjective"),
+        "objective": gettext("Objective"),
+        "assessment": gettext("Assessment"),
+        "plan": gettext("Plan"),
+        "addendum": gettext("Addendum"),
+        "reason": gettext("Reason"),
+        "sign_addendum": gettext("Sign addendum"),
+    }
+    labels = {key: escape(word) for key, word in words.items()}
+    labels["signed"] = f'<span class="badge ok">{escape(gettext("Signed"))}</span>'
+    labels["draft"] = f'<span class="badge warn">{escape(gettext("Draft"))}</span>'
+    return labels
+
+
+def _when(value: dt.datetime) -> str:
     return date_format(localtime(value), "SHORT_DATETIME_FORMAT")
-
-
-def _badge(record: Note | Addendum) -> str:
-    return (
-        f'<span class="badge ok">{escape(gettext("Signed"))}</span>'
-        if record.is_signed
-        else f'<span class="badge warn">{escape(gettext("Draft"))}</span>'
-    )
 
 
 def note_html(note: Note, *, compact: bool = False, context: template.Context | None = None) -> SafeString:
     """The note; a draft addendum of the reader (``context["user"]``) gets its sign button unless ``compact``."""
+    labels = _labels(get_language())
+    badge = labels["signed"] if note.is_signed else labels["draft"]
     who = f"{escape(note.signed_by.display_name)}, {_when(note.signed_at)}" if note.is_signed else escape(note.author.display_name)
-    parts = [
-        f'<article class="note {"signed" if note.is_signed else "draft"}" data-testid="note">\n<header>{_badge(note)} {who}</header>\n'
-    ]
-    for name, label in _SECTIONS:
+    parts = [f'<article class="note {"signed" if note.is_signed else "draft"}" data-testid="note">\n<header>{badge} {who}</header>\n']
+    for name in _SECTIONS:
         if text := getattr(note, name):
-            parts.append(f'<h4>{escape(str(label))}</h4><p class="pre">{escape(text)}</p>\n')
+            parts.append(f'<h4>{labels[name]}</h4><p class="pre">{escape(text)}</p>\n')
     if note.is_signed:
         parts.append(f'<p class="digest">SHA-256 <code>{escape(note.digest)}</code></p>\n')
     reader = context.get("user") if context is not None else None
     for addendum in getattr(note, "addenda_list", ()):
         parts.append(
             f'<aside class="addendum {"signed" if addendum.is_signed else "draft"}" data-testid="addendum">\n'
-            f"<p><strong>{escape(gettext('Addendum'))}</strong> · {escape(addendum.author.display_name)} · "
-            f"{_when(addendum.created_at)} {_badge(addendum)}</p>\n"
-            f"<p><em>{escape(gettext('Reason'))}:</em> {escape(addendum.reason)}</p>\n"
+            f"<p><strong>{labels['addendum']}</strong> · {escape(addendum.author.display_name)} · "
+            f"{_when(addendum.created_at)} {labels['signed'] if addendum.is_signed else labels['draft']}</p>\n"
+            f"<p><em>{labels['reason']}:</em> {escape(addendum.reason)}</p>\n"
             f'<p class="pre">{escape(addendum.text)}</p>\n'
         )
         if addendum.is_signed:
@@ -61,11 +73,11 @@ def note_html(note: Note, *, compact: bool = False, context: template.Context | 
         elif not compact and context is not None and reader is not None and addendum.author_id == reader.pk:
             parts.append(
                 f'<form method="post" action="{reverse("addendum_sign", args=[addendum.pk])}">{CsrfTokenNode().render(context)}'
-                f'<button type="submit" class="small primary">{escape(gettext("Sign addendum"))}</button></form>\n'
+                f'<button type="submit" class="small primary">{labels["sign_addendum"]}</button></form>\n'
             )
         parts.append("</aside>\n")
     parts.append("</article>\n")
-    return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
+    return mark_safe("".join(parts))  # noqa: S308 - every value is escaped
 
 
 @register.simple_tag(name="note", takes_context=True)

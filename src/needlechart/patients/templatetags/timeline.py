@@ -8,37 +8,26 @@ row is one format string. The visits come as patients.chart reads them.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
-import uuid
 from collections.abc import Iterable
 from html import escape
 
 from django import template
 from django.template.defaulttags import CsrfTokenNode
-from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.timezone import localtime
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 
 from needlechart.charting.models import Encounter, EncounterStatus
 from needlechart.charting.templatetags.notes import note_html
 from needlechart.core.dates import date_format
+from needlechart.core.links import object_url
 from needlechart.patients.chart import EpisodeTimeline
 from needlechart.patients.models import Episode
 
 register = template.Library()
-
-_ANY_ID = uuid.UUID(int=0)  # reverse() once per list, then put each row's id in its place
-
-
-def _url_for_each(name: str) -> str:
-    return reverse(name, args=[_ANY_ID])
-
-
-def _with_id(url: str, pk: uuid.UUID) -> str:
-    return url.replace(str(_ANY_ID), str(pk))
-
 
 _VISIT = (
     '<li class="status-{status}">\n<div class="when"><time datetime="{iso}">{when}</time></div>\n<div class="what">\n'
@@ -57,34 +46,53 @@ def _first_chars(text: str, length: int = 140) -> str:
     return text if len(text) <= length else Truncator(text).chars(length)
 
 
+@functools.lru_cache(maxsize=8)
+def _labels(language: str | None) -> dict[str, str]:
+    """The timeline's words in the active language (``language``), escaped, looked up once."""
+    words = {
+        "visit": gettext("Visit"),
+        "open": gettext("Open"),
+        "older": gettext("Show older visits"),
+        "book": gettext("Book visit"),
+        "end_date": gettext("End date"),
+        "close": gettext("Close episode"),
+        "no_visits": gettext("No visits yet."),
+        "ongoing": gettext("ongoing"),
+        "referred_by": gettext("Referred by"),
+        "no_episodes": gettext("No episodes of care yet."),
+    }
+    labels = {key: escape(word) for key, word in words.items()}
+    labels["signed"] = f'<span class="badge ok">{escape(gettext("Signed"))}</span>'
+    labels["draft"] = f'<span class="badge warn">{escape(gettext("Draft"))}</span>'
+    labels |= {f"status:{value}": escape(str(label)) for value, label in EncounterStatus.choices}
+    return labels
+
+
 class _Visits:
-    """Draws visit rows; the labels and links of one list are looked up once."""
+    """Draws visit rows."""
 
     def __init__(self, context: template.Context) -> None:
         self.clinical = bool(context.get("show_clinical"))
-        self.statuses = {value: escape(str(label)) for value, label in EncounterStatus.choices}
-        self.visit, self.open = escape(gettext("Visit")), escape(gettext("Open"))
-        self.signed = f'<span class="badge ok">{escape(gettext("Signed"))}</span>'
-        self.draft = f'<span class="badge warn">{escape(gettext("Draft"))}</span>'
-        self.visit_url, self.older_url = _url_for_each("encounter_detail"), _url_for_each("episode_visits")
+        self.labels = _labels(get_language())
 
     def rows(self, episode: Episode, visits: list[Encounter], more: bool) -> str:
         html = "".join(self.row(e) for e in visits)
         if more:  # the next page starts after the last visit shown
-            url = _with_id(self.older_url, episode.pk) + (f"?before={visits[-1].pk}" if visits else "")
-            html += _OLDER.format(url=url, label=escape(gettext("Show older visits")))
+            url = object_url("episode_visits", episode.pk) + (f"?before={visits[-1].pk}" if visits else "")
+            html += _OLDER.format(url=url, label=self.labels["older"])
         return html
 
     def row(self, e: Encounter) -> str:
+        labels = self.labels
         link = note = ""
         if self.clinical:
-            link = f' · <a href="{_with_id(self.visit_url, e.pk)}">{self.open}</a>'
+            link = f' · <a href="{object_url("encounter_detail", e.pk)}">{labels["open"]}</a>'
             if e.full_note is not None:
                 note = note_html(e.full_note, compact=True)
             elif e.has_note:
                 addenda = ngettext("%(n)s addendum", "%(n)s addenda", e.addenda_count) % {"n": e.addenda_count}
                 note = _NOTE_LINE.format(
-                    badge=self.signed if e.note_signed_at is not None else self.draft,
+                    badge=labels["signed"] if e.note_signed_at is not None else labels["draft"],
                     text=escape(_first_chars(e.note_subjective)),
                     addenda=f" · {escape(addenda)}" if e.addenda_count else "",
                 )
@@ -93,9 +101,9 @@ class _Visits:
             status=escape(e.status),
             iso=starts_at.isoformat(),
             when=date_format(starts_at, "SHORT_DATETIME_FORMAT"),
-            reason=escape(e.reason) if e.reason else self.visit,
+            reason=escape(e.reason) if e.reason else labels["visit"],
             practitioner=escape(e.practitioner.display_name),
-            status_label=self.statuses.get(e.status, escape(e.status)),
+            status_label=labels.get(f"status:{e.status}", escape(e.status)),
             link=link,
             note=note,
         )
@@ -133,35 +141,35 @@ def episode_timelines(context: template.Context, timeline: Iterable[EpisodeTimel
     """The chart's episodes of care, newest first, each with its visits on the chart."""
     nav = context.get("nav") or {}
     visits = _Visits(context)
-    book_url, close_url = _url_for_each("encounter_create"), _url_for_each("episode_close")
+    labels = visits.labels
     sections = []
     for item in timeline:
         episode = item.episode
         actions = ""
         if episode.is_open and nav.get("book_encounters"):
-            actions += f'<a class="button" href="{_with_id(book_url, episode.pk)}">{escape(gettext("Book visit"))}</a>'
+            actions += f'<a class="button" href="{object_url("encounter_create", episode.pk)}">{labels["book"]}</a>'
         if episode.is_open and nav.get("edit_demographics"):
             actions += _CLOSE.format(
-                url=_with_id(close_url, episode.pk),
+                url=object_url("episode_close", episode.pk),
                 csrf=CsrfTokenNode().render(context),
                 pk=episode.pk,
-                end_date=escape(gettext("End date")),
-                close=escape(gettext("Close episode")),
+                end_date=labels["end_date"],
+                close=labels["close"],
             )
         rows = visits.rows(episode, item.encounters, item.older > 0)
         if not episode.visit_count:
-            rows += f'<li class="muted">{escape(gettext("No visits yet."))}</li>\n'
+            rows += f'<li class="muted">{labels["no_visits"]}</li>\n'
         sections.append(
             _EPISODE.format(
                 complaint=escape(episode.complaint),
                 condition=escape(episode.get_condition_display()),
                 started=date_format(episode.started_on, "DATE_FORMAT"),
-                ended=date_format(episode.ended_on, "DATE_FORMAT") if episode.ended_on else escape(gettext("ongoing")),
-                referrer=f" · {escape(gettext('Referred by'))} {escape(episode.referrer)}" if episode.referrer else "",
+                ended=date_format(episode.ended_on, "DATE_FORMAT") if episode.ended_on else labels["ongoing"],
+                referrer=f" · {labels['referred_by']} {escape(episode.referrer)}" if episode.referrer else "",
                 actions=actions,
                 visits=rows,
             )
         )
     if not sections:
-        return mark_safe(f'<p class="empty">{escape(gettext("No episodes of care yet."))}</p>')  # noqa: S308 - escaped
+        return mark_safe(f'<p class="empty">{labels["no_episodes"]}</p>')  # noqa: S308 - escaped
     return mark_safe("".join(sections))  # noqa: S308 - every value is escaped
