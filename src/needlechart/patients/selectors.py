@@ -98,9 +98,16 @@ def parse_search(text: str) -> SearchQuery:
 
 # Search is written out in SQL like the chart (see patients.chart): through the ORM, compiling
 # the name search's UNION cost more than running it. Only the columns the results show are read.
-_FOUND = "SELECT p.id, p.given_name, p.family_name, p.birth_date, p.phone, p.family_key, p.given_key FROM patients_patient p"
+_COLUMNS = "p.id, p.given_name, p.family_name, p.birth_date, p.phone, p.family_key, p.given_key"
+_FOUND = f"SELECT {_COLUMNS} FROM patients_patient p"  # noqa: S608 - fixed fragments
 _IN_ORDER = " ORDER BY family_key, given_key, birth_date LIMIT %s"
-_BY_IDENTIFIER = "p.id IN (SELECT i.patient_id FROM patients_patientidentifier i WHERE i.value = %s AND i.clinic_id = %s)"
+_BY_BIRTH_DATE = f"{_FOUND} WHERE p.clinic_id = %s AND p.birth_date = %s{_IN_ORDER}"  # noqa: S608 - fixed fragments
+# From the identifier's index to its patient. Written as "p.id IN (...)", SQLite walked the
+# whole family-name index in the results' order instead, testing every patient (0.7 s).
+_BY_IDENTIFIER = (
+    f"SELECT DISTINCT {_COLUMNS} FROM patients_patientidentifier i JOIN patients_patient p ON p.id = i.patient_id"  # noqa: S608
+    f" WHERE i.clinic_id = %s AND i.value = %s AND p.clinic_id = %s{_IN_ORDER}"
+)
 
 
 def patient_search(*, user: User, text: str) -> tuple[SearchQuery, list[Patient]]:
@@ -111,13 +118,12 @@ def patient_search(*, user: User, text: str) -> tuple[SearchQuery, list[Patient]
     require_capability(user, Capability.VIEW_DEMOGRAPHICS)
     clinic = uuid_param(user.clinic_id)
     if query.birth_date:
-        where, params = "p.birth_date = %s", [date_param(query.birth_date)]
+        sql, params = _BY_BIRTH_DATE, [clinic, date_param(query.birth_date)]
     elif query.identifier:
-        where, params = _BY_IDENTIFIER, [query.identifier, clinic]
+        sql, params = _BY_IDENTIFIER, [clinic, query.identifier, clinic]
     else:
         return query, _name_search(clinic, query.name_keys)
-    sql = f"{_FOUND} WHERE p.clinic_id = %s AND {where}{_IN_ORDER}"  # noqa: S608 - fixed fragments, values as parameters
-    return query, list(Patient.objects.raw(sql, [clinic, *params, SEARCH_LIMIT]))
+    return query, list(Patient.objects.raw(sql, [*params, SEARCH_LIMIT]))
 
 
 def _name_search(clinic: Any, keys: list[str]) -> list[Patient]:
