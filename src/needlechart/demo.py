@@ -202,7 +202,7 @@ def _needle(rng: random.Random, practitioner: User, encounter, condition: str, *
             encounter=encounter,
             event_type=rng.choice(("bruising", "bleeding", "pain_during")),
             severity="mild",
-            onset=encounter.starts_at + dt.timedelta(minutes=20),
+            onset=min(encounter.starts_at + dt.timedelta(minutes=20), timezone.now()),
             description="Settled with pressure before the patient left.",
             outcome="resolved",
         )
