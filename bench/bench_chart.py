@@ -168,7 +168,8 @@ def free_port() -> int:
 
 def start_server(args: argparse.Namespace, port: int, log: Path) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "gunicorn", "needlechart.wsgi:application", "--bind", f"127.0.0.1:{port}"]
-    command += ["--workers", str(args.workers), "--threads", str(args.threads)]
+    # gthread also with one thread: the sync worker would close every keep-alive connection
+    command += ["--worker-class", "gthread", "--workers", str(args.workers), "--threads", str(args.threads)]
     with log.open("ab") as out:  # the server's own log and Django's errors
         server = subprocess.Popen(command, env=child_env(args), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60

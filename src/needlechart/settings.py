@@ -120,6 +120,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("NEEDLECHART_SQLITE_PATH", str(DATA_DIR / "needlechart.sqlite3")),
+            # Kept open between requests: a new connection runs the pragmas below and starts
+            # with an empty page cache, which cost every request more than its own queries.
+            "CONN_MAX_AGE": env_int("NEEDLECHART_CONN_MAX_AGE", 60),
             "OPTIONS": {
                 # IMMEDIATE: a writing transaction takes the write lock at BEGIN, so the audit
                 # hash chain never races between read-head and append.

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from django.conf import settings
 from django.http import HttpRequest
 
-from needlechart.core.access import Capability, has_capability
+from needlechart.core.access import ROLE_CAPABILITIES, Capability, is_clinic_staff
+
+# What each role may do, by capability name, for templates ("nav.view_clinical"): built once.
+_NAV_OF_ROLE = {role: MappingProxyType({cap.value: cap in caps for cap in Capability}) for role, caps in ROLE_CAPABILITIES.items()}
+_NO_NAV = MappingProxyType({cap.value: False for cap in Capability})
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -11,6 +17,6 @@ def navigation(request: HttpRequest) -> dict:
     if user is None or not user.is_authenticated:
         return {"idle_timeout_minutes": settings.IDLE_TIMEOUT_MINUTES}
     return {
-        "nav": {cap.value: has_capability(user, cap) for cap in Capability},
+        "nav": _NAV_OF_ROLE[user.role] if is_clinic_staff(user) else _NO_NAV,
         "idle_timeout_minutes": settings.IDLE_TIMEOUT_MINUTES,
     }

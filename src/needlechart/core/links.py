@@ -1,7 +1,7 @@
 """Links to objects, for pages that draw many of them (search results, the chart's visits).
 
 reverse() walks the URL patterns on every call (about 20 microseconds); a URL with one id or
-slug argument is resolved once per process with a stand-in argument, then each object's id is
+number or slug argument is resolved once per process with a stand-in argument, then each object's id is
 put in its place.
 """
 
@@ -14,6 +14,7 @@ from django.urls import get_script_prefix, reverse
 
 _ANY_UUID = str(uuid.UUID(int=0))
 _ANY_SLUG = "any-slug-0"
+_ANY_NUMBER = "9876543210123456789"
 
 
 @functools.lru_cache(maxsize=128)
@@ -21,7 +22,7 @@ def _pattern(name: str, script_prefix: str, stand_in: str) -> str:
     return reverse(name, args=[stand_in])
 
 
-def object_url(name: str, arg: uuid.UUID | str) -> str:
-    """The same as reverse(name, args=[arg]) for a URL whose one argument is a uuid or a slug."""
-    stand_in = _ANY_UUID if isinstance(arg, uuid.UUID) else _ANY_SLUG
+def object_url(name: str, arg: uuid.UUID | int | str) -> str:
+    """The same as reverse(name, args=[arg]) for a URL whose one argument is a uuid, a number or a slug."""
+    stand_in = _ANY_UUID if isinstance(arg, uuid.UUID) else _ANY_NUMBER if isinstance(arg, int) else _ANY_SLUG
     return _pattern(name, get_script_prefix(), stand_in).replace(stand_in, str(arg))

@@ -29,6 +29,7 @@ from needlechart.core.access import Capability, has_capability, require_capabili
 from needlechart.core.raw_sql import uuid_param
 from needlechart.needling.models import AdverseEventSeverity
 from needlechart.patients.models import Episode, Patient, PatientIdentifier
+from needlechart.screening.models import IntakeResponse
 
 VISITS_PER_PAGE = 10
 # The newest notes are shown in full on the chart; older ones as one line (open the visit to read them).
@@ -54,18 +55,38 @@ class ChartPatient:
     patient: Patient
     identifiers: list[PatientIdentifier]
     has_serious_events: bool  # significant or serious adverse events: the chart reads them only if there are some
-    has_intake: bool
+    intake: IntakeResponse | None  # the latest
+    has_rule_settings: bool  # whether the clinic has changed any screening rule
 
 
-# One row per identifier (or one without).
+# One row per identifier (or one without), with the latest intake.
 _PATIENT_SQL = """
 SELECT p.*, i.system AS identifier_system, i.value AS identifier_value,
   EXISTS (SELECT 1 FROM needling_adverseevent a WHERE a.patient_id = p.id AND a.severity IN (%s, %s)) AS has_serious_events,
-  EXISTS (SELECT 1 FROM screening_intakeresponse r WHERE r.patient_id = p.id) AS has_intake
+  r.id AS intake_id, r.answers AS intake_answers, r.source AS intake_source, r.submitted_at AS intake_submitted_at,
+  EXISTS (SELECT 1 FROM screening_rulesetting s WHERE s.clinic_id = p.clinic_id) AS has_rule_settings
 FROM patients_patient p LEFT JOIN patients_patientidentifier i ON i.patient_id = p.id
+  LEFT JOIN screening_intakeresponse r ON r.id = (
+    SELECT l.id FROM screening_intakeresponse l WHERE l.patient_id = p.id AND l.clinic_id = p.clinic_id
+    ORDER BY l.submitted_at DESC LIMIT 1
+  )
 WHERE p.id = %s AND p.clinic_id = %s
 ORDER BY i.id
 """
+
+
+def _intake(row: Any) -> IntakeResponse | None:
+    if row.intake_id is None:
+        return None
+    answers = row.intake_answers
+    return IntakeResponse(
+        id=row.intake_id if isinstance(row.intake_id, uuid.UUID) else uuid.UUID(row.intake_id),
+        clinic_id=row.clinic_id,
+        patient=row,
+        answers=json.loads(answers) if isinstance(answers, str) else answers,
+        source=row.intake_source,
+        submitted_at=_datetime(row.intake_submitted_at),
+    )
 
 
 def chart_patient(*, user: User, patient_id: uuid.UUID) -> ChartPatient:
@@ -81,7 +102,7 @@ def chart_patient(*, user: User, patient_id: uuid.UUID) -> ChartPatient:
         for row in rows
         if row.identifier_system is not None
     ]
-    return ChartPatient(patient, identifiers, bool(patient.has_serious_events), bool(patient.has_intake))
+    return ChartPatient(patient, identifiers, bool(patient.has_serious_events), _intake(patient), bool(patient.has_rule_settings))
 
 
 @dataclass

@@ -20,7 +20,7 @@ from needlechart.needling.selectors import serious_adverse_events
 from needlechart.patients import chart, selectors, services
 from needlechart.patients.forms import EpisodeCloseForm, EpisodeForm, PatientForm
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
-from needlechart.screening.selectors import Screening, screening_for_patient
+from needlechart.screening.selectors import screening_of
 
 
 @staff_view(Capability.VIEW_DEMOGRAPHICS)
@@ -97,9 +97,7 @@ def patient_chart(request: HttpRequest, patient_id) -> HttpResponse:
     clinical = has_capability(user, Capability.VIEW_CLINICAL)
     pain_map = chart.latest_pain_map(user=user, patient=patient, timeline=timeline) if clinical else None
     context = {
-        "screening": (screening_for_patient(user=user, patient=patient) if found.has_intake else Screening(None, None))
-        if clinical
-        else None,
+        "screening": screening_of(user=user, response=found.intake, clinic_has_rule_settings=found.has_rule_settings) if clinical else None,
         "serious_events": serious_adverse_events(patient) if clinical and found.has_serious_events else [],
         "latest_pain": {"encounter": pain_map[0], **pain_map_context(pain_map[1], editable=False)} if pain_map else None,
         "patient": patient,

@@ -12,7 +12,8 @@ from needlechart.treatment.screening import Suitability, evaluate
 
 
 def rule_adjustments(clinic_id) -> dict[str, str | None]:
-    return {s.rule_id: (s.severity or None) for s in RuleSetting.objects.filter(clinic_id=clinic_id)}
+    settings = RuleSetting.objects.filter(clinic_id=clinic_id).values_list("rule_id", "severity")
+    return {rule_id: severity or None for rule_id, severity in settings}
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,14 @@ class Screening:
 
 def screening_for_patient(*, user: User, patient: Patient) -> Screening:
     """The latest intake and what the clinic's rules make of it (None if no intake yet)."""
-    require_capability(user, Capability.VIEW_CLINICAL)
     response = IntakeResponse.objects.filter(patient=patient, clinic_id=user.clinic_id).order_by("-submitted_at").first()
+    return screening_of(user=user, response=response)
+
+
+def screening_of(*, user: User, response: IntakeResponse | None, clinic_has_rule_settings: bool = True) -> Screening:
+    """What the clinic's rules make of an intake already read (the latest of its patient)."""
+    require_capability(user, Capability.VIEW_CLINICAL)
     if response is None:
         return Screening(None, None)
-    return Screening(response, evaluate(response.answers, adjustments=rule_adjustments(user.clinic_id)))
+    adjustments = rule_adjustments(user.clinic_id) if clinic_has_rule_settings else {}
+    return Screening(response, evaluate(response.answers, adjustments=adjustments))

@@ -6,54 +6,82 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('charting', '0005_pain_map_frozen_with_the_note'),
-        ('clinics', '0002_labels_and_choices'),
-        ('patients', '0002_labels_and_choices'),
+        ("charting", "0005_pain_map_frozen_with_the_note"),
+        ("clinics", "0002_labels_and_choices"),
+        ("patients", "0002_labels_and_choices"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EpisodeOutcome',
+            name="EpisodeOutcome",
             fields=[
-                ('episode', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, primary_key=True, related_name='+', serialize=False, to='patients.episode')),
-                ('condition', models.CharField(max_length=20)),
-                ('first_session', models.DateField(null=True)),
-                ('sessions', models.PositiveIntegerField(default=0)),
-                ('baseline_nprs', models.FloatField(null=True)),
-                ('latest_nprs', models.FloatField(null=True)),
-                ('nprs_improvement', models.FloatField(null=True)),
-                ('responder', models.BooleanField(null=True)),
-                ('sessions_to_response', models.PositiveIntegerField(null=True)),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clinics.clinic')),
-                ('practitioner', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "episode",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="patients.episode",
+                    ),
+                ),
+                ("condition", models.CharField(max_length=20)),
+                ("first_session", models.DateField(null=True)),
+                ("sessions", models.PositiveIntegerField(default=0)),
+                ("baseline_nprs", models.FloatField(null=True)),
+                ("latest_nprs", models.FloatField(null=True)),
+                ("nprs_improvement", models.FloatField(null=True)),
+                ("responder", models.BooleanField(null=True)),
+                ("sessions_to_response", models.PositiveIntegerField(null=True)),
+                ("clinic", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="clinics.clinic")),
+                (
+                    "practitioner",
+                    models.ForeignKey(
+                        null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'episode outcome summary',
-                'indexes': [models.Index(fields=['clinic', 'first_session'], name='episode_outcome_clinic')],
+                "verbose_name": "episode outcome summary",
+                "indexes": [models.Index(fields=["clinic", "first_session"], name="episode_outcome_clinic")],
             },
         ),
         migrations.CreateModel(
-            name='SessionFact',
+            name="SessionFact",
             fields=[
-                ('encounter', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, primary_key=True, related_name='+', serialize=False, to='charting.encounter')),
-                ('condition', models.CharField(max_length=20)),
-                ('day', models.DateField()),
-                ('ae_mild', models.BooleanField(default=False)),
-                ('ae_significant', models.BooleanField(default=False)),
-                ('ae_serious', models.BooleanField(default=False)),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clinics.clinic')),
-                ('episode', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='patients.episode')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='patients.patient')),
-                ('practitioner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "encounter",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="charting.encounter",
+                    ),
+                ),
+                ("condition", models.CharField(max_length=20)),
+                ("day", models.DateField()),
+                ("ae_mild", models.BooleanField(default=False)),
+                ("ae_significant", models.BooleanField(default=False)),
+                ("ae_serious", models.BooleanField(default=False)),
+                ("clinic", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="clinics.clinic")),
+                ("episode", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="patients.episode")),
+                ("patient", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="patients.patient")),
+                (
+                    "practitioner",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
+                ),
             ],
             options={
-                'verbose_name': 'session summary',
-                'indexes': [models.Index(fields=['clinic', 'day'], name='session_fact_clinic_day'), models.Index(fields=['clinic', 'practitioner', 'day'], name='session_fact_practitioner')],
+                "verbose_name": "session summary",
+                "indexes": [
+                    models.Index(fields=["clinic", "day"], name="session_fact_clinic_day"),
+                    models.Index(fields=["clinic", "practitioner", "day"], name="session_fact_practitioner"),
+                ],
             },
         ),
     ]

@@ -7,43 +7,50 @@ import needlechart.analytics.models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analytics', '0001_initial'),
-        ('charting', '0005_pain_map_frozen_with_the_note'),
-        ('clinics', '0002_labels_and_choices'),
-        ('patients', '0002_labels_and_choices'),
+        ("analytics", "0001_initial"),
+        ("charting", "0005_pain_map_frozen_with_the_note"),
+        ("clinics", "0002_labels_and_choices"),
+        ("patients", "0002_labels_and_choices"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='episodeoutcome',
-            name='episode_outcome_clinic',
+            model_name="episodeoutcome",
+            name="episode_outcome_clinic",
         ),
         migrations.RemoveIndex(
-            model_name='sessionfact',
-            name='session_fact_clinic_day',
+            model_name="sessionfact",
+            name="session_fact_clinic_day",
         ),
         migrations.RemoveIndex(
-            model_name='sessionfact',
-            name='session_fact_practitioner',
+            model_name="sessionfact",
+            name="session_fact_practitioner",
         ),
         migrations.AddField(
-            model_name='sessionfact',
-            name='month',
-            field=models.GeneratedField(db_persist=True, expression=needlechart.analytics.models.MonthStart('day'), output_field=models.DateField()),
+            model_name="sessionfact",
+            name="month",
+            field=models.GeneratedField(
+                db_persist=True, expression=needlechart.analytics.models.MonthStart("day"), output_field=models.DateField()
+            ),
         ),
         migrations.AddIndex(
-            model_name='episodeoutcome',
-            index=models.Index(fields=['clinic', 'first_session', 'practitioner', 'condition', 'responder', 'nprs_improvement', 'sessions_to_response'], name='episode_outcome_clinic'),
+            model_name="episodeoutcome",
+            index=models.Index(
+                fields=["clinic", "first_session", "practitioner", "condition", "responder", "nprs_improvement", "sessions_to_response"],
+                name="episode_outcome_clinic",
+            ),
         ),
         migrations.AddIndex(
-            model_name='sessionfact',
-            index=models.Index(fields=['clinic', 'month', 'patient', 'day', 'practitioner', 'condition', 'ae_mild', 'ae_significant', 'ae_serious'], name='session_fact_month'),
+            model_name="sessionfact",
+            index=models.Index(
+                fields=["clinic", "month", "patient", "day", "practitioner", "condition", "ae_mild", "ae_significant", "ae_serious"],
+                name="session_fact_month",
+            ),
         ),
         migrations.AddIndex(
-            model_name='sessionfact',
-            index=models.Index(fields=['clinic', 'patient', 'day', 'practitioner', 'condition'], name='session_fact_patient'),
+            model_name="sessionfact",
+            index=models.Index(fields=["clinic", "patient", "day", "practitioner", "condition"], name="session_fact_patient"),
         ),
     ]

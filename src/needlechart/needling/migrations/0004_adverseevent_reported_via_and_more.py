@@ -6,21 +6,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('needling', '0003_adverse_events'),
+        ("needling", "0003_adverse_events"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='adverseevent',
-            name='reported_via',
-            field=models.CharField(choices=[('staff', 'Recorded by staff'), ('follow_up', 'Reported by the patient on follow-up')], default='staff', max_length=20),
+            model_name="adverseevent",
+            name="reported_via",
+            field=models.CharField(
+                choices=[("staff", "Recorded by staff"), ("follow_up", "Reported by the patient on follow-up")],
+                default="staff",
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='adverseevent',
-            name='recorded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="adverseevent",
+            name="recorded_by",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
     ]

@@ -23,9 +23,10 @@ from django.utils.translation import get_language, gettext, ngettext
 from needlechart.charting.models import Encounter, EncounterStatus
 from needlechart.charting.templatetags.notes import note_html
 from needlechart.core.dates import date_format
+from needlechart.core.labels import choice_label
 from needlechart.core.links import object_url
 from needlechart.patients.chart import EpisodeTimeline
-from needlechart.patients.models import Episode
+from needlechart.patients.models import ConditionCategory, Episode
 
 register = template.Library()
 
@@ -64,7 +65,6 @@ def _labels(language: str | None) -> dict[str, str]:
     labels = {key: escape(word) for key, word in words.items()}
     labels["signed"] = f'<span class="badge ok">{escape(gettext("Signed"))}</span>'
     labels["draft"] = f'<span class="badge warn">{escape(gettext("Draft"))}</span>'
-    labels |= {f"status:{value}": escape(str(label)) for value, label in EncounterStatus.choices}
     return labels
 
 
@@ -103,7 +103,7 @@ class _Visits:
             when=date_format(starts_at, "SHORT_DATETIME_FORMAT"),
             reason=escape(e.reason) if e.reason else labels["visit"],
             practitioner=escape(e.practitioner.display_name),
-            status_label=labels.get(f"status:{e.status}", escape(e.status)),
+            status_label=choice_label(EncounterStatus, e.status),
             link=link,
             note=note,
         )
@@ -162,7 +162,7 @@ def episode_timelines(context: template.Context, timeline: Iterable[EpisodeTimel
         sections.append(
             _EPISODE.format(
                 complaint=escape(episode.complaint),
-                condition=escape(episode.get_condition_display()),
+                condition=choice_label(ConditionCategory, episode.condition),
                 started=date_format(episode.started_on, "DATE_FORMAT"),
                 ended=date_format(episode.ended_on, "DATE_FORMAT") if episode.ended_on else labels["ongoing"],
                 referrer=f" · {labels['referred_by']} {escape(episode.referrer)}" if episode.referrer else "",
