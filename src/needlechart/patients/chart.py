@@ -1,12 +1,13 @@
 """The patient chart's reads, written out in SQL.
 
 Opening a chart is the clinic's most frequent read. Through the ORM its reads cost about 3 ms
-of CPU per chart, most of it spent compiling the same SQL again on every request. Written out
-and run with ``Manager.raw()``, which still builds the model instances and converts each
-model column for the database in use, they cost a third of that. Columns that are not the
-model's own (names, counts, flags, a note's text) come back as the database gives them: text,
-numbers and truth values, and one time that _datetime() converts. Tables and columns are
-Django's default names for the models.
+of CPU per chart, most of it spent compiling the same SQL again on every request. The patient
+and the episodes (a row or a few) are read with ``Manager.raw()``, which still builds model
+instances and converts each model column for the database in use. The visits, ten rows of
+twenty-odd columns, come from a cursor as named tuples and become plain ``Visit`` records:
+building model instances cost three times the query. Columns come back as the database
+gives them: on SQLite ids, times and JSON are text, which _uuid(), _datetime() and _json()
+convert. Tables and columns are Django's default names for the models.
 
 The chart shows the patient's newest visits; each episode's older ones are read a page at a
 time when asked for, so a record of many years opens as fast as a new one.
@@ -17,13 +18,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections import namedtuple
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import F
 from django.http import Http404
 
-from needlechart.charting.models import Addendum, Encounter, Note, PainMap
+from needlechart.charting.models import Addendum, Note, PainMap
 from needlechart.clinics.models import User
 from needlechart.core.access import Capability, has_capability, require_capability
 from needlechart.core.raw_sql import uuid_param
@@ -36,6 +39,18 @@ VISITS_PER_PAGE = 10
 FULL_NOTES_ON_CHART = 3
 
 
+_PERSON = ("username", "first_name", "last_name")  # what a row gives of each person it names
+
+
+def _select(columns: tuple[tuple[str, str], ...]) -> str:
+    return "SELECT " + ", ".join(f"{expression} AS {name}" for expression, name in columns)
+
+
+def _row_type(name: str, columns: tuple[tuple[str, str], ...]) -> type:
+    """A named tuple of the columns' names, for the rows of _select(columns)."""
+    return namedtuple(name, [column for _expression, column in columns])
+
+
 class _People(dict[int, User]):
     """The staff a chart's rows name, for their display names: each built once, as a chart
     names the same few people again and again."""
@@ -46,7 +61,7 @@ class _People(dict[int, User]):
         if pk is None:
             return None
         if pk not in self:
-            self[pk] = User(id=pk, **{name: getattr(row, f"{prefix}_{name}") for name in ("username", "first_name", "last_name")})
+            self[pk] = User(id=pk, **{name: getattr(row, f"{prefix}_{name}") for name in _PERSON})
         return self[pk]
 
 
@@ -105,10 +120,28 @@ def chart_patient(*, user: User, patient_id: uuid.UUID) -> ChartPatient:
     return ChartPatient(patient, identifiers, bool(patient.has_serious_events), _intake(patient), bool(patient.has_rule_settings))
 
 
+@dataclass(slots=True)
+class Visit:
+    """A visit as the chart's timeline shows it, built straight from its row (no model instance)."""
+
+    pk: uuid.UUID
+    episode_id: uuid.UUID
+    starts_at: dt.datetime
+    status: str
+    reason: str
+    practitioner: User
+    has_note: bool = False  # these four only for readers of clinical notes
+    note_subjective: str = ""  # the first lines of an older note
+    note_signed_at: dt.datetime | None = None
+    addenda_count: int = 0
+    pain_marks: dict[str, Any] | None = None  # of its pain map
+    full_note: Note | None = None  # for the newest few notes: the whole note, with its addenda
+
+
 @dataclass
 class EpisodeTimeline:
     episode: Episode  # with visit_count
-    encounters: list[Encounter] = field(default_factory=list)
+    encounters: list[Visit] = field(default_factory=list)
 
     @property
     def older(self) -> int:
@@ -123,26 +156,38 @@ WHERE e.patient_id = %s AND e.clinic_id = %s
 ORDER BY e.started_on DESC, e.created_at DESC
 """
 
-# Visits as the timeline shows them, newest first, with who saw the patient. Clinicians also get
-# each visit's note, its number of addenda and its pain map: the chart shows the newest notes in
-# full and the newest pain map, and both are nearly always among the newest visits.
-_VISITS_SQL = """
-SELECT v.id, v.episode_id, v.starts_at, v.status, v.reason, v.practitioner_id,
-  u.username AS practitioner_username, u.first_name AS practitioner_first_name, u.last_name AS practitioner_last_name
+# Visits as the timeline shows them, newest first, with who saw the patient: (expression, name).
+# Clinicians also get each visit's note, its number of addenda and its pain map: the chart shows
+# the newest notes in full and the newest pain map, and both are nearly always among the newest visits.
+_VISIT_COLUMNS = (
+    ("v.id", "id"),
+    ("v.episode_id", "episode_id"),
+    ("v.starts_at", "starts_at"),
+    ("v.status", "status"),
+    ("v.reason", "reason"),
+    ("v.practitioner_id", "practitioner_id"),
+    ("u.username", "practitioner_username"),
+    ("u.first_name", "practitioner_first_name"),
+    ("u.last_name", "practitioner_last_name"),
+)
+_CLINICAL_COLUMNS = (
+    *_VISIT_COLUMNS,
+    ("n.id IS NOT NULL", "has_note"),
+    *((f"n.{name}", f"note_{name}") for name in ("subjective", "objective", "assessment", "plan", "signed_at", "digest")),
+    ("n.author_id", "note_author_id"),
+    *((f"a.{name}", f"note_author_{name}") for name in _PERSON),
+    ("n.signed_by_id", "note_signed_by_id"),
+    *((f"s.{name}", f"note_signed_by_{name}") for name in _PERSON),
+    ("(SELECT COUNT(*) FROM charting_addendum d WHERE d.note_id = n.id)", "addenda_count"),
+    ("m.marks", "pain_marks"),
+)
+_VISITS_FROM = """
 FROM charting_encounter v JOIN clinics_user u ON u.id = v.practitioner_id
 WHERE v.clinic_id = %s AND {visits}
 ORDER BY v.starts_at DESC, v.id DESC
 LIMIT %s
 """
-_CLINICAL_VISITS_SQL = """
-SELECT v.id, v.episode_id, v.starts_at, v.status, v.reason, v.practitioner_id,
-  u.username AS practitioner_username, u.first_name AS practitioner_first_name, u.last_name AS practitioner_last_name,
-  n.id IS NOT NULL AS has_note, n.subjective AS note_subjective, n.objective AS note_objective, n.assessment AS note_assessment,
-  n.plan AS note_plan, n.signed_at AS note_signed_at, n.digest AS note_digest,
-  n.author_id AS note_author_id, a.username AS note_author_username, a.first_name AS note_author_first_name,
-  a.last_name AS note_author_last_name, n.signed_by_id AS note_signed_by_id, s.username AS note_signed_by_username,
-  s.first_name AS note_signed_by_first_name, s.last_name AS note_signed_by_last_name,
-  (SELECT COUNT(*) FROM charting_addendum d WHERE d.note_id = n.id) AS addenda_count, m.marks AS pain_marks
+_CLINICAL_VISITS_FROM = """
 FROM charting_encounter v JOIN clinics_user u ON u.id = v.practitioner_id
   LEFT JOIN charting_note n ON n.encounter_id = v.id
   LEFT JOIN clinics_user a ON a.id = n.author_id LEFT JOIN clinics_user s ON s.id = n.signed_by_id
@@ -151,6 +196,8 @@ WHERE v.clinic_id = %s AND {visits}
 ORDER BY v.starts_at DESC, v.id DESC
 LIMIT %s
 """
+_VISITS = (_select(_VISIT_COLUMNS) + _VISITS_FROM, _row_type("VisitRow", _VISIT_COLUMNS))
+_CLINICAL_VISITS = (_select(_CLINICAL_COLUMNS) + _CLINICAL_VISITS_FROM, _row_type("ClinicalVisitRow", _CLINICAL_COLUMNS))
 _PATIENTS_VISITS = "v.patient_id = %s"
 _EPISODES_VISITS = "v.episode_id = %s"
 # Keyset paging: the visits after ``before`` in the timeline's order.
@@ -160,44 +207,70 @@ _EPISODES_VISITS_BEFORE = (
 )
 
 
-def _visits(user: User, visits: str, params: list[Any], limit: int, people: _People) -> list[Encounter]:
+def _visits(user: User, visits: str, params: list[Any], limit: int, people: _People) -> tuple[list[Visit], list[Any]]:
+    """The visits, and their rows (for the newest notes' full text)."""
     clinical = has_capability(user, Capability.VIEW_CLINICAL)
-    sql = (_CLINICAL_VISITS_SQL if clinical else _VISITS_SQL).format(visits=visits)
-    rows = list(Encounter.objects.raw(sql, [uuid_param(user.clinic_id), *params, limit]))
+    sql, row_type = _CLINICAL_VISITS if clinical else _VISITS
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(visits=visits), [uuid_param(user.clinic_id), *params, limit])
+        rows = [row_type._make(row) for row in cursor.fetchall()]
+    result = []
     for row in rows:
-        row.practitioner = people.named(row, "practitioner")
-        row.full_note = None
-        if not clinical:
-            row.has_note = False
-    return rows
+        visit = Visit(
+            pk=_uuid(row.id),
+            episode_id=_uuid(row.episode_id),
+            starts_at=_datetime(row.starts_at),
+            status=row.status,
+            reason=row.reason,
+            practitioner=people.named(row, "practitioner"),
+        )
+        if clinical:
+            visit.has_note = bool(row.has_note)
+            visit.note_subjective = row.note_subjective or ""
+            visit.note_signed_at = _datetime(row.note_signed_at)
+            visit.addenda_count = row.addenda_count
+            visit.pain_marks = _json(row.pain_marks)
+        result.append(visit)
+    return result, rows
+
+
+def _uuid(value: uuid.UUID | str) -> uuid.UUID:
+    """A uuid column: SQLite gives its 32 hex digits."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
 
 
 def _datetime(value: dt.datetime | str | None) -> dt.datetime | None:
-    """A datetime column that is not the model's own: SQLite gives it without its time zone (UTC)."""
+    """A datetime column: SQLite gives it as text, without its time zone (UTC)."""
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
 
 
-def _show_newest_notes(visits: list[Encounter], people: _People) -> None:
+def _json(value: Any) -> Any:
+    """A JSON column: text on SQLite (and as Django reads jsonb from PostgreSQL), else already parsed."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _show_newest_notes(visits: list[Visit], rows: list[Any], people: _People) -> None:
     """Give the newest visits with a note (FULL_NOTES_ON_CHART of them) their full note and its addenda."""
-    shown = [visit for visit in visits if visit.has_note][:FULL_NOTES_ON_CHART]
+    shown = [(visit, row) for visit, row in zip(visits, rows, strict=True) if visit.has_note][:FULL_NOTES_ON_CHART]
     addenda: dict[uuid.UUID, list[Addendum]] = {}
-    if any(visit.addenda_count for visit in shown):  # addenda are rare: no query without them
-        in_notes = Addendum.objects.filter(note__encounter__in=[visit.pk for visit in shown]).annotate(visit_id=F("note__encounter_id"))
+    if any(visit.addenda_count for visit, _row in shown):  # addenda are rare: no query without them
+        in_notes = Addendum.objects.filter(note__encounter__in=[visit.pk for visit, _row in shown])
+        in_notes = in_notes.annotate(visit_id=F("note__encounter_id"))
         for addendum in in_notes.select_related("author").defer("canonical").order_by("created_at"):
             addenda.setdefault(addendum.visit_id, []).append(addendum)
-    for visit in shown:
+    for visit, row in shown:
         note = Note(
             encounter_id=visit.pk,
-            subjective=visit.note_subjective,
-            objective=visit.note_objective,
-            assessment=visit.note_assessment,
-            plan=visit.note_plan,
-            signed_at=_datetime(visit.note_signed_at),
-            digest=visit.note_digest,
+            subjective=row.note_subjective,
+            objective=row.note_objective,
+            assessment=row.note_assessment,
+            plan=row.note_plan,
+            signed_at=visit.note_signed_at,
+            digest=row.note_digest,
         )
-        note.author, note.signed_by = people.named(visit, "note_author"), people.named(visit, "note_signed_by")
+        note.author, note.signed_by = people.named(row, "note_author"), people.named(row, "note_signed_by")
         note.addenda_list = addenda.get(visit.pk, [])
         visit.full_note = note
 
@@ -211,20 +284,21 @@ def patient_chart(*, user: User, patient: Patient) -> list[EpisodeTimeline]:
     episodes = Episode.objects.raw(_EPISODES_SQL, [uuid_param(patient.pk), uuid_param(user.clinic_id)])
     timelines = {episode.pk: EpisodeTimeline(episode) for episode in episodes}
     people = _People()
-    visits = _visits(user, _PATIENTS_VISITS, [uuid_param(patient.pk)], VISITS_PER_PAGE, people)
+    visits, rows = _visits(user, _PATIENTS_VISITS, [uuid_param(patient.pk)], VISITS_PER_PAGE, people)
     for visit in visits:
         timelines[visit.episode_id].encounters.append(visit)
-    _show_newest_notes(visits, people)
+    if has_capability(user, Capability.VIEW_CLINICAL):
+        _show_newest_notes(visits, rows, people)
     return list(timelines.values())
 
 
-def episode_visits(*, user: User, episode: Episode, before: uuid.UUID | None) -> tuple[list[Encounter], bool]:
+def episode_visits(*, user: User, episode: Episode, before: uuid.UUID | None) -> tuple[list[Visit], bool]:
     """A page of the episode's visits older than ``before`` (one of them), newest first, and
     whether there are older ones still. Their notes are shown as one line each."""
     if before is None:
-        page = _visits(user, _EPISODES_VISITS, [uuid_param(episode.pk)], VISITS_PER_PAGE + 1, _People())
+        page, _rows = _visits(user, _EPISODES_VISITS, [uuid_param(episode.pk)], VISITS_PER_PAGE + 1, _People())
     else:
-        page = _visits(user, _EPISODES_VISITS_BEFORE, [uuid_param(episode.pk), uuid_param(before)], VISITS_PER_PAGE + 1, _People())
+        page, _rows = _visits(user, _EPISODES_VISITS_BEFORE, [uuid_param(episode.pk), uuid_param(before)], VISITS_PER_PAGE + 1, _People())
     return page[:VISITS_PER_PAGE], len(page) > VISITS_PER_PAGE
 
 
@@ -237,15 +311,17 @@ LIMIT 1
 """
 
 
-def latest_pain_map(*, user: User, patient: Patient, timeline: list[EpisodeTimeline]) -> tuple[Encounter, PainMap] | None:
-    """The patient's newest pain map with marks on it, and its visit: from the chart's visits when it
-    is among them, otherwise read."""
+def latest_pain_map(*, user: User, patient: Patient, timeline: list[EpisodeTimeline]) -> tuple[dt.datetime, PainMap] | None:
+    """The patient's newest pain map with marks on it, and when its visit was: from the chart's
+    visits when it is among them, otherwise read."""
     require_capability(user, Capability.VIEW_CLINICAL)
     visits = sorted((v for item in timeline for v in item.encounters), key=lambda v: (v.starts_at, v.pk), reverse=True)
     for visit in visits:
-        if visit.pain_marks and (marks := json.loads(visit.pain_marks)):  # JSON text on both databases
-            return visit, PainMap(encounter=visit, marks=marks)
+        if visit.pain_marks:
+            return visit.starts_at, PainMap(encounter_id=visit.pk, marks=visit.pain_marks)
     if sum(item.episode.visit_count for item in timeline) > len(visits):  # the newest map may be older than the chart's visits
-        for visit in Encounter.objects.raw(_LATEST_PAIN_MAP_SQL, [uuid_param(patient.pk), uuid_param(user.clinic_id)]):
-            return visit, PainMap(encounter=visit, marks=json.loads(visit.pain_marks))
+        with connection.cursor() as cursor:
+            cursor.execute(_LATEST_PAIN_MAP_SQL, [uuid_param(patient.pk), uuid_param(user.clinic_id)])
+            if (row := cursor.fetchone()) is not None:
+                return _datetime(row[1]), PainMap(encounter_id=_uuid(row[0]), marks=_json(row[2]))
     return None

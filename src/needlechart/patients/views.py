@@ -99,7 +99,7 @@ def patient_chart(request: HttpRequest, patient_id) -> HttpResponse:
     context = {
         "screening": screening_of(user=user, response=found.intake, clinic_has_rule_settings=found.has_rule_settings) if clinical else None,
         "serious_events": serious_adverse_events(patient) if clinical and found.has_serious_events else [],
-        "latest_pain": {"encounter": pain_map[0], **pain_map_context(pain_map[1], editable=False)} if pain_map else None,
+        "latest_pain": {"taken_at": pain_map[0], **pain_map_context(pain_map[1], editable=False)} if pain_map else None,
         "patient": patient,
         "identifiers": found.identifiers,
         "timeline": timeline,
