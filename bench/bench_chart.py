@@ -20,7 +20,6 @@ import os
 import platform
 import random
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -32,13 +31,10 @@ from dataclasses import asdict, dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
-CLINIC = "Synthetic clinic"  # needlechart synthetic's default
-PASSWORD = "synthetic-password"  # noqa: S105 - the synthetic users' password, printed on purpose
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+from bench_data import CLINIC, PASSWORD, RESULTS, ROOT, build, check_database_args, claim_data_dir, drop_database, reset_database
+
 CHART_P95_TARGET_MS = 50.0
 CEILING_RATIO_TARGET = 0.5
 SAMPLE_SIZE = 5_000
@@ -62,42 +58,6 @@ def child_env(args: argparse.Namespace) -> dict[str, str]:
     if args.db == "postgres":
         env["DATABASE_URL"] = args.postgres_url
     return env
-
-
-def postgres_admin(args: argparse.Namespace, *statements: str) -> None:
-    """Run statements (CREATE/DROP DATABASE) on the server's maintenance database."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(args.postgres_url)
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(sql.SQL(statement).format(db=sql.Identifier(args.db_name)))
-
-
-MARKER = ".needlechart-bench"  # in data dirs this script made, so that it never deletes anything else
-
-
-def claim_data_dir(path: Path) -> None:
-    if path.exists() and any(path.iterdir()) and not (path / MARKER).exists():
-        raise SystemExit(f"{path} is not empty and was not made by this benchmark; choose another --data-dir.")
-    path.mkdir(parents=True, exist_ok=True)
-    (path / MARKER).touch()
-
-
-def reset_database(args: argparse.Namespace) -> None:
-    if args.db == "postgres":
-        postgres_admin(args, "DROP DATABASE IF EXISTS {db} WITH (FORCE)", "CREATE DATABASE {db}")
-    else:
-        for suffix in ("", "-wal", "-shm"):
-            (args.data_dir / f"needlechart.sqlite3{suffix}").unlink(missing_ok=True)
-
-
-def drop_database(args: argparse.Namespace) -> None:
-    if args.db == "postgres":
-        postgres_admin(args, "DROP DATABASE IF EXISTS {db} WITH (FORCE)")
-    shutil.rmtree(args.data_dir, ignore_errors=True)
 
 
 def sample(args: argparse.Namespace) -> dict[str, Any]:
@@ -146,15 +106,6 @@ def _sample(clinic_name: str) -> None:
             "notes": Note.objects.filter(clinic=clinic).count(),
         }
     print(json.dumps(result))
-
-
-def build(args: argparse.Namespace) -> float:
-    command = [sys.executable, "-m", "needlechart.cli", "synthetic", "--clinic", CLINIC, "--password", PASSWORD]
-    command += ["--patients", str(args.patients), "--encounters", str(args.encounters), "--seed", str(args.seed)]
-    print(f"Building the data set: {' '.join(command[2:])}", flush=True)
-    started = time.monotonic()
-    subprocess.run(command, env=child_env(args), cwd=ROOT, check=True, timeout=args.build_timeout)
-    return time.monotonic() - started
 
 
 # --- the server ----------------------------------------------------------------------------
@@ -488,12 +439,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--clients must be 1-64, --requests 1-100000, --warmup 0-100000")
     if not (1 <= args.workers <= 16 and 1 <= args.threads <= 64 and 1 <= args.time_limit <= 3600):
         parser.error("--workers must be 1-16, --threads 1-64, --time-limit 1-3600")
-    scratch = Path("/tmp/needlechart-bench")  # noqa: S108 - a scratch database, claimed with a marker file
-    args.data_dir = (args.data_dir or scratch / args.db).resolve()
-    parts = urlsplit(args.postgres_url)
-    args.db_name = parts.path.lstrip("/")
-    if args.db == "postgres" and (parts.hostname not in LOOPBACK or not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.db_name)):
-        parser.error("--postgres-url must name a loopback host and a plain database name")
+    check_database_args(args, parser, args.db)
     return args
 
 
@@ -509,7 +455,7 @@ def main(argv: list[str]) -> int:
         if args.reuse:
             print("No complete data set to reuse; building one.")
         reset_database(args)
-        build_seconds = build(args)
+        build_seconds = build(args, env=child_env(args))
         print(f"Data set built in {build_seconds:.1f} s.", flush=True)
         state = sample(args)
     patients = state["patients"]

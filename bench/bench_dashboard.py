@@ -18,23 +18,15 @@ import json
 import math
 import os
 import platform
-import re
-import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
-SCRATCH = Path("/tmp/needlechart-bench")  # noqa: S108 - scratch data, claimed with a marker file
-MARKER = ".needlechart-bench"  # in data dirs this script made, so that it never deletes anything else
-CLINIC = "Synthetic clinic"  # needlechart synthetic's default
-PASSWORD = "synthetic-password"  # noqa: S105 - the synthetic users' password, printed on purpose
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+from bench_data import CLINIC, RESULTS, build, check_database_args, claim_data_dir, drop_database, reset_database
+
 TARGET_MS = {"postgres": 1_000.0, "sqlite": 3_000.0}
 # The queries clinic_report() sends, in order; the script stops if report.py sends another number of them.
 QUERY_NAMES = ("sessions, patients and adverse events by month", "patients in the period", "outcomes by condition", "sessions to response")
@@ -57,38 +49,6 @@ def use_database(args: argparse.Namespace) -> None:
         os.environ["DATABASE_URL"] = args.postgres_url
 
 
-def postgres_admin(args: argparse.Namespace, *statements: str) -> None:
-    """Run statements (CREATE/DROP DATABASE) on the server's maintenance database."""
-    import psycopg
-    from psycopg import sql
-
-    admin_url = urlunsplit(urlsplit(args.postgres_url)._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(sql.SQL(statement).format(db=sql.Identifier(args.db_name)))
-
-
-def claim_data_dir(path: Path) -> None:
-    if path.exists() and any(path.iterdir()) and not (path / MARKER).exists():
-        raise SystemExit(f"{path} is not empty and was not made by this benchmark; choose another --data-dir.")
-    path.mkdir(parents=True, exist_ok=True)
-    (path / MARKER).touch()
-
-
-def reset_database(args: argparse.Namespace) -> None:
-    if args.db == "postgres":
-        postgres_admin(args, "DROP DATABASE IF EXISTS {db} WITH (FORCE)", "CREATE DATABASE {db}")
-    else:
-        for suffix in ("", "-wal", "-shm"):
-            (args.data_dir / f"needlechart.sqlite3{suffix}").unlink(missing_ok=True)
-
-
-def drop_database(args: argparse.Namespace) -> None:
-    if args.db == "postgres":
-        postgres_admin(args, "DROP DATABASE IF EXISTS {db} WITH (FORCE)")
-    shutil.rmtree(args.data_dir, ignore_errors=True)
-
-
 def ready(args: argparse.Namespace) -> bool:
     """Whether the database holds a complete synthetic data set of the asked size, with the dashboard's rows."""
     from django.db import DatabaseError
@@ -101,15 +61,6 @@ def ready(args: argparse.Namespace) -> bool:
         return False
     detail = event.detail if event else {}
     return detail.get("session_facts", 0) > 0 and (detail["patients"], detail["encounters"]) == (args.patients, args.encounters)
-
-
-def build(args: argparse.Namespace) -> float:
-    command = [sys.executable, "-m", "needlechart.cli", "synthetic", "--clinic", CLINIC, "--password", PASSWORD]
-    command += ["--patients", str(args.patients), "--encounters", str(args.encounters), "--seed", str(args.seed)]
-    print(f"Building the data set: {' '.join(command[2:])}", flush=True)
-    started = time.monotonic()
-    subprocess.run(command, cwd=ROOT, check=True, timeout=args.build_timeout)
-    return time.monotonic() - started
 
 
 def settle() -> None:
@@ -344,11 +295,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not (20 <= args.runs <= 10_000 and 0 <= args.warmup <= 1_000):
         parser.error("--runs must be 20-10000, --warmup 0-1000")
-    args.data_dir = (args.data_dir or SCRATCH / f"dashboard-{args.db}").resolve()
-    parts = urlsplit(args.postgres_url)
-    args.db_name = parts.path.lstrip("/")
-    if args.db == "postgres" and (parts.hostname not in LOOPBACK or not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.db_name)):
-        parser.error("--postgres-url must name a loopback host and a plain database name")
+    check_database_args(args, parser, f"dashboard-{args.db}")
     args.out = (args.out or RESULTS / f"dashboard-{args.db}.json").resolve()
     return args
 

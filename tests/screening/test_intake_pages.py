@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core import mail
@@ -105,3 +106,25 @@ def test_a_clinic_admin_adjusts_a_rule_for_the_clinic_only(client_for, clinic_ad
     result = screening_for_patient(user=practitioner, patient=patient).suitability
     assert next(f for f in result.findings if f.rule.id == "anticoagulants").severity == "precaution"
     assert AuditEvent.objects.filter(object_type="rule_setting", object_id="anticoagulants").exists()
+
+
+def test_the_chart_judges_the_latest_intake_by_the_clinics_own_rules(client_for, clinic_admin, practitioner, patient):
+    chart_url = reverse("patient_chart", args=[patient.pk])
+    client = client_for(practitioner)
+
+    def suitability():
+        html = client.get(chart_url).content.decode()
+        return re.search(r'<section class="card suitability (status-\w+)".*?</section>', html, re.S)
+
+    assert suitability().group(1) == "status-none" and "no intake yet" in suitability().group(0)
+    consenting = {**healthy_answers(), "able_to_consent": "yes"}
+    services.intake_record_by_staff(actor=practitioner, patient=patient, raw_answers={**consenting, "medications": ["warfarin"]})
+    panel = suitability()
+    assert panel.group(1) == "status-relative" and "needs your reasoning" in panel.group(0)
+    assert '<li class="finding relative"><span class="badge warn">Relative</span> Blood-thinning' in panel.group(0)
+    assert client_for(clinic_admin).post(reverse("rule_settings"), {"rule": "anticoagulants", "severity": "off"}).status_code == 302
+    client = client_for(practitioner)  # the one test client, signed in as the practitioner again
+    panel = suitability()  # the clinic switched the rule off
+    assert panel.group(1) == "status-precautions" and "Blood-thinning" not in panel.group(0)
+    services.intake_record_by_staff(actor=practitioner, patient=patient, raw_answers={**consenting, "sex_at_birth": "female", "pregnant": "yes"})
+    assert suitability().group(1) not in ("status-precautions", "status-suitable")  # the newest intake counts
