@@ -305,6 +305,17 @@ class Result:
     error_samples: list[str] = field(default_factory=list)
     cpu_seconds: dict[str, float] = field(default_factory=dict)  # server CPU: app (gunicorn), db (PostgreSQL backends)
 
+    def add(self, part: Result) -> None:
+        """Count another round of this endpoint's requests in."""
+        self.requests += part.requests
+        self.errors += part.errors
+        self.seconds += part.seconds
+        self.complete = self.complete and part.complete
+        self.latencies_ms += part.latencies_ms
+        self.error_samples += part.error_samples[: max(0, 5 - len(self.error_samples))]
+        for key, seconds in part.cpu_seconds.items():
+            self.cpu_seconds[key] = self.cpu_seconds.get(key, 0.0) + seconds
+
     @property
     def cpu_ms(self) -> float:
         """Server CPU time per request, application and database together."""
@@ -428,6 +439,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (threads), default 8")
     parser.add_argument("--requests", type=int, default=1_000, help="measured requests per endpoint, default 1000")
     parser.add_argument("--warmup", type=int, default=200, help="unmeasured requests per endpoint first, default 200")
+    parser.add_argument("--rounds", type=int, default=5, help="the endpoints take turns in this many rounds, default 5")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--time-limit", type=float, default=300, help="seconds per endpoint at most, default 300")
@@ -439,6 +451,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--clients must be 1-64, --requests 1-100000, --warmup 0-100000")
     if not (1 <= args.workers <= 16 and 1 <= args.threads <= 64 and 1 <= args.time_limit <= 3600):
         parser.error("--workers must be 1-16, --threads 1-64, --time-limit 1-3600")
+    if not 1 <= args.rounds <= args.requests:
+        parser.error("--rounds must be 1 to --requests")
     check_database_args(args, parser, args.db)
     return args
 
@@ -477,11 +491,17 @@ def main(argv: list[str]) -> int:
         load_before = os.getloadavg()
         cpu_before = time.process_time()
         for endpoint in chosen:
-            print(f"{endpoint.name}: {args.warmup} warm-up + {args.requests} measured requests, {args.clients} clients", flush=True)
+            print(f"{endpoint.name}: {args.warmup} warm-up requests, {args.clients} clients", flush=True)
             warmup = drive(clients, endpoint, args.warmup, args.time_limit, args.seed + 1, meter)
-            results.append(drive(clients, endpoint, args.requests, args.time_limit, args.seed, meter))
-            results[-1].warmup_errors = warmup.errors
-            results[-1].error_samples += warmup.error_samples[:2]
+            results.append(Result(endpoint.name, endpoint.what, warmup_errors=warmup.errors, error_samples=warmup.error_samples[:2]))
+        # The endpoints take turns, a share of their requests each round, so that a machine whose
+        # speed drifts (other work, a busy neighbour) weighs on all of them alike.
+        for round_ in range(args.rounds):
+            print(f"round {round_ + 1} of {args.rounds}: {', '.join(e.name for e in chosen)}", flush=True)
+            for endpoint, result in zip(chosen, results, strict=True):
+                share = (args.requests * (round_ + 1)) // args.rounds - (args.requests * round_) // args.rounds
+                time_limit = args.time_limit / args.rounds
+                result.add(drive(clients, endpoint, share, time_limit, args.seed + 1000 * round_, meter))
         meta = {
             "db": args.db,
             "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -492,6 +512,7 @@ def main(argv: list[str]) -> int:
             "server": {"workers": args.workers, "threads": args.threads},
             "clients": args.clients,
             "requests_per_endpoint": args.requests,
+            "rounds": args.rounds,
             "warmup_per_endpoint": args.warmup,
             "client_cpu_seconds": round(time.process_time() - cpu_before, 1),
         }

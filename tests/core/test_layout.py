@@ -64,3 +64,17 @@ def test_the_language_switch_returns_to_the_page_and_shows_the_active_language(c
 def test_signed_out_pages_show_the_language_switch_but_no_menu(client):
     html = client.get(reverse("login")).content.decode()
     assert 'class="lang-switch"' in html and "<nav" not in html and 'class="who"' not in html
+
+
+def test_forms_drawn_in_python_share_one_masked_csrf_token_per_response_which_is_accepted(practitioner, patient, episode):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(practitioner)
+    chart_url = reverse("patient_chart", args=[patient.pk])
+    tokens = re.findall(r'name="csrfmiddlewaretoken" value="(\w+)"', client.get(chart_url).content.decode())
+    assert len(tokens) >= 3 and len(set(tokens)) == 1  # language switch, sign out, intake link, closing the episode
+    assert set(re.findall(r'name="csrfmiddlewaretoken" value="(\w+)"', client.get(chart_url).content.decode())) != set(tokens)
+    response = client.post(reverse("set_language"), {"language": "nb", "next": chart_url, "csrfmiddlewaretoken": tokens[0]})
+    assert response.status_code == 302
+    assert client.post(reverse("set_language"), {"language": "en", "next": chart_url, "csrfmiddlewaretoken": "x" * 64}).status_code == 403

@@ -126,5 +126,7 @@ def test_the_chart_judges_the_latest_intake_by_the_clinics_own_rules(client_for,
     client = client_for(practitioner)  # the one test client, signed in as the practitioner again
     panel = suitability()  # the clinic switched the rule off
     assert panel.group(1) == "status-precautions" and "Blood-thinning" not in panel.group(0)
-    services.intake_record_by_staff(actor=practitioner, patient=patient, raw_answers={**consenting, "sex_at_birth": "female", "pregnant": "yes"})
+    services.intake_record_by_staff(
+        actor=practitioner, patient=patient, raw_answers={**consenting, "sex_at_birth": "female", "pregnant": "yes"}
+    )
     assert suitability().group(1) not in ("status-precautions", "status-suitable")  # the newest intake counts

@@ -71,7 +71,12 @@ def _pieces(language: str | None, format_name: str) -> tuple[Piece, ...] | None:
 
 def date_format(value: dt.date, format_name: str) -> str:
     """``value`` (already in local time) in the active language's ``format_name``, e.g. "SHORT_DATE_FORMAT"."""
+    return date_formatter(format_name)(value)
+
+
+def date_formatter(format_name: str) -> Callable[[dt.date], str]:
+    """date_format(value, format_name) for many values: the active language looked up once."""
     pieces = _pieces(get_language(), format_name)
     if pieces is None:
-        return django_date_format(value, format_name)
-    return "".join(piece if isinstance(piece, str) else piece(value) for piece in pieces)
+        return lambda value: django_date_format(value, format_name)
+    return lambda value: "".join(piece if isinstance(piece, str) else piece(value) for piece in pieces)

@@ -22,3 +22,8 @@ def _labels(choices: type[models.Choices], language: str | None) -> dict[str, st
 def choice_label(choices: type[models.Choices], value: str) -> str:
     """The label of ``value`` among ``choices`` in the active language, escaped (the value itself if unknown)."""
     return _labels(choices, get_language()).get(value) or escape(value)
+
+
+def choice_labels(choices: type[models.Choices]) -> dict[str, str]:
+    """Every value's escaped label among ``choices`` in the active language, for many lookups."""
+    return _labels(choices, get_language())

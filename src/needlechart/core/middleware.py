@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import get_user, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.utils.translation import gettext as _
@@ -33,6 +33,21 @@ class SecurityHeadersMiddleware:
             # Health data must not linger in shared or browser caches.
             response.headers.setdefault("Cache-Control", "no-store, private")
         return response
+
+
+class ResolvedUserMiddleware:
+    """Read the signed-in user once, up front, in place of Django's lazy ``request.user``.
+
+    Every page asks the user for its clinic, role and name dozens of times; through the lazy
+    wrapper each of those lookups cost a proxy call. Every page needs the user anyway.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.user = get_user(request)
+        return self.get_response(request)
 
 
 class IdleTimeoutMiddleware:

@@ -1,8 +1,14 @@
-"""Parameters for the few reads written out in SQL (``Manager.raw()``), whichever the database."""
+"""Parameters and values of the few reads written out in SQL, whichever the database.
+
+Read with a plain cursor, columns come back as the database gives them: PostgreSQL (psycopg)
+gives uuids, dates and times as Python objects, SQLite gives them as text. The *_value
+functions accept either.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from typing import Any
 
@@ -18,3 +24,24 @@ def uuid_param(value: uuid.UUID) -> Any:
 
 def date_param(value: dt.date) -> Any:
     return _DATE.get_db_prep_value(value, connection)
+
+
+def uuid_value(value: uuid.UUID | str) -> uuid.UUID:
+    """A uuid column: SQLite gives its 32 hex digits."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+
+
+def date_value(value: dt.date | str) -> dt.date:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def datetime_value(value: dt.datetime | str | None) -> dt.datetime | None:
+    """A datetime column: SQLite gives it as text, without its time zone (UTC)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
+
+
+def json_value(value: Any) -> Any:
+    """A JSON column: text on SQLite (and as Django has psycopg give jsonb), else already parsed."""
+    return json.loads(value) if isinstance(value, str) else value

@@ -2,12 +2,12 @@
 
 Opening a chart is the clinic's most frequent read. Through the ORM its reads cost about 3 ms
 of CPU per chart, most of it spent compiling the same SQL again on every request. The patient
-and the episodes (a row or a few) are read with ``Manager.raw()``, which still builds model
-instances and converts each model column for the database in use. The visits, ten rows of
-twenty-odd columns, come from a cursor as named tuples and become plain ``Visit`` records:
-building model instances cost three times the query. Columns come back as the database
-gives them: on SQLite ids, times and JSON are text, which _uuid(), _datetime() and _json()
-convert. Tables and columns are Django's default names for the models.
+is read with ``Manager.raw()``, which still builds a model instance and converts each column
+for the database in use. The episodes and the visits (ten rows of twenty-odd columns) come
+from a cursor and become plain ``EpisodeSummary`` and ``Visit`` records: building model
+instances cost three times the queries. Columns come back as the database
+gives them; core.raw_sql converts ids, times and JSON, which SQLite gives as text. Tables
+and columns are Django's default names for the models.
 
 The chart shows the patient's newest visits; each episode's older ones are read a page at a
 time when asked for, so a record of many years opens as fast as a new one.
@@ -16,7 +16,6 @@ time when asked for, so a record of many years opens as fast as a new one.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections import namedtuple
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from django.http import Http404
 from needlechart.charting.models import Addendum, Note, PainMap
 from needlechart.clinics.models import User
 from needlechart.core.access import Capability, has_capability, require_capability
-from needlechart.core.raw_sql import uuid_param
+from needlechart.core.raw_sql import date_value, datetime_value, json_value, uuid_param, uuid_value
 from needlechart.needling.models import AdverseEventSeverity
 from needlechart.patients.models import Episode, Patient, PatientIdentifier
 from needlechart.screening.models import IntakeResponse
@@ -93,14 +92,13 @@ ORDER BY i.id
 def _intake(row: Any) -> IntakeResponse | None:
     if row.intake_id is None:
         return None
-    answers = row.intake_answers
     return IntakeResponse(
-        id=row.intake_id if isinstance(row.intake_id, uuid.UUID) else uuid.UUID(row.intake_id),
+        id=uuid_value(row.intake_id),
         clinic_id=row.clinic_id,
         patient=row,
-        answers=json.loads(answers) if isinstance(answers, str) else answers,
+        answers=json_value(row.intake_answers),
         source=row.intake_source,
-        submitted_at=_datetime(row.intake_submitted_at),
+        submitted_at=datetime_value(row.intake_submitted_at),
     )
 
 
@@ -138,9 +136,26 @@ class Visit:
     full_note: Note | None = None  # for the newest few notes: the whole note, with its addenda
 
 
+@dataclass(slots=True)
+class EpisodeSummary:
+    """An episode of care as the chart's timeline heads it, built straight from its row."""
+
+    pk: uuid.UUID
+    complaint: str
+    condition: str
+    started_on: dt.date
+    ended_on: dt.date | None
+    referrer: str
+    visit_count: int
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_on is None
+
+
 @dataclass
 class EpisodeTimeline:
-    episode: Episode  # with visit_count
+    episode: EpisodeSummary
     encounters: list[Visit] = field(default_factory=list)
 
     @property
@@ -150,11 +165,23 @@ class EpisodeTimeline:
 
 
 _EPISODES_SQL = """
-SELECT e.*, (SELECT COUNT(*) FROM charting_encounter v WHERE v.episode_id = e.id) AS visit_count
+SELECT e.id, e.complaint, e.condition, e.started_on, e.ended_on, e.referrer,
+  (SELECT COUNT(*) FROM charting_encounter v WHERE v.episode_id = e.id) AS visit_count
 FROM patients_episode e
 WHERE e.patient_id = %s AND e.clinic_id = %s
 ORDER BY e.started_on DESC, e.created_at DESC
 """
+
+
+def _episodes(patient: Patient, user: User) -> list[EpisodeSummary]:
+    with connection.cursor() as cursor:
+        cursor.execute(_EPISODES_SQL, [uuid_param(patient.pk), uuid_param(user.clinic_id)])
+        rows = cursor.fetchall()
+    return [
+        EpisodeSummary(uuid_value(pk), complaint, condition, date_value(started), ended and date_value(ended), referrer, visits)
+        for pk, complaint, condition, started, ended, referrer, visits in rows
+    ]
+
 
 # Visits as the timeline shows them, newest first, with who saw the patient: (expression, name).
 # Clinicians also get each visit's note, its number of addenda and its pain map: the chart shows
@@ -217,9 +244,9 @@ def _visits(user: User, visits: str, params: list[Any], limit: int, people: _Peo
     result = []
     for row in rows:
         visit = Visit(
-            pk=_uuid(row.id),
-            episode_id=_uuid(row.episode_id),
-            starts_at=_datetime(row.starts_at),
+            pk=uuid_value(row.id),
+            episode_id=uuid_value(row.episode_id),
+            starts_at=datetime_value(row.starts_at),
             status=row.status,
             reason=row.reason,
             practitioner=people.named(row, "practitioner"),
@@ -227,28 +254,11 @@ def _visits(user: User, visits: str, params: list[Any], limit: int, people: _Peo
         if clinical:
             visit.has_note = bool(row.has_note)
             visit.note_subjective = row.note_subjective or ""
-            visit.note_signed_at = _datetime(row.note_signed_at)
+            visit.note_signed_at = datetime_value(row.note_signed_at)
             visit.addenda_count = row.addenda_count
-            visit.pain_marks = _json(row.pain_marks)
+            visit.pain_marks = json_value(row.pain_marks)
         result.append(visit)
     return result, rows
-
-
-def _uuid(value: uuid.UUID | str) -> uuid.UUID:
-    """A uuid column: SQLite gives its 32 hex digits."""
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
-
-
-def _datetime(value: dt.datetime | str | None) -> dt.datetime | None:
-    """A datetime column: SQLite gives it as text, without its time zone (UTC)."""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
-
-
-def _json(value: Any) -> Any:
-    """A JSON column: text on SQLite (and as Django reads jsonb from PostgreSQL), else already parsed."""
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def _show_newest_notes(visits: list[Visit], rows: list[Any], people: _People) -> None:
@@ -281,8 +291,7 @@ def patient_chart(*, user: User, patient: Patient) -> list[EpisodeTimeline]:
     A fixed number of queries whatever the size of the record; older visits come from
     ``episode_visits`` when asked for.
     """
-    episodes = Episode.objects.raw(_EPISODES_SQL, [uuid_param(patient.pk), uuid_param(user.clinic_id)])
-    timelines = {episode.pk: EpisodeTimeline(episode) for episode in episodes}
+    timelines = {episode.pk: EpisodeTimeline(episode) for episode in _episodes(patient, user)}
     people = _People()
     visits, rows = _visits(user, _PATIENTS_VISITS, [uuid_param(patient.pk)], VISITS_PER_PAGE, people)
     for visit in visits:
@@ -323,5 +332,5 @@ def latest_pain_map(*, user: User, patient: Patient, timeline: list[EpisodeTimel
         with connection.cursor() as cursor:
             cursor.execute(_LATEST_PAIN_MAP_SQL, [uuid_param(patient.pk), uuid_param(user.clinic_id)])
             if (row := cursor.fetchone()) is not None:
-                return _datetime(row[1]), PainMap(encounter_id=_uuid(row[0]), marks=_json(row[2]))
+                return datetime_value(row[1]), PainMap(encounter_id=uuid_value(row[0]), marks=json_value(row[2]))
     return None

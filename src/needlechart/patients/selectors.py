@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
 
 from needlechart.clinics.models import User
 from needlechart.core.access import Capability, require_capability
-from needlechart.core.raw_sql import date_param, uuid_param
+from needlechart.core.raw_sql import date_param, date_value, uuid_param, uuid_value
 from needlechart.patients.models import Episode, Patient, search_key
 
 SEARCH_LIMIT = 50
@@ -110,7 +112,26 @@ _BY_IDENTIFIER = (
 )
 
 
-def patient_search(*, user: User, text: str) -> tuple[SearchQuery, list[Patient]]:
+@dataclass(frozen=True, slots=True)
+class FoundPatient:
+    """A search result: what the list shows of a patient (read straight from its row: a page of
+    50 model instances cost more than finding them)."""
+
+    pk: uuid.UUID
+    given_name: str
+    family_name: str
+    birth_date: dt.date
+    phone: str
+
+
+def _found(sql: str, params: list[Any]) -> list[FoundPatient]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [FoundPatient(uuid_value(pk), given, family, date_value(born), phone) for pk, given, family, born, phone, *_keys in rows]
+
+
+def patient_search(*, user: User, text: str) -> tuple[SearchQuery, list[FoundPatient]]:
     """Find patients by name prefix(es), date of birth, or an exact identifier."""
     query = parse_search(text)
     if query.is_empty:
@@ -123,10 +144,10 @@ def patient_search(*, user: User, text: str) -> tuple[SearchQuery, list[Patient]
         sql, params = _BY_IDENTIFIER, [clinic, query.identifier, clinic]
     else:
         return query, _name_search(clinic, query.name_keys)
-    return query, list(Patient.objects.raw(sql, [*params, SEARCH_LIMIT]))
+    return query, _found(sql, [*params, SEARCH_LIMIT])
 
 
-def _name_search(clinic: Any, keys: list[str]) -> list[Patient]:
+def _name_search(clinic: Any, keys: list[str]) -> list[FoundPatient]:
     """Patients with every key at the start of their family or a given name.
 
     The first key is looked up as two index ranges, family names and given names, each
@@ -147,4 +168,4 @@ def _name_search(clinic: Any, keys: list[str]) -> list[Patient]:
         arms.append(f"SELECT * FROM ({_FOUND} WHERE p.clinic_id = %s AND {starts}{also}{_IN_ORDER}) AS by_{column}")  # noqa: S608
         params += [clinic, *starts_params, *also_params, SEARCH_LIMIT]
     # The SQL is made of fixed fragments; every value is a parameter.
-    return list(Patient.objects.raw(f"{arms[0]} UNION {arms[1]}{_IN_ORDER}", [*params, SEARCH_LIMIT]))
+    return _found(f"{arms[0]} UNION {arms[1]}{_IN_ORDER}", [*params, SEARCH_LIMIT])

@@ -11,13 +11,13 @@ import functools
 from html import escape
 
 from django import template
-from django.template.defaulttags import CsrfTokenNode
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import get_language, gettext
 
 from needlechart.charting.models import Note
+from needlechart.core.csrf import csrf_input
 from needlechart.core.dates import date_format
 
 register = template.Library()
@@ -72,7 +72,7 @@ def note_html(note: Note, *, compact: bool = False, context: template.Context | 
             parts.append(f'<p class="digest">SHA-256 <code>{escape(addendum.digest)}</code></p>\n')
         elif not compact and context is not None and reader is not None and addendum.author_id == reader.pk:
             parts.append(
-                f'<form method="post" action="{reverse("addendum_sign", args=[addendum.pk])}">{CsrfTokenNode().render(context)}'
+                f'<form method="post" action="{reverse("addendum_sign", args=[addendum.pk])}">{csrf_input(context)}'
                 f'<button type="submit" class="small primary">{labels["sign_addendum"]}</button></form>\n'
             )
         parts.append("</aside>\n")

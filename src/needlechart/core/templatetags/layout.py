@@ -13,12 +13,12 @@ from html import escape
 
 from django import template
 from django.conf import settings
-from django.template.defaulttags import CsrfTokenNode
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext, gettext_noop
 
 from needlechart.clinics.models import Role
+from needlechart.core.csrf import csrf_input
 from needlechart.core.labels import choice_label
 from needlechart.core.links import object_url
 
@@ -81,7 +81,7 @@ def topbar(context: template.Context) -> SafeString:
     user = context.get("user")
     language = get_language()
     words = _words(language)
-    csrf = CsrfTokenNode().render(context)
+    csrf = csrf_input(context)
     menu = who = ""
     if user is not None and user.is_authenticated:
         nav = context.get("nav") or {}

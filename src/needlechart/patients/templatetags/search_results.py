@@ -12,9 +12,9 @@ from html import escape
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from needlechart.core.dates import date_format
-from needlechart.core.links import object_url
-from needlechart.patients.models import Patient
+from needlechart.core.dates import date_formatter
+from needlechart.core.links import object_urls
+from needlechart.patients.selectors import FoundPatient
 
 register = template.Library()
 
@@ -22,13 +22,14 @@ _ROW = '<tr><td><a href="{url}">{family}, {given}</a></td><td>{born}</td><td>{ph
 
 
 @register.simple_tag
-def patient_rows(patients: Iterable[Patient]) -> SafeString:
+def patient_rows(patients: Iterable[FoundPatient]) -> SafeString:
+    chart_url, born = object_urls("patient_chart"), date_formatter("SHORT_DATE_FORMAT")
     rows = (
         _ROW.format(
-            url=object_url("patient_chart", p.pk),
+            url=chart_url(p.pk),
             family=escape(p.family_name),
             given=escape(p.given_name),
-            born=date_format(p.birth_date, "SHORT_DATE_FORMAT"),
+            born=born(p.birth_date),
             phone=escape(p.phone),
         )
         for p in patients

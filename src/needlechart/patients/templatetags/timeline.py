@@ -14,18 +14,18 @@ from collections.abc import Iterable
 from html import escape
 
 from django import template
-from django.template.defaulttags import CsrfTokenNode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
-from django.utils.timezone import localtime
+from django.utils.timezone import get_current_timezone
 from django.utils.translation import get_language, gettext, ngettext
 
-from needlechart.charting.models import Encounter, EncounterStatus
+from needlechart.charting.models import EncounterStatus
 from needlechart.charting.templatetags.notes import note_html
-from needlechart.core.dates import date_format
-from needlechart.core.labels import choice_label
-from needlechart.core.links import object_url
-from needlechart.patients.chart import EpisodeTimeline
+from needlechart.core.csrf import csrf_input
+from needlechart.core.dates import date_format, date_formatter
+from needlechart.core.labels import choice_label, choice_labels
+from needlechart.core.links import object_url, object_urls
+from needlechart.patients.chart import EpisodeSummary, EpisodeTimeline, Visit
 from needlechart.patients.models import ConditionCategory, Episode
 
 register = template.Library()
@@ -74,19 +74,23 @@ class _Visits:
     def __init__(self, context: template.Context) -> None:
         self.clinical = bool(context.get("show_clinical"))
         self.labels = _labels(get_language())
+        self.statuses = choice_labels(EncounterStatus)
+        self.visit_url = object_urls("encounter_detail")
+        self.when = date_formatter("SHORT_DATETIME_FORMAT")
+        self.timezone = get_current_timezone()
 
-    def rows(self, episode: Episode, visits: list[Encounter], more: bool) -> str:
+    def rows(self, episode: Episode | EpisodeSummary, visits: list[Visit], more: bool) -> str:
         html = "".join(self.row(e) for e in visits)
         if more:  # the next page starts after the last visit shown
             url = object_url("episode_visits", episode.pk) + (f"?before={visits[-1].pk}" if visits else "")
             html += _OLDER.format(url=url, label=self.labels["older"])
         return html
 
-    def row(self, e: Encounter) -> str:
+    def row(self, e: Visit) -> str:
         labels = self.labels
         link = note = ""
         if self.clinical:
-            link = f' · <a href="{object_url("encounter_detail", e.pk)}">{labels["open"]}</a>'
+            link = f' · <a href="{self.visit_url(e.pk)}">{labels["open"]}</a>'
             if e.full_note is not None:
                 note = note_html(e.full_note, compact=True)
             elif e.has_note:
@@ -96,21 +100,21 @@ class _Visits:
                     text=escape(_first_chars(e.note_subjective)),
                     addenda=f" · {escape(addenda)}" if e.addenda_count else "",
                 )
-        starts_at = localtime(e.starts_at)
+        starts_at = e.starts_at.astimezone(self.timezone)
         return _VISIT.format(
             status=escape(e.status),
             iso=starts_at.isoformat(),
-            when=date_format(starts_at, "SHORT_DATETIME_FORMAT"),
+            when=self.when(starts_at),
             reason=escape(e.reason) if e.reason else labels["visit"],
             practitioner=escape(e.practitioner.display_name),
-            status_label=choice_label(EncounterStatus, e.status),
+            status_label=self.statuses.get(e.status) or escape(e.status),
             link=link,
             note=note,
         )
 
 
 @register.simple_tag(takes_context=True)
-def visit_rows(context: template.Context, episode: Episode, visits: list[Encounter], more: bool) -> SafeString:
+def visit_rows(context: template.Context, episode: Episode, visits: list[Visit], more: bool) -> SafeString:
     """<li> rows of an episode's visits, and the button for older ones if ``more``."""
     return mark_safe(_Visits(context).rows(episode, visits, more))  # noqa: S308 - every value is escaped
 
@@ -151,7 +155,7 @@ def episode_timelines(context: template.Context, timeline: Iterable[EpisodeTimel
         if episode.is_open and nav.get("edit_demographics"):
             actions += _CLOSE.format(
                 url=object_url("episode_close", episode.pk),
-                csrf=CsrfTokenNode().render(context),
+                csrf=csrf_input(context),
                 pk=episode.pk,
                 end_date=labels["end_date"],
                 close=labels["close"],

@@ -12,11 +12,11 @@ import json
 from html import escape
 
 from django import template
-from django.template.defaulttags import CsrfTokenNode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import get_language, gettext
 
+from needlechart.core.csrf import csrf_input
 from needlechart.core.dates import date_format
 from needlechart.core.links import object_url
 from needlechart.patients.models import Patient
@@ -95,7 +95,7 @@ def suitability_panel(context: template.Context, screening: Screening, patient: 
         fill_in_url=object_url("intake_staff", patient.pk),
         fill_in=labels["fill_in"],
         link_url=object_url("intake_link_create", patient.pk),
-        csrf=CsrfTokenNode().render(context),
+        csrf=csrf_input(context),
         send_link=labels["send_link"],
         findings=findings,
     )
