@@ -4,7 +4,7 @@
 
 Builds (or, with --reuse, reuses) a data set of 100,000 patients and 1,000,000 encounters
 with ``needlechart synthetic`` in a database of its own, starts the real server (gunicorn,
-2 workers x 4 threads) on a free loopback port, signs each client in through the login
+one process per core plus one, one thread each) on a free loopback port, signs each client in through the login
 form, then drives every endpoint from concurrent keep-alive clients and reports latency
 percentiles and throughput, against a ceiling: a minimal authenticated view doing one
 indexed query. See bench/README.md.
@@ -440,8 +440,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=1_000, help="measured requests per endpoint, default 1000")
     parser.add_argument("--warmup", type=int, default=200, help="unmeasured requests per endpoint first, default 200")
     parser.add_argument("--rounds", type=int, default=5, help="the endpoints take turns in this many rounds, default 5")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    cores = os.cpu_count() or 1
+    parser.add_argument("--workers", type=int, default=cores + 1, help=f"gunicorn processes, default one per core plus one ({cores + 1})")
+    parser.add_argument("--threads", type=int, default=1, help="threads per process, default 1")
     parser.add_argument("--time-limit", type=float, default=300, help="seconds per endpoint at most, default 300")
     parser.add_argument("--build-timeout", type=float, default=3600)
     parser.add_argument("--out", type=Path, help="the JSON report, default bench/results/chart-<db>.json")
