@@ -261,13 +261,18 @@ def test_the_chart_shows_the_newest_pain_map_also_when_it_is_older_than_the_visi
     assert 'class="region level-3" data-region="temple_l"' in pain_map and 'class="region level-7"' not in pain_map
 
 
-def test_identifier_search_starts_from_the_identifier_index_on_sqlite(practitioner, many_patients):
-    """Not from the family-name index in the results' order, testing every patient (0.7 s at 100,000).
-    (PostgreSQL plans by its statistics, which a test's few rows do not give.)"""
-    if connection.vendor != "sqlite":
-        pytest.skip("SQLite's plan")
+def test_identifier_search_starts_from_the_identifier_index(practitioner, many_patients):
+    """Not from the family-name index in the results' order, testing every patient (0.7 s at 100,000
+    on SQLite). PostgreSQL plans by its statistics: they are gathered for the test's few rows, and
+    table scans ruled out so that the plan shows an index; it must not be the family-name one."""
+    explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE patients_patient, patients_patientidentifier")
+            cursor.execute("SET LOCAL enable_seqscan = off")
         clinic = uuid_param(practitioner.clinic_id)
-        cursor.execute("EXPLAIN QUERY PLAN " + selectors._BY_IDENTIFIER, [clinic, "17058512311", clinic, selectors.SEARCH_LIMIT])
+        cursor.execute(explain + selectors._BY_IDENTIFIER, [clinic, "17058512311", clinic, selectors.SEARCH_LIMIT])
         plan = " ".join(str(row) for row in cursor.fetchall())
-    assert "identifier_value_search" in plan and "patient_family_search" not in plan, plan
+    assert "patient_family_search" not in plan, plan
+    if connection.vendor == "sqlite":  # PostgreSQL picks among indexes by their size at this scale
+        assert "identifier_value_search" in plan, plan

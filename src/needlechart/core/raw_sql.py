@@ -8,8 +8,10 @@ functions accept either.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import uuid
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -45,3 +47,31 @@ def datetime_value(value: dt.datetime | str | None) -> dt.datetime | None:
 def json_value(value: Any) -> Any:
     """A JSON column: text on SQLite (and as Django has psycopg give jsonb), else already parsed."""
     return json.loads(value) if isinstance(value, str) else value
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "UUIDField": uuid_value,
+    "DateField": date_value,
+    "DateTimeField": datetime_value,
+    "BooleanField": bool,
+    "JSONField": json_value,
+}
+
+
+@functools.cache
+def _model_converters(model: type[models.Model]) -> tuple[tuple[str, ...], tuple[Callable[[Any], Any] | None, ...]]:
+    fields = model._meta.concrete_fields
+    kinds = [(f.target_field if isinstance(f, models.ForeignKey) else f).get_internal_type() for f in fields]
+    return tuple(f.attname for f in fields), tuple(_CONVERTERS.get(kind) for kind in kinds)
+
+
+def model_columns(model: type[models.Model], alias: str) -> str:
+    """The model's columns for a SELECT, as model_from_row() takes them: ``alias.column, ...``."""
+    return ", ".join(f"{alias}.{field.column}" for field in model._meta.concrete_fields)
+
+
+def model_from_row(model: type[models.Model], values: Sequence[Any]) -> Any:
+    """An instance of ``model`` from the values of model_columns(model, ...), as a cursor gives them."""
+    names, converters = _model_converters(model)
+    converted = [value if convert is None or value is None else convert(value) for convert, value in zip(converters, values, strict=False)]
+    return model.from_db(connection.alias, names, converted)

@@ -1,12 +1,15 @@
-"""The pain map's legend, marked regions and suggested muscles, drawn with format strings.
+"""The pain map panel (body map, legend, marked regions, suggested muscles and, on the visit
+page, the brush to mark regions with), drawn with format strings.
 
-The chart shows the latest pain map on every view; as template loops its legend and up to
-eight suggestions, each with a link, a meter and translated words, cost about 1 ms.
+The chart shows the latest pain map on every view; as template markup its legend and up to
+eight suggestions, each with a link, a meter and translated words, cost about 1 ms, and the
+panel around them about 0.4 ms more.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from html import escape
 from typing import Any
 
@@ -16,8 +19,10 @@ from django.utils.formats import localize
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
+from needlechart.core.csrf import csrf_input
 from needlechart.core.links import object_url
 from needlechart.knowledge.suggest import SegmentalSuggestion
+from needlechart.knowledge.templatetags.knowledge import bodymap
 
 register = template.Library()
 
@@ -40,19 +45,95 @@ def _labels(language: str | None) -> dict[str, str]:
         "caution": gettext("Referral patterns vary between people: these are candidates to palpate, ranked, not a diagnosis."),
         "r": gettext("right"),
         "l": gettext("left"),
+        "title": gettext("Pain map"),
+        "scale": gettext("Intensity 1 (mild) to 10 (worst imaginable). Front view: the patient's right is on your left."),
+        "brush_help": gettext("Choose intensity and quality, then click or press Enter on a region. Intensity 0 clears it."),
+        "intensity": gettext("Intensity"),
+        "quality": gettext("Quality"),
+        "region": gettext("Region"),
+        "mark": gettext("Mark region"),
     }
     return {key: escape(word) for key, word in words.items()}
 
 
-@register.simple_tag
-def pain_legend() -> SafeString:
-    levels = "".join(f'<li><span class="swatch level-{level}"></span>{level}</li>' for level in range(1, 11))
-    legend = _labels(get_language())["legend"]
-    return mark_safe(f'<ul class="legend pain-legend" aria-label="{legend}">{levels}</ul>')  # noqa: S308 - no input
+_LEVELS = "".join(f'<li><span class="swatch level-{level}"></span>{level}</li>' for level in range(1, 11))
+
+_PANEL = """<section class="card pain-map" id="pain-map" aria-labelledby="pain-map-title">
+<h2 id="pain-map-title">{title}</h2>
+<div class="pain-grid">
+<div>
+{bodymap}<ul class="legend pain-legend" aria-label="{legend}">{levels}</ul>
+<p class="muted small">{scale}</p>
+</div>
+<div>
+{brush}{findings}
+</div>
+</div>
+</section>
+"""
+_BRUSH = """<form class="pain-brush" method="post" action="{url}" hx-post="{url}" hx-target="#pain-map" hx-swap="outerHTML" \
+data-testid="pain-form">{csrf}
+{error}<p class="muted small">{brush_help}</p>
+<label for="pain-intensity">{intensity}</label>
+<input id="pain-intensity" name="intensity" type="number" min="0" max="10" value="{brush_intensity}" required \
+data-testid="pain-intensity">
+<label for="pain-quality">{quality}</label>
+<select id="pain-quality" name="quality">{qualities}</select>
+<label for="pain-region">{region}</label>
+<select id="pain-region" name="region" data-testid="pain-region">{regions}</select>
+<button type="submit" class="primary">{mark}</button>
+</form>
+"""
 
 
 @register.simple_tag(takes_context=True)
-def pain_findings(context: template.Context) -> SafeString:
+def pain_map_panel(context: template.Context, pain: Mapping[str, Any] | None = None) -> SafeString:
+    """The pain map as charting.pain_map_views.pain_map_context gives it, in ``pain`` or else in the
+    template's context; with ``editable`` (and ``encounter``), the brush that marks regions, keeping
+    ``brush_intensity`` and ``brush_quality`` and showing ``pain_error``."""
+    data: Mapping[str, Any] = context if pain is None else pain  # type: ignore[assignment] # a Context reads as a mapping
+    labels = _labels(get_language())
+    editable = bool(data.get("editable"))
+    brush = ""
+    if editable:
+        quality = data.get("brush_quality") or ""
+        qualities = "".join(
+            f'<option value="{escape(value)}"{" selected" if value == quality else ""}>{escape(str(label))}</option>'
+            for value, label in data.get("qualities") or ()
+        )
+        regions = "".join(
+            f'<optgroup label="{escape(str(group))}">'
+            + "".join(f'<option value="{escape(id_)}">{escape(label)}</option>' for id_, label in items)
+            + "</optgroup>"
+            for group, items in data.get("region_choices") or ()
+        )
+        error = data.get("pain_error")
+        brush = _BRUSH.format(
+            url=object_url("pain_map_update", data["encounter"].pk),
+            csrf=csrf_input(context),
+            error=f'<p class="errors" role="alert">{escape(error)}</p>\n' if error else "",
+            brush_help=labels["brush_help"],
+            intensity=labels["intensity"],
+            brush_intensity=escape(str(data.get("brush_intensity") or 5)),
+            quality=labels["quality"],
+            qualities=qualities,
+            region=labels["region"],
+            regions=regions,
+            mark=labels["mark"],
+        )
+    html = _PANEL.format(
+        title=labels["title"],
+        bodymap=bodymap(data.get("pain_views") or (), editable),
+        legend=labels["legend"],
+        levels=_LEVELS,
+        scale=labels["scale"],
+        brush=brush,
+        findings=pain_findings(data),
+    )
+    return mark_safe(html)  # noqa: S308 - every value is escaped
+
+
+def pain_findings(context: Mapping[str, Any]) -> str:
     """The marked regions and the muscles that may explain them (``marks``, ``suggestions``, ``paraspinals``
     from charting.pain_map_views.pain_map_context); with ``editable``, a button to plan needling each one."""
     language = get_language() or "en"
