@@ -1,4 +1,4 @@
-"""Cross-cutting HTTP behaviour: security headers and the idle-session timeout."""
+"""Cross-cutting HTTP behaviour: security headers, the signed-in user read once, the idle-session timeout."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ class ResolvedUserMiddleware:
     """Read the signed-in user once, up front, in place of Django's lazy ``request.user``.
 
     Every page asks the user for its clinic, role and name dozens of times; through the lazy
-    wrapper each of those lookups cost a proxy call. Every page needs the user anyway.
+    wrapper each of those lookups cost a proxy call. Staff pages need the user anyway; a
+    request without a session cookie (a patient's link) reads nothing for it.
     """
 
     def __init__(self, get_response: Handler) -> None:

@@ -24,6 +24,7 @@ class Screening:
 
 def screening_for_patient(*, user: User, patient: Patient) -> Screening:
     """The latest intake and what the clinic's rules make of it (None if no intake yet)."""
+    require_capability(user, Capability.VIEW_CLINICAL)
     response = IntakeResponse.objects.filter(patient=patient, clinic_id=user.clinic_id).order_by("-submitted_at").first()
     return screening_of(user=user, response=response)
 
