@@ -33,7 +33,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from bench_data import CLINIC, PASSWORD, RESULTS, ROOT, build, check_database_args, claim_data_dir, drop_database, reset_database
+from bench_data import (
+    CLINIC,
+    PASSWORD,
+    RESULTS,
+    ROOT,
+    add_data_set_args,
+    build,
+    check_database_args,
+    claim_data_dir,
+    drop_database,
+    reset_database,
+)
 
 CHART_P95_TARGET_MS = 50.0
 CEILING_RATIO_TARGET = 0.5
@@ -428,14 +439,7 @@ def report(results: list[Result], meta: dict[str, Any]) -> dict[str, Any]:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", choices=("sqlite", "postgres"), required=True)
-    parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/needlechart_bench")
-    parser.add_argument("--data-dir", type=Path, help="default: /tmp/needlechart-bench/<db>")
-    parser.add_argument("--reuse", action="store_true", help="reuse the data set from an earlier run if it is complete")
-    parser.add_argument("--drop", action="store_true", help="drop the bench database and data dir at the end")
-    parser.add_argument("--patients", type=int, default=100_000)
-    parser.add_argument("--encounters", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=2026)
+    add_data_set_args(parser, postgres_db="needlechart_bench", data_dir_name="<db>", encounters=1_000_000)
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (threads), default 8")
     parser.add_argument("--requests", type=int, default=1_000, help="measured requests per endpoint, default 1000")
     parser.add_argument("--warmup", type=int, default=200, help="unmeasured requests per endpoint first, default 200")
@@ -444,7 +448,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=cores + 1, help=f"gunicorn processes, default one per core plus one ({cores + 1})")
     parser.add_argument("--threads", type=int, default=1, help="threads per process, default 1")
     parser.add_argument("--time-limit", type=float, default=300, help="seconds per endpoint at most, default 300")
-    parser.add_argument("--build-timeout", type=float, default=3600)
     parser.add_argument("--out", type=Path, help="the JSON report, default bench/results/chart-<db>.json")
     parser.add_argument("--only", help="comma-separated endpoint names (the ceiling and chart always run)")
     args = parser.parse_args(argv)

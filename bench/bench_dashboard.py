@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench_data import CLINIC, RESULTS, build, check_database_args, claim_data_dir, drop_database, reset_database
+from bench_data import CLINIC, RESULTS, add_data_set_args, build, check_database_args, claim_data_dir, drop_database, reset_database
 
 TARGET_MS = {"postgres": 1_000.0, "sqlite": 3_000.0}
 # The queries clinic_report() sends, in order; the script stops if report.py sends another number of them.
@@ -280,17 +280,10 @@ def write_plans(path: Path, results: dict[str, Any], meta: dict[str, Any]) -> No
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", choices=("sqlite", "postgres"), required=True)
-    parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/needlechart_bench_dashboard")
-    parser.add_argument("--data-dir", type=Path, help="default: /tmp/needlechart-bench/dashboard-<db>")
-    parser.add_argument("--reuse", action="store_true", help="reuse the data set from an earlier run if it is complete")
-    parser.add_argument("--drop", action="store_true", help="drop the bench database and data dir at the end")
-    parser.add_argument("--patients", type=int, default=100_000)
-    parser.add_argument("--encounters", type=int, default=1_050_000, help="default 1,050,000: about 1,000,000 signed sessions")
-    parser.add_argument("--seed", type=int, default=2026)
+    # 1,050,000 visits: about 1,000,000 signed sessions
+    add_data_set_args(parser, postgres_db="needlechart_bench_dashboard", data_dir_name="dashboard-<db>", encounters=1_050_000)
     parser.add_argument("--runs", type=int, default=20, help="timed requests (and query runs) per measurement, default 20")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured ones first, default 3")
-    parser.add_argument("--build-timeout", type=float, default=7200)
     parser.add_argument("--out", type=Path, help="the JSON report, default bench/results/dashboard-<db>.json (plans next to it)")
     args = parser.parse_args(argv)
     if not (20 <= args.runs <= 10_000 and 0 <= args.warmup <= 1_000):

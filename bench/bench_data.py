@@ -25,6 +25,19 @@ PASSWORD = "synthetic-password"  # noqa: S105 - the synthetic users' password, p
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
+def add_data_set_args(parser: argparse.ArgumentParser, *, postgres_db: str, data_dir_name: str, encounters: int) -> None:
+    """The options every benchmark's data set takes: where it lives, whether to reuse it, its size."""
+    parser.add_argument("--db", choices=("sqlite", "postgres"), required=True)
+    parser.add_argument("--postgres-url", default=f"postgres://postgres@127.0.0.1:5432/{postgres_db}")
+    parser.add_argument("--data-dir", type=Path, help=f"default: {SCRATCH}/{data_dir_name}")
+    parser.add_argument("--reuse", action="store_true", help="reuse the data set from an earlier run if it is complete")
+    parser.add_argument("--drop", action="store_true", help="drop the bench database and data dir at the end")
+    parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument("--encounters", type=int, default=encounters, help=f"default {encounters:,}")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--build-timeout", type=float, default=7200, help="seconds the build may take, default 7200")
+
+
 def check_database_args(args: argparse.Namespace, parser: argparse.ArgumentParser, data_dir_name: str) -> None:
     """Fill in ``data_dir`` (by default ``SCRATCH/data_dir_name``) and ``db_name``; refuse a
     PostgreSQL server that is not on this machine, or a database name that is not plain."""
