@@ -14,7 +14,7 @@ import yaml
 
 from needlechart.knowledge.catalog import KnowledgeDataError
 from needlechart.outcomes.benchmarks import load_benchmarks, published_benchmarks
-from needlechart.outcomes.instruments import CONDITIONS, DATA_DIR, outcome_sources
+from needlechart.outcomes.instrument_loading import CONDITIONS, DATA_DIR, outcome_sources
 
 
 @pytest.fixture(scope="module")

@@ -22,16 +22,15 @@ from django.utils import translation
 
 from needlechart.cli import main as cli_main
 from needlechart.knowledge.catalog import KnowledgeDataError
-from needlechart.outcomes.instruments import (
+from needlechart.outcomes.instrument_loading import (
     DATA_DIR,
-    AnswerError,
-    Instrument,
     InstrumentDefinitionError,
     load_instruments,
     outcome_sources,
     parse_instrument_definition,
     shipped_instruments,
 )
+from needlechart.outcomes.instruments import AnswerError, Instrument
 
 EXAMPLE_CITATION = "Example A, Sample B. The Example Disability Index: development and scoring. J Example Rehabil 2019;1(1):1-10."
 MCID_CITATION = "Sample B. Responsiveness of the Example Disability Index. J Example Rehabil 2020;2(1):11-19."

@@ -19,7 +19,7 @@ from needlechart.charting import services as charting
 from needlechart.needling import services as needling
 from needlechart.outcomes import services as outcomes
 from needlechart.outcomes.charts import HEIGHT, LEFT, RIGHT, WIDTH, describe, series_svg
-from needlechart.outcomes.instruments import shipped_instruments
+from needlechart.outcomes.instrument_loading import shipped_instruments
 from needlechart.outcomes.models import ClinicInstrument, Measurement
 from needlechart.outcomes.progress import Point, Series, episode_progress
 from needlechart.outcomes.registry import instruments_for_clinic

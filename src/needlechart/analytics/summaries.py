@@ -12,7 +12,7 @@ from django.utils import timezone
 from needlechart.analytics.models import EpisodeOutcome, SessionFact
 from needlechart.charting.models import Encounter, Note
 from needlechart.needling.models import AdverseEvent, NeedlingEntry
-from needlechart.outcomes.instruments import shipped_instruments
+from needlechart.outcomes.instrument_loading import shipped_instruments
 from needlechart.outcomes.models import Measurement
 from needlechart.patients.models import Episode
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from needlechart.knowledge.catalog import KnowledgeDataError, Source, Text, bilingual, read_mapping, wrong_types_named
-from needlechart.outcomes.instruments import CONDITIONS, DATA_DIR, check_keys, load_sources, require_mapping, require_number
+from needlechart.outcomes.instrument_loading import CONDITIONS, DATA_DIR, check_keys, load_sources, require_mapping, require_number
 
 FILE = "benchmarks.yaml"
 SEVERITIES = ("mild", "significant", "serious")  # as in treatment/data/adverse_events.yaml

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 
 from needlechart.knowledge.catalog import catalog
 from needlechart.needling.models import PressurePainThreshold, RangeOfMotion
-from needlechart.outcomes.instruments import Instrument, shipped_instruments
+from needlechart.outcomes.instrument_loading import shipped_instruments
+from needlechart.outcomes.instruments import Instrument
 from needlechart.outcomes.models import Measurement, MeasurementSource
 from needlechart.outcomes.registry import instrument_for_clinic
 from needlechart.patients.models import Episode

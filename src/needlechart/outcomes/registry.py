@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from needlechart.outcomes.instruments import Instrument, parse_instrument_definition, shipped_instruments
+from needlechart.outcomes.instrument_loading import parse_instrument_definition, shipped_instruments
+from needlechart.outcomes.instruments import Instrument
 from needlechart.outcomes.models import ClinicInstrument
 
 _parsed: dict[tuple[str, str], Instrument] = {}  # (row id, definition digest) -> parsed; definitions are validated on upload

@@ -24,7 +24,8 @@ from needlechart.clinics.models import User
 from needlechart.core.access import Capability, require_capability
 from needlechart.needling.models import AdverseEvent, AdverseEventReport
 from needlechart.outcomes.follow_up import Impact, SideEffect, follow_up_form
-from needlechart.outcomes.instruments import AnswerError, Instrument, InstrumentDefinitionError, Scored, parse_instrument_definition
+from needlechart.outcomes.instrument_loading import InstrumentDefinitionError, parse_instrument_definition
+from needlechart.outcomes.instruments import AnswerError, Instrument, Scored
 from needlechart.outcomes.models import Alert, ClinicInstrument, FollowUpLink, FollowUpResponse, Measurement, MeasurementSource
 from needlechart.outcomes.registry import instruments_for_clinic
 from needlechart.screening.services import LinkUnusable, token_hash

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 
 from needlechart.needling.models import AdverseEventSeverity
 from needlechart.outcomes.benchmarks import AdverseEventStudy, MetaAnalysisFigure
-from needlechart.outcomes.instruments import outcome_sources, round_half_up
+from needlechart.outcomes.instrument_loading import outcome_sources
+from needlechart.outcomes.instruments import round_half_up
 from needlechart.outcomes.stats import Interval, MeanInterval
 from needlechart.patients.models import ConditionCategory
 

@@ -56,7 +56,7 @@ from needlechart.needling.models import (
 )
 from needlechart.needling.services import default_entry
 from needlechart.needling.session import SessionState, session_state_from
-from needlechart.outcomes.instruments import shipped_instruments
+from needlechart.outcomes.instrument_loading import shipped_instruments
 from needlechart.outcomes.models import Measurement, MeasurementSource
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
 from needlechart.patients.models import Episode, Patient, PatientIdentifier, search_key

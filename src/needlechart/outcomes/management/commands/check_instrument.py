@@ -6,14 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from needlechart.outcomes.instruments import (
-    MAX_DEFINITION_BYTES,
-    Instrument,
-    InstrumentDefinitionError,
-    Item,
-    parse_instrument_definition,
-    plain,
-)
+from needlechart.outcomes.instrument_loading import MAX_DEFINITION_BYTES, InstrumentDefinitionError, parse_instrument_definition
+from needlechart.outcomes.instruments import Instrument, Item, plain
 
 
 class Command(BaseCommand):
