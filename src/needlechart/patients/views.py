@@ -16,8 +16,10 @@ from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_read
 from needlechart.charting.pain_map_views import pain_map_context
 from needlechart.core.access import Capability, has_capability, staff_view
+from needlechart.core.context_processors import nav_of
 from needlechart.needling.selectors import serious_adverse_events
 from needlechart.patients import chart, selectors, services
+from needlechart.patients.chart_page import ChartPage, chart_response
 from needlechart.patients.forms import EpisodeCloseForm, EpisodeForm, PatientForm
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
 from needlechart.screening.selectors import screening_of
@@ -94,19 +96,20 @@ def patient_chart(request: HttpRequest, patient_id) -> HttpResponse:
     audit_read(
         actor=user, action=AuditAction.VIEW, object_type="patient", object_id=patient.pk, patient_id=patient.pk, detail={"page": "chart"}
     )
-    clinical = has_capability(user, Capability.VIEW_CLINICAL)
-    pain_map = chart.latest_pain_map(user=user, patient=patient, timeline=timeline) if clinical else None
-    context = {
-        "screening": screening_of(user=user, response=found.intake, clinic_has_rule_settings=found.has_rule_settings) if clinical else None,
-        "serious_events": serious_adverse_events(patient) if clinical and found.has_serious_events else [],
-        "latest_pain": {"taken_at": pain_map[0], **pain_map_context(pain_map[1], editable=False)} if pain_map else None,
-        "patient": patient,
-        "identifiers": found.identifiers,
-        "timeline": timeline,
-        "show_clinical": clinical,
-        "can_audit": has_capability(user, Capability.VIEW_AUDIT),
-    }
-    return render(request, "patients/chart.html", context)
+    page = ChartPage(
+        patient=patient,
+        identifiers=found.identifiers,
+        timeline=timeline,
+        show_clinical=has_capability(user, Capability.VIEW_CLINICAL),
+        can_audit=has_capability(user, Capability.VIEW_AUDIT),
+        nav=nav_of(user),
+    )
+    if page.show_clinical:
+        page.screening = screening_of(user=user, response=found.intake, clinic_has_rule_settings=found.has_rule_settings)
+        page.serious_events = serious_adverse_events(patient) if found.has_serious_events else []
+        if pain_map := chart.latest_pain_map(user=user, patient=patient, timeline=timeline):
+            page.latest_pain = {"taken_at": pain_map[0], **pain_map_context(pain_map[1], editable=False)}
+    return chart_response(request, page)
 
 
 @staff_view(Capability.VIEW_DEMOGRAPHICS)
