@@ -130,8 +130,7 @@ def free_port() -> int:
 
 def start_server(args: argparse.Namespace, port: int, log: Path) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "gunicorn", "needlechart.wsgi:application", "--bind", f"127.0.0.1:{port}"]
-    # gthread also with one thread: the sync worker would close every keep-alive connection
-    command += ["--worker-class", "gthread", "--workers", str(args.workers), "--threads", str(args.threads)]
+    command += ["--worker-class", args.worker_class, "--workers", str(args.workers), "--threads", str(args.threads)]
     with log.open("ab") as out:  # the server's own log and Django's errors
         server = subprocess.Popen(command, env=child_env(args), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
@@ -447,6 +446,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     cores = os.cpu_count() or 1
     parser.add_argument("--workers", type=int, default=cores + 1, help=f"gunicorn processes, default one per core plus one ({cores + 1})")
     parser.add_argument("--threads", type=int, default=1, help="threads per process, default 1")
+    parser.add_argument(
+        "--worker-class",
+        choices=("sync", "gthread"),
+        default="sync",
+        help="gunicorn's worker class, default sync (what the README's production command runs with one thread)",
+    )
     parser.add_argument("--time-limit", type=float, default=300, help="seconds per endpoint at most, default 300")
     parser.add_argument("--out", type=Path, help="the JSON report, default bench/results/chart-<db>.json")
     parser.add_argument("--only", help="comma-separated endpoint names (the ceiling and chart always run)")
@@ -455,6 +460,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--clients must be 1-64, --requests 1-100000, --warmup 0-100000")
     if not (1 <= args.workers <= 16 and 1 <= args.threads <= 64 and 1 <= args.time_limit <= 3600):
         parser.error("--workers must be 1-16, --threads 1-64, --time-limit 1-3600")
+    if args.worker_class == "sync" and args.threads != 1:
+        parser.error("the sync worker runs one thread: use --worker-class gthread with --threads")
     if not 1 <= args.rounds <= args.requests:
         parser.error("--rounds must be 1 to --requests")
     check_database_args(args, parser, args.db)
@@ -513,7 +520,7 @@ def main(argv: list[str]) -> int:
             "load_average": {"before": load_before, "after": os.getloadavg()},
             "data_set": state["counts"],
             "build_seconds": round(build_seconds, 1) if build_seconds else None,
-            "server": {"workers": args.workers, "threads": args.threads},
+            "server": {"worker_class": args.worker_class, "workers": args.workers, "threads": args.threads},
             "clients": args.clients,
             "requests_per_endpoint": args.requests,
             "rounds": args.rounds,

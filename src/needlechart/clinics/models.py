@@ -37,6 +37,11 @@ class Role(models.TextChoices):
     FRONT_DESK = "front_desk", _("Front desk")
 
 
+def display_name(first_name: str, last_name: str, username: str) -> str:
+    """How staff are named on pages: their full name, or their username without one."""
+    return f"{first_name} {last_name}".strip() or username
+
+
 class User(AbstractUser):
     """A staff member of one clinic. Superusers may have no clinic (they run the system)."""
 
@@ -56,7 +61,7 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.get_full_name() or self.username
+        return display_name(self.first_name, self.last_name, self.username)
 
     @property
     def is_practitioner(self) -> bool:

@@ -170,9 +170,7 @@ def _messages(request: HttpRequest) -> str:
 
 def document_top(request: HttpRequest) -> str:
     """From the end of the <title> to the page's own content: the head, the top bar and the messages."""
-    return _TOP.format(
-        **_assets(), skip=_words(get_language())["skip"], topbar=topbar_html(request), messages=_messages(request)
-    )
+    return _TOP.format(**_assets(), skip=_words(get_language())["skip"], topbar=topbar_html(request), messages=_messages(request))
 
 
 def render_page(request: HttpRequest, *, title: str, content: str, status: int = 200) -> HttpResponse:

@@ -24,8 +24,8 @@ from django.db import connection
 from django.db.models import F
 from django.http import Http404
 
-from needlechart.charting.models import Addendum, Note, PainMap
-from needlechart.clinics.models import User
+from needlechart.charting.models import Addendum, PainMap
+from needlechart.clinics.models import User, display_name
 from needlechart.core.access import Capability, has_capability, require_capability
 from needlechart.core.raw_sql import date_value, datetime_value, json_value, model_columns, model_from_row, uuid_param, uuid_value
 from needlechart.needling.models import AdverseEventSeverity
@@ -37,7 +37,7 @@ VISITS_PER_PAGE = 10
 FULL_NOTES_ON_CHART = 3
 
 
-_PERSON = ("username", "first_name", "last_name")  # what a row gives of each person it names
+_PERSON = ("first_name", "last_name", "username")  # what a row gives of each person it names
 
 
 def _select(columns: tuple[tuple[str, str], ...]) -> str:
@@ -49,18 +49,44 @@ def _row_type(name: str, columns: tuple[tuple[str, str], ...]) -> type:
     return namedtuple(name, [column for _expression, column in columns])
 
 
-class _People(dict[int, User]):
-    """The staff a chart's rows name, for their display names: each built once, as a chart
-    names the same few people again and again."""
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A member of staff as the chart names them."""
 
-    def named(self, row: Any, prefix: str) -> User | None:
+    pk: int
+    display_name: str
+
+
+class _People(dict[int, Person]):
+    """The staff a chart's rows name: each built once, as a chart names the same few people again and again."""
+
+    def named(self, row: Any, prefix: str) -> Person | None:
         """The person whose id and names a query returned under ``prefix``."""
         pk = getattr(row, f"{prefix}_id")
         if pk is None:
             return None
         if pk not in self:
-            self[pk] = User(id=pk, **{name: getattr(row, f"{prefix}_{name}") for name in _PERSON})
+            self[pk] = Person(pk, display_name(*(getattr(row, f"{prefix}_{name}") for name in _PERSON)))
         return self[pk]
+
+
+@dataclass(slots=True)
+class NoteOnChart:
+    """A visit's whole note as the chart shows its newest ones (charting.templatetags.notes draws it as a Note)."""
+
+    subjective: str
+    objective: str
+    assessment: str
+    plan: str
+    signed_at: dt.datetime | None
+    digest: str
+    author: Person | None
+    signed_by: Person | None
+    addenda_list: list[Addendum]
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
 
 
 @dataclass
@@ -143,13 +169,13 @@ class Visit:
     starts_at: dt.datetime
     status: str
     reason: str
-    practitioner: User
+    practitioner: Person
     has_note: bool = False  # these four only for readers of clinical notes
     note_subjective: str = ""  # the first lines of an older note
     note_signed_at: dt.datetime | None = None
     addenda_count: int = 0
     pain_marks: dict[str, Any] | None = None  # of its pain map
-    full_note: Note | None = None  # for the newest few notes: the whole note, with its addenda
+    full_note: NoteOnChart | None = None  # for the newest few notes: the whole note, with its addenda
 
 
 @dataclass(slots=True)
@@ -287,18 +313,17 @@ def _show_newest_notes(visits: list[Visit], rows: list[Any], people: _People) ->
         for addendum in in_notes.select_related("author").defer("canonical").order_by("created_at"):
             addenda.setdefault(addendum.visit_id, []).append(addendum)
     for visit, row in shown:
-        note = Note(
-            encounter_id=visit.pk,
+        visit.full_note = NoteOnChart(
             subjective=row.note_subjective,
             objective=row.note_objective,
             assessment=row.note_assessment,
             plan=row.note_plan,
             signed_at=visit.note_signed_at,
             digest=row.note_digest,
+            author=people.named(row, "note_author"),
+            signed_by=people.named(row, "note_signed_by"),
+            addenda_list=addenda.get(visit.pk, []),
         )
-        note.author, note.signed_by = people.named(row, "note_author"), people.named(row, "note_signed_by")
-        note.addenda_list = addenda.get(visit.pk, [])
-        visit.full_note = note
 
 
 def patient_chart(*, user: User, patient: Patient) -> list[EpisodeTimeline]:

@@ -64,13 +64,13 @@ def _labels(language: str | None) -> dict[str, str]:
 def _serious_events(events: list[tuple[AdverseEvent, str]], labels: dict[str, str]) -> str:
     items = "".join(
         f'<li><span class="badge danger">{choice_label(AdverseEventSeverity, event.severity)}</span> {escape(name)},'
-        f' {date_format(localtime(event.onset), "SHORT_DATE_FORMAT")} · {choice_label(AdverseEventOutcome, event.outcome)}'
+        f" {date_format(localtime(event.onset), 'SHORT_DATE_FORMAT')} · {choice_label(AdverseEventOutcome, event.outcome)}"
         f' · <a href="{object_url("encounter_detail", event.encounter_id)}">{labels["open"]}</a></li>'
         for event, name in events
     )
     return (
         '<section class="card serious-events" role="alert" data-testid="serious-events">\n'
-        f'<h2>{labels["serious"]}</h2>\n<ul>{items}</ul>\n</section>\n'
+        f"<h2>{labels['serious']}</h2>\n<ul>{items}</ul>\n</section>\n"
     )
 
 

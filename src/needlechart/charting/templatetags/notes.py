@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from html import escape
+from typing import TYPE_CHECKING
 
 from django import template
 from django.urls import reverse
@@ -19,6 +20,9 @@ from django.utils.translation import get_language, gettext
 from needlechart.charting.models import Note
 from needlechart.core.csrf import csrf_input
 from needlechart.core.dates import date_format
+
+if TYPE_CHECKING:
+    from needlechart.patients.chart import NoteOnChart
 
 register = template.Library()
 
@@ -48,7 +52,7 @@ def _when(value: dt.datetime) -> str:
     return date_format(localtime(value), "SHORT_DATETIME_FORMAT")
 
 
-def note_html(note: Note, *, compact: bool = False, context: template.Context | None = None) -> SafeString:
+def note_html(note: Note | NoteOnChart, *, compact: bool = False, context: template.Context | None = None) -> SafeString:
     """The note; a draft addendum of the reader (``context["user"]``) gets its sign button unless ``compact``."""
     labels = _labels(get_language())
     badge = labels["signed"] if note.is_signed else labels["draft"]
