@@ -24,9 +24,19 @@ def test_dates_and_times_read_as_with_django(language, format_name):
                 assert date_format(value, format_name) == django_date_format(value, format_name), (value, format_name)
 
 
-def test_numeric_formats_and_english_times_skip_django_others_fall_back_to_it():
+@pytest.mark.parametrize("language", ["en", "nb"])
+@pytest.mark.parametrize("characters", ["F", "N", "b", "M", "j. F Y", "N j, Y, P"])
+def test_month_names_read_as_with_django_in_every_month(language, characters):
+    with translation.override(language):  # a format string in place of a format's name, as the date filter takes it
+        for month in range(1, 13):
+            value = dt.datetime(2026, month, 3, 14, 5)
+            assert date_format(value, characters) == django_date_format(value, characters), (month, characters)
+
+
+def test_numeric_formats_month_names_and_english_times_skip_django_others_fall_back_to_it():
     with translation.override("en"):
         assert _pieces("en", "SHORT_DATE_FORMAT") is not None and _pieces("en", "SHORT_DATETIME_FORMAT") is not None
-        assert _pieces("en", "DATE_FORMAT") is None  # month names: Django writes them
+        assert _pieces("en", "DATE_FORMAT") is not None  # "N j, Y": month names too
+        assert _pieces("en", "WEEKDAY_FORMAT") is None  # "l, N j": day names are left to Django
     with translation.override("nb"):
-        assert _pieces("nb", "SHORT_DATETIME_FORMAT") is not None
+        assert _pieces("nb", "SHORT_DATETIME_FORMAT") is not None and _pieces("nb", "DATE_FORMAT") is not None

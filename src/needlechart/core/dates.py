@@ -1,9 +1,9 @@
 """Dates and times written as Django's ``date`` filter writes them, faster for lists.
 
 Django interprets the format again for every value (about 20 microseconds). Search results
-and the chart write dozens of dates per page, so the formats made of numbers (and the
-12-hour time with a.m./p.m. of English) are turned into a list of pieces once per language;
-any other format is left to Django. tests/core/test_dates.py holds both to the same output.
+and the chart write dozens of dates per page, so the formats made of numbers and month names
+(and the 12-hour time with a.m./p.m. of English) are turned into a list of pieces once per
+language, with the month names translated; any other format is left to Django. tests/core/test_dates.py holds both to the same output.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.utils.dateformat import TimeFormat
+from django.utils.dates import MONTHS, MONTHS_3, MONTHS_AP
 from django.utils.formats import date_format as django_date_format
 from django.utils.formats import get_format
 from django.utils.translation import get_language
@@ -36,6 +37,16 @@ _NUMBERS: dict[str, Callable[[Any], str]] = {
     "i": lambda v: f"{v.minute:02d}",
     "s": lambda v: f"{v.second:02d}",
 }
+
+
+# Django's month names by format character: (names, whether Django writes them in title case)
+_MONTH_NAMES = {"F": (MONTHS, False), "N": (MONTHS_AP, False), "b": (MONTHS_3, False), "M": (MONTHS_3, True)}
+
+
+def _month_name(names: dict[int, Any], title: bool) -> Callable[[Any], str]:
+    """A month name in the active language, from Django's own (lazily translated) names."""
+    words = {month: str(name).title() if title else str(name) for month, name in names.items()}
+    return lambda value: words[value.month]
 
 
 def _twelve_hour(am: str, pm: str, midnight: str, noon: str) -> Callable[[dt.datetime], str]:
@@ -61,6 +72,8 @@ def _pieces(language: str | None, format_name: str) -> tuple[Piece, ...] | None:
                 pieces.append(_ESCAPED.sub(r"\1", part))
         elif part in _NUMBERS:
             pieces.append(_NUMBERS[part])
+        elif part in _MONTH_NAMES:
+            pieces.append(_month_name(*_MONTH_NAMES[part]))
         elif part == "P":  # with Django's own words for a.m., p.m., midnight and noon, in the active language
             am, pm = str(TimeFormat(dt.time(1)).a()), str(TimeFormat(dt.time(13)).a())
             pieces.append(_twelve_hour(am, pm, str(TimeFormat(dt.time(0)).P()), str(TimeFormat(dt.time(12)).P())))

@@ -83,6 +83,12 @@ def _plain_regions(view: str, language: str, interactive: bool) -> dict[str, str
     return {region.id: _region_markup(region, view, language, "", "", interactive) for region in regions if region.shapes[view]}
 
 
+@functools.cache
+def _order(view: str) -> dict[str, int]:
+    """The place of each of the view's regions in the catalogue."""
+    return {region_id: i for i, region_id in enumerate(_plain_regions(view, "en", False))}
+
+
 def draw(
     *,
     classes: Mapping[str, str] | None = None,
@@ -104,14 +110,18 @@ def draw(
     language = get_language() or "en"
     regions = catalog().regions
     views = []
+    marked = classes.keys() | titles.keys()
     for view in VIEWS:
         plain = _plain_regions(view, language, interactive)
-        markup = "".join(
-            _region_markup(regions[region_id], view, language, classes.get(region_id, ""), titles.get(region_id, ""), interactive)
-            if region_id in classes or region_id in titles
-            else ("" if over_outline else region)
-            for region_id, region in plain.items()
-        )
+
+        def drawn(region_id: str, view: str = view) -> str:
+            return _region_markup(regions[region_id], view, language, classes.get(region_id, ""), titles.get(region_id, ""), interactive)
+
+        if over_outline:  # the marked regions only, in catalogue order
+            order = _order(view)
+            markup = "".join(drawn(region_id) for region_id in sorted(marked & order.keys(), key=order.__getitem__))
+        else:
+            markup = "".join(drawn(region_id) if region_id in marked else region for region_id, region in plain.items())
         outline = f"{object_url('bodymap_outline', view)}?v={outline_version()}" if over_outline else ""
         views.append(DrawnView(view, mark_safe(markup), outline))  # noqa: S308 - escaped above, paths validated at load
     return views

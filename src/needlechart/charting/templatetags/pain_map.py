@@ -15,7 +15,7 @@ from typing import Any
 
 from django import template
 from django.urls import reverse
-from django.utils.formats import localize
+from django.utils.formats import get_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
@@ -53,7 +53,9 @@ def _labels(language: str | None) -> dict[str, str]:
         "region": gettext("Region"),
         "mark": gettext("Mark region"),
     }
-    return {key: escape(word) for key, word in words.items()}
+    labels = {key: escape(word) for key, word in words.items()}
+    labels["decimal_separator"] = escape(str(get_format("DECIMAL_SEPARATOR")))
+    return labels
 
 
 _LEVELS = "".join(f'<li><span class="swatch level-{level}"></span>{level}</li>' for level in range(1, 11))
@@ -155,9 +157,10 @@ def pain_findings(context: Mapping[str, Any]) -> str:
     for s in suggestions:
         muscle = s["muscle"]
         link = f'<a href="{object_url("muscle_detail", muscle.id)}">{escape(muscle.name.get(language))}</a>'
+        score = f"{s['score']:.2f}".replace(".", labels["decimal_separator"])
         parts.append(
             f"<li>\n{link}, {labels[s['side']]}\n"
-            f'<meter min="0" max="1" value="{s["score"]:.3f}" title="{labels["match"]}">{localize(s["score"])}</meter>\n'
+            f'<meter min="0" max="1" value="{s["score"]:.3f}" title="{labels["match"]}">{score}</meter>\n'
         )
         if muscle.thorax:
             parts.append(f'<span class="badge danger">{labels["thorax"]}</span>\n')
