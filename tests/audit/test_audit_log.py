@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from needlechart.audit.models import GENESIS_HASH, AuditAction, AuditChainHead, AuditEvent
-from needlechart.audit.services import audit_read, audit_record, digest_pieces, event_digest
+from needlechart.audit.services import audit_read, audit_record, digest_pieces, event_digest, lane_keys
 from needlechart.audit.verify import verify_audit_log
 from needlechart.core.canonical import sha256_hex
 from needlechart.core.db_triggers import drop_sql
@@ -197,14 +197,20 @@ def test_records_outside_a_request_are_marked_as_cli(clinic):
     assert event.ip == "cli" and event.seq >= 2
 
 
-def test_the_digest_pieces_are_the_canonical_json_around_the_chained_fields(clinic):
-    event = audit_record(actor=None, action=AuditAction.EXPORT, clinic_id=clinic.pk, detail={"seq": -1, "prev": '"x"'})
-    before_prev, before_seq, after_seq = digest_pieces(event)
-    assert event_digest(event) == sha256_hex(f'{before_prev}"{event.prev_hash}"{before_seq}{event.seq}{after_seq}')
+@pytest.mark.parametrize("detail", [{"seq": -1, "prev": '"x"'}, {"prev": "\x00prev\x00", "chain": {"seq": "\x00seq\x00"}}])
+def test_the_digest_pieces_are_the_canonical_json_around_the_chained_fields(detail):
+    # in memory: PostgreSQL stores no NUL characters in JSON, so the second detail is never appended there
+    event = AuditEvent(chain_key=f"{uuid.uuid4()}/3", seq=12, at=timezone.now(), action=AuditAction.EXPORT, detail=detail)
+    event.prev_hash = "a" * 64
+    before_chain, before_prev, before_seq, after_seq = digest_pieces(event)
+    joined = f'{before_chain}"{event.chain_key}"{before_prev}"{event.prev_hash}"{before_seq}{event.seq}{after_seq}'
+    assert event_digest(event) == sha256_hex(joined)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_appends_from_many_threads_make_one_unbroken_chain(clinic):
+def test_appends_from_many_threads_make_unbroken_chains(clinic):
+    before = AuditEvent.objects.filter(clinic_id=clinic.pk).count()
+
     def append(n):
         try:
             for i in range(10):
@@ -222,8 +228,49 @@ def test_appends_from_many_threads_make_one_unbroken_chain(clinic):
             thread.start()
         for thread in threads:
             thread.join()
-    seqs = list(AuditEvent.objects.filter(chain_key=str(clinic.pk)).order_by("seq").values_list("seq", flat=True))
-    assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) >= 40
+    lanes = {}
+    for key, seq in AuditEvent.objects.filter(clinic_id=clinic.pk).order_by("seq").values_list("chain_key", "seq"):
+        lanes.setdefault(key, []).append(seq)
+    assert set(lanes) <= set(lane_keys(str(clinic.pk))) and str(clinic.pk) in lanes
+    assert all(seqs == list(range(1, len(seqs) + 1)) for seqs in lanes.values())  # each lane unbroken
+    assert sum(map(len, lanes.values())) == 40 + before
+    assert verify_audit_log().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_append_takes_a_free_lane_instead_of_waiting_for_a_busy_one(clinic):
+    """While another connection's transaction holds the clinic's first lane, PostgreSQL appends to
+    the next lane at once; SQLite has one writer at a time and one lane. Alone, a writer always
+    appends to the first lane."""
+    first = audit_read(actor=None, object_type="patient", clinic_id=clinic.pk)
+    assert first.chain_key == str(clinic.pk)
+    if connection.vendor == "sqlite":
+        assert audit_read(actor=None, object_type="patient", clinic_id=clinic.pk).chain_key == str(clinic.pk)
+        assert AuditChainHead.objects.filter(chain_key__startswith=str(clinic.pk)).count() == 1
+        return
+    holding, released = threading.Event(), threading.Event()
+
+    def hold_first_lane():
+        try:
+            with transaction.atomic():
+                AuditChainHead.objects.select_for_update().get(chain_key=str(clinic.pk))
+                holding.set()
+                released.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_first_lane)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        second = audit_read(actor=None, object_type="patient", clinic_id=clinic.pk)
+    finally:
+        released.set()
+        holder.join()
+    assert (second.chain_key, second.seq, second.prev_hash) == (f"{clinic.pk}/1", 1, GENESIS_HASH)
+    assert event_digest(second) == second.hash == AuditChainHead.objects.get(chain_key=f"{clinic.pk}/1").hash
+    third = audit_read(actor=None, object_type="patient", clinic_id=clinic.pk)  # alone again: the first lane
+    assert (third.chain_key, third.seq, third.prev_hash) == (str(clinic.pk), first.seq + 1, first.hash)
     assert verify_audit_log().ok
 
 

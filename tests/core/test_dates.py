@@ -25,11 +25,11 @@ def test_dates_and_times_read_as_with_django(language, format_name):
 
 
 @pytest.mark.parametrize("language", ["en", "nb"])
-@pytest.mark.parametrize("characters", ["F", "N", "b", "M", "j. F Y", "N j, Y, P"])
+@pytest.mark.parametrize("characters", ["F", "N", "b", "M", "j. F Y", "N j, Y"])
 def test_month_names_read_as_with_django_in_every_month(language, characters):
     with translation.override(language):  # a format string in place of a format's name, as the date filter takes it
         for month in range(1, 13):
-            value = dt.datetime(2026, month, 3, 14, 5)
+            value = dt.date(2026, month, 3)
             assert date_format(value, characters) == django_date_format(value, characters), (month, characters)
 
 

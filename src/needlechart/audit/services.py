@@ -53,22 +53,49 @@ def _create_head(chain_key: str) -> None:
 # Every page view appends one event, so the append is plain SQL built once per database
 # vendor: through the ORM, compiling the statements cost more than executing them.
 _EVENT_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-_HEAD_DECIDES = ("seq", "prev_hash", "hash")  # the columns whose values come from the chain's head
+_HEAD_DECIDES = ("chain_key", "seq", "prev_hash", "hash")  # PostgreSQL: the columns whose values come from the lane's head
+
+
+_CHAINED = ("chain", "prev", "seq")  # the digest's keys whose values the database fills in on PostgreSQL, in sorted order
+# Written where those values go, to cut the JSON written once into pieces.
+_STAND_IN = {key: f"\x00{key}\x00" for key in _CHAINED}
 
 
 def digest_pieces(event: AuditEvent) -> list[str]:
-    """The canonical JSON that event_digest() hashes, in three pieces around the values of
-    "prev" and "seq", for the database to join with the head's hash and next number."""
+    """The canonical JSON that event_digest() hashes, in four pieces around the values of
+    "chain", "prev" and "seq", for the database to join with the lane it takes and that lane's
+    hash and next number. Chain keys and hashes are plain ASCII, so quotes make their JSON."""
     content = _digest_content(event)
-    pieces, piece = [], "{"
-    for i, key in enumerate(sorted(content)):  # canonical_json's order and separators
+    text = canonical_json(content | _STAND_IN)  # once: it is written on every page view
+    marks = [f"{canonical_json(key)}:{canonical_json(_STAND_IN[key])}" for key in _CHAINED]
+    if all(text.count(mark) == 1 for mark in marks):  # canonical_json sorts the keys: the marks come in _CHAINED's order
+        pieces = []
+        for key, mark in zip(_CHAINED, marks, strict=True):
+            before, text = text.split(mark, 1)
+            pieces.append(f"{before}{canonical_json(key)}:")
+        return [*pieces, text]
+    pieces, piece = [], "{"  # a detail holds a stand-in: key by key
+    for i, key in enumerate(sorted(content)):
         piece += f"{',' if i else ''}{canonical_json(key)}:"
-        if key in ("prev", "seq"):
+        if key in _CHAINED:
             pieces.append(piece)
             piece = ""
         else:
             piece += canonical_json(content[key])
     return [*pieces, piece + "}"]
+
+
+# PostgreSQL: a clinic's chain has up to LANES lanes, each a chain of its own with its own head.
+# An append takes the first lane no other append holds at that moment, so concurrent page views
+# do not queue behind one another's commit; a lane is opened when every open one is busy. A
+# single writer always appends to the first lane, whose key is the clinic's (``lane_keys``).
+# SQLite has one writer at a time anyway: one lane.
+LANES = 8
+
+
+def lane_keys(chain_key: str) -> list[str]:
+    """The keys of a chain's lanes, the first being the chain's own key."""
+    return [chain_key, *(f"{chain_key}/{lane}" for lane in range(1, LANES))]
 
 
 _APPEND_SQL: dict[str, tuple[str, ...]] = {}
@@ -81,23 +108,27 @@ def _append_sql(connection: BaseDatabaseWrapper) -> tuple[str, ...]:
 
 
 def _build_append_sql(vendor: str, quote: Callable[[str], str]) -> tuple[str, ...]:
-    """PostgreSQL: one statement that locks the head, hashes the event with the head's hash and
-    next number (sha256() over the digest's pieces), inserts it and moves the head; no lock is
-    held while Python waits, and a read needs no transaction of its own. The verifier
-    recomputes every hash in Python. SQLite: lock-and-read, insert, move, in the caller's
-    writing transaction (which holds the database's write lock)."""
+    """PostgreSQL: one statement that locks a lane's head, hashes the event with the lane's key,
+    hash and next number (sha256() over the digest's pieces), inserts it and moves the head; no
+    lock is held while Python waits, and a read needs no transaction of its own. Twice: taking
+    the first lane not locked by another append (or none), and waiting for the first lane. The
+    verifier recomputes every hash in Python. SQLite: lock-and-read, insert, move, in the
+    caller's writing transaction (which holds the database's write lock)."""
     events, head = quote(AuditEvent._meta.db_table), quote(AuditChainHead._meta.db_table)
     columns = ", ".join(quote(str(f.column)) for f in _EVENT_FIELDS)
     # Names come from the models, never from input; every value is a parameter.
     if vendor == "postgresql":
         values = ", ".join(f"event.{f.name}" if f.name in _HEAD_DECIDES else "%s" for f in _EVENT_FIELDS)
-        return (
-            f"WITH locked AS (SELECT seq + 1 AS seq, hash AS prev_hash FROM {head} WHERE chain_key = %s FOR UPDATE),"  # noqa: S608
-            " event AS (SELECT seq, prev_hash,"
-            " encode(sha256(convert_to(%s || '\"' || prev_hash || '\"' || %s || seq || %s, 'UTF8')), 'hex') AS hash FROM locked),"
-            f" moved AS (UPDATE {head} SET seq = event.seq, hash = event.hash FROM event WHERE chain_key = %s)"
-            f" INSERT INTO {events} ({columns}) SELECT {values} FROM event RETURNING seq, prev_hash, hash",
+        statement = (
+            "WITH locked AS (SELECT chain_key, seq + 1 AS seq, hash AS prev_hash"  # noqa: S608
+            f" FROM {head} WHERE chain_key = ANY(%s) ORDER BY chain_key LIMIT 1 FOR UPDATE{{skip}}),"
+            " event AS (SELECT chain_key, seq, prev_hash, encode(sha256(convert_to("
+            "%s || '\"' || chain_key || '\"' || %s || '\"' || prev_hash || '\"' || %s || seq || %s, 'UTF8')), 'hex') AS hash"
+            " FROM locked),"
+            f" moved AS (UPDATE {head} h SET seq = event.seq, hash = event.hash FROM event WHERE h.chain_key = event.chain_key)"
+            f" INSERT INTO {events} ({columns}) SELECT {values} FROM event RETURNING chain_key, seq, prev_hash, hash"
         )
+        return statement.format(skip=" SKIP LOCKED"), statement.format(skip="")
     return (
         f"SELECT seq, hash FROM {head} WHERE chain_key = %s",  # noqa: S608
         f"INSERT INTO {events} ({columns}) VALUES ({', '.join(['%s'] * len(_EVENT_FIELDS))})",  # noqa: S608
@@ -105,20 +136,34 @@ def _build_append_sql(vendor: str, quote: Callable[[str], str]) -> tuple[str, ..
     )
 
 
+def _open_lane(lanes: list[str]) -> bool:
+    """Open the chain's next lane; False when all are open."""
+    opened = set(AuditChainHead.objects.filter(chain_key__in=lanes).values_list("chain_key", flat=True))
+    for key in lanes:
+        if key not in opened:
+            _create_head(key)
+            return True
+    return False
+
+
+def _append_postgresql(cursor: Any, sql: tuple[str, ...], event: AuditEvent, connection: BaseDatabaseWrapper) -> None:
+    take_free_lane, wait_for_first_lane = sql
+    lanes = lane_keys(event.chain_key)
+    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _EVENT_FIELDS if f.name not in _HEAD_DECIDES]
+    params = [lanes, *digest_pieces(event), *values]
+    cursor.execute(take_free_lane, params)
+    while (row := cursor.fetchone()) is None:  # every open lane is busy, or the chain has none yet
+        cursor.execute(take_free_lane if _open_lane(lanes) else wait_for_first_lane, params)
+    event.chain_key, event.seq, event.prev_hash, event.hash = row
+
+
 def _append(event: AuditEvent) -> None:
-    """Give the event its place in its chain (sequence number, previous hash, hash) and store it."""
+    """Give the event its place in its chain (lane, sequence number, previous hash, hash) and store it."""
     connection = transaction.get_connection()
     sql = _append_sql(connection)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _EVENT_FIELDS if f.name not in _HEAD_DECIDES]
-            params = [event.chain_key, *digest_pieces(event), event.chain_key, *values]
-            cursor.execute(sql[0], params)
-            if (row := cursor.fetchone()) is None:  # the chain's first event: no head yet
-                _create_head(event.chain_key)
-                cursor.execute(sql[0], params)
-                row = cursor.fetchone()
-            event.seq, event.prev_hash, event.hash = row
+            _append_postgresql(cursor, sql, event, connection)
             return
         cursor.execute(sql[0], [event.chain_key])
         if (head := cursor.fetchone()) is None:
