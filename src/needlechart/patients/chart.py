@@ -15,6 +15,7 @@ time when asked for, so a record of many years opens as fast as a new one.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections import namedtuple
 from dataclasses import dataclass, field
@@ -96,15 +97,30 @@ class ChartPatient:
     has_serious_events: bool  # significant or serious adverse events: the chart reads them only if there are some
     intake: IntakeResponse | None  # the latest
     has_rule_settings: bool  # whether the clinic has changed any screening rule
+    episodes: list[EpisodeSummary]  # newest first
 
 
-# One row per identifier (or one without), with the latest intake: the patient's columns, then _PatientExtra's.
-# The column names come from the model; every value is a parameter.
-_PATIENT_SQL = f"""
+# A patient's episodes, newest first, as a JSON array of arrays in one column of the patient's row
+# (_EPISODE_FIELDS in this order): the chart reads patient and episodes in one statement.
+_EPISODE_FIELDS = "e.id, e.complaint, e.condition, e.started_on, e.ended_on, e.referrer, e.created_at"
+_EPISODE_VISITS = "(SELECT COUNT(*) FROM charting_encounter v WHERE v.episode_id = e.id)"
+_EPISODES_JSON = {
+    "postgresql": f"json_agg(json_build_array({_EPISODE_FIELDS}, {_EPISODE_VISITS}))",
+    "sqlite": f"json_group_array(json_array({_EPISODE_FIELDS}, {_EPISODE_VISITS}))",
+}
+
+
+@functools.cache
+def _patient_sql(vendor: str) -> str:
+    """One row per identifier (or one without), with the latest intake and the episodes: the
+    patient's columns, then _PatientExtra's. The column names come from the models; every value
+    is a parameter."""
+    return f"""
 SELECT {model_columns(Patient, "p")}, i.system AS identifier_system, i.value AS identifier_value,
   EXISTS (SELECT 1 FROM needling_adverseevent a WHERE a.patient_id = p.id AND a.severity IN (%s, %s)) AS has_serious_events,
   r.id AS intake_id, r.answers AS intake_answers, r.source AS intake_source, r.submitted_at AS intake_submitted_at,
-  EXISTS (SELECT 1 FROM screening_rulesetting s WHERE s.clinic_id = p.clinic_id) AS has_rule_settings
+  EXISTS (SELECT 1 FROM screening_rulesetting s WHERE s.clinic_id = p.clinic_id) AS has_rule_settings,
+  (SELECT {_EPISODES_JSON[vendor]} FROM patients_episode e WHERE e.patient_id = p.id AND e.clinic_id = p.clinic_id) AS episodes
 FROM patients_patient p LEFT JOIN patients_patientidentifier i ON i.patient_id = p.id
   LEFT JOIN screening_intakeresponse r ON r.id = (
     SELECT l.id FROM screening_intakeresponse l WHERE l.patient_id = p.id AND l.clinic_id = p.clinic_id
@@ -124,6 +140,7 @@ class _PatientExtra(NamedTuple):
     intake_source: str | None
     intake_submitted_at: Any
     has_rule_settings: Any
+    episodes: Any  # JSON
 
 
 def _intake(patient: Patient, extra: _PatientExtra) -> IntakeResponse | None:
@@ -144,7 +161,7 @@ def chart_patient(*, user: User, patient_id: uuid.UUID) -> ChartPatient:
     require_capability(user, Capability.VIEW_DEMOGRAPHICS)
     serious = [AdverseEventSeverity.SIGNIFICANT.value, AdverseEventSeverity.SERIOUS.value]
     with connection.cursor() as cursor:
-        cursor.execute(_PATIENT_SQL, [*serious, uuid_param(patient_id), uuid_param(user.clinic_id)])
+        cursor.execute(_patient_sql(connection.vendor), [*serious, uuid_param(patient_id), uuid_param(user.clinic_id)])
         rows = cursor.fetchall()
     if not rows:
         raise Http404
@@ -157,7 +174,10 @@ def chart_patient(*, user: User, patient_id: uuid.UUID) -> ChartPatient:
         if extra.identifier_system is not None
     ]
     first = extras[0]
-    return ChartPatient(patient, identifiers, bool(first.has_serious_events), _intake(patient, first), bool(first.has_rule_settings))
+    intake = _intake(patient, first)
+    return ChartPatient(
+        patient, identifiers, bool(first.has_serious_events), intake, bool(first.has_rule_settings), _episodes(first.episodes)
+    )
 
 
 @dataclass(slots=True)
@@ -206,22 +226,18 @@ class EpisodeTimeline:
         return self.episode.visit_count - len(self.encounters)
 
 
-_EPISODES_SQL = """
-SELECT e.id, e.complaint, e.condition, e.started_on, e.ended_on, e.referrer,
-  (SELECT COUNT(*) FROM charting_encounter v WHERE v.episode_id = e.id) AS visit_count
-FROM patients_episode e
-WHERE e.patient_id = %s AND e.clinic_id = %s
-ORDER BY e.started_on DESC, e.created_at DESC
-"""
-
-
-def _episodes(patient: Patient, user: User) -> list[EpisodeSummary]:
-    with connection.cursor() as cursor:
-        cursor.execute(_EPISODES_SQL, [uuid_param(patient.pk), uuid_param(user.clinic_id)])
-        rows = cursor.fetchall()
+def _episodes(column: Any) -> list[EpisodeSummary]:
+    """The episodes of _patient_sql's JSON column, newest first."""
+    rows = sorted(
+        (
+            (date_value(started), datetime_value(created), pk, complaint, condition, ended, referrer, visits)
+            for pk, complaint, condition, started, ended, referrer, created, visits in json_value(column) or ()
+        ),
+        reverse=True,
+    )
     return [
-        EpisodeSummary(uuid_value(pk), complaint, condition, date_value(started), ended and date_value(ended), referrer, visits)
-        for pk, complaint, condition, started, ended, referrer, visits in rows
+        EpisodeSummary(uuid_value(pk), complaint, condition, started, ended and date_value(ended), referrer, visits)
+        for started, _created, pk, complaint, condition, ended, referrer, visits in rows
     ]
 
 
@@ -326,13 +342,15 @@ def _show_newest_notes(visits: list[Visit], rows: list[Any], people: _People) ->
         )
 
 
-def patient_chart(*, user: User, patient: Patient) -> list[EpisodeTimeline]:
-    """Episodes, newest first, each with its visits among the patient's newest VISITS_PER_PAGE.
+def patient_chart(*, user: User, found: ChartPatient) -> list[EpisodeTimeline]:
+    """The patient's episodes (as chart_patient read them), newest first, each with its visits
+    among the patient's newest VISITS_PER_PAGE.
 
-    A fixed number of queries whatever the size of the record; older visits come from
-    ``episode_visits`` when asked for.
+    One query whatever the size of the record; older visits come from ``episode_visits`` when
+    asked for.
     """
-    timelines = {episode.pk: EpisodeTimeline(episode) for episode in _episodes(patient, user)}
+    patient = found.patient
+    timelines = {episode.pk: EpisodeTimeline(episode) for episode in found.episodes}
     people = _People()
     visits, rows = _visits(user, _PATIENTS_VISITS, [uuid_param(patient.pk)], VISITS_PER_PAGE, people)
     for visit in visits:

@@ -92,7 +92,7 @@ def patient_chart(request: HttpRequest, patient_id) -> HttpResponse:
     user = request.user
     found = chart.chart_patient(user=user, patient_id=patient_id)
     patient = found.patient
-    timeline = chart.patient_chart(user=user, patient=patient)
+    timeline = chart.patient_chart(user=user, found=found)
     audit_read(
         actor=user, action=AuditAction.VIEW, object_type="patient", object_id=patient.pk, patient_id=patient.pk, detail={"page": "chart"}
     )
