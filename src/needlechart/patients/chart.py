@@ -98,29 +98,38 @@ class ChartPatient:
     intake: IntakeResponse | None  # the latest
     has_rule_settings: bool  # whether the clinic has changed any screening rule
     episodes: list[EpisodeSummary]  # newest first
+    visits: list[Any]  # the newest VISITS_PER_PAGE visits' rows, newest first
 
 
-# A patient's episodes, newest first, as a JSON array of arrays in one column of the patient's row
-# (_EPISODE_FIELDS in this order): the chart reads patient and episodes in one statement.
+# The patient's episodes and newest visits come as JSON arrays of arrays in two columns of the
+# patient's row (the episodes' values in _EPISODE_FIELDS' order, the visits' as _VISITS or
+# _CLINICAL_VISITS name them): the chart is read in one statement.
 _EPISODE_FIELDS = "e.id, e.complaint, e.condition, e.started_on, e.ended_on, e.referrer, e.created_at"
 _EPISODE_VISITS = "(SELECT COUNT(*) FROM charting_encounter v WHERE v.episode_id = e.id)"
-_EPISODES_JSON = {
-    "postgresql": f"json_agg(json_build_array({_EPISODE_FIELDS}, {_EPISODE_VISITS}))",
-    "sqlite": f"json_group_array(json_array({_EPISODE_FIELDS}, {_EPISODE_VISITS}))",
+_JSON_ROWS = {  # (aggregate, array) by database
+    "postgresql": ("json_agg", "json_build_array"),
+    "sqlite": ("json_group_array", "json_array"),
 }
 
 
 @functools.cache
-def _patient_sql(vendor: str) -> str:
-    """One row per identifier (or one without), with the latest intake and the episodes: the
-    patient's columns, then _PatientExtra's. The column names come from the models; every value
-    is a parameter."""
-    return f"""
+def _patient_sql(vendor: str, clinical: bool) -> tuple[str, type]:
+    """One row per identifier (or one without), with the latest intake, the episodes and the
+    newest visits (with their notes for ``clinical`` readers): the patient's columns, then
+    _PatientExtra's; and the visits' row type. The column names come from the models; every
+    value is a parameter."""
+    aggregate, array = _JSON_ROWS[vendor]
+    select, row_type = _CLINICAL_VISITS if clinical else _VISITS
+    visit_columns = ", ".join(f"x.{name}" for name in row_type._fields)
+    visits = select.format(visits=_PATIENTS_VISITS.format(patient="p.id", clinic="p.clinic_id"), limit=VISITS_PER_PAGE)
+    sql = f"""
 SELECT {model_columns(Patient, "p")}, i.system AS identifier_system, i.value AS identifier_value,
   EXISTS (SELECT 1 FROM needling_adverseevent a WHERE a.patient_id = p.id AND a.severity IN (%s, %s)) AS has_serious_events,
   r.id AS intake_id, r.answers AS intake_answers, r.source AS intake_source, r.submitted_at AS intake_submitted_at,
   EXISTS (SELECT 1 FROM screening_rulesetting s WHERE s.clinic_id = p.clinic_id) AS has_rule_settings,
-  (SELECT {_EPISODES_JSON[vendor]} FROM patients_episode e WHERE e.patient_id = p.id AND e.clinic_id = p.clinic_id) AS episodes
+  (SELECT {aggregate}({array}({_EPISODE_FIELDS}, {_EPISODE_VISITS}))
+    FROM patients_episode e WHERE e.patient_id = p.id AND e.clinic_id = p.clinic_id) AS episodes,
+  (SELECT {aggregate}({array}({visit_columns})) FROM ({visits}) x) AS visits
 FROM patients_patient p LEFT JOIN patients_patientidentifier i ON i.patient_id = p.id
   LEFT JOIN screening_intakeresponse r ON r.id = (
     SELECT l.id FROM screening_intakeresponse l WHERE l.patient_id = p.id AND l.clinic_id = p.clinic_id
@@ -129,6 +138,7 @@ FROM patients_patient p LEFT JOIN patients_patientidentifier i ON i.patient_id =
 WHERE p.id = %s AND p.clinic_id = %s
 ORDER BY i.id
 """  # noqa: S608
+    return sql, row_type
 
 
 class _PatientExtra(NamedTuple):
@@ -141,6 +151,7 @@ class _PatientExtra(NamedTuple):
     intake_submitted_at: Any
     has_rule_settings: Any
     episodes: Any  # JSON
+    visits: Any  # JSON
 
 
 def _intake(patient: Patient, extra: _PatientExtra) -> IntakeResponse | None:
@@ -160,8 +171,9 @@ def chart_patient(*, user: User, patient_id: uuid.UUID) -> ChartPatient:
     """The patient of the reader's clinic (404 otherwise) with identifiers and what the chart must look up."""
     require_capability(user, Capability.VIEW_DEMOGRAPHICS)
     serious = [AdverseEventSeverity.SIGNIFICANT.value, AdverseEventSeverity.SERIOUS.value]
+    sql, row_type = _patient_sql(connection.vendor, has_capability(user, Capability.VIEW_CLINICAL))
     with connection.cursor() as cursor:
-        cursor.execute(_patient_sql(connection.vendor), [*serious, uuid_param(patient_id), uuid_param(user.clinic_id)])
+        cursor.execute(sql, [*serious, uuid_param(patient_id), uuid_param(user.clinic_id)])
         rows = cursor.fetchall()
     if not rows:
         raise Http404
@@ -174,10 +186,21 @@ def chart_patient(*, user: User, patient_id: uuid.UUID) -> ChartPatient:
         if extra.identifier_system is not None
     ]
     first = extras[0]
-    intake = _intake(patient, first)
+    visits = sorted((row_type._make(values) for values in json_value(first.visits) or ()), key=_newest_first, reverse=True)
     return ChartPatient(
-        patient, identifiers, bool(first.has_serious_events), intake, bool(first.has_rule_settings), _episodes(first.episodes)
+        patient,
+        identifiers,
+        bool(first.has_serious_events),
+        _intake(patient, first),
+        bool(first.has_rule_settings),
+        _episodes(first.episodes),
+        visits,
     )
+
+
+def _newest_first(row: Any) -> tuple[dt.datetime | None, uuid.UUID]:
+    """The timeline's order, for visits read as JSON (whose arrays keep no order of their own)."""
+    return datetime_value(row.starts_at), uuid_value(row.id)
 
 
 @dataclass(slots=True)
@@ -268,37 +291,41 @@ _CLINICAL_COLUMNS = (
 )
 _VISITS_FROM = """
 FROM charting_encounter v JOIN clinics_user u ON u.id = v.practitioner_id
-WHERE v.clinic_id = %s AND {visits}
+WHERE {visits}
 ORDER BY v.starts_at DESC, v.id DESC
-LIMIT %s
+LIMIT {limit}
 """
 _CLINICAL_VISITS_FROM = """
 FROM charting_encounter v JOIN clinics_user u ON u.id = v.practitioner_id
   LEFT JOIN charting_note n ON n.encounter_id = v.id
   LEFT JOIN clinics_user a ON a.id = n.author_id LEFT JOIN clinics_user s ON s.id = n.signed_by_id
   LEFT JOIN charting_painmap m ON m.encounter_id = v.id
-WHERE v.clinic_id = %s AND {visits}
+WHERE {visits}
 ORDER BY v.starts_at DESC, v.id DESC
-LIMIT %s
+LIMIT {limit}
 """
 _VISITS = (_select(_VISIT_COLUMNS) + _VISITS_FROM, _row_type("VisitRow", _VISIT_COLUMNS))
 _CLINICAL_VISITS = (_select(_CLINICAL_COLUMNS) + _CLINICAL_VISITS_FROM, _row_type("ClinicalVisitRow", _CLINICAL_COLUMNS))
-_PATIENTS_VISITS = "v.patient_id = %s"
-_EPISODES_VISITS = "v.episode_id = %s"
+_PATIENTS_VISITS = "v.patient_id = {patient} AND v.clinic_id = {clinic}"  # inside the chart's statement
+_EPISODES_VISITS = "v.clinic_id = %s AND v.episode_id = %s"
 # Keyset paging: the visits after ``before`` in the timeline's order.
 _EPISODES_VISITS_BEFORE = (
-    "v.episode_id = %s"
+    "v.clinic_id = %s AND v.episode_id = %s"
     " AND (v.starts_at, v.id) < (SELECT c.starts_at, c.id FROM charting_encounter c WHERE c.id = %s AND c.episode_id = v.episode_id)"
 )
 
 
-def _visits(user: User, visits: str, params: list[Any], limit: int, people: _People) -> tuple[list[Visit], list[Any]]:
-    """The visits, and their rows (for the newest notes' full text)."""
-    clinical = has_capability(user, Capability.VIEW_CLINICAL)
-    sql, row_type = _CLINICAL_VISITS if clinical else _VISITS
+def _episode_visits(user: User, visits: str, params: list[Any]) -> list[Visit]:
+    """A page of an episode's visits (and one more, to tell whether there are more)."""
+    sql, row_type = _CLINICAL_VISITS if has_capability(user, Capability.VIEW_CLINICAL) else _VISITS
     with connection.cursor() as cursor:
-        cursor.execute(sql.format(visits=visits), [uuid_param(user.clinic_id), *params, limit])
-        rows = [row_type._make(row) for row in cursor.fetchall()]
+        cursor.execute(sql.format(visits=visits, limit=VISITS_PER_PAGE + 1), [uuid_param(user.clinic_id), *params])
+        return _visit_records(user, [row_type._make(row) for row in cursor.fetchall()], _People())
+
+
+def _visit_records(user: User, rows: list[Any], people: _People) -> list[Visit]:
+    """Visits from their rows (_VISITS' or _CLINICAL_VISITS')."""
+    clinical = has_capability(user, Capability.VIEW_CLINICAL)
     result = []
     for row in rows:
         visit = Visit(
@@ -316,7 +343,7 @@ def _visits(user: User, visits: str, params: list[Any], limit: int, people: _Peo
             visit.addenda_count = row.addenda_count
             visit.pain_marks = json_value(row.pain_marks)
         result.append(visit)
-    return result, rows
+    return result
 
 
 def _show_newest_notes(visits: list[Visit], rows: list[Any], people: _People) -> None:
@@ -346,17 +373,15 @@ def patient_chart(*, user: User, found: ChartPatient) -> list[EpisodeTimeline]:
     """The patient's episodes (as chart_patient read them), newest first, each with its visits
     among the patient's newest VISITS_PER_PAGE.
 
-    One query whatever the size of the record; older visits come from ``episode_visits`` when
-    asked for.
+    No query (but for addenda); older visits come from ``episode_visits`` when asked for.
     """
-    patient = found.patient
     timelines = {episode.pk: EpisodeTimeline(episode) for episode in found.episodes}
     people = _People()
-    visits, rows = _visits(user, _PATIENTS_VISITS, [uuid_param(patient.pk)], VISITS_PER_PAGE, people)
+    visits = _visit_records(user, found.visits, people)
     for visit in visits:
         timelines[visit.episode_id].encounters.append(visit)
     if has_capability(user, Capability.VIEW_CLINICAL):
-        _show_newest_notes(visits, rows, people)
+        _show_newest_notes(visits, found.visits, people)
     return list(timelines.values())
 
 
@@ -364,9 +389,9 @@ def episode_visits(*, user: User, episode: Episode, before: uuid.UUID | None) ->
     """A page of the episode's visits older than ``before`` (one of them), newest first, and
     whether there are older ones still. Their notes are shown as one line each."""
     if before is None:
-        page, _rows = _visits(user, _EPISODES_VISITS, [uuid_param(episode.pk)], VISITS_PER_PAGE + 1, _People())
+        page = _episode_visits(user, _EPISODES_VISITS, [uuid_param(episode.pk)])
     else:
-        page, _rows = _visits(user, _EPISODES_VISITS_BEFORE, [uuid_param(episode.pk), uuid_param(before)], VISITS_PER_PAGE + 1, _People())
+        page = _episode_visits(user, _EPISODES_VISITS_BEFORE, [uuid_param(episode.pk), uuid_param(before)])
     return page[:VISITS_PER_PAGE], len(page) > VISITS_PER_PAGE
 
 
