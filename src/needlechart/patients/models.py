@@ -35,6 +35,10 @@ class Language(models.TextChoices):
     NORWEGIAN = "nb", _("Norwegian Bokmål")
 
 
+# What a search result shows of a patient beyond its sort keys (patients.selectors).
+_SHOWN = ("id", "given_name", "family_name", "phone")
+
+
 class Patient(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
@@ -63,8 +67,11 @@ class Patient(models.Model):
             # Search results come in (family_key, given_key, birth_date) order. With those columns in
             # both indexes, the given-name arm of a name search sorts index entries, not thousands of
             # rows it would otherwise fetch one by one for a common prefix (SQLite: 2.9 -> 0.5 ms).
-            models.Index(fields=["clinic", "family_key", "given_key", "birth_date"], name="patient_family_search"),
-            models.Index(fields=["clinic", "given_key", "family_key", "birth_date"], name="patient_given_search"),
+            # They also hold every column a result shows, so that a search never visits the table:
+            # a prefix that many given names share ("nils", "han") is filtered by the other words
+            # typed in the index itself (PostgreSQL: index-only scans).
+            models.Index(fields=["clinic", "family_key", "given_key", "birth_date", *_SHOWN], name="patient_family_found"),
+            models.Index(fields=["clinic", "given_key", "family_key", "birth_date", *_SHOWN], name="patient_given_found"),
             models.Index(fields=["clinic", "birth_date"], name="patient_birth_search"),
         ]
 
