@@ -54,6 +54,17 @@ def _create_head(chain_key: str) -> None:
 # vendor: through the ORM, compiling the statements cost more than executing them.
 _EVENT_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
 _HEAD_DECIDES = ("chain_key", "seq", "prev_hash", "hash")  # PostgreSQL: the columns whose values come from the lane's head
+_FROM_EVENT = [f for f in _EVENT_FIELDS if f.name not in _HEAD_DECIDES]  # PostgreSQL: the columns the statement is given
+_ATTNAMES = [f.attname for f in AuditEvent._meta.concrete_fields]
+# The fields whose values the database backend must convert (uuids, times, JSON); text and numbers go as they are.
+_CONVERTED = {f.attname for f in _EVENT_FIELDS if f.get_internal_type() in ("UUIDField", "DateTimeField", "JSONField")}
+
+
+def _row_values(event: AuditEvent, fields: list[Any], connection: BaseDatabaseWrapper) -> list[Any]:
+    """The event's values of ``fields`` as the database takes them."""
+    return [
+        f.get_db_prep_save(getattr(event, f.attname), connection) if f.attname in _CONVERTED else getattr(event, f.attname) for f in fields
+    ]
 
 
 _CHAINED = ("chain", "prev", "seq")  # the digest's keys whose values the database fills in on PostgreSQL, in sorted order
@@ -149,8 +160,7 @@ def _open_lane(lanes: list[str]) -> bool:
 def _append_postgresql(cursor: Any, sql: tuple[str, ...], event: AuditEvent, connection: BaseDatabaseWrapper) -> None:
     take_free_lane, wait_for_first_lane = sql
     lanes = lane_keys(event.chain_key)
-    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _EVENT_FIELDS if f.name not in _HEAD_DECIDES]
-    params = [lanes, *digest_pieces(event), *values]
+    params = [lanes, *digest_pieces(event), *_row_values(event, _FROM_EVENT, connection)]
     cursor.execute(take_free_lane, params)
     while (row := cursor.fetchone()) is None:  # every open lane is busy, or the chain has none yet
         cursor.execute(take_free_lane if _open_lane(lanes) else wait_for_first_lane, params)
@@ -172,7 +182,7 @@ def _append(event: AuditEvent) -> None:
             head = cursor.fetchone()
         event.seq, event.prev_hash = head[0] + 1, head[1]
         event.hash = event_digest(event)
-        cursor.execute(sql[1], [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _EVENT_FIELDS])
+        cursor.execute(sql[1], _row_values(event, _EVENT_FIELDS, connection))
         cursor.execute(sql[2], [event.seq, event.hash, event.chain_key])
 
 
@@ -188,20 +198,21 @@ def _new_event(
 ) -> AuditEvent:
     if clinic_id is None and actor is not None:
         clinic_id = getattr(actor, "clinic_id", None)
-    return AuditEvent(
-        chain_key=str(clinic_id) if clinic_id else SYSTEM_CHAIN,
-        at=timezone.now(),
-        clinic_id=clinic_id,
-        actor_id=getattr(actor, "pk", None),
-        actor_username=getattr(actor, "username", "") or "",
-        actor_role=getattr(actor, "role", "") or "",
-        patient_id=patient_id,
-        action=str(action),
-        object_type=object_type,
-        object_id=str(object_id) if object_id else "",
-        ip=current_client_ip.get(),
-        detail=detail or {},
-    )
+    values = {
+        "chain_key": str(clinic_id) if clinic_id else SYSTEM_CHAIN,
+        "at": timezone.now(),
+        "clinic_id": clinic_id,
+        "actor_id": getattr(actor, "pk", None),
+        "actor_username": getattr(actor, "username", "") or "",
+        "actor_role": getattr(actor, "role", "") or "",
+        "patient_id": patient_id,
+        "action": str(action),
+        "object_type": object_type,
+        "object_id": str(object_id) if object_id else "",
+        "ip": current_client_ip.get(),
+        "detail": detail or {},
+    }
+    return AuditEvent(*(values.get(name) for name in _ATTNAMES))  # by position: Model.__init__'s quick way
 
 
 def audit_record(
