@@ -198,9 +198,10 @@ def chart_patient(*, user: User, patient_id: uuid.UUID) -> ChartPatient:
     )
 
 
-def _newest_first(row: Any) -> tuple[dt.datetime | None, uuid.UUID]:
-    """The timeline's order, for visits read as JSON (whose arrays keep no order of their own)."""
-    return datetime_value(row.starts_at), uuid_value(row.id)
+def _newest_first(row: Any) -> tuple[dt.datetime | None, str]:
+    """The timeline's order, for visits read as JSON (whose arrays keep no order of their own).
+    Ids written alike (by one database) sort as their uuids do."""
+    return datetime_value(row.starts_at), row.id
 
 
 @dataclass(slots=True)

@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
 from needlechart.core.csrf import csrf_input
-from needlechart.core.links import object_url
+from needlechart.core.links import object_url, object_urls
 from needlechart.knowledge.suggest import SegmentalSuggestion
 from needlechart.knowledge.templatetags.knowledge import bodymap
 
@@ -153,10 +153,11 @@ def pain_findings(context: Mapping[str, Any]) -> str:
         parts.append(f'<p class="muted">{labels["none_marked"]}</p>\n</div>')
         return mark_safe("".join(parts))  # noqa: S308 - every value is escaped
     plan_url = reverse("needling_entry_defaults", args=[context["encounter"].pk]) if context.get("editable") else ""
+    muscle_url = object_urls("muscle_detail", str)
     parts.append('<ol class="suggestions">\n')
     for s in suggestions:
         muscle = s["muscle"]
-        link = f'<a href="{object_url("muscle_detail", muscle.id)}">{escape(muscle.name.get(language))}</a>'
+        link = f'<a href="{muscle_url(muscle.id)}">{escape(muscle.name.get(language))}</a>'
         score = f"{s['score']:.2f}".replace(".", labels["decimal_separator"])
         parts.append(
             f"<li>\n{link}, {labels[s['side']]}\n"
@@ -177,7 +178,7 @@ def pain_findings(context: Mapping[str, Any]) -> str:
     paraspinals: list[SegmentalSuggestion] = context.get("paraspinals") or []
     if paraspinals:
         rows = "".join(
-            f'<li><a href="{object_url("muscle_detail", p.muscle.id)}">{escape(p.muscle.name.get(language))}</a>,'
+            f'<li><a href="{muscle_url(p.muscle.id)}">{escape(p.muscle.name.get(language))}</a>,'
             f" {labels[p.side]}: {escape(', '.join(p.segments))}</li>"
             for p in paraspinals
         )
