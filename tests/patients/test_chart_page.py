@@ -1,0 +1,128 @@
+"""The chart page as patients.chart_page draws it around its parts, and the document around every page (core.layout)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.middleware.csrf import CSRF_SECRET_LENGTH, _unmask_cipher_token
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from needlechart.charting import services as charting
+from needlechart.charting.pain_maps import pain_map_mark
+from needlechart.core.csrf import masked_token
+from needlechart.needling.models import AdverseEvent
+from needlechart.patients import services as patients
+from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
+
+
+def _chart(client, patient):
+    return client.get(reverse("patient_chart", args=[patient.pk])).content.decode()
+
+
+def test_clinicians_see_suitability_pain_map_progress_and_the_episodes(client_for, practitioner, episode, front_desk):
+    visit = charting.encounter_create(
+        actor=front_desk, episode=episode, practitioner=practitioner, starts_at=timezone.now().replace(microsecond=0)
+    )
+    pain_map_mark(actor=practitioner, encounter=visit, region="temple_r", intensity=6)
+    html = _chart(client_for(practitioner), episode.patient)
+    assert "<title>Kari Nordmann · needlechart</title>" in html
+    assert 'data-testid="suitability"' in html
+    when = timezone.localtime(visit.starts_at)
+    assert f"Pain map from the visit on {when:%m/%d/%Y} " in html  # English short date, then the time
+    progress = reverse("progress_panel", args=[episode.patient_id])
+    assert f'<div hx-get="{progress}" hx-trigger="load" hx-swap="outerHTML" data-testid="progress-placeholder">' in html
+    assert "<h2>Episodes of care</h2>" in html and "Neck pain from desk work" in html
+    assert f'href="{reverse("episode_create", args=[episode.patient_id])}">Start a new episode of care</a>' in html
+    assert 'data-testid="serious-events"' not in html  # none recorded
+
+
+def test_front_desk_sees_no_clinical_part_of_the_chart(client_for, front_desk, practitioner, episode):
+    visit = charting.encounter_create(actor=front_desk, episode=episode, practitioner=practitioner, starts_at=timezone.now())
+    pain_map_mark(actor=practitioner, encounter=visit, region="temple_r", intensity=6)
+    html = _chart(client_for(front_desk), episode.patient)
+    for clinical in ('data-testid="suitability"', 'data-testid="chart-pain-map"', 'data-testid="progress-placeholder"'):
+        assert clinical not in html
+    assert "Neck pain from desk work" in html and "Start a new episode of care" in html
+
+
+def test_the_title_and_the_serious_events_are_escaped_and_link_to_their_visit(client_for, practitioner, front_desk, encounter):
+    patients.patient_update(
+        actor=front_desk,
+        patient=encounter.patient,
+        data={"given_name": "<b>Kari</b>", "family_name": "Nordmann", "birth_date": dt.date(1985, 5, 17)},
+        identifiers=[(NORWEGIAN_NIN_SYSTEM, "17058512311")],
+    )
+    onset = dt.datetime(2026, 3, 5, 0, 30, tzinfo=timezone.get_current_timezone())  # the 4th in UTC: shown in local time
+    AdverseEvent.objects.create(
+        clinic_id=encounter.clinic_id,
+        patient_id=encounter.patient_id,
+        encounter=encounter,
+        recorded_by=practitioner,
+        event_type="<made-up>",
+        severity="serious",
+        onset=onset,
+    )
+    html = _chart(client_for(practitioner), encounter.patient)
+    assert "<title>&lt;b&gt;Kari&lt;/b&gt; Nordmann · needlechart</title>" in html and "<b>Kari</b>" not in html
+    events = html.split('data-testid="serious-events"')[1].split("</section>")[0]
+    link = reverse("encounter_detail", args=[encounter.pk])
+    expected = f'<li><span class="badge danger">Serious</span> &lt;made-up&gt;, {onset:%m/%d/%Y} · Ongoing · <a href="{link}">Open</a></li>'
+    assert expected in events
+
+
+def test_the_chart_speaks_norwegian(client_for, practitioner, episode):
+    client = client_for(practitioner)
+    client.post(reverse("set_language"), {"language": "nb", "next": "/"})
+    html = _chart(client, episode.patient)
+    assert '<html lang="nb">' in html and "<h2>Behandlingsforløp</h2>" in html and "Start nytt behandlingsforløp" in html
+    assert "Laster fremgang …" in html
+
+
+def test_a_message_is_shown_once_above_the_chart(client_for, front_desk):
+    client = client_for(front_desk)
+    form = {"given_name": "Ola", "family_name": "Hansen", "birth_date": "1990-02-03", "preferred_language": "nb", "sex": "unknown"}
+    response = client.post(reverse("patient_create"), form, follow=True)
+    html = response.content.decode()
+    assert response.redirect_chain and '<ul class="messages" role="status"><li class="msg-success">Patient registered.</li></ul>' in html
+    assert 'class="messages"' not in client.get(response.redirect_chain[-1][0]).content.decode()
+
+
+def test_the_document_around_the_chart_is_the_one_around_every_page(client_for, practitioner, episode):
+    client = client_for(practitioner)
+    chart, listing = _chart(client, episode.patient), client.get(reverse("patient_list")).content.decode()
+
+    def head(html):  # from the end of the title to the top bar
+        return html.split("</title>")[1].split('<header class="topbar">')[0]
+
+    assert chart.startswith("<!doctype html>") and listing.startswith("<!doctype html>")
+    assert chart.split("<title>")[0] == listing.split("<title>")[0] and head(chart) == head(listing)
+    assert chart.count('<form action="/i18n/setlang/" method="post" class="lang-switch">') == 1
+    assert chart.rstrip().endswith("</main>\n</body>\n</html>") and listing.rstrip().endswith("</main>\n</body>\n</html>")
+
+
+@pytest.mark.parametrize("secret", ["a" * CSRF_SECRET_LENGTH, "Zz09" * (CSRF_SECRET_LENGTH // 4)])
+def test_the_csrf_mask_is_djangos_own(secret):
+    tokens = {masked_token(secret) for _ in range(50)}
+    assert len(tokens) == 50  # a new mask every time
+    for token in tokens:
+        assert len(token) == 2 * CSRF_SECRET_LENGTH and token.isalnum() and token.isascii()
+        assert _unmask_cipher_token(token) == secret
+    assert len({char for token in tokens for char in token[:CSRF_SECRET_LENGTH]}) > 50  # masks draw on the whole alphabet
+
+
+def test_the_csrf_cookie_is_set_once_not_with_every_page(practitioner, episode):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(practitioner)
+    first = client.get(reverse("patient_chart", args=[episode.patient_id]))
+    assert "csrftoken" in first.cookies  # no cookie yet: one is made and set
+    again = client.get(reverse("patient_chart", args=[episode.patient_id]))
+    assert "csrftoken" not in again.cookies  # the browser has it
+    token = re.search(r'name="csrfmiddlewaretoken" value="(\w+)"', again.content.decode()).group(1)
+    assert _unmask_cipher_token(token) == client.cookies["csrftoken"].value
+    with translation.override("en"):
+        response = client.post(reverse("set_language"), {"language": "nb", "next": "/", "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
