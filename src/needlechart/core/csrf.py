@@ -56,5 +56,6 @@ def csrf_input(source: HttpRequest | Any) -> str:
     cached = getattr(request, "_csrf_input", None)
     if cached is None or cached[0] != secret:
         html = f'<input type="hidden" name="csrfmiddlewaretoken" value="{masked_token(secret)}">'
-        cached = request._csrf_input = (secret, html)
+        cached = (secret, html)
+        setattr(request, "_csrf_input", cached)  # noqa: B010 - a private attribute of this module on the request
     return cached[1]

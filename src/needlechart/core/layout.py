@@ -13,7 +13,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from html import escape
+from typing import Any
 
+from django import template
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse
@@ -27,6 +29,10 @@ from needlechart.core.context_processors import nav_of
 from needlechart.core.csrf import csrf_input
 from needlechart.core.labels import choice_label
 from needlechart.core.links import object_url
+
+# What the panels drawn in Python read ("request", "user", "nav", ...): a template's context,
+# or the mapping a page drawn without templates gives them (patients.chart_page).
+PanelContext = template.Context | Mapping[str, Any]
 
 # (capability, URL name, label, whether the link marks its own page as the current one)
 _MENU = (

@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
 from needlechart.core.csrf import csrf_input
+from needlechart.core.layout import PanelContext
 from needlechart.core.links import object_url, object_urls
 from needlechart.knowledge.suggest import SegmentalSuggestion
 from needlechart.knowledge.templatetags.knowledge import bodymap
@@ -89,7 +90,7 @@ data-testid="pain-intensity">
 
 
 @register.simple_tag(takes_context=True)
-def pain_map_panel(context: template.Context, pain: Mapping[str, Any] | None = None) -> SafeString:
+def pain_map_panel(context: PanelContext, pain: Mapping[str, Any] | None = None) -> SafeString:
     """The pain map as charting.pain_map_views.pain_map_context gives it, in ``pain`` or else in the
     template's context; with ``editable`` (and ``encounter``), the brush that marks regions, keeping
     ``brush_intensity`` and ``brush_quality`` and showing ``pain_error``."""

@@ -15,6 +15,7 @@ from django.utils.translation import get_language, gettext
 
 from needlechart.core.dates import date_format
 from needlechart.core.labels import choice_label
+from needlechart.core.layout import PanelContext
 from needlechart.core.links import object_url
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
 from needlechart.patients.models import Language, Patient, PatientIdentifier, Sex
@@ -57,7 +58,7 @@ def _fact(term: str, value: str) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def patient_header(context: template.Context, patient: Patient, identifiers: list[PatientIdentifier]) -> SafeString:
+def patient_header(context: PanelContext, patient: Patient, identifiers: list[PatientIdentifier]) -> SafeString:
     """Name, birth date, sex and language, identifiers and contact details, and the links the reader may follow."""
     labels = _labels(get_language())
     actions = ""

@@ -24,6 +24,7 @@ from needlechart.charting.templatetags.notes import note_html
 from needlechart.core.csrf import csrf_input
 from needlechart.core.dates import date_format, date_formatter
 from needlechart.core.labels import choice_label, choice_labels
+from needlechart.core.layout import PanelContext
 from needlechart.core.links import object_url, object_urls
 from needlechart.patients.chart import EpisodeSummary, EpisodeTimeline, Visit
 from needlechart.patients.models import ConditionCategory, Episode
@@ -71,7 +72,7 @@ def _labels(language: str | None) -> dict[str, str]:
 class _Visits:
     """Draws visit rows."""
 
-    def __init__(self, context: template.Context) -> None:
+    def __init__(self, context: PanelContext) -> None:
         self.clinical = bool(context.get("show_clinical"))
         self.labels = _labels(get_language())
         self.statuses = choice_labels(EncounterStatus)
@@ -114,7 +115,7 @@ class _Visits:
 
 
 @register.simple_tag(takes_context=True)
-def visit_rows(context: template.Context, episode: Episode, visits: list[Visit], more: bool) -> SafeString:
+def visit_rows(context: PanelContext, episode: Episode, visits: list[Visit], more: bool) -> SafeString:
     """<li> rows of an episode's visits, and the button for older ones if ``more``."""
     return mark_safe(_Visits(context).rows(episode, visits, more))  # noqa: S308 - every value is escaped
 
@@ -141,7 +142,7 @@ _CLOSE = """
 
 
 @register.simple_tag(takes_context=True)
-def episode_timelines(context: template.Context, timeline: Iterable[EpisodeTimeline]) -> SafeString:
+def episode_timelines(context: PanelContext, timeline: Iterable[EpisodeTimeline]) -> SafeString:
     """The chart's episodes of care, newest first, each with its visits on the chart."""
     nav = context.get("nav") or {}
     visits = _Visits(context)

@@ -18,6 +18,7 @@ from django.utils.translation import get_language, gettext
 
 from needlechart.core.csrf import csrf_input
 from needlechart.core.dates import date_format
+from needlechart.core.layout import PanelContext
 from needlechart.core.links import object_url
 from needlechart.patients.models import Patient
 from needlechart.screening.selectors import Screening
@@ -69,7 +70,7 @@ _PANEL = """<section class="card suitability status-{status}" data-testid="suita
 
 
 @register.simple_tag(takes_context=True)
-def suitability_panel(context: template.Context, screening: Screening, patient: Patient) -> SafeString:
+def suitability_panel(context: PanelContext, screening: Screening, patient: Patient) -> SafeString:
     """The latest intake's verdict for needling, its findings, and how to (re)take the intake."""
     language = get_language()
     labels = _labels(language)
