@@ -104,11 +104,13 @@ _COLUMNS = "p.id, p.given_name, p.family_name, p.birth_date, p.phone, p.family_k
 _FOUND = f"SELECT {_COLUMNS} FROM patients_patient p"  # noqa: S608 - fixed fragments
 _IN_ORDER = " ORDER BY family_key, given_key, birth_date LIMIT %s"
 _BY_BIRTH_DATE = f"{_FOUND} WHERE p.clinic_id = %s AND p.birth_date = %s{_IN_ORDER}"  # noqa: S608 - fixed fragments
-# From the identifier's index to its patient. Written as "p.id IN (...)", SQLite walked the
-# whole family-name index in the results' order instead, testing every patient (0.7 s).
+# From the identifier's index to its patient. Written as "p.id IN (...)", or as a plain join
+# without statistics (a new database), SQLite walked the whole family-name index in the results'
+# order instead, testing every patient (0.7 s). CROSS JOIN is SQLite's way of fixing the order
+# of the loops; PostgreSQL plans it as any join.
 _BY_IDENTIFIER = (
-    f"SELECT DISTINCT {_COLUMNS} FROM patients_patientidentifier i JOIN patients_patient p ON p.id = i.patient_id"  # noqa: S608
-    f" WHERE i.clinic_id = %s AND i.value = %s AND p.clinic_id = %s{_IN_ORDER}"
+    f"SELECT DISTINCT {_COLUMNS} FROM patients_patientidentifier i CROSS JOIN patients_patient p"  # noqa: S608
+    f" WHERE p.id = i.patient_id AND i.clinic_id = %s AND i.value = %s AND p.clinic_id = %s{_IN_ORDER}"
 )
 
 
