@@ -47,9 +47,9 @@ def journey(transactional_db):
     first = charting.encounter_create(
         actor=frontdesk, episode=episode, practitioner=ingrid, starts_at=now - dt.timedelta(hours=2), reason="First visit"
     )
-    follow_up = charting.encounter_create(
-        actor=frontdesk, episode=episode, practitioner=ingrid, starts_at=now + dt.timedelta(hours=1), reason="Follow-up"
-    )
+    # in an hour, but on today's day list whatever the time of day (the clinic's day ends at midnight local time)
+    follow_up_at = min(now + dt.timedelta(hours=1), timezone.localtime(now).replace(hour=23, minute=59))
+    follow_up = charting.encounter_create(actor=frontdesk, episode=episode, practitioner=ingrid, starts_at=follow_up_at, reason="Follow-up")
     return {"patient": patient, "first": first, "follow_up": follow_up}
 
 
