@@ -11,8 +11,10 @@ secret shifted by it, in CSRF_ALLOWED_CHARS), so CsrfViewMiddleware checks it as
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
+from django import template
 from django.http import HttpRequest
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, get_token
 
@@ -46,7 +48,7 @@ def _csrf_secret(request: HttpRequest) -> str:
     return request.META["CSRF_COOKIE"]
 
 
-def csrf_input(source: HttpRequest | Any) -> str:
+def csrf_input(source: HttpRequest | template.Context | Mapping[str, Any]) -> str:
     """The hidden input of the request's CSRF token, masked once per response (and again if the
     secret changed). ``source`` is the request or a template context holding it."""
     request = source if isinstance(source, HttpRequest) else source.get("request")

@@ -12,14 +12,14 @@ import functools
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, overload
 
 from django.db import connection, models
 
 _UUID, _DATE = models.UUIDField(), models.DateField()
 
 
-def uuid_param(value: uuid.UUID) -> Any:
+def uuid_param(value: uuid.UUID | None) -> Any:
     """SQLite keeps a UUID as its 32 hex digits, PostgreSQL as a uuid."""
     return _UUID.get_db_prep_value(value, connection)
 
@@ -37,6 +37,12 @@ def date_value(value: dt.date | str) -> dt.date:
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
+@overload
+def datetime_value(value: dt.datetime | str) -> dt.datetime: ...
+@overload
+def datetime_value(value: None) -> None: ...
+@overload
+def datetime_value(value: dt.datetime | str | None) -> dt.datetime | None: ...
 def datetime_value(value: dt.datetime | str | None) -> dt.datetime | None:
     """A datetime column: SQLite gives it as text, without its time zone (UTC)."""
     if isinstance(value, str):

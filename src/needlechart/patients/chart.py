@@ -2,14 +2,15 @@
 
 Opening a chart is the clinic's most frequent read. Through the ORM its reads cost about 3 ms
 of CPU per chart, most of it spent compiling the same SQL again on every request, and
-``Manager.raw()`` still cost three times its queries. Every read here uses a plain cursor: the
-patient becomes a model instance (core.raw_sql.model_from_row), the episodes and the visits
-(ten rows of twenty-odd columns) plain ``EpisodeSummary`` and ``Visit`` records. Columns come back as the database
-gives them; core.raw_sql converts ids, times and JSON, which SQLite gives as text. Tables
-and columns are Django's default names for the models.
+``Manager.raw()`` still cost three times its queries. The chart is read in one statement with a
+plain cursor: the patient becomes a model instance (core.raw_sql.model_from_row), the episodes
+plain ``EpisodeSummary`` records and the newest visits ``Visit`` records (patients.visits).
+Columns come back as the database gives them; core.raw_sql converts ids, times and JSON, which
+SQLite gives as text. Tables and columns are Django's default names for the models.
 
 The chart shows the patient's newest visits; each episode's older ones are read a page at a
-time when asked for, so a record of many years opens as fast as a new one.
+time when asked for (patients.visits.episode_visits), so a record of many years opens as fast
+as a new one.
 """
 
 from __future__ import annotations
@@ -17,77 +18,30 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import uuid
-from collections import namedtuple
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import F
 from django.http import Http404
 
-from needlechart.charting.models import Addendum, PainMap
-from needlechart.clinics.models import User, display_name
+from needlechart.charting.models import PainMap
+from needlechart.clinics.models import User
 from needlechart.core.access import Capability, has_capability, require_capability
 from needlechart.core.raw_sql import date_value, datetime_value, json_value, model_columns, model_from_row, uuid_param, uuid_value
 from needlechart.needling.models import AdverseEventSeverity
-from needlechart.patients.models import Episode, Patient, PatientIdentifier
+from needlechart.patients.models import Patient, PatientIdentifier
+from needlechart.patients.visits import (
+    CLINICAL_VISITS,
+    PATIENTS_VISITS,
+    VISITS,
+    VISITS_PER_PAGE,
+    People,
+    Visit,
+    newest_first,
+    show_newest_notes,
+    visit_records,
+)
 from needlechart.screening.models import IntakeResponse
-
-VISITS_PER_PAGE = 10
-# The newest notes are shown in full on the chart; older ones as one line (open the visit to read them).
-FULL_NOTES_ON_CHART = 3
-
-
-_PERSON = ("first_name", "last_name", "username")  # what a row gives of each person it names
-
-
-def _select(columns: tuple[tuple[str, str], ...]) -> str:
-    return "SELECT " + ", ".join(f"{expression} AS {name}" for expression, name in columns)
-
-
-def _row_type(name: str, columns: tuple[tuple[str, str], ...]) -> type:
-    """A named tuple of the columns' names, for the rows of _select(columns)."""
-    return namedtuple(name, [column for _expression, column in columns])
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    """A member of staff as the chart names them."""
-
-    pk: int
-    display_name: str
-
-
-class _People(dict[int, Person]):
-    """The staff a chart's rows name: each built once, as a chart names the same few people again and again."""
-
-    def named(self, row: Any, prefix: str) -> Person | None:
-        """The person whose id and names a query returned under ``prefix``."""
-        pk = getattr(row, f"{prefix}_id")
-        if pk is None:
-            return None
-        if pk not in self:
-            self[pk] = Person(pk, display_name(*(getattr(row, f"{prefix}_{name}") for name in _PERSON)))
-        return self[pk]
-
-
-@dataclass(slots=True)
-class NoteOnChart:
-    """A visit's whole note as the chart shows its newest ones (charting.templatetags.notes draws it as a Note)."""
-
-    subjective: str
-    objective: str
-    assessment: str
-    plan: str
-    signed_at: dt.datetime | None
-    digest: str
-    author: Person | None
-    signed_by: Person | None
-    addenda_list: list[Addendum]
-
-    @property
-    def is_signed(self) -> bool:
-        return self.signed_at is not None
 
 
 @dataclass
@@ -102,8 +56,8 @@ class ChartPatient:
 
 
 # The patient's episodes and newest visits come as JSON arrays of arrays in two columns of the
-# patient's row (the episodes' values in _EPISODE_FIELDS' order, the visits' as _VISITS or
-# _CLINICAL_VISITS name them): the chart is read in one statement.
+# patient's row (the episodes' values in _EPISODE_FIELDS' order, the visits' as VISITS or
+# CLINICAL_VISITS name them): the chart is read in one statement.
 _EPISODE_FIELDS = "e.id, e.complaint, e.condition, e.started_on, e.ended_on, e.referrer, e.created_at"
 _EPISODE_VISITS = "(SELECT COUNT(*) FROM charting_encounter v WHERE v.episode_id = e.id)"
 _JSON_ROWS = {  # (aggregate, array) by database
@@ -119,9 +73,9 @@ def _patient_sql(vendor: str, clinical: bool) -> tuple[str, type]:
     _PatientExtra's; and the visits' row type. The column names come from the models; every
     value is a parameter."""
     aggregate, array = _JSON_ROWS[vendor]
-    select, row_type = _CLINICAL_VISITS if clinical else _VISITS
+    select, row_type = CLINICAL_VISITS if clinical else VISITS
     visit_columns = ", ".join(f"x.{name}" for name in row_type._fields)
-    visits = select.format(visits=_PATIENTS_VISITS.format(patient="p.id", clinic="p.clinic_id"), limit=VISITS_PER_PAGE)
+    visits = select.format(visits=PATIENTS_VISITS.format(patient="p.id", clinic="p.clinic_id"), limit=VISITS_PER_PAGE)
     sql = f"""
 SELECT {model_columns(Patient, "p")}, i.system AS identifier_system, i.value AS identifier_value,
   EXISTS (SELECT 1 FROM needling_adverseevent a WHERE a.patient_id = p.id AND a.severity IN (%s, %s)) AS has_serious_events,
@@ -186,7 +140,7 @@ def chart_patient(*, user: User, patient_id: uuid.UUID) -> ChartPatient:
         if extra.identifier_system is not None
     ]
     first = extras[0]
-    visits = sorted((row_type._make(values) for values in json_value(first.visits) or ()), key=_newest_first, reverse=True)
+    visits = sorted((row_type._make(values) for values in json_value(first.visits) or ()), key=newest_first, reverse=True)
     return ChartPatient(
         patient,
         identifiers,
@@ -196,30 +150,6 @@ def chart_patient(*, user: User, patient_id: uuid.UUID) -> ChartPatient:
         _episodes(first.episodes),
         visits,
     )
-
-
-def _newest_first(row: Any) -> tuple[dt.datetime | None, str]:
-    """The timeline's order, for visits read as JSON (whose arrays keep no order of their own).
-    Ids written alike (by one database) sort as their uuids do."""
-    return datetime_value(row.starts_at), row.id
-
-
-@dataclass(slots=True)
-class Visit:
-    """A visit as the chart's timeline shows it, built straight from its row (no model instance)."""
-
-    pk: uuid.UUID
-    episode_id: uuid.UUID
-    starts_at: dt.datetime
-    status: str
-    reason: str
-    practitioner: Person
-    has_note: bool = False  # these four only for readers of clinical notes
-    note_subjective: str = ""  # the first lines of an older note
-    note_signed_at: dt.datetime | None = None
-    addenda_count: int = 0
-    pain_marks: dict[str, Any] | None = None  # of its pain map
-    full_note: NoteOnChart | None = None  # for the newest few notes: the whole note, with its addenda
 
 
 @dataclass(slots=True)
@@ -265,135 +195,20 @@ def _episodes(column: Any) -> list[EpisodeSummary]:
     ]
 
 
-# Visits as the timeline shows them, newest first, with who saw the patient: (expression, name).
-# Clinicians also get each visit's note, its number of addenda and its pain map: the chart shows
-# the newest notes in full and the newest pain map, and both are nearly always among the newest visits.
-_VISIT_COLUMNS = (
-    ("v.id", "id"),
-    ("v.episode_id", "episode_id"),
-    ("v.starts_at", "starts_at"),
-    ("v.status", "status"),
-    ("v.reason", "reason"),
-    ("v.practitioner_id", "practitioner_id"),
-    ("u.username", "practitioner_username"),
-    ("u.first_name", "practitioner_first_name"),
-    ("u.last_name", "practitioner_last_name"),
-)
-_CLINICAL_COLUMNS = (
-    *_VISIT_COLUMNS,
-    ("n.id IS NOT NULL", "has_note"),
-    *((f"n.{name}", f"note_{name}") for name in ("subjective", "objective", "assessment", "plan", "signed_at", "digest")),
-    ("n.author_id", "note_author_id"),
-    *((f"a.{name}", f"note_author_{name}") for name in _PERSON),
-    ("n.signed_by_id", "note_signed_by_id"),
-    *((f"s.{name}", f"note_signed_by_{name}") for name in _PERSON),
-    ("(SELECT COUNT(*) FROM charting_addendum d WHERE d.note_id = n.id)", "addenda_count"),
-    ("m.marks", "pain_marks"),
-)
-_VISITS_FROM = """
-FROM charting_encounter v JOIN clinics_user u ON u.id = v.practitioner_id
-WHERE {visits}
-ORDER BY v.starts_at DESC, v.id DESC
-LIMIT {limit}
-"""
-_CLINICAL_VISITS_FROM = """
-FROM charting_encounter v JOIN clinics_user u ON u.id = v.practitioner_id
-  LEFT JOIN charting_note n ON n.encounter_id = v.id
-  LEFT JOIN clinics_user a ON a.id = n.author_id LEFT JOIN clinics_user s ON s.id = n.signed_by_id
-  LEFT JOIN charting_painmap m ON m.encounter_id = v.id
-WHERE {visits}
-ORDER BY v.starts_at DESC, v.id DESC
-LIMIT {limit}
-"""
-_VISITS = (_select(_VISIT_COLUMNS) + _VISITS_FROM, _row_type("VisitRow", _VISIT_COLUMNS))
-_CLINICAL_VISITS = (_select(_CLINICAL_COLUMNS) + _CLINICAL_VISITS_FROM, _row_type("ClinicalVisitRow", _CLINICAL_COLUMNS))
-_PATIENTS_VISITS = "v.patient_id = {patient} AND v.clinic_id = {clinic}"  # inside the chart's statement
-_EPISODES_VISITS = "v.clinic_id = %s AND v.episode_id = %s"
-# Keyset paging: the visits after ``before`` in the timeline's order.
-_EPISODES_VISITS_BEFORE = (
-    "v.clinic_id = %s AND v.episode_id = %s"
-    " AND (v.starts_at, v.id) < (SELECT c.starts_at, c.id FROM charting_encounter c WHERE c.id = %s AND c.episode_id = v.episode_id)"
-)
-
-
-def _episode_visits(user: User, visits: str, params: list[Any]) -> list[Visit]:
-    """A page of an episode's visits (and one more, to tell whether there are more)."""
-    sql, row_type = _CLINICAL_VISITS if has_capability(user, Capability.VIEW_CLINICAL) else _VISITS
-    with connection.cursor() as cursor:
-        cursor.execute(sql.format(visits=visits, limit=VISITS_PER_PAGE + 1), [uuid_param(user.clinic_id), *params])
-        return _visit_records(user, [row_type._make(row) for row in cursor.fetchall()], _People())
-
-
-def _visit_records(user: User, rows: list[Any], people: _People) -> list[Visit]:
-    """Visits from their rows (_VISITS' or _CLINICAL_VISITS')."""
-    clinical = has_capability(user, Capability.VIEW_CLINICAL)
-    result = []
-    for row in rows:
-        visit = Visit(
-            pk=uuid_value(row.id),
-            episode_id=uuid_value(row.episode_id),
-            starts_at=datetime_value(row.starts_at),
-            status=row.status,
-            reason=row.reason,
-            practitioner=people.named(row, "practitioner"),
-        )
-        if clinical:
-            visit.has_note = bool(row.has_note)
-            visit.note_subjective = row.note_subjective or ""
-            visit.note_signed_at = datetime_value(row.note_signed_at)
-            visit.addenda_count = row.addenda_count
-            visit.pain_marks = json_value(row.pain_marks)
-        result.append(visit)
-    return result
-
-
-def _show_newest_notes(visits: list[Visit], rows: list[Any], people: _People) -> None:
-    """Give the newest visits with a note (FULL_NOTES_ON_CHART of them) their full note and its addenda."""
-    shown = [(visit, row) for visit, row in zip(visits, rows, strict=True) if visit.has_note][:FULL_NOTES_ON_CHART]
-    addenda: dict[uuid.UUID, list[Addendum]] = {}
-    if any(visit.addenda_count for visit, _row in shown):  # addenda are rare: no query without them
-        in_notes = Addendum.objects.filter(note__encounter__in=[visit.pk for visit, _row in shown])
-        in_notes = in_notes.annotate(visit_id=F("note__encounter_id"))
-        for addendum in in_notes.select_related("author").defer("canonical").order_by("created_at"):
-            addenda.setdefault(addendum.visit_id, []).append(addendum)
-    for visit, row in shown:
-        visit.full_note = NoteOnChart(
-            subjective=row.note_subjective,
-            objective=row.note_objective,
-            assessment=row.note_assessment,
-            plan=row.note_plan,
-            signed_at=visit.note_signed_at,
-            digest=row.note_digest,
-            author=people.named(row, "note_author"),
-            signed_by=people.named(row, "note_signed_by"),
-            addenda_list=addenda.get(visit.pk, []),
-        )
-
-
 def patient_chart(*, user: User, found: ChartPatient) -> list[EpisodeTimeline]:
     """The patient's episodes (as chart_patient read them), newest first, each with its visits
     among the patient's newest VISITS_PER_PAGE.
 
-    No query (but for addenda); older visits come from ``episode_visits`` when asked for.
+    No query (but for addenda); older visits come from patients.visits.episode_visits.
     """
     timelines = {episode.pk: EpisodeTimeline(episode) for episode in found.episodes}
-    people = _People()
-    visits = _visit_records(user, found.visits, people)
+    people = People()
+    visits = visit_records(user, found.visits, people)
     for visit in visits:
         timelines[visit.episode_id].encounters.append(visit)
     if has_capability(user, Capability.VIEW_CLINICAL):
-        _show_newest_notes(visits, found.visits, people)
+        show_newest_notes(visits, found.visits, people)
     return list(timelines.values())
-
-
-def episode_visits(*, user: User, episode: Episode, before: uuid.UUID | None) -> tuple[list[Visit], bool]:
-    """A page of the episode's visits older than ``before`` (one of them), newest first, and
-    whether there are older ones still. Their notes are shown as one line each."""
-    if before is None:
-        page = _episode_visits(user, _EPISODES_VISITS, [uuid_param(episode.pk)])
-    else:
-        page = _episode_visits(user, _EPISODES_VISITS_BEFORE, [uuid_param(episode.pk), uuid_param(before)])
-    return page[:VISITS_PER_PAGE], len(page) > VISITS_PER_PAGE
 
 
 _LATEST_PAIN_MAP_SQL = """

@@ -18,7 +18,7 @@ from needlechart.charting.pain_map_views import pain_map_context
 from needlechart.core.access import Capability, has_capability, staff_view
 from needlechart.core.context_processors import nav_of
 from needlechart.needling.selectors import serious_adverse_events
-from needlechart.patients import chart, selectors, services
+from needlechart.patients import chart, selectors, services, visits
 from needlechart.patients.chart_page import ChartPage, chart_response
 from needlechart.patients.forms import EpisodeCloseForm, EpisodeForm, PatientForm
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
@@ -120,7 +120,7 @@ def episode_visits(request: HttpRequest, episode_id) -> HttpResponse:
         before = uuid.UUID(request.GET["before"]) if request.GET.get("before") else None
     except ValueError as exc:
         raise Http404 from exc
-    visits, more = chart.episode_visits(user=request.user, episode=episode, before=before)
+    page, more = visits.episode_visits(user=request.user, episode=episode, before=before)
     audit_read(
         actor=request.user,
         action=AuditAction.VIEW,
@@ -129,7 +129,7 @@ def episode_visits(request: HttpRequest, episode_id) -> HttpResponse:
         patient_id=episode.patient_id,
         detail={"page": "older_visits"},
     )
-    context = {"episode": episode, "visits": visits, "more": more, "show_clinical": has_capability(request.user, Capability.VIEW_CLINICAL)}
+    context = {"episode": episode, "visits": page, "more": more, "show_clinical": has_capability(request.user, Capability.VIEW_CLINICAL)}
     return render(request, "patients/_visits.html" if request.htmx else "patients/episode_visits.html", context)
 
 

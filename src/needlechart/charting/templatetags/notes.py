@@ -22,7 +22,7 @@ from needlechart.core.csrf import csrf_input
 from needlechart.core.dates import date_format
 
 if TYPE_CHECKING:
-    from needlechart.patients.chart import NoteOnChart
+    from needlechart.patients.visits import NoteOnChart
 
 register = template.Library()
 

@@ -26,8 +26,9 @@ from needlechart.core.dates import date_format, date_formatter
 from needlechart.core.labels import choice_label, choice_labels
 from needlechart.core.layout import PanelContext
 from needlechart.core.links import object_url, object_urls
-from needlechart.patients.chart import EpisodeSummary, EpisodeTimeline, Visit
+from needlechart.patients.chart import EpisodeSummary, EpisodeTimeline
 from needlechart.patients.models import ConditionCategory, Episode
+from needlechart.patients.visits import Visit
 
 register = template.Library()
 
