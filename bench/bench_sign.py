@@ -55,7 +55,8 @@ def main() -> int:
     from needlechart.charting import services as charting
     from needlechart.charting.models import Encounter, Note
     from needlechart.clinics import services as clinics
-    from needlechart.clinics.models import Clinic, Role, User
+    from needlechart.clinics.models import Clinic, User
+    from needlechart.core.access import Role
     from needlechart.demo import demo_intake
     from needlechart.needling import services as needling
     from needlechart.needling.session import session_state

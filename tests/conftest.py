@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from needlechart.charting import services as charting
 from needlechart.clinics import services as clinics
-from needlechart.clinics.models import CertificationKind, Role
+from needlechart.clinics.models import CertificationKind
+from needlechart.core.access import Role
 from needlechart.patients import services as patients
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
 

@@ -17,8 +17,9 @@ from django.utils import timezone
 from needlechart.charting import services as charting
 from needlechart.charting.models import EncounterStatus, Note
 from needlechart.clinics import services as clinics
-from needlechart.clinics.models import CertificationKind, Clinic, RegistrationNumber, Role, User
+from needlechart.clinics.models import CertificationKind, Clinic, RegistrationNumber, User
 from needlechart.clinics.selectors import needling_authorisation
+from needlechart.core.access import Role
 from needlechart.demo_content import CITIES, COMPLAINTS, DEMO_NEEDLING, FAMILY, GIVEN_FEMALE, GIVEN_MALE, NOTE_SNIPPETS, PSFS_ACTIVITIES
 from needlechart.needling import services as needling
 from needlechart.needling.session import session_state

@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from needlechart.analytics.models import EpisodeOutcome, SessionFact
-from needlechart.clinics.models import Role, User
+from needlechart.clinics.models import User
+from needlechart.core.access import Role
 from needlechart.outcomes.stats import Interval, MeanInterval, Quartiles, mean_interval, median_and_quartiles_from_counts, wilson_interval
 from needlechart.patients.models import ConditionCategory
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from needlechart.clinics.models import Role
+from needlechart.core.access import Role
 
 GENESIS_HASH = "0" * 64
 

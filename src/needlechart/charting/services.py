@@ -15,8 +15,8 @@ from needlechart.audit.services import audit_record
 from needlechart.charting.models import Addendum, Encounter, EncounterStatus, Note
 from needlechart.charting.signals import note_signed
 from needlechart.charting.signing import JUDGEMENTS_KEY, addendum_content, note_content, note_content_at_signing
-from needlechart.clinics.models import Role, User
-from needlechart.core.access import Capability, require_capability
+from needlechart.clinics.models import User
+from needlechart.core.access import Capability, Role, require_capability
 from needlechart.core.canonical import canonical_json, sha256_hex
 from needlechart.core.signed import SignedRecordImmutable
 from needlechart.needling.session import session_state

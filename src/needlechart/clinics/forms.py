@@ -6,7 +6,8 @@ from django.contrib.auth import password_validation
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from needlechart.clinics.models import CertificationKind, Discipline, Role, User
+from needlechart.clinics.models import CertificationKind, Discipline, User
+from needlechart.core.access import Role
 from needlechart.patients.forms import DateInput
 
 # Evidence files are checked by their first bytes, not by the name or the browser's claim.

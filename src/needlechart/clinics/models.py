@@ -13,6 +13,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from needlechart.core.access import Role
+
 
 class Clinic(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -29,12 +31,6 @@ class Clinic(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class Role(models.TextChoices):
-    CLINIC_ADMIN = "clinic_admin", _("Clinic admin")
-    PRACTITIONER = "practitioner", _("Practitioner")
-    FRONT_DESK = "front_desk", _("Front desk")
 
 
 def display_name(first_name: str, last_name: str, username: str) -> str:

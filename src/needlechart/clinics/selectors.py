@@ -10,7 +10,8 @@ from django.http import Http404
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from needlechart.clinics.models import Certification, PractitionerProfile, Role, User
+from needlechart.clinics.models import Certification, PractitionerProfile, User
+from needlechart.core.access import Role
 
 
 def staff_for_clinic(*, user: User) -> QuerySet[User]:

@@ -10,14 +10,8 @@ from django.db import transaction
 
 from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_record
-from needlechart.clinics.models import (
-    Certification,
-    Clinic,
-    PractitionerProfile,
-    RegistrationNumber,
-    Role,
-    User,
-)
+from needlechart.clinics.models import Certification, Clinic, PractitionerProfile, RegistrationNumber, User
+from needlechart.core.access import Role
 
 
 @transaction.atomic

@@ -12,11 +12,18 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 
-from needlechart.clinics.models import Role
+
+class Role(models.TextChoices):
+    """A staff member's role in their clinic; ``ROLE_CAPABILITIES`` says what each may do."""
+
+    CLINIC_ADMIN = "clinic_admin", _("Clinic admin")
+    PRACTITIONER = "practitioner", _("Practitioner")
+    FRONT_DESK = "front_desk", _("Front desk")
 
 
 class Capability(enum.StrEnum):
@@ -71,6 +78,10 @@ def staff_view(capability: Capability | None = None) -> Callable[[Callable[..., 
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
+                # Imported here: auth.views loads auth.forms, which asks for the user model, and
+                # clinics.models (which defines it) imports Role from this module.
+                from django.contrib.auth.views import redirect_to_login
+
                 return redirect_to_login(request.get_full_path())
             if capability is None:
                 if not is_clinic_staff(request.user):

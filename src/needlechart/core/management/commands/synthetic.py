@@ -31,7 +31,8 @@ from needlechart.audit.services import audit_record
 from needlechart.charting.models import Encounter, Note
 from needlechart.charting.services import signed_record_verify
 from needlechart.clinics import services as clinics
-from needlechart.clinics.models import Clinic, Role, User
+from needlechart.clinics.models import Clinic, User
+from needlechart.core.access import Role
 from needlechart.core.synthetic_clinic import (
     CHUNK,
     GIVEN_TIMES,
