@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from needlechart.audit.models import AuditAction
-from needlechart.patients.forms import DateInput
+from needlechart.core.forms import DateInput
 
 
 class AuditRangeForm(forms.Form):

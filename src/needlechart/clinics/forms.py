@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from needlechart.clinics.models import CertificationKind, Discipline, User
 from needlechart.core.access import Role
-from needlechart.patients.forms import DateInput
+from needlechart.core.forms import DateInput
 
 # Evidence files are checked by their first bytes, not by the name or the browser's claim.
 _SIGNATURES = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}

@@ -3,15 +3,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from needlechart.core.forms import DateInput
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM, normalise_identifier, validate_norwegian_nin
 from needlechart.patients.models import ConditionCategory, Patient
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class PatientForm(forms.ModelForm):
