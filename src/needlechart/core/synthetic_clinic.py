@@ -26,6 +26,7 @@ from needlechart.clinics import services as clinics
 from needlechart.clinics.models import CertificationKind, Clinic, User
 from needlechart.clinics.selectors import NeedlingAuthorisation, needling_authorisation
 from needlechart.core.canonical import canonical_json, sha256_hex
+from needlechart.core.text import search_key
 from needlechart.demo import CITIES, COMPLAINTS, FAMILY, GIVEN_FEMALE, GIVEN_MALE, NOTE_SNIPPETS, demo_intake, synthetic_nin
 from needlechart.demo_content import DEMO_NEEDLING, PSFS_ACTIVITIES
 from needlechart.knowledge.catalog import catalog
@@ -43,7 +44,7 @@ from needlechart.needling.session import SessionState, session_state_from
 from needlechart.outcomes.instrument_loading import shipped_instruments
 from needlechart.outcomes.models import Measurement, MeasurementSource
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
-from needlechart.patients.models import Episode, Patient, PatientIdentifier, search_key
+from needlechart.patients.models import Episode, Patient, PatientIdentifier
 from needlechart.screening.models import IntakeResponse, IntakeSource
 from needlechart.screening.selectors import rule_adjustments
 from needlechart.treatment.catalog import treatment_catalog

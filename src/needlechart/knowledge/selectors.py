@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.http import Http404
 
+from needlechart.core.text import search_key
 from needlechart.knowledge.catalog import Muscle, catalog
-from needlechart.patients.models import search_key
 
 
 def muscle_search(text: str) -> list[Muscle]:

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from needlechart.clinics.models import Clinic, User
-
-_FOLD = str.maketrans({"ø": "o", "æ": "ae", "å": "a", "ß": "ss", "đ": "d", "ł": "l", "þ": "th"})
-
-
-def search_key(text: str) -> str:
-    """Lower-case ASCII letters and digits only, so prefix search is a plain index range.
-
-    Accents are folded ('Sørensen' -> 'sorensen') and separators dropped, which also keeps
-    the ordering identical under every database collation.
-    """
-    text = unicodedata.normalize("NFKD", text.lower().translate(_FOLD))
-    return "".join(c for c in text if c.isascii() and c.isalnum())
+from needlechart.core.text import search_key
 
 
 class Sex(models.TextChoices):

@@ -15,7 +15,8 @@ from django.http import Http404
 from needlechart.clinics.models import User
 from needlechart.core.access import Capability, require_capability
 from needlechart.core.raw_sql import date_param, date_value, uuid_param, uuid_value
-from needlechart.patients.models import Episode, Patient, search_key
+from needlechart.core.text import search_key
+from needlechart.patients.models import Episode, Patient
 
 SEARCH_LIMIT = 50
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%d%m%Y")
