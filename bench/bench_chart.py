@@ -39,6 +39,7 @@ from bench_data import (
     RESULTS,
     ROOT,
     add_data_set_args,
+    bench_app_env,
     build,
     check_database_args,
     claim_data_dir,
@@ -56,19 +57,18 @@ CEILING = "ceiling"
 
 
 def child_env(args: argparse.Namespace) -> dict[str, str]:
-    """The environment of every child process: the bench database, the ceiling view on."""
+    """The environment of every child process: the bench database, needlechart_bench (so the ceiling view) on."""
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("NEEDLECHART_")}
     env |= {
         "DJANGO_SETTINGS_MODULE": "needlechart.settings",
         "NEEDLECHART_DATA_DIR": str(args.data_dir),
-        "NEEDLECHART_BENCH_VIEWS": "1",
         "NEEDLECHART_IDLE_TIMEOUT_MINUTES": "240",  # a long run must not sign the clients out
         "PYTHONUNBUFFERED": "1",
         "NEEDLECHART_CONN_MAX_AGE": "3600",  # PostgreSQL: the same backends all run long, so their CPU can be measured
     }
     if args.db == "postgres":
         env["DATABASE_URL"] = args.postgres_url
-    return env
+    return bench_app_env(env)
 
 
 def sample(args: argparse.Namespace) -> dict[str, Any]:

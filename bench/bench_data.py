@@ -1,5 +1,9 @@
 """What the benchmarks share: the synthetic data set's database, built by ``needlechart synthetic``.
 
+That command and the chart benchmark's ceiling view live in the dev-only app ``bench/needlechart_bench``,
+outside the product package: ``bench_app_env`` turns it on (``NEEDLECHART_BENCH=1``, ``bench/`` on
+``PYTHONPATH``) for every child process a benchmark starts.
+
 Each benchmark keeps its data set in a database of its own (PostgreSQL: ``--postgres-url``;
 SQLite: a file in ``--data-dir``) and only ever deletes what it made itself: data directories
 hold a marker file, and PostgreSQL URLs must point at a loopback host.
@@ -8,16 +12,19 @@ hold a marker file, and PostgreSQL URLs must point at a loopback host.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
+BENCH = ROOT / "bench"  # holds the dev-only app needlechart_bench
+RESULTS = BENCH / "results"
 SCRATCH = Path("/tmp/needlechart-bench")  # noqa: S108 - scratch data, claimed with a marker file
 MARKER = ".needlechart-bench"  # in data dirs a benchmark made, so that it never deletes anything else
 CLINIC = "Synthetic clinic"  # needlechart synthetic's default
@@ -80,11 +87,20 @@ def drop_database(args: argparse.Namespace) -> None:
     shutil.rmtree(args.data_dir, ignore_errors=True)
 
 
-def build(args: argparse.Namespace, env: dict[str, str] | None = None) -> float:
+def bench_app_env(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` for a child process that needs needlechart_bench (``needlechart synthetic``, the ceiling
+    view): ``NEEDLECHART_BENCH=1`` installs the app and routes its URLs, ``bench/`` first on
+    ``PYTHONPATH`` makes it importable."""
+    path = [str(BENCH), *(p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(BENCH))]
+    return {**env, "NEEDLECHART_BENCH": "1", "PYTHONPATH": os.pathsep.join(path)}
+
+
+def build(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> float:
     """Run ``needlechart synthetic`` for the asked size; the seconds it took."""
     command = [sys.executable, "-m", "needlechart.cli", "synthetic", "--clinic", CLINIC, "--password", PASSWORD]
     command += ["--patients", str(args.patients), "--encounters", str(args.encounters), "--seed", str(args.seed)]
     print(f"Building the data set: {' '.join(command[2:])}", flush=True)
     started = time.monotonic()
+    env = bench_app_env(os.environ if env is None else env)
     subprocess.run(command, env=env, cwd=ROOT, check=True, timeout=args.build_timeout)
     return time.monotonic() - started

@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench_data import bench_app_env
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -41,7 +43,9 @@ def main() -> int:
     if args.build:
         subprocess.run([sys.executable, "-m", "needlechart.cli", "migrate", "-v", "0"], check=True)
         subprocess.run(
-            [sys.executable, "-m", "needlechart.cli", "synthetic", "--patients", "100000", "--encounters", "1000000"], check=True
+            [sys.executable, "-m", "needlechart.cli", "synthetic", "--patients", "100000", "--encounters", "1000000"],
+            env=bench_app_env(os.environ),  # the command lives in bench/needlechart_bench
+            check=True,
         )
 
     import django

@@ -1,8 +1,9 @@
 """The ``needlechart`` command: Django's management commands under one name.
 
-``needlechart demo``, ``needlechart verify-audit``, ``needlechart synthetic`` and every
-standard command (``migrate``, ``createsuperuser``...) are available; dashes and
-underscores are interchangeable.
+``needlechart demo``, ``needlechart verify-audit`` and every standard command
+(``migrate``, ``createsuperuser``...) are available, and ``needlechart synthetic`` with the
+benchmarks' app on (``NEEDLECHART_BENCH=1 PYTHONPATH=bench``); dashes and underscores are
+interchangeable.
 """
 
 from __future__ import annotations

@@ -84,6 +84,10 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "needlechart.urls"
+# Benchmarks only (bench/README.md), with bench/ on PYTHONPATH: the synthetic-clinic command and the ceiling view.
+if env_bool("NEEDLECHART_BENCH", False):
+    INSTALLED_APPS.append("needlechart_bench")
+    ROOT_URLCONF = "needlechart_bench.urls"
 WSGI_APPLICATION = "needlechart.wsgi.application"
 
 TEMPLATES = [

@@ -1,5 +1,3 @@
-import os
-
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
@@ -90,8 +88,3 @@ handler400 = "needlechart.core.views.bad_request"
 handler403 = "needlechart.core.views.permission_denied"
 handler404 = "needlechart.core.views.page_not_found"
 handler500 = "needlechart.core.views.server_error"
-
-if os.environ.get("NEEDLECHART_BENCH_VIEWS") == "1":  # bench/bench_chart.py's ceiling view; never set in production
-    from needlechart.core import bench_views
-
-    urlpatterns.append(path("bench/ceiling/<uuid:patient_id>/", bench_views.ceiling, name="bench_ceiling"))

@@ -1,4 +1,8 @@
-"""``needlechart synthetic``: a needling clinic whose signed notes, outcomes and reporting rows are what the app would make."""
+"""``needlechart synthetic``: a needling clinic whose signed notes, outcomes and reporting rows are what the app would make.
+
+The command lives in the dev-only app bench/needlechart_bench (on the path through pytest's ``pythonpath``), which the
+test settings do not install: the tests run its Command directly.
+"""
 
 from __future__ import annotations
 
@@ -18,13 +22,14 @@ from needlechart.knowledge.catalog import catalog
 from needlechart.needling.models import AdverseEvent
 from needlechart.needling.session import session_state
 from needlechart.outcomes.models import Measurement
+from needlechart_bench.management.commands.synthetic import Command as SyntheticCommand
 
 CLINIC = "Synthetic test clinic"
 
 
 def _synthetic(*args: str) -> str:
     out = io.StringIO()
-    call_command("synthetic", "--clinic", CLINIC, "--password", "synthetic-password", "--jobs", "1", *args, stdout=out)
+    call_command(SyntheticCommand(), "--clinic", CLINIC, "--password", "synthetic-password", "--jobs", "1", *args, stdout=out)
     return out.getvalue()
 
 

@@ -33,7 +33,8 @@ from needlechart.charting.services import signed_record_verify
 from needlechart.clinics import services as clinics
 from needlechart.clinics.models import Clinic, User
 from needlechart.core.access import Role
-from needlechart.core.synthetic_clinic import (
+from needlechart.demo import FAMILY, GIVEN_FEMALE, GIVEN_MALE
+from needlechart_bench.synthetic_clinic import (
     CHUNK,
     GIVEN_TIMES,
     MAX_ENCOUNTERS,
@@ -47,7 +48,6 @@ from needlechart.core.synthetic_clinic import (
     certify,
     make_plan,
 )
-from needlechart.demo import FAMILY, GIVEN_FEMALE, GIVEN_MALE
 
 
 def insert_rows(model: type[models.Model], rows: list[models.Model]) -> None:

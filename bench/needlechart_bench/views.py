@@ -1,8 +1,8 @@
 """The benchmark's ceiling: the cheapest useful authenticated page (see bench/bench_chart.py).
 
-Routed only when NEEDLECHART_BENCH_VIEWS=1. It goes through the same middleware, session,
-authentication and clinic scoping as every real page, then does one indexed query, so the
-gap between it and a real page is what that page itself costs.
+Routed only when NEEDLECHART_BENCH=1 (needlechart_bench.urls). It goes through the same
+middleware, session, authentication and clinic scoping as every real page, then does one
+indexed query, so the gap between it and a real page is what that page itself costs.
 """
 
 from __future__ import annotations
