@@ -1,4 +1,4 @@
-"""PDFs from the same Django templates as the pages, rendered by WeasyPrint.
+"""PDFs from the same (Jinja2) templates as the pages, rendered by WeasyPrint.
 
 Nothing is fetched while rendering: the templates carry their own print styles and the
 body map is inline SVG, and the URL fetcher refuses every request.
