@@ -41,6 +41,7 @@ from needlechart.needling.models import (
 )
 from needlechart.needling.services import default_entry
 from needlechart.needling.session import SessionState, session_state_from
+from needlechart.needling.signing import SIGNING
 from needlechart.outcomes.instrument_loading import shipped_instruments
 from needlechart.outcomes.models import Measurement, MeasurementSource
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
@@ -72,7 +73,7 @@ class NoRows:
         return []
 
 
-# The signed form of a note is built from the rows in memory (charting.signing with a SessionState from session_state_from) and
+# The signed form of a note is built from the rows in memory (charting.signing with needling's SessionState from session_state_from) and
 # NoRows; insert_chunk() verifies one note of every chunk the real way, in case charting.signing changes.
 NOT_RECORDED: dict[str, Any] = dict.fromkeys(("range_of_motion", "pressure_pain_thresholds"), property(lambda encounter: NoRows()))
 PAIN_MAP = Encounter._meta.get_field("pain_map")  # the reverse one-to-one, to cache "none" on encounters without one
@@ -323,7 +324,7 @@ class Chunk:
         if sign:  # as charting.services.note_sign would, without the per-row UPDATE
             minutes = encounter.duration_minutes + rng.randint(5, 240)
             note.signed_at, note.signed_by = min(encounter.starts_at + dt.timedelta(minutes=minutes), self.plan.now), practitioner
-            note.canonical = canonical_json(signing.note_content_at_signing(note, state))  # what charting.services.note_sign stores
+            note.canonical = canonical_json(signing.note_content_at_signing(note, {SIGNING.key: state}))  # what note_sign stores
             note.digest = sha256_hex(note.canonical)
             self.signed += 1
         return note

@@ -21,6 +21,7 @@ from needlechart.core.canonical import canonical_json, sha256_hex
 from needlechart.knowledge.catalog import catalog
 from needlechart.needling.models import AdverseEvent
 from needlechart.needling.session import session_state
+from needlechart.needling.signing import SIGNING
 from needlechart.outcomes.models import Measurement
 from needlechart_bench.management.commands.synthetic import Command as SyntheticCommand
 
@@ -51,7 +52,7 @@ def test_every_signed_visit_is_a_needling_session_signed_as_the_app_would_sign_i
         assert state.entries and all(entry.muscle_id in muscles and 1 <= entry.needle_count <= 3 for entry in state.entries)
         assert state.record.needles_out == state.needles_in and state.consent is not None
         assert state.signing_problems() == []
-        assert note.canonical == canonical_json(note_content_at_signing(note, state))  # facts and judgements alike
+        assert note.canonical == canonical_json(note_content_at_signing(note, {SIGNING.key: state}))  # facts and judgements alike
         assert note.digest == sha256_hex(note.canonical) and signed_record_verify(note)
 
 

@@ -14,12 +14,19 @@ from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_record
 from needlechart.charting.models import Addendum, Encounter, EncounterStatus, Note
 from needlechart.charting.signals import note_signed
-from needlechart.charting.signing import JUDGEMENTS_KEY, addendum_content, note_content, note_content_at_signing
+from needlechart.charting.signing import (
+    JUDGEMENTS_KEY,
+    addendum_content,
+    note_content,
+    note_content_at_signing,
+    signing_problems,
+    signing_recorded,
+    signing_states,
+)
 from needlechart.clinics.models import User
 from needlechart.core.access import Capability, Role, require_capability
 from needlechart.core.canonical import canonical_json, sha256_hex
 from needlechart.core.signed import SignedRecordImmutable
-from needlechart.needling.session import session_state
 from needlechart.patients.models import Episode
 
 NOTE_FIELDS = ("subjective", "objective", "assessment", "plan")
@@ -106,11 +113,11 @@ def note_sign(*, actor: User, note: Note) -> Note:
         raise SignedRecordImmutable(_("This note is already signed."))
     if not any(getattr(note, name).strip() for name in NOTE_FIELDS):
         raise ValidationError(_("An empty note cannot be signed."))
-    state = session_state(note.encounter)  # read once: gates, facts and judgements
-    problems = state.signing_problems()
+    states = signing_states(note.encounter)  # read once: gates, facts and judgements
+    problems = signing_problems(states)
     if problems:
         raise ValidationError(problems)
-    _freeze(note, actor, lambda record: note_content_at_signing(record, state))
+    _freeze(note, actor, lambda record: note_content_at_signing(record, states))
     encounter = note.encounter
     if encounter.status in (EncounterStatus.PLANNED, EncounterStatus.ARRIVED):
         encounter.status = EncounterStatus.FINISHED
@@ -123,7 +130,7 @@ def note_sign(*, actor: User, note: Note) -> Note:
         patient_id=note.patient_id,
         detail={"digest": note.digest},
     )
-    note_signed.send(sender=Note, note=note, needling=state.has_needling)
+    note_signed.send(sender=Note, note=note, **signing_recorded(states))  # needling=bool
     return note
 
 
