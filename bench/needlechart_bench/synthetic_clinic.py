@@ -30,6 +30,7 @@ from needlechart.core.text import search_key
 from needlechart.demo import CITIES, COMPLAINTS, FAMILY, GIVEN_FEMALE, GIVEN_MALE, NOTE_SNIPPETS, demo_intake, synthetic_nin
 from needlechart.demo_content import DEMO_NEEDLING, PSFS_ACTIVITIES
 from needlechart.knowledge.catalog import catalog
+from needlechart.knowledge.treatment import treatment_catalog
 from needlechart.needling.models import (
     AdverseEvent,
     AdverseEventOutcome,
@@ -47,9 +48,8 @@ from needlechart.outcomes.models import Measurement, MeasurementSource
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
 from needlechart.patients.models import Episode, Patient, PatientIdentifier
 from needlechart.screening.models import IntakeResponse, IntakeSource
+from needlechart.screening.rules import Suitability, clean_answers, evaluate
 from needlechart.screening.selectors import rule_adjustments
-from needlechart.treatment.catalog import treatment_catalog
-from needlechart.treatment.screening import Suitability, clean_answers, evaluate
 
 MAX_PATIENTS, MAX_ENCOUNTERS = 1_000_000, 10_000_000
 MAX_PER_PATIENT = 100  # encounters per patient, on average

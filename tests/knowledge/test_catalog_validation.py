@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 import yaml
 
+from needlechart.content import ContentError as KnowledgeDataError
 from needlechart.knowledge.catalog import (
     DATA_DIR,
     MUSCLE_SOURCE_KEYS,
     VIEW_BOX_WIDTH,
     Catalog,
-    KnowledgeDataError,
     load_catalog,
 )
 

@@ -6,9 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from needlechart.knowledge.catalog import catalog
+from needlechart.knowledge.treatment import Match
 from needlechart.needling.checks import Planned, classify_trigger_point, matches, reconciliation_problem, safety_nets_for, safety_warnings
-from needlechart.treatment.catalog import Match
-from needlechart.treatment.screening import evaluate
+from needlechart.screening.rules import evaluate
 
 M = catalog().muscles
 

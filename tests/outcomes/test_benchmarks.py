@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from needlechart.knowledge.catalog import KnowledgeDataError
+from needlechart.content import ContentError as KnowledgeDataError
 from needlechart.outcomes.benchmarks import load_benchmarks, published_benchmarks
 from needlechart.outcomes.instrument_loading import CONDITIONS, DATA_DIR, outcome_sources
 

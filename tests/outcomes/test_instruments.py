@@ -21,7 +21,7 @@ from django.http import QueryDict
 from django.utils import translation
 
 from needlechart.cli import main as cli_main
-from needlechart.knowledge.catalog import KnowledgeDataError
+from needlechart.content import ContentError as KnowledgeDataError
 from needlechart.outcomes.instrument_loading import (
     DATA_DIR,
     InstrumentDefinitionError,

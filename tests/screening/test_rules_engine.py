@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from needlechart.treatment.catalog import treatment_catalog
-from needlechart.treatment.screening import AnswerError, clean_answers, condition_holds, evaluate
+from needlechart.knowledge.treatment import treatment_catalog
+from needlechart.screening.rules import AnswerError, clean_answers, condition_holds, evaluate
 
 RULES = list(treatment_catalog().rules.values())
 

@@ -9,10 +9,10 @@ from django.utils.translation import get_language
 from needlechart.charting.models import Encounter, Note, PainMap
 from needlechart.knowledge import bodymap
 from needlechart.knowledge.catalog import catalog
+from needlechart.knowledge.treatment import treatment_catalog
 from needlechart.needling.checks import classify_trigger_point
 from needlechart.needling.session import session_state
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
-from needlechart.treatment.catalog import treatment_catalog
 
 
 def aftercare_context(encounter: Encounter) -> dict:

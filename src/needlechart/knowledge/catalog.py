@@ -2,24 +2,35 @@
 
 Loaded once from the YAML files in ``data/`` and validated as it loads: an unknown region
 id, a missing source, a duplicate id or a muscle without a referral pattern stops the
-load with a ``KnowledgeDataError`` naming the file and the entry. Everything downstream
-(body map, atlas, suggestions, charting) reads this one vocabulary.
+load with a ``ContentError`` naming the file and the entry. Everything downstream
+(body map, atlas, suggestions, charting) reads this one vocabulary. Reading the files and
+the checks shared with the treatment and outcome data are in ``needlechart.content``.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from needlechart.content import (
+    ContentError,
+    Source,
+    Text,
+    bilingual,
+    load_sources,
+    one_of,
+    read_entries,
+    require_source,
+    unique_id,
+    wrong_types_named,
+)
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DATA_DIR = Path(__file__).resolve().parent / "data"
+SOURCES_FILES = ("sources.yaml", "sources_regions.yaml")
 SIDES = ("r", "l")
 GROUPS = ("head", "neck", "shoulder", "upper_back", "arm", "hand", "chest", "abdomen", "low_back", "hip", "thigh", "knee", "leg", "foot")
 _SEGMENT = re.compile(r"^(C[1-8]|T(1[0-2]|[1-9])|L[1-5]|S[1-5]|Co1|V[1-3])$")
@@ -34,29 +45,6 @@ _SEGMENT_ORDER = (
 )
 MUSCLE_SOURCE_KEYS = ("names", "lies_in", "referral", "innervation", "risks", "needling")
 VIEW_BOX_WIDTH = 200
-
-
-class KnowledgeDataError(ValueError):
-    def __init__(self, file: str, entry: str, message: str) -> None:
-        super().__init__(f"{file}: entry '{entry}': {message}")
-        self.file, self.entry = file, entry
-
-
-@dataclass(frozen=True)
-class Text:
-    en: str
-    nb: str
-
-    def get(self, language: str) -> str:
-        return self.nb if language.startswith("nb") else self.en
-
-
-@dataclass(frozen=True)
-class Source:
-    id: str
-    citation: str
-    url: str | None
-    unverified: bool
 
 
 @dataclass(frozen=True)
@@ -150,75 +138,8 @@ def segment_index(segment: str) -> int:
     return _SEGMENT_ORDER.index(segment)
 
 
-@contextmanager
-def wrong_types_named(file: str, raw: Any) -> Iterator[None]:
-    """Turn a field of the wrong type (a list where a mapping belongs...) into a named error."""
-    try:
-        yield
-    except (AttributeError, TypeError, KeyError, ValueError) as exc:
-        if isinstance(exc, KnowledgeDataError):
-            raise
-        entry = raw.get("id", "?") if isinstance(raw, dict) else "?"
-        raise KnowledgeDataError(file, str(entry), f"has a field of the wrong type or shape ({exc})") from exc
-
-
-def read_entries(directory: Path, name: str) -> list[dict[str, Any]]:
-    path = directory / name
-    try:
-        content = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
-    except FileNotFoundError as exc:
-        raise KnowledgeDataError(name, "-", "file is missing") from exc
-    except yaml.YAMLError as exc:
-        raise KnowledgeDataError(name, "-", f"is not valid YAML: {exc}") from exc
-    if not isinstance(content, list):
-        raise KnowledgeDataError(name, "-", "must be a list of entries")
-    return content
-
-
-def read_mapping(directory: Path, name: str) -> dict[str, Any]:
-    path = directory / name
-    try:
-        content = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
-    except FileNotFoundError as exc:
-        raise KnowledgeDataError(name, "-", "file is missing") from exc
-    except yaml.YAMLError as exc:
-        raise KnowledgeDataError(name, "-", f"is not valid YAML: {exc}") from exc
-    if not isinstance(content, dict):
-        raise KnowledgeDataError(name, "-", "must be a mapping")
-    return content
-
-
-def bilingual(file: str, entry: str, value: Any, what: str) -> Text:
-    if not isinstance(value, dict) or not all(isinstance(value.get(k), str) and value[k].strip() for k in ("en", "nb")):
-        raise KnowledgeDataError(file, entry, f"{what} needs non-empty 'en' and 'nb' texts")
-    return Text(value["en"].strip(), value["nb"].strip())
-
-
-def _unique_id(file: str, raw: dict[str, Any], seen: Iterable[str]) -> str:
-    entry_id = raw.get("id") if isinstance(raw, dict) else None
-    if not isinstance(entry_id, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", entry_id):
-        raise KnowledgeDataError(file, str(entry_id), "needs an 'id' of lower-case letters, digits, '-' or '_'")
-    if entry_id in seen:
-        raise KnowledgeDataError(file, entry_id, "duplicate id")
-    return entry_id
-
-
 def _require_source(file: str, entry: str, source_id: Any, sources: dict[str, Source], what: str = "source") -> str:
-    if not source_id:
-        raise KnowledgeDataError(file, entry, f"{what} is missing: every fact needs a source")
-    if source_id not in sources:
-        raise KnowledgeDataError(file, entry, f"{what} '{source_id}' is not in sources.yaml")
-    return source_id
-
-
-def _load_sources(directory: Path, catalog: Catalog) -> None:
-    for file in ("sources.yaml", "sources_regions.yaml"):
-        for raw in read_entries(directory, file):
-            with wrong_types_named(file, raw):
-                source_id = _unique_id(file, raw, catalog.sources)
-                if not str(raw.get("citation", "")).strip():
-                    raise KnowledgeDataError(file, source_id, "needs a citation")
-                catalog.sources[source_id] = Source(source_id, raw["citation"].strip(), raw.get("url"), bool(raw.get("unverified", False)))
+    return require_source(file, entry, source_id, sources, what, registry="sources.yaml")
 
 
 def _mirror(path: str) -> str:
@@ -243,23 +164,22 @@ def _load_regions(directory: Path, catalog: Catalog) -> None:
     seen: set[str] = set()
     for raw in read_entries(directory, file):
         with wrong_types_named(file, raw):
-            base = _unique_id(file, raw, seen)
+            base = unique_id(file, raw, seen)
             seen.add(base)
-            if raw.get("group") not in GROUPS:
-                raise KnowledgeDataError(file, base, f"group must be one of {', '.join(GROUPS)}")
+            one_of(file, base, raw.get("group"), "group", GROUPS)
             segments = tuple(raw.get("segments") or ())
             bad = [s for s in segments if not isinstance(s, str) or not _SEGMENT.match(s)]
             if not segments or bad:
-                raise KnowledgeDataError(file, base, f"segments must be spinal segments such as C5 or L4 (got {bad or 'none'})")
+                raise ContentError(file, base, f"segments must be spinal segments such as C5 or L4 (got {bad or 'none'})")
             _require_source(file, base, raw.get("segments_source"), catalog.sources, "segments_source")
             shapes = {view: tuple(raw.get("shapes", {}).get(view) or ()) for view in ("front", "back")}
             if not any(shapes.values()):
-                raise KnowledgeDataError(file, base, "needs at least one shape in the front or back view")
+                raise ContentError(file, base, "needs at least one shape in the front or back view")
             for path in (p for paths in shapes.values() for p in paths):
                 if not isinstance(path, str) or not _PATH.match(path):
-                    raise KnowledgeDataError(file, base, f"shape is not a closed 'M ... Z' path: {str(path)[:40]}")
+                    raise ContentError(file, base, f"shape is not a closed 'M ... Z' path: {str(path)[:40]}")
             if raw.get("referral_target") is False and not str(raw.get("note", "")).strip():
-                raise KnowledgeDataError(file, base, "referral_target: false needs a 'note' saying why no muscle refers here")
+                raise ContentError(file, base, "referral_target: false needs a 'note' saying why no muscle refers here")
             name = bilingual(file, base, raw.get("name"), "name")
             common = {
                 "base": base,
@@ -285,7 +205,7 @@ def _load_structures(directory: Path, catalog: Catalog) -> None:
     file = "structures.yaml"
     for raw in read_entries(directory, file):
         with wrong_types_named(file, raw):
-            structure_id = _unique_id(file, raw, catalog.structures)
+            structure_id = unique_id(file, raw, catalog.structures)
             catalog.structures[structure_id] = Structure(
                 structure_id,
                 bilingual(file, structure_id, raw.get("name"), "name"),
@@ -298,7 +218,7 @@ def _region_list(file: str, entry: str, value: Any, catalog: Catalog, what: str)
     items = tuple(value or ())
     unknown = [r for r in items if r not in catalog.base_regions]
     if unknown:
-        raise KnowledgeDataError(file, entry, f"{what} names unknown region id(s): {', '.join(map(str, unknown))}")
+        raise ContentError(file, entry, f"{what} names unknown region id(s): {', '.join(map(str, unknown))}")
     return items
 
 
@@ -310,19 +230,19 @@ def _muscle(raw: dict[str, Any], catalog: Catalog) -> Muscle:
     referral = raw.get("referral") or {}
     essential = _region_list(file, muscle_id, referral.get("essential"), catalog, "referral.essential")
     if not essential:
-        raise KnowledgeDataError(file, muscle_id, "has no referral pattern (referral.essential is empty)")
+        raise ContentError(file, muscle_id, "has no referral pattern (referral.essential is empty)")
     names = raw.get("name") or {}
     at_risk = tuple(raw.get("structures_at_risk") or ())
     unknown = [s for s in at_risk if s not in catalog.structures]
     if unknown:
-        raise KnowledgeDataError(file, muscle_id, f"structures_at_risk names unknown structure(s): {', '.join(unknown)}")
+        raise ContentError(file, muscle_id, f"structures_at_risk names unknown structure(s): {', '.join(unknown)}")
     innervation = raw.get("innervation") or {}
     segments = tuple(innervation.get("segments") or ())
     if not segments or any(not _SEGMENT.match(str(s)) for s in segments):
-        raise KnowledgeDataError(file, muscle_id, "innervation.segments must list spinal segments such as C5")
+        raise ContentError(file, muscle_id, "innervation.segments must list spinal segments such as C5")
     lengths = tuple(raw.get("needle_length_mm") or ())
     if not lengths or any(not isinstance(n, int) or not 7 <= n <= 125 for n in lengths):
-        raise KnowledgeDataError(file, muscle_id, "needle_length_mm must list lengths between 7 and 125 mm")
+        raise ContentError(file, muscle_id, "needle_length_mm must list lengths between 7 and 125 mm")
     guidance = tuple(
         DepthGuidance(
             bilingual(file, muscle_id, g, "depth_guidance"),
@@ -355,34 +275,33 @@ def _load_muscles(directory: Path, catalog: Catalog) -> None:
     file = "muscles.yaml"
     for raw in read_entries(directory, file):
         with wrong_types_named(file, raw):
-            muscle_id = _unique_id(file, raw, catalog.muscles)
+            muscle_id = unique_id(file, raw, catalog.muscles)
             catalog.muscles[muscle_id] = _muscle(raw, catalog)
     referred = {r for m in catalog.muscles.values() for r in (*m.essential, *m.spillover, *m.contralateral)}
     for base, drawn in catalog.base_regions.items():
         if drawn[0].referral_target and base not in referred:
-            raise KnowledgeDataError("regions.yaml", base, "no muscle refers pain here: add a pattern or mark referral_target: false")
+            raise ContentError("regions.yaml", base, "no muscle refers pain here: add a pattern or mark referral_target: false")
 
 
 def _load_vignettes(directory: Path, catalog: Catalog) -> None:
     file = "vignettes.yaml"
     for raw in read_entries(directory, file):
         with wrong_types_named(file, raw):
-            vignette_id = _unique_id(file, raw, catalog.vignettes)
+            vignette_id = unique_id(file, raw, catalog.vignettes)
             pain = raw.get("pain") or {}
             _region_list(file, vignette_id, list(pain), catalog, "pain")
             if raw.get("side") not in SIDES or not pain or any(not isinstance(v, int) or not 0 <= v <= 10 for v in pain.values()):
-                raise KnowledgeDataError(file, vignette_id, "needs side r or l and pain intensities 0-10")
+                raise ContentError(file, vignette_id, "needs side r or l and pain intensities 0-10")
             expected = tuple(raw.get("expected") or ())
             if not expected or any(m not in catalog.muscles for m in expected):
-                raise KnowledgeDataError(file, vignette_id, "expected must name muscles of the atlas")
+                raise ContentError(file, vignette_id, "expected must name muscles of the atlas")
             catalog.vignettes[vignette_id] = Vignette(
                 vignette_id, raw["side"], dict(pain), expected, _require_source(file, vignette_id, raw.get("source"), catalog.sources)
             )
 
 
 def load_catalog(directory: Path = DATA_DIR) -> Catalog:
-    catalog = Catalog()
-    _load_sources(directory, catalog)
+    catalog = Catalog(sources=load_sources(directory, SOURCES_FILES))
     _load_regions(directory, catalog)
     _load_structures(directory, catalog)
     _load_muscles(directory, catalog)

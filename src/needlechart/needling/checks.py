@@ -16,8 +16,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from needlechart.knowledge.catalog import Muscle, catalog
-from needlechart.treatment.catalog import ConsentVersion, Match, SafetyNet, treatment_catalog
-from needlechart.treatment.screening import Suitability
+from needlechart.knowledge.treatment import ConsentVersion, Match, SafetyNet, treatment_catalog
+from needlechart.screening.rules import Suitability
 
 # 'Deep' as defined for the session checks (docs/treatment-data.md): needles of 40 mm or more.
 DEEP_NEEDLE_MM = 40

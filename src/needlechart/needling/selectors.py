@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.utils.translation import get_language
 
+from needlechart.knowledge.treatment import treatment_catalog
 from needlechart.needling.models import AdverseEvent, AdverseEventSeverity
 from needlechart.patients.models import Patient
-from needlechart.treatment.catalog import treatment_catalog
 
 
 def serious_adverse_events(patient: Patient) -> list[tuple[AdverseEvent, str]]:

@@ -20,6 +20,7 @@ from needlechart.charting.services import NOTE_FIELDS, note_save_draft
 from needlechart.clinics.models import User
 from needlechart.core.access import Capability, require_capability
 from needlechart.knowledge.catalog import catalog
+from needlechart.knowledge.treatment import treatment_catalog
 from needlechart.needling.models import (
     AdverseEvent,
     AdverseEventOutcome,
@@ -33,7 +34,6 @@ from needlechart.needling.models import (
     PressurePainThreshold,
     RangeOfMotion,
 )
-from needlechart.treatment.catalog import treatment_catalog
 
 ENTRY_FIELDS = (
     "gauge_mm",

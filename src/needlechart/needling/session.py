@@ -12,12 +12,12 @@ from django.utils.translation import gettext as _
 from needlechart.charting.models import Encounter
 from needlechart.clinics.selectors import NeedlingAuthorisation, needling_authorisation
 from needlechart.knowledge.catalog import catalog
+from needlechart.knowledge.treatment import SafetyNet, treatment_catalog
 from needlechart.needling import checks
 from needlechart.needling.models import Consent, NeedlingEntry, NeedlingRecord, PalpationFinding
 from needlechart.screening.models import IntakeResponse
+from needlechart.screening.rules import Suitability, evaluate
 from needlechart.screening.selectors import rule_adjustments
-from needlechart.treatment.catalog import SafetyNet, treatment_catalog
-from needlechart.treatment.screening import Suitability, evaluate
 
 ANTICOAGULANT_RULE = "anticoagulants"
 

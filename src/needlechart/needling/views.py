@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from needlechart.charting.selectors import encounter_get_for_user
 from needlechart.core.access import Capability, staff_view
 from needlechart.knowledge.catalog import catalog
+from needlechart.knowledge.treatment import treatment_catalog
 from needlechart.needling import checks, services
 from needlechart.needling.forms import (
     AdverseEventForm,
@@ -31,7 +32,6 @@ from needlechart.needling.forms import (
 )
 from needlechart.needling.models import Consent, ConsentMethod, NeedlingEntry
 from needlechart.needling.session import session_state
-from needlechart.treatment.catalog import treatment_catalog
 
 
 def _language() -> str:

@@ -3,7 +3,7 @@
 Adverse-event rates per treatment session from the large prospective surveys, and pooled
 effects of dry needling from meta-analyses. Loaded once and validated like the other data
 files: a figure without a known source, a confidence interval that does not contain its
-estimate, an unknown condition, stops the load with a ``KnowledgeDataError`` naming file and entry.
+estimate, an unknown condition, stops the load with a ``ContentError`` naming file and entry.
 """
 
 from __future__ import annotations
@@ -16,11 +16,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from needlechart.knowledge.catalog import KnowledgeDataError, Source, Text, bilingual, read_mapping, wrong_types_named
-from needlechart.outcomes.instrument_loading import CONDITIONS, DATA_DIR, check_keys, load_sources, require_mapping, require_number
+from needlechart.content import (
+    ContentError,
+    Source,
+    Text,
+    bilingual,
+    check_keys,
+    one_of,
+    read_mapping,
+    require_mapping,
+    require_number,
+    unique_id,
+    wrong_types_named,
+)
+from needlechart.outcomes.instrument_loading import CONDITIONS, DATA_DIR, load_sources
 
 FILE = "benchmarks.yaml"
-SEVERITIES = ("mild", "significant", "serious")  # as in treatment/data/adverse_events.yaml
+SEVERITIES = ("mild", "significant", "serious")  # as in knowledge/data/adverse_events.yaml
 OUTCOMES = ("pain", "disability")
 MEASURES = ("smd", "md_nprs", "grade")  # standardised mean difference, mean difference in NPRS points, recommendation grade
 _ID = re.compile(r"[a-z][a-z0-9_]*")
@@ -97,15 +109,11 @@ class _Loader:
 
     def start(self, raw: Any, keys: set[str], what: str) -> tuple[dict[str, Any], str]:
         raw = require_mapping(FILE, "?", raw, what)
-        entry = raw.get("id")
-        if not isinstance(entry, str) or not _ID.fullmatch(entry):
-            raise KnowledgeDataError(FILE, str(entry), "needs an 'id' of lower-case letters, digits or '_'")
-        if entry in self.ids:
-            raise KnowledgeDataError(FILE, entry, "duplicate id")
+        entry = unique_id(FILE, raw, self.ids, pattern=_ID, described="lower-case letters, digits or '_'")
         self.ids.add(entry)
         check_keys(FILE, entry, raw, keys, what)
         if raw.get("source") not in self.sources:
-            raise KnowledgeDataError(
+            raise ContentError(
                 FILE, entry, f"source '{raw.get('source')}' is missing or not in a sources file: every figure needs a source"
             )
         return raw, entry
@@ -115,7 +123,7 @@ class _Loader:
 
     def whole(self, entry: str, value: Any, what: str, minimum: int) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise KnowledgeDataError(FILE, entry, f"{what} must be a whole number of at least {minimum}")
+            raise ContentError(FILE, entry, f"{what} must be a whole number of at least {minimum}")
         return value
 
     def study(self, raw: Any) -> AdverseEventStudy:
@@ -124,47 +132,44 @@ class _Loader:
         rates = tuple(self.rate(entry, require_mapping(FILE, entry, r, "each rate"), sessions) for r in raw.get("rates") or ())
         severities = [rate.severity for rate in rates]
         if not rates or len(set(severities)) != len(severities):
-            raise KnowledgeDataError(FILE, entry, "needs rates, each severity once")
+            raise ContentError(FILE, entry, "needs rates, each severity once")
         note = bilingual(FILE, entry, raw["note"], "note") if raw.get("note") is not None else None
         return AdverseEventStudy(entry, sessions, bilingual(FILE, entry, raw.get("population"), "population"), rates, note, raw["source"])
 
     def rate(self, entry: str, raw: Mapping[str, Any], sessions: int) -> SeverityRate:
         check_keys(FILE, entry, raw, _RATE_KEYS, "a rate")
-        severity = raw.get("severity")
-        if severity not in SEVERITIES:
-            raise KnowledgeDataError(FILE, entry, f"severity must be one of {', '.join(SEVERITIES)}")
+        severity = one_of(FILE, entry, raw.get("severity"), "severity", SEVERITIES)
         events = self.whole(entry, raw["events"], f"{severity} events", 0) if raw.get("events") is not None else None
         percent, upper = self.optional_number(entry, raw, "percent"), self.optional_number(entry, raw, "upper_percent")
         if events is None and percent is None:
-            raise KnowledgeDataError(FILE, entry, f"{severity}: needs events, percent or both")
+            raise ContentError(FILE, entry, f"{severity}: needs events, percent or both")
         if events is not None and events > sessions:
-            raise KnowledgeDataError(FILE, entry, f"{severity}: more events than sessions")
+            raise ContentError(FILE, entry, f"{severity}: more events than sessions")
         counted = None if events is None else 100 * events / sessions
         if percent is not None and counted is not None and not math.isclose(percent, counted, abs_tol=0.05):
-            raise KnowledgeDataError(FILE, entry, f"{severity}: percent {percent} does not match {events} of {sessions} sessions")
+            raise ContentError(FILE, entry, f"{severity}: percent {percent} does not match {events} of {sessions} sessions")
         percent = percent if percent is not None else counted
         assert percent is not None  # one of the two is given, checked above
         if not 0 <= percent <= 100 or (upper is not None and not percent <= upper <= 100):
-            raise KnowledgeDataError(FILE, entry, f"{severity}: percent must be 0-100 and upper_percent at least percent")
+            raise ContentError(FILE, entry, f"{severity}: percent must be 0-100 and upper_percent at least percent")
         return SeverityRate(severity, events, percent, upper)
 
     def figure(self, raw: Any) -> MetaAnalysisFigure:
         raw, entry = self.start(raw, _FIGURE_KEYS, "a meta-analysis figure")
         conditions = tuple(raw.get("conditions") or ())
         if not conditions or any(c not in CONDITIONS for c in conditions):
-            raise KnowledgeDataError(FILE, entry, f"conditions must list condition ids ({', '.join(CONDITIONS)})")
+            raise ContentError(FILE, entry, f"conditions must list condition ids ({', '.join(CONDITIONS)})")
         for key, allowed in (("outcome", OUTCOMES), ("measure", MEASURES)):
-            if raw.get(key) not in allowed:
-                raise KnowledgeDataError(FILE, entry, f"{key} must be one of {', '.join(allowed)}")
+            one_of(FILE, entry, raw.get(key), key, allowed)
         estimate, low, high = (self.optional_number(entry, raw, key) for key in ("estimate", "ci_low", "ci_high"))
         grade = raw.get("grade")
         if raw["measure"] == "grade":
             if not isinstance(grade, str) or not grade.strip() or estimate is not None or low is not None or high is not None:
-                raise KnowledgeDataError(FILE, entry, "a grade figure needs grade and no estimate or confidence interval")
+                raise ContentError(FILE, entry, "a grade figure needs grade and no estimate or confidence interval")
         elif grade is not None or estimate is None:
-            raise KnowledgeDataError(FILE, entry, f"a {raw['measure']} figure needs an estimate and no grade")
+            raise ContentError(FILE, entry, f"a {raw['measure']} figure needs an estimate and no grade")
         elif (low is None) != (high is None) or (low is not None and high is not None and not low <= estimate <= high):
-            raise KnowledgeDataError(FILE, entry, "ci_low and ci_high go together and must contain the estimate")
+            raise ContentError(FILE, entry, "ci_low and ci_high go together and must contain the estimate")
         trials = self.whole(entry, raw["trials"], "trials", 1) if raw.get("trials") is not None else None
         return MetaAnalysisFigure(
             id=entry,

@@ -2,9 +2,10 @@
 
 Every definition goes through the same checks, as the knowledge and treatment catalogues do: a
 scale whose step does not divide it, a score range the items cannot produce, an MCID without a
-source, stops the load with a ``KnowledgeDataError`` naming the file and the entry. A clinic's
+source, stops the load with a ``ContentError`` naming the file and the entry. A clinic's
 own definition has a few checks of its own and fails with an ``InstrumentDefinitionError`` a
-clinic admin can act on. What an instrument is and how it scores is in ``instruments``.
+clinic admin can act on. What an instrument is and how it scores is in ``instruments``; reading
+YAML, sources and the checks every content file shares are in ``needlechart.content``.
 """
 
 from __future__ import annotations
@@ -12,14 +13,26 @@ from __future__ import annotations
 import functools
 import math
 import re
-import reprlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
-import yaml
-
-from needlechart.knowledge.catalog import KnowledgeDataError, Source, Text, bilingual, read_entries, wrong_types_named
+from needlechart import content
+from needlechart.content import (
+    ContentError,
+    Source,
+    Text,
+    bilingual,
+    check_keys,
+    one_of,
+    parse_text,
+    read_entries,
+    require_mapping,
+    require_number,
+    shown,
+    wrong_types_named,
+)
+from needlechart.knowledge.treatment import treatment_catalog
 from needlechart.outcomes.instruments import (
     ID_PATTERN,
     TOLERANCE,
@@ -34,7 +47,6 @@ from needlechart.outcomes.instruments import (
     plain,
 )
 from needlechart.patients.models import ConditionCategory
-from needlechart.treatment.catalog import treatment_catalog
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 INSTRUMENTS_FILE = "instruments.yaml"
@@ -43,10 +55,7 @@ CONDITIONS: tuple[str, ...] = tuple(ConditionCategory.values)
 MAX_DEFINITION_BYTES = 200 * 1024
 MAX_ITEMS = 100
 MAX_CHOICES = 20
-_SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _LOINC = re.compile(r"(\d{1,7})-(\d)")
-_SHOW = reprlib.Repr()
-_SHOW.maxstring = _SHOW.maxother = 60
 
 
 _INSTRUMENT_KEYS = {
@@ -74,7 +83,7 @@ _MCID_KEYS = {"points", "percent", "source", "note", "by_condition"}
 _SOURCE_KEYS = {"definition", "responder", "loinc"}
 
 
-class InstrumentDefinitionError(KnowledgeDataError):
+class InstrumentDefinitionError(ContentError):
     """A clinic's instrument definition that cannot be used; the message says what to fix."""
 
 
@@ -89,24 +98,6 @@ def loinc_check_digit(number: str) -> int:
 # --- loading -----------------------------------------------------------------------------------
 
 
-def check_keys(file: str, entry: str, raw: Mapping[str, Any], allowed: Iterable[str], what: str) -> None:
-    unknown = sorted(str(key) for key in raw if key not in allowed)
-    if unknown:
-        raise KnowledgeDataError(file, entry, f"{what} has unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
-
-
-def require_number(file: str, entry: str, value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise KnowledgeDataError(file, entry, f"{what} must be a number (got {_SHOW.repr(value)})")
-    return float(value)
-
-
-def require_mapping(file: str, entry: str, value: Any, what: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise KnowledgeDataError(file, entry, f"{what} must be a mapping of keys and values (got {_SHOW.repr(value)})")
-    return value
-
-
 class _Parser:
     """Reads one instrument definition. ``clinic`` switches on the rules for a clinic's own file:
     licence 'clinic' with a licence note, and citations written out where a source id would go."""
@@ -115,7 +106,7 @@ class _Parser:
         self.file, self.sources, self.clinic = file, sources, clinic
 
     def fail(self, entry: str, message: str) -> NoReturn:
-        raise KnowledgeDataError(self.file, entry, message)
+        raise ContentError(self.file, entry, message)
 
     def number(self, entry: str, value: Any, what: str) -> float:
         return require_number(self.file, entry, value, what)
@@ -124,9 +115,7 @@ class _Parser:
         return require_mapping(self.file, entry, value, what)
 
     def one_of(self, entry: str, value: Any, what: str, allowed: tuple[str, ...]) -> Any:
-        if value not in allowed:
-            self.fail(entry, f"{what} must be one of {', '.join(allowed)} (got {_SHOW.repr(value)})")
-        return value
+        return one_of(self.file, entry, value, what, allowed)
 
     def source(self, entry: str, value: Any, what: str) -> str:
         if isinstance(value, str) and value in self.sources:
@@ -223,7 +212,7 @@ class _Parser:
     def item(self, entry: str, raw: Mapping[str, Any], patient: bool) -> Item:
         item_id = raw.get("id")
         if not isinstance(item_id, str) or not ID_PATTERN.fullmatch(item_id):
-            self.fail(entry, f"item id {_SHOW.repr(item_id)} must be lower-case letters, digits or '_', starting with a letter")
+            self.fail(entry, f"item id {shown(item_id)} must be lower-case letters, digits or '_', starting with a letter")
         where = f"item '{item_id}'"
         check_keys(self.file, entry, raw, _ITEM_KEYS, where)
         text = bilingual(self.file, entry, raw.get("text"), f"{where} text")
@@ -340,7 +329,7 @@ class _Parser:
             return None
         match = _LOINC.fullmatch(value) if isinstance(value, str) else None
         if match is None or loinc_check_digit(match[1]) != int(match[2]):
-            self.fail(entry, f"loinc {_SHOW.repr(value)} is not a valid LOINC code (digits, a dash and the check digit, e.g. 72514-3)")
+            self.fail(entry, f"loinc {shown(value)} is not a valid LOINC code (digits, a dash and the check digit, e.g. 72514-3)")
         return value
 
     def sources_of(
@@ -359,18 +348,7 @@ class _Parser:
 
 def load_sources(directory: Path) -> dict[str, Source]:
     """The knowledge and treatment sources plus ``sources_outcomes.yaml`` of ``directory`` (ids unique across all)."""
-    sources = dict(treatment_catalog().sources)
-    for raw in read_entries(directory, SOURCES_FILE):
-        with wrong_types_named(SOURCES_FILE, raw):
-            source_id = raw["id"]
-            if not isinstance(source_id, str) or not _SOURCE_ID.fullmatch(source_id):
-                raise KnowledgeDataError(SOURCES_FILE, str(source_id), "needs an 'id' of lower-case letters, digits, '-' or '_'")
-            if source_id in sources:
-                raise KnowledgeDataError(SOURCES_FILE, source_id, "duplicate id (already here or a knowledge or treatment source)")
-            if not isinstance(raw.get("citation"), str) or not raw["citation"].strip():
-                raise KnowledgeDataError(SOURCES_FILE, source_id, "needs a citation")
-            sources[source_id] = Source(source_id, raw["citation"].strip(), raw.get("url"), bool(raw.get("unverified", False)))
-    return sources
+    return content.load_sources(directory, (SOURCES_FILE,), treatment_catalog().sources)
 
 
 def load_instruments(directory: Path = DATA_DIR) -> dict[str, Instrument]:
@@ -380,7 +358,7 @@ def load_instruments(directory: Path = DATA_DIR) -> dict[str, Instrument]:
         with wrong_types_named(INSTRUMENTS_FILE, raw):
             instrument = parser.instrument(raw)
         if instrument.id in instruments:
-            raise KnowledgeDataError(INSTRUMENTS_FILE, instrument.id, "duplicate id")
+            raise ContentError(INSTRUMENTS_FILE, instrument.id, "duplicate id")
         instruments[instrument.id] = instrument
     return instruments
 
@@ -402,20 +380,15 @@ def parse_instrument_definition(text: str, name: str = "definition") -> Instrume
     if len(text.encode("utf-8")) > MAX_DEFINITION_BYTES:
         raise InstrumentDefinitionError(name, "-", f"is larger than {MAX_DEFINITION_BYTES // 1024} KB; a definition is a few KB of YAML")
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InstrumentDefinitionError(name, "-", f"is not valid YAML: {exc}") from None
-    except RecursionError:
-        raise InstrumentDefinitionError(name, "-", "is nested too deeply to be an instrument definition") from None
-    if not isinstance(raw, dict):
-        raise InstrumentDefinitionError(name, "-", "must be one instrument written as a YAML mapping (id: ..., name: ..., items: ...)")
-    try:
+        raw = parse_text(name, text)
+        if not isinstance(raw, dict):
+            raise InstrumentDefinitionError(name, "-", "must be one instrument written as a YAML mapping (id: ..., name: ..., items: ...)")
         with wrong_types_named(name, raw):
             instrument = _Parser(name, outcome_sources(), clinic=True).instrument(raw)
-    except KnowledgeDataError as exc:
-        error = InstrumentDefinitionError(exc.file, exc.entry, "")
-        error.args = exc.args  # keep the message as worded
-        raise error from None
+    except InstrumentDefinitionError:
+        raise
+    except ContentError as exc:
+        raise InstrumentDefinitionError(exc.file, exc.entry, exc.message) from None
     if instrument.id in shipped_instruments():
         raise InstrumentDefinitionError(name, instrument.id, "this id belongs to an instrument needlechart ships; choose another id")
     return instrument

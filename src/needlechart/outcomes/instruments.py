@@ -17,7 +17,7 @@ from typing import Any, Literal
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from needlechart.knowledge.catalog import Text
+from needlechart.content import Text
 
 MAX_ACTIVITY_NAME = 100
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")  # also used in form field names ('<instrument>.<item>'): no dots

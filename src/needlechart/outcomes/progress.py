@@ -9,13 +9,13 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from needlechart.knowledge.catalog import catalog
+from needlechart.knowledge.treatment import treatment_catalog
 from needlechart.needling.models import PressurePainThreshold, RangeOfMotion
 from needlechart.outcomes.instrument_loading import shipped_instruments
 from needlechart.outcomes.instruments import Instrument
 from needlechart.outcomes.models import Measurement, MeasurementSource
 from needlechart.outcomes.registry import instrument_for_clinic
 from needlechart.patients.models import Episode
-from needlechart.treatment.catalog import treatment_catalog
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from needlechart.clinics.models import User
 from needlechart.core.access import Capability, require_capability
 from needlechart.patients.models import Patient
 from needlechart.screening.models import IntakeResponse, RuleSetting
-from needlechart.treatment.screening import Suitability, evaluate
+from needlechart.screening.rules import Suitability, evaluate
 
 
 def rule_adjustments(clinic_id) -> dict[str, str | None]:

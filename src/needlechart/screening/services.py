@@ -20,10 +20,10 @@ from needlechart.audit.models import AuditAction, AuditObject
 from needlechart.audit.services import audit_record
 from needlechart.clinics.models import User
 from needlechart.core.access import Capability, require_capability
+from needlechart.knowledge.treatment import SEVERITIES, treatment_catalog
 from needlechart.patients.models import Patient
 from needlechart.screening.models import IntakeLink, IntakeResponse, IntakeSource, RuleSetting
-from needlechart.treatment.catalog import SEVERITIES, treatment_catalog
-from needlechart.treatment.screening import clean_answers
+from needlechart.screening.rules import clean_answers
 
 
 def token_hash(token: str) -> str:

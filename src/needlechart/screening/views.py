@@ -15,10 +15,10 @@ from needlechart.audit.models import AuditObject
 from needlechart.audit.services import audit_read
 from needlechart.core.access import Capability, staff_view
 from needlechart.core.public_links import link_refused, public_language
+from needlechart.knowledge.treatment import SEVERITIES, treatment_catalog
 from needlechart.patients.selectors import patient_get_for_user
 from needlechart.screening import selectors, services
-from needlechart.treatment.catalog import SEVERITIES, treatment_catalog
-from needlechart.treatment.screening import AnswerError, answered_questions
+from needlechart.screening.rules import AnswerError, answered_questions
 
 
 def _raw_answers(data: QueryDict) -> dict:

@@ -1,6 +1,6 @@
 """The suitability rules engine: intake answers in, a clear suitability result out.
 
-Pure functions over the treatment catalogue, so the same engine serves the intake pages,
+Pure functions over the treatment catalogue (``knowledge.treatment``), so the same engine serves the intake pages,
 the chart banner, the session safety checks and the API. Severity semantics
 (docs/treatment-data.md): ``absolute`` blocks needling (only the matched muscles when the
 rule names them), ``relative`` needs the practitioner's written reasoning before a session
@@ -16,7 +16,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from needlechart.treatment.catalog import Question, Rule, TreatmentCatalog, treatment_catalog
+from needlechart.knowledge.treatment import Question, Rule, TreatmentCatalog, treatment_catalog
 
 Answers = Mapping[str, Any]
 SEVERITY_ORDER = {"absolute": 0, "relative": 1, "precaution": 2}

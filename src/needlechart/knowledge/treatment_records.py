@@ -1,4 +1,4 @@
-"""The shapes of the treatment data once loaded (see catalog.py for loading and checks)."""
+"""The shapes of the treatment data once loaded (see ``knowledge.treatment`` for loading and checks)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from needlechart.knowledge.catalog import Source, Text
+from needlechart.content import Source, Text
 
 
 @dataclass(frozen=True)
