@@ -61,11 +61,11 @@ def main() -> int:
     from needlechart.clinics import services as clinics
     from needlechart.clinics.models import Clinic, User
     from needlechart.core.access import Role
-    from needlechart.demo import demo_intake
     from needlechart.needling import services as needling
     from needlechart.needling.session import session_state
     from needlechart.patients.models import Episode, Patient
     from needlechart.screening import services as screening
+    from needlechart.web.demo import demo_intake
 
     clinic = Clinic.objects.filter(name="Synthetic clinic").first()
     if clinic is None:

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
+from needlechart.demo_content import DEMO_NEEDLING, PSFS_ACTIVITIES
 
 from needlechart.analytics import summaries
 from needlechart.analytics.models import EpisodeOutcome, SessionFact
@@ -27,8 +28,6 @@ from needlechart.clinics.models import CertificationKind, Clinic, User
 from needlechart.clinics.selectors import NeedlingAuthorisation, needling_authorisation
 from needlechart.core.canonical import canonical_json, sha256_hex
 from needlechart.core.text import search_key
-from needlechart.demo import CITIES, COMPLAINTS, FAMILY, GIVEN_FEMALE, GIVEN_MALE, NOTE_SNIPPETS, demo_intake, synthetic_nin
-from needlechart.demo_content import DEMO_NEEDLING, PSFS_ACTIVITIES
 from needlechart.knowledge.catalog import catalog
 from needlechart.knowledge.treatment import treatment_catalog
 from needlechart.needling.models import (
@@ -50,6 +49,7 @@ from needlechart.patients.models import Episode, Patient, PatientIdentifier
 from needlechart.screening.models import IntakeResponse, IntakeSource
 from needlechart.screening.rules import Suitability, clean_answers, evaluate
 from needlechart.screening.selectors import rule_adjustments
+from needlechart.web.demo import CITIES, COMPLAINTS, FAMILY, GIVEN_FEMALE, GIVEN_MALE, NOTE_SNIPPETS, demo_intake, synthetic_nin
 
 MAX_PATIENTS, MAX_ENCOUNTERS = 1_000_000, 10_000_000
 MAX_PER_PATIENT = 100  # encounters per patient, on average

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    "needlechart.web",
     "needlechart.core",
     "needlechart.clinics",
     "needlechart.audit",
@@ -63,21 +64,22 @@ INSTALLED_APPS = [
     "needlechart.documents",
     "needlechart.outcomes",
     "needlechart.analytics",
+    "needlechart.pages",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "needlechart.core.middleware.SecurityHeadersMiddleware",
+    "needlechart.web.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "needlechart.core.middleware.ResolvedUserMiddleware",
+    "needlechart.web.middleware.ResolvedUserMiddleware",
     "needlechart.audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "needlechart.core.middleware.IdleTimeoutMiddleware",
+    "needlechart.web.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -91,6 +93,17 @@ if env_bool("NEEDLECHART_BENCH", False):
 WSGI_APPLICATION = "needlechart.wsgi.application"
 
 TEMPLATES = [
+    # Every page: Jinja2 (web/templating.py), templates in each app's jinja2/ folder.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "environment": "needlechart.web.templating.environment",
+            "context_processors": ["needlechart.web.context.page"],
+        },
+    },
+    # Django's admin only.
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],

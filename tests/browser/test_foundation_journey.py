@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from needlechart.demo import DEMO_PASSWORD, build_demo
 from needlechart.patients.models import Patient
+from needlechart.web.demo import DEMO_PASSWORD, build_demo
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from tests.browser.test_foundation_journey import sign_in
 @pytest.fixture
 def answered_session(transactional_db):
     """A signed needling session of Ingrid's with a baseline pain score, no adverse event, and a fresh follow-up link."""
-    from needlechart.demo import build_demo
+    from needlechart.web.demo import build_demo
 
     build_demo(patient_count=6)
     ingrid = User.objects.get(username="ingrid")

@@ -25,7 +25,7 @@ from tests.browser.test_foundation_journey import sign_in
 
 @pytest.fixture
 def journey(transactional_db):
-    from needlechart.demo import build_demo
+    from needlechart.web.demo import build_demo
 
     build_demo(patient_count=4)
     ingrid = User.objects.get(username="ingrid")

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from needlechart.demo import synthetic_nin
 from needlechart.patients.identifiers import nin_birth_date, nin_check_digits, validate_norwegian_nin
+from needlechart.web.demo import synthetic_nin
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ from needlechart.charting.services import signed_record_verify
 from needlechart.clinics import services as clinics
 from needlechart.clinics.models import Clinic, User
 from needlechart.core.access import Role
-from needlechart.demo import FAMILY, GIVEN_FEMALE, GIVEN_MALE
+from needlechart.web.demo import FAMILY, GIVEN_FEMALE, GIVEN_MALE
 from needlechart_bench.synthetic_clinic import (
     CHUNK,
     GIVEN_TIMES,

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from needlechart.demo import DEMO_PASSWORD, build_demo
+from needlechart.web.demo import DEMO_PASSWORD, build_demo
 
 
 class Command(BaseCommand):

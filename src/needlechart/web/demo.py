@@ -20,7 +20,6 @@ from needlechart.clinics import services as clinics
 from needlechart.clinics.models import CertificationKind, Clinic, RegistrationNumber, User
 from needlechart.clinics.selectors import needling_authorisation
 from needlechart.core.access import Role
-from needlechart.demo_content import CITIES, COMPLAINTS, DEMO_NEEDLING, FAMILY, GIVEN_FEMALE, GIVEN_MALE, NOTE_SNIPPETS, PSFS_ACTIVITIES
 from needlechart.knowledge.treatment import treatment_catalog
 from needlechart.needling import services as needling
 from needlechart.needling.session import session_state
@@ -28,6 +27,7 @@ from needlechart.outcomes import services as outcomes
 from needlechart.patients import services as patients
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM, nin_check_digits
 from needlechart.screening import services as screening
+from needlechart.web.demo_content import CITIES, COMPLAINTS, DEMO_NEEDLING, FAMILY, GIVEN_FEMALE, GIVEN_MALE, NOTE_SNIPPETS, PSFS_ACTIVITIES
 
 DEMO_CLINIC_NAME = "Fjordbyen Fysioterapi og IMS"
 OTHER_CLINIC_NAME = "Nabolaget Helse"

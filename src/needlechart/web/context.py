@@ -1,0 +1,36 @@
+"""What every page's template reads besides its own context (a context processor of the Jinja2 engine)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.http import HttpRequest
+from django.template.backends.utils import csrf_input
+from django.utils.functional import lazy
+from django.utils.safestring import SafeString
+
+from needlechart.core.context_processors import nav_of
+
+
+def _once_per_response(request: HttpRequest) -> SafeString:
+    """Django's CSRF input, masked once and reused by every form of the page (a page has several)."""
+    cached = request.__dict__.get("_needlechart_csrf_input")
+    if cached is None:
+        cached = request.__dict__["_needlechart_csrf_input"] = csrf_input(request)
+    return cached
+
+
+_lazy_csrf_input = lazy(_once_per_response, SafeString)
+
+
+def page(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    return {
+        "user": user,
+        "nav": nav_of(user),
+        "messages": get_messages(request),
+        "csrf_input": _lazy_csrf_input(request),
+        "idle_timeout_minutes": settings.IDLE_TIMEOUT_MINUTES,
+    }
