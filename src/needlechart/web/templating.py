@@ -29,7 +29,6 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import formats, timezone
 from django.utils.translation import get_language, gettext, ngettext, npgettext, pgettext
 from jinja2 import Environment
-from markupsafe import Markup
 
 from needlechart.web.layout import HTMX_CONFIG, main_menu
 
@@ -103,7 +102,7 @@ def environment(**options: Any) -> Environment:
         time=time,
         number=number,
         floatformat=floatformat,
-        linebreaksbr=lambda text: Markup(linebreaksbr(text, autoescape=True)),
+        linebreaksbr=functools.partial(linebreaksbr, autoescape=True),  # escapes, then marks safe
     )
     for name in _helper_modules():
         helpers = importlib.import_module(name)
