@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
-from needlechart.demo_content import DEMO_NEEDLING, PSFS_ACTIVITIES
 
 from needlechart.analytics import summaries
 from needlechart.analytics.models import EpisodeOutcome, SessionFact
@@ -50,6 +49,7 @@ from needlechart.screening.models import IntakeResponse, IntakeSource
 from needlechart.screening.rules import Suitability, clean_answers, evaluate
 from needlechart.screening.selectors import rule_adjustments
 from needlechart.web.demo import CITIES, COMPLAINTS, FAMILY, GIVEN_FEMALE, GIVEN_MALE, NOTE_SNIPPETS, demo_intake, synthetic_nin
+from needlechart.web.demo_content import DEMO_NEEDLING, PSFS_ACTIVITIES
 
 MAX_PATIENTS, MAX_ENCOUNTERS = 1_000_000, 10_000_000
 MAX_PER_PATIENT = 100  # encounters per patient, on average
