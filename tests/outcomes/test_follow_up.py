@@ -80,7 +80,7 @@ def test_without_an_email_address_nothing_is_sent_and_the_url_is_shown_only_once
     staff = client_for(practitioner)
     response = staff.post(reverse("follow_up_send", args=[session.pk]))
     assert response.status_code == 200 and not mail.outbox
-    url = response.context["url"]
+    url = response.context["link_url"]
     assert url.startswith("http://testserver/follow-up/") and url.encode() in response.content
     link = FollowUpLink.objects.get(encounter=session)
     assert link.sent_to == "" and link.token_hash == token_hash(_secret(url))

@@ -308,7 +308,7 @@ def test_a_bad_definition_is_refused_with_400_and_the_message(client_for, clinic
     response = client_for(clinic_admin).post(reverse("clinic_instruments"), {"definition": definition})
     assert response.status_code == 400
     error = re.search(r'data-testid="definition-error">(.*?)</p>', response.content.decode(), re.S)
-    assert error and message in error.group(1).replace("&#x27;", "'"), error and error.group(1)
+    assert error and message in error.group(1).replace("&#39;", "'"), error and error.group(1)
     assert not ClinicInstrument.objects.exists()
 
 

@@ -31,7 +31,7 @@ def link_url(client_for, front_desk, patient, django_capture_on_commit_callbacks
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(front_desk).post(reverse("intake_link_create", args=[patient.pk]))
     assert response.status_code == 200
-    url = response.context["url"]
+    url = response.context["link_url"]
     client_for(front_desk).logout()
     return url.split("testserver", 1)[-1] if "testserver" in url else url
 

@@ -1,4 +1,4 @@
-"""Progress charts as plain SVG strings: the same markup on the chart page, the progress page and in the PDF.
+"""Progress charts as SVG, built with format_html (every text escaped): the same markup on the chart page, the progress page and in the PDF.
 
 Colours are presentation attributes (no inline style), so the strict Content-Security-Policy and
 WeasyPrint both accept them. Every chart has a title and a text description for screen readers;
@@ -8,8 +8,8 @@ the page shows the numbers in a table as well.
 from __future__ import annotations
 
 from django.utils import formats, timezone, translation
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from needlechart.outcomes.progress import Series
@@ -36,55 +36,98 @@ def _y_range(series: Series) -> tuple[float, float]:
 
 
 def series_svg(series: Series, chart_id: str) -> SafeString:
-    """One measure over time: the values (patient-reported ones marked), the MCID band and the responder line."""
+    """One measure over time: the values (patient-reported ones marked), the MCID band and the responder line.
+
+    Built with format_html only: every value put into the markup (the label, dates, words) is escaped."""
     low, high = _y_range(series)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     times = [p.when.timestamp() for p in series.points]
     start, end = (min(times), max(times)) if times else (0.0, 1.0)
 
-    def x(t: float) -> float:
-        return LEFT + (plot_w / 2 if end == start else (t - start) / (end - start) * plot_w)
+    def x(t: float) -> str:
+        return f"{LEFT + (plot_w / 2 if end == start else (t - start) / (end - start) * plot_w):.1f}"
 
-    def y(v: float) -> float:
+    def y_of(v: float) -> float:
         return TOP + plot_h - (min(max(v, low), high) - low) / ((high - low) or 1) * plot_h
 
-    parts = [f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="#ffffff" stroke="{MUTED}" stroke-width="0.5"/>']
+    def y(v: float) -> str:
+        return f"{y_of(v):.1f}"
+
+    parts = [
+        format_html(
+            '<rect x="{}" y="{}" width="{}" height="{}" fill="#ffffff" stroke="{}" stroke-width="0.5"/>', LEFT, TOP, plot_w, plot_h, MUTED
+        )
+    ]
     line = series.responder_line
     if line is not None and series.baseline is not None:
         # threshold rules shade the responding zone; improvement rules the not-yet-meaningful change from the baseline
         beyond = high if series.instrument.better == "higher" else low
         edge = beyond if series.instrument.responder == "threshold" else series.baseline
-        top, bottom = sorted((y(line), y(edge)))
-        parts.append(f'<rect x="{LEFT}" y="{top:.1f}" width="{plot_w}" height="{bottom - top:.1f}" fill="{BAND}"/>')
+        top, bottom = sorted((y_of(line), y_of(edge)))
         parts.append(
-            f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y(line):.1f}" y2="{y(line):.1f}" stroke="{RESPONDER}" stroke-width="1.5" '
-            f'stroke-dasharray="5 3"/><text x="{LEFT + plot_w - 4}" y="{y(line) - 4:.1f}" text-anchor="end" font-size="10" '
-            f'fill="{RESPONDER}">{escape(_("response"))} {_number(line)}</text>'
+            format_html('<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/>', LEFT, f"{top:.1f}", plot_w, f"{bottom - top:.1f}", BAND)
+        )
+        parts.append(
+            format_html(
+                '<line x1="{left}" x2="{right}" y1="{y}" y2="{y}" stroke="{colour}" stroke-width="1.5" stroke-dasharray="5 3"/>'
+                '<text x="{text_x}" y="{text_y}" text-anchor="end" font-size="10" fill="{colour}">{word} {value}</text>',
+                left=LEFT,
+                right=LEFT + plot_w,
+                y=y(line),
+                colour=RESPONDER,
+                text_x=LEFT + plot_w - 4,
+                text_y=f"{y_of(line) - 4:.1f}",
+                word=_("response"),
+                value=_number(line),
+            )
         )
     for tick in (low, (low + high) / 2, high):
-        parts.append(f'<text x="{LEFT - 6}" y="{y(tick) + 3:.1f}" text-anchor="end" font-size="10" fill="{MUTED}">{_number(tick)}</text>')
+        parts.append(
+            format_html(
+                '<text x="{}" y="{}" text-anchor="end" font-size="10" fill="{}">{}</text>',
+                LEFT - 6,
+                f"{y_of(tick) + 3:.1f}",
+                MUTED,
+                _number(tick),
+            )
+        )
     if series.points:
         first, last = series.points[0].when, series.points[-1].when
         for when, anchor in ((first, "start"), (last, "end")) if first != last else ((first, "middle"),):
             label = formats.date_format(timezone.localtime(when), "SHORT_DATE_FORMAT")
             parts.append(
-                f'<text x="{x(when.timestamp()):.1f}" y="{HEIGHT - 12}" text-anchor="{anchor}" font-size="10" fill="{MUTED}">{label}</text>'
+                format_html(
+                    '<text x="{}" y="{}" text-anchor="{}" font-size="10" fill="{}">{}</text>',
+                    x(when.timestamp()),
+                    HEIGHT - 12,
+                    anchor,
+                    MUTED,
+                    label,
+                )
             )
-        coords = " ".join(f"{x(p.when.timestamp()):.1f},{y(p.value):.1f}" for p in series.points)
-        parts.append(f'<polyline points="{coords}" fill="none" stroke="{LINE}" stroke-width="2"/>')
+        coords = " ".join(f"{x(p.when.timestamp())},{y(p.value)}" for p in series.points)
+        parts.append(format_html('<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>', coords, LINE))
         for p in series.points:
-            colour = PATIENT if p.by_patient else LINE
-            when = formats.date_format(timezone.localtime(p.when), "SHORT_DATE_FORMAT")
+            day = formats.date_format(timezone.localtime(p.when), "SHORT_DATE_FORMAT")
             parts.append(
-                f'<circle cx="{x(p.when.timestamp()):.1f}" cy="{y(p.value):.1f}" r="4" fill="{colour}">'
-                f"<title>{when}: {_number(p.value)}</title></circle>"
+                format_html(
+                    '<circle cx="{}" cy="{}" r="4" fill="{}"><title>{}: {}</title></circle>',
+                    x(p.when.timestamp()),
+                    y(p.value),
+                    PATIENT if p.by_patient else LINE,
+                    day,
+                    _number(p.value),
+                )
             )
-    title = escape(series.label)
-    description = escape(describe(series))
-    return mark_safe(  # noqa: S308 - every text above is escaped or a number
-        f'<svg class="progress-chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" '
-        f'aria-labelledby="{chart_id}-t {chart_id}-d" xmlns="http://www.w3.org/2000/svg">'
-        f'<title id="{chart_id}-t">{title}</title><desc id="{chart_id}-d">{description}</desc>{"".join(parts)}</svg>'
+    return format_html(
+        '<svg class="progress-chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-labelledby="{id}-t {id}-d" '
+        'xmlns="http://www.w3.org/2000/svg"><title id="{id}-t">{title}</title><desc id="{id}-d">{description}</desc>{parts}</svg>',
+        w=WIDTH,
+        h=HEIGHT,
+        id=chart_id,
+        title=series.label,
+        description=describe(series),
+        parts=format_html_join("", "{}", ((part,) for part in parts)),
     )
 
 

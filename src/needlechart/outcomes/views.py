@@ -118,7 +118,7 @@ def follow_up_send(request: HttpRequest, encounter_id) -> HttpResponse:
     if link.sent_to:
         messages.success(request, _("Follow-up questions sent to %(email)s.") % {"email": link.sent_to})
         return redirect("encounter_detail", encounter_id=encounter.pk)
-    return render(request, "outcomes/link_created.html", {"encounter": encounter, "patient": patient, "link": link, "url": url})
+    return render(request, "outcomes/link_created.html", {"encounter": encounter, "patient": patient, "link": link, "link_url": url})
 
 
 # --- the patient's follow-up page -----------------------------------------------------------------

@@ -76,7 +76,7 @@ def intake_public(request: HttpRequest, token: str) -> HttpResponse:
 def intake_link_create(request: HttpRequest, patient_id) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     link, url = services.intake_link_create(actor=request.user, patient=patient, base_url=request.build_absolute_uri("/"))
-    return render(request, "screening/link_created.html", {"patient": patient, "link": link, "url": url})
+    return render(request, "screening/link_created.html", {"patient": patient, "link": link, "link_url": url})
 
 
 @staff_view(Capability.RECORD_INTAKE)

@@ -1,10 +1,10 @@
-"""Formatting for the clinic dashboard: rates and means with their intervals, published figures."""
+"""The clinic dashboard's words and figures for its template: rates and means with their intervals,
+the published figures beside them. Every filter returns plain text (the template escapes it)."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from collections.abc import Iterable
 
-from django import template
 from django.utils import formats
 from django.utils.translation import gettext as _
 
@@ -15,22 +15,18 @@ from needlechart.outcomes.instruments import round_half_up
 from needlechart.outcomes.stats import Interval, MeanInterval
 from needlechart.patients.models import ConditionCategory
 
-register = template.Library()
-
 
 def _n(value: float, places: int = 1) -> str:
     """Rounded half up to ``places`` decimals; number_format alone cuts the digits off (2/3 would read 66.6%)."""
     return formats.number_format(round_half_up(value, places), decimal_pos=places)
 
 
-@register.filter
 def percent_ci(interval: Interval | None) -> str:
     if interval is None:
         return "–"
     return f"{_n(interval.estimate * 100)}% ({_n(interval.low * 100)}–{_n(interval.high * 100)})"
 
 
-@register.filter
 def mean_ci(value: MeanInterval | None) -> str:
     if value is None:
         return "–"
@@ -39,12 +35,10 @@ def mean_ci(value: MeanInterval | None) -> str:
     return f"{_n(value.mean)} ({_n(value.low)} to {_n(value.high)}), n = {value.n}"
 
 
-@register.filter
 def severity_label(severity: str) -> str:
     return str(dict(AdverseEventSeverity.choices).get(severity, severity))
 
 
-@register.filter
 def study_rate(study: AdverseEventStudy, severity: str) -> str:
     rate = study.rate(severity)
     if rate is None:
@@ -54,31 +48,27 @@ def study_rate(study: AdverseEventStudy, severity: str) -> str:
     return f"{_n(rate.percent, 2)}%"
 
 
-@register.filter
 def source_label(source_id: str) -> str:
     """'navarro-santana-2020' -> 'Navarro-Santana 2020'."""
     name, _sep, year = source_id.rpartition("-")
     return f"{name.title()} {year}" if year.isdigit() else source_id
 
 
-@register.filter
 def citation(source_id: str) -> str:
+    """A published figure's source (outcomes' sources files) written out; its id when unknown."""
     source = outcome_sources().get(source_id)
     return source.citation if source else source_id
 
 
-@register.filter
-def condition_labels(conditions) -> str:
+def condition_labels(conditions: Iterable[str]) -> str:
     labels = dict(ConditionCategory.choices)
     return ", ".join(str(labels.get(c, c)) for c in conditions)
 
 
-@register.filter
 def outcome_label(outcome: str) -> str:
     return {"pain": _("Pain"), "disability": _("Disability")}.get(outcome, outcome)
 
 
-@register.filter
 def effect_text(figure: MetaAnalysisFigure) -> str:
     if figure.measure == "grade":
         return _("Grade %(grade)s recommendation") % {"grade": figure.grade}
@@ -87,6 +77,14 @@ def effect_text(figure: MetaAnalysisFigure) -> str:
     return f"{kind} {_n(figure.estimate or 0, 2)}{interval}"
 
 
-@register.filter
-def urlencode_dict(params: dict) -> str:
-    return urlencode(params)
+FILTERS = {
+    "percent_ci": percent_ci,
+    "mean_ci": mean_ci,
+    "severity_label": severity_label,
+    "study_rate": study_rate,
+    "source_label": source_label,
+    "citation": citation,
+    "condition_labels": condition_labels,
+    "outcome_label": outcome_label,
+    "effect_text": effect_text,
+}
