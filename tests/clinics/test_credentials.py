@@ -137,7 +137,7 @@ def test_a_clinic_admin_adds_a_practitioner_with_an_hpr_number(client_for, clini
     "changes, message",
     [
         ({"username": "practitioner"}, b"That username is taken"),
-        ({"discipline": ""}, b"Choose the practitioner&#x27;s discipline"),
+        ({"discipline": ""}, b"Choose the practitioner&#39;s discipline"),
         ({"hpr_number": "12ab"}, b"An HPR number has 4 to 9 digits"),
         ({"password": "short"}, b"at least 10 characters"),
         ({"password": "password1234"}, b"too common"),

@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import QuerySet
 
 from needlechart.audit.models import AuditEvent
-from needlechart.clinics.models import User
 from needlechart.core.access import Capability, require_capability
 
 REPORT_LIMIT = 5000
 
+# The reader (``user``) is a clinics.models.User; typed as Any because audit sits below clinics.
 
-def patient_access_report(*, user: User, patient_id) -> QuerySet[AuditEvent]:
+
+def patient_access_report(*, user: Any, patient_id) -> QuerySet[AuditEvent]:
     """Every recorded access to one patient's record, newest first (Normen fact sheet 15)."""
     require_capability(user, Capability.VIEW_AUDIT)
     return AuditEvent.objects.filter(clinic_id=user.clinic_id, patient_id=patient_id).order_by("-at", "-seq")
 
 
-def audit_report(
-    *, user: User, start: dt.datetime, end: dt.datetime, actor_id: int | None = None, action: str = ""
-) -> QuerySet[AuditEvent]:
+def audit_report(*, user: Any, start: dt.datetime, end: dt.datetime, actor_id: int | None = None, action: str = "") -> QuerySet[AuditEvent]:
     require_capability(user, Capability.VIEW_AUDIT)
     qs = AuditEvent.objects.filter(clinic_id=user.clinic_id, at__gte=start, at__lt=end)
     if actor_id:

@@ -1,4 +1,7 @@
-"""Audit reports: a patient's access log and the clinic's log over a period."""
+"""Audit reports: a patient's access log and the clinic's log over a period.
+
+In the composing layer (pages), not in audit: they read patients, and audit sits below them.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +14,10 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from needlechart.audit import selectors
-from needlechart.audit.forms import AuditRangeForm
 from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_read
 from needlechart.core.access import Capability, staff_view
+from needlechart.pages.audit_forms import AuditRangeForm
 from needlechart.patients.selectors import patient_get_for_user
 
 PAGE_SIZE = 100

@@ -1,3 +1,5 @@
+"""The audit report's period and action (pages.audit_reports)."""
+
 from __future__ import annotations
 
 import datetime as dt

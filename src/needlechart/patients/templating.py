@@ -1,0 +1,54 @@
+"""What the patient pages' templates draw from (registered by web.templating: GLOBALS, FILTERS).
+
+Data only, no markup: the templates (patients/_results.html, patients/_header.html, and the chart's
+timeline, pages/_timeline.html) draw it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.utils.text import Truncator
+from django.utils.timezone import get_current_timezone
+
+from needlechart.core.dates import date_formatter
+from needlechart.core.links import object_urls
+from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
+from needlechart.patients.selectors import FoundPatient
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRow:
+    """A search result as its row shows it: the chart's link and the date of birth written out."""
+
+    url: str
+    family_name: str
+    given_name: str
+    born: str
+    phone: str
+
+
+def patient_search_rows(patients: Iterable[FoundPatient]) -> list[SearchRow]:
+    """The search results' rows. A search shows up to 50 patients: the chart's URL pattern and the
+    date format are looked up once for all of them (core.links, core.dates), not once a row."""
+    chart_url, born = object_urls("patient_chart"), date_formatter("SHORT_DATE_FORMAT")
+    return [SearchRow(chart_url(p.pk), p.family_name, p.given_name, born(p.birth_date), p.phone) for p in patients]
+
+
+def local_isoformat(value: dt.datetime) -> str:
+    """An aware datetime in the clinic's time zone, in ISO 8601 (a <time datetime="...">)."""
+    return value.astimezone(get_current_timezone()).isoformat()
+
+
+def truncatechars(text: str, length: int = 140) -> str:
+    """As Django's truncatechars filter; most notes' first lines are shorter and need no counting."""
+    text = unicodedata.normalize("NFC", text or "")
+    return text if len(text) <= length else Truncator(text).chars(length)
+
+
+# The patient header names this identifier "National identity number", any other by its system.
+GLOBALS = {"patient_search_rows": patient_search_rows, "NORWEGIAN_NIN_SYSTEM": NORWEGIAN_NIN_SYSTEM}
+FILTERS = {"local_isoformat": local_isoformat, "truncatechars": truncatechars}
