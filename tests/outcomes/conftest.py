@@ -12,7 +12,6 @@ from needlechart.needling import services as needling
 from needlechart.outcomes import services as outcomes
 from needlechart.patients import services as patients
 from tests.needling.conftest import ready_session, screened  # noqa: F401 - shared fixtures
-from tests.screening.conftest import _jinja2_context_for_the_test_client  # noqa: F401 - response.context of Jinja2 pages
 
 PSFS_ACTIVITIES = ["Climbing stairs", "Sitting at a desk", "Turning my head when driving"]
 BASE_URL = "http://testserver"
