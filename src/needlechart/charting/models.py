@@ -60,6 +60,10 @@ class Note(SignedRecord):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Not a column: a note read for its page (charting.selectors.note_for_encounter) carries its
+    # addenda here, oldest first; a note read otherwise has no such attribute.
+    addenda_list: list[Addendum]
+
     class Meta:
         verbose_name = _("note")
         verbose_name_plural = _("notes")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import defaultdict
 
 from django.db.models import QuerySet
@@ -11,37 +12,38 @@ from django.utils import timezone
 
 from needlechart.charting.models import Addendum, Encounter, Note
 from needlechart.clinics.models import User
+from needlechart.clinics.selectors import clinic_id_of
 from needlechart.core.access import Capability, require_capability
 
 
-def encounter_get_for_user(*, user: User, encounter_id) -> Encounter:
+def encounter_get_for_user(*, user: User, encounter_id: uuid.UUID | str) -> Encounter:
     require_capability(user, Capability.VIEW_DAY_LIST)
     try:
-        return Encounter.objects.select_related("patient", "episode", "practitioner").get(pk=encounter_id, clinic_id=user.clinic_id)
+        return Encounter.objects.select_related("patient", "episode", "practitioner").get(pk=encounter_id, clinic_id=clinic_id_of(user))
     except (Encounter.DoesNotExist, ValueError) as exc:
         raise Http404 from exc
 
 
 def note_for_encounter(*, user: User, encounter: Encounter) -> Note | None:
     require_capability(user, Capability.VIEW_CLINICAL)
-    note = Note.objects.select_related("author", "signed_by").filter(encounter=encounter, clinic_id=user.clinic_id).first()
+    note = Note.objects.select_related("author", "signed_by").filter(encounter=encounter, clinic_id=clinic_id_of(user)).first()
     if note is not None:
         note.addenda_list = list(note.addenda.select_related("author", "signed_by").order_by("created_at"))
     return note
 
 
-def note_get_for_user(*, user: User, note_id) -> Note:
+def note_get_for_user(*, user: User, note_id: uuid.UUID | str) -> Note:
     require_capability(user, Capability.VIEW_CLINICAL)
     try:
-        return Note.objects.select_related("encounter", "author").get(pk=note_id, clinic_id=user.clinic_id)
+        return Note.objects.select_related("encounter", "author").get(pk=note_id, clinic_id=clinic_id_of(user))
     except (Note.DoesNotExist, ValueError) as exc:
         raise Http404 from exc
 
 
-def addendum_get_for_user(*, user: User, addendum_id) -> Addendum:
+def addendum_get_for_user(*, user: User, addendum_id: uuid.UUID | str) -> Addendum:
     require_capability(user, Capability.VIEW_CLINICAL)
     try:
-        return Addendum.objects.select_related("note").get(pk=addendum_id, clinic_id=user.clinic_id)
+        return Addendum.objects.select_related("note").get(pk=addendum_id, clinic_id=clinic_id_of(user))
     except (Addendum.DoesNotExist, ValueError) as exc:
         raise Http404 from exc
 
@@ -56,7 +58,7 @@ def day_list(*, user: User, day: dt.date, only_own: bool = False) -> dict[User, 
     """The day's encounters grouped by practitioner, the reader's own first (or only)."""
     require_capability(user, Capability.VIEW_DAY_LIST)
     start, end = day_bounds(day)
-    qs: QuerySet[Encounter] = Encounter.objects.filter(clinic_id=user.clinic_id, starts_at__gte=start, starts_at__lt=end)
+    qs: QuerySet[Encounter] = Encounter.objects.filter(clinic_id=clinic_id_of(user), starts_at__gte=start, starts_at__lt=end)
     if only_own:
         qs = qs.filter(practitioner=user)
     qs = qs.select_related("patient", "practitioner").order_by("starts_at")

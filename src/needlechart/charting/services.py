@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -97,7 +99,10 @@ def note_save_draft(*, actor: User, encounter: Encounter, **fields: str) -> Note
     return note
 
 
-def _freeze(record: Note | Addendum, actor: User, content_builder) -> None:
+_Signed = TypeVar("_Signed", Note, Addendum)
+
+
+def _freeze(record: _Signed, actor: User, content_builder: Callable[[_Signed], dict[str, Any]]) -> None:
     record.signed_at = timezone.now()
     record.signed_by = actor
     record.canonical = canonical_json(content_builder(record))

@@ -113,6 +113,14 @@ def _person(user) -> dict[str, Any]:
     return {"id": user.pk, "username": user.username, "name": user.display_name}
 
 
+def _signed_at(record: Note | Addendum) -> str:
+    """When the record was signed: a canonical form is built only for a signed record, or for one
+    being signed (``charting.services`` sets its time first)."""
+    if record.signed_at is None:
+        raise ValueError(f"{type(record).__name__} {record.pk} is not signed: it has no canonical form")
+    return record.signed_at.isoformat()
+
+
 def note_content(note: Note, states: SigningStates | None = None) -> dict[str, Any]:
     """The recorded facts of the visit; ``states`` (``signing_states``) saves reading the contributors' rows again."""
     encounter = note.encounter
@@ -131,7 +139,7 @@ def note_content(note: Note, states: SigningStates | None = None) -> dict[str, A
         },
         "author": _person(note.author),
         "signed_by": _person(note.signed_by),
-        "signed_at": note.signed_at.isoformat(),
+        "signed_at": _signed_at(note),
         "subjective": note.subjective,
         "objective": note.objective,
         "assessment": note.assessment,
@@ -162,7 +170,7 @@ def addendum_content(addendum: Addendum) -> dict[str, Any]:
         "note_digest": addendum.note.digest,
         "author": _person(addendum.author),
         "signed_by": _person(addendum.signed_by),
-        "signed_at": addendum.signed_at.isoformat(),
+        "signed_at": _signed_at(addendum),
         "created_at": addendum.created_at.isoformat(),
         "reason": addendum.reason,
         "text": addendum.text,

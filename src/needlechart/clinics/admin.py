@@ -8,7 +8,7 @@ from needlechart.clinics.models import Certification, Clinic, PractitionerProfil
 class StaffAdmin(UserAdmin):
     list_display = ("username", "first_name", "last_name", "clinic", "role", "is_active")
     list_filter = ("clinic", "role", "is_active")
-    fieldsets = (*UserAdmin.fieldsets, ("Clinic", {"fields": ("clinic", "role", "preferred_language")}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Clinic", {"fields": ("clinic", "role", "preferred_language")}))
 
 
 admin.site.register(Clinic)

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +28,7 @@ class CertificationForm(forms.Form):
     jurisdiction = forms.CharField(label=_("Jurisdiction or roster"), max_length=200, required=False)
     evidence = forms.FileField(label=_("Evidence (PDF, PNG or JPEG)"), required=False)
 
-    def clean_evidence(self):
+    def clean_evidence(self) -> UploadedFile[bytes] | None:
         upload = self.cleaned_data.get("evidence")
         if not upload:
             return None
@@ -42,8 +45,9 @@ class CertificationForm(forms.Form):
                 return upload
         raise forms.ValidationError(_("Upload a PDF, PNG or JPEG file."))
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         done, expires = cleaned.get("completed_on"), cleaned.get("expires_on")
         if done and expires and expires < done:
             self.add_error("expires_on", _("The expiry date cannot be before the completion date."))
@@ -80,8 +84,9 @@ class StaffForm(forms.Form):
             raise forms.ValidationError(_("That username is taken."))
         return username
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("role") == Role.PRACTITIONER and not cleaned.get("discipline"):
             self.add_error("discipline", _("Choose the practitioner's discipline."))
         if cleaned.get("password"):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.formats import date_format
@@ -14,8 +16,20 @@ from needlechart.clinics.models import Certification, PractitionerProfile, User
 from needlechart.core.access import Role
 
 
+def clinic_id_of(user: User) -> uuid.UUID:
+    """The clinic a staff member's reads are scoped to.
+
+    Every account but a superuser's has a clinic (the ``staff_has_clinic_and_role`` constraint),
+    and ``@staff_view`` and ``require_capability`` turn away a user without one; so does this,
+    rather than scope a read to the rows of no clinic.
+    """
+    if user.clinic_id is None:
+        raise PermissionDenied
+    return user.clinic_id
+
+
 def staff_for_clinic(*, user: User) -> QuerySet[User]:
-    return User.objects.filter(clinic_id=user.clinic_id, is_active=True).order_by("last_name", "first_name")
+    return User.objects.filter(clinic_id=clinic_id_of(user), is_active=True).order_by("last_name", "first_name")
 
 
 def practitioners_for_clinic(*, user: User) -> QuerySet[User]:
@@ -24,14 +38,14 @@ def practitioners_for_clinic(*, user: User) -> QuerySet[User]:
 
 def staff_get_for_user(*, user: User, staff_id: int) -> User:
     try:
-        return User.objects.select_related("practitioner_profile").get(pk=staff_id, clinic_id=user.clinic_id)
+        return User.objects.select_related("practitioner_profile").get(pk=staff_id, clinic_id=clinic_id_of(user))
     except (User.DoesNotExist, ValueError) as exc:
         raise Http404 from exc
 
 
-def certification_get_for_user(*, user: User, certification_id) -> Certification:
+def certification_get_for_user(*, user: User, certification_id: uuid.UUID | str) -> Certification:
     try:
-        return Certification.objects.select_related("profile__user").get(pk=certification_id, clinic_id=user.clinic_id)
+        return Certification.objects.select_related("profile__user").get(pk=certification_id, clinic_id=clinic_id_of(user))
     except (Certification.DoesNotExist, ValueError) as exc:
         raise Http404 from exc
 
@@ -63,13 +77,12 @@ def needling_authorisation(*, practitioner: User, on: dt.date) -> NeedlingAuthor
         return NeedlingAuthorisation(True, _("Certified: %(course)s (%(issuer)s).") % {"course": best.course, "issuer": best.issuer}, best)
     if not certifications:
         return NeedlingAuthorisation(False, _("No needling certification is on record."))
-    expired = [c for c in certifications if c.expires_on is not None and c.expires_on < on]
+    expired = [(c.expires_on, c) for c in certifications if c.expires_on is not None and c.expires_on < on]
     if expired:
-        latest = max(expired, key=lambda c: c.expires_on)
+        expired_on, latest = max(expired, key=lambda pair: pair[0])
         return NeedlingAuthorisation(
             False,
-            _("The needling certification %(course)s expired on %(date)s.")
-            % {"course": latest.course, "date": date_format(latest.expires_on)},
+            _("The needling certification %(course)s expired on %(date)s.") % {"course": latest.course, "date": date_format(expired_on)},
             latest,
         )
     return NeedlingAuthorisation(False, _("A needling certification is on record but only starts later."))

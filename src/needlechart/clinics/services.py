@@ -68,7 +68,7 @@ def certification_add(
     completed_on: dt.date,
     expires_on: dt.date | None = None,
     jurisdiction: str = "",
-    evidence: UploadedFile | None = None,
+    evidence: UploadedFile[bytes] | None = None,
 ) -> Certification:
     cert = Certification(
         clinic_id=profile.clinic_id,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +16,7 @@ from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_read
 from needlechart.clinics import selectors, services
 from needlechart.clinics.forms import CertificationForm, StaffForm
+from needlechart.clinics.http import StaffRequest
 from needlechart.clinics.models import PractitionerProfile, RegistrationNumber, User
 from needlechart.core.access import Capability, has_capability, staff_view
 
@@ -22,7 +25,7 @@ def _may_manage_credentials(user: User, staff: User) -> bool:
     return has_capability(user, Capability.MANAGE_STAFF) or user.pk == staff.pk
 
 
-def _staff_or_self(request: HttpRequest, staff_id: int) -> User:
+def _staff_or_self(request: StaffRequest, staff_id: int) -> User:
     staff = selectors.staff_get_for_user(user=request.user, staff_id=staff_id)
     if not _may_manage_credentials(request.user, staff):
         raise PermissionDenied(_("Only clinic admins can see other staff members' profiles."))
@@ -30,7 +33,7 @@ def _staff_or_self(request: HttpRequest, staff_id: int) -> User:
 
 
 @staff_view(Capability.MANAGE_STAFF)
-def staff_list(request: HttpRequest) -> HttpResponse:
+def staff_list(request: StaffRequest) -> HttpResponse:
     today = timezone.localdate()
     staff = list(
         selectors.staff_for_clinic(user=request.user)
@@ -45,14 +48,17 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 @staff_view(Capability.MANAGE_STAFF)
 @require_http_methods(["GET", "POST"])
-def staff_create(request: HttpRequest) -> HttpResponse:
+def staff_create(request: StaffRequest) -> HttpResponse:
     form = StaffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         registrations = [(RegistrationNumber.HPR_SYSTEM, data["hpr_number"])] if data["hpr_number"] else []
+        clinic = request.user.clinic
+        if clinic is None:  # cannot be: @staff_view admits only the staff of a clinic
+            raise PermissionDenied
         member = services.staff_create(
             actor=request.user,
-            clinic=request.user.clinic,
+            clinic=clinic,
             username=data["username"],
             password=data["password"],
             role=data["role"],
@@ -69,7 +75,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view()
-def staff_detail(request: HttpRequest, staff_id: int) -> HttpResponse:
+def staff_detail(request: StaffRequest, staff_id: int) -> HttpResponse:
     staff = _staff_or_self(request, staff_id)
     today = timezone.localdate()
     profile = getattr(staff, "practitioner_profile", None) if staff.is_practitioner else None
@@ -86,7 +92,7 @@ def staff_detail(request: HttpRequest, staff_id: int) -> HttpResponse:
 
 @staff_view()
 @require_http_methods(["GET", "POST"])
-def certification_add(request: HttpRequest, staff_id: int) -> HttpResponse:
+def certification_add(request: StaffRequest, staff_id: int) -> HttpResponse:
     staff = _staff_or_self(request, staff_id)
     try:
         profile = staff.practitioner_profile
@@ -102,13 +108,14 @@ def certification_add(request: HttpRequest, staff_id: int) -> HttpResponse:
 
 
 @staff_view()
-def certification_evidence(request: HttpRequest, certification_id) -> HttpResponse:
+def certification_evidence(request: StaffRequest, certification_id: uuid.UUID) -> FileResponse:
     cert = selectors.certification_get_for_user(user=request.user, certification_id=certification_id)
     if not _may_manage_credentials(request.user, cert.profile.user):
         raise PermissionDenied(_("Only clinic admins can see other staff members' credentials."))
-    if not cert.evidence:
+    name = cert.evidence.name  # a FieldFile without a name has no file
+    if not name:
         raise Http404
     audit_read(actor=request.user, action=AuditAction.DOWNLOAD, object_type="certification", object_id=cert.pk)
     response = FileResponse(cert.evidence.open("rb"), content_type=cert.evidence_content_type or "application/octet-stream")
-    response["Content-Disposition"] = f'attachment; filename="certification-{cert.pk}.{cert.evidence.name.rsplit(".", 1)[-1]}"'
+    response["Content-Disposition"] = f'attachment; filename="certification-{cert.pk}.{name.rsplit(".", 1)[-1]}"'
     return response

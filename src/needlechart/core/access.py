@@ -14,7 +14,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 
 
@@ -67,16 +68,17 @@ def require_capability(user: Any, capability: Capability) -> None:
         raise PermissionDenied(capability.value)
 
 
-def staff_view(capability: Capability | None = None) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def staff_view(capability: Capability | None = None) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Guard a view: anonymous users go to the login page, other roles get 403.
 
     Without a capability, any staff member of a clinic may enter; the view then checks
-    the object-level rule itself.
+    the object-level rule itself. Either way the view runs only for a signed-in, active staff
+    member of a clinic, so it may annotate ``request: needlechart.clinics.http.StaffRequest``.
     """
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 # Imported here: auth.views loads auth.forms, which asks for the user model, and
                 # clinics.models (which defines it) imports Role from this module.

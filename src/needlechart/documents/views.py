@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import uuid
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,8 +19,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_read, audit_record
-from needlechart.charting.models import Note
+from needlechart.charting.models import Encounter, Note
 from needlechart.charting.selectors import encounter_get_for_user
+from needlechart.clinics.http import StaffRequest
 from needlechart.core.access import Capability, staff_view
 from needlechart.documents.context import aftercare_context, session_note_context
 from needlechart.documents.models import AftercareLink
@@ -28,7 +30,7 @@ from needlechart.screening.services import token_hash
 
 
 @staff_view(Capability.VIEW_CLINICAL)
-def session_note_pdf(request: HttpRequest, encounter_id) -> HttpResponse:
+def session_note_pdf(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
     encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
     note = Note.objects.filter(encounter=encounter).select_related("signed_by").first()
     audit_read(
@@ -42,13 +44,13 @@ def session_note_pdf(request: HttpRequest, encounter_id) -> HttpResponse:
     return pdf_response(content, f"session-note-{encounter.starts_at:%Y-%m-%d}.pdf")
 
 
-def _aftercare_pdf(encounter) -> bytes:
+def _aftercare_pdf(encounter: Encounter) -> bytes:
     with translation.override(encounter.patient.preferred_language):
         return render_pdf("documents/aftercare.html", aftercare_context(encounter))
 
 
 @staff_view(Capability.VIEW_CLINICAL)
-def aftercare_page(request: HttpRequest, encounter_id) -> HttpResponse:
+def aftercare_page(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
     """The aftercare sheet in the patient's language, to show, print or hand over."""
     encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
     audit_read(
@@ -63,7 +65,7 @@ def aftercare_page(request: HttpRequest, encounter_id) -> HttpResponse:
 
 
 @staff_view(Capability.VIEW_CLINICAL)
-def aftercare_pdf(request: HttpRequest, encounter_id) -> HttpResponse:
+def aftercare_pdf(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
     encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
     audit_read(
         actor=request.user,
@@ -75,7 +77,7 @@ def aftercare_pdf(request: HttpRequest, encounter_id) -> HttpResponse:
     return pdf_response(_aftercare_pdf(encounter), f"aftercare-{encounter.starts_at:%Y-%m-%d}.pdf")
 
 
-def _link_encounter(token: str):
+def _link_encounter(token: str) -> Encounter:
     """The encounter behind a patient's aftercare link, or 404 (unknown or expired)."""
     link = (
         AftercareLink.objects.select_related("encounter__patient", "encounter__clinic", "encounter__practitioner")
@@ -114,7 +116,7 @@ def aftercare_public_pdf(request: HttpRequest, token: str) -> HttpResponse:
 
 @staff_view(Capability.WRITE_CLINICAL)
 @require_POST
-def aftercare_send(request: HttpRequest, encounter_id) -> HttpResponse:
+def aftercare_send(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
     """E-mail the aftercare as a link and a PDF (sent after the transaction commits)."""
     encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
     patient = encounter.patient

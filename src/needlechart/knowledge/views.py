@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 
+from needlechart.clinics.http import StaffRequest
 from needlechart.core.access import staff_view
 from needlechart.knowledge import bodymap, selectors
 from needlechart.knowledge.catalog import catalog
 
 
 @staff_view()
-def atlas(request: HttpRequest) -> HttpResponse:
+def atlas(request: StaffRequest) -> HttpResponse:
     text = request.GET.get("q", "")[:100]
     muscles = selectors.muscle_search(text)
     template = "knowledge/_atlas_results.html" if request.htmx and request.htmx.target == "atlas-results" else "knowledge/atlas.html"
@@ -20,7 +21,7 @@ def atlas(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view()
-def muscle_detail(request: HttpRequest, muscle_id: str) -> HttpResponse:
+def muscle_detail(request: StaffRequest, muscle_id: str) -> HttpResponse:
     muscle = selectors.muscle_get(muscle_id)
     cat = catalog()
     side = "r"
@@ -41,7 +42,7 @@ def muscle_detail(request: HttpRequest, muscle_id: str) -> HttpResponse:
 
 
 @staff_view()
-def bodymap_outline(request: HttpRequest, view: str) -> HttpResponse:
+def bodymap_outline(request: StaffRequest, view: str) -> HttpResponse:
     """A body map view's plain regions (see bodymap.draw), cached by the browser: its URL changes with them."""
     if view not in bodymap.VIEWS:
         raise Http404

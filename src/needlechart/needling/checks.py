@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -158,7 +159,14 @@ def reconciliation_problem(*, needles_in: int, needles_out: int | None, search: 
     return None
 
 
-def consent_problem(consent, planned: Sequence[Planned], version: ConsentVersion) -> str | None:
+class RecordedConsent(Protocol):
+    """What the consent gate reads of a recorded consent (a ``needling.models.Consent``)."""
+
+    @property
+    def risks_explained(self) -> Sequence[str]: ...
+
+
+def consent_problem(consent: RecordedConsent | None, planned: Sequence[Planned], version: ConsentVersion) -> str | None:
     if consent is None:
         return _("Record the patient's consent before signing a needling session.")
     language = get_language() or "en"

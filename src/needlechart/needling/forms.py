@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from needlechart.core.forms import form_field
 from needlechart.knowledge.catalog import catalog
 from needlechart.needling.models import (
     AdverseEventOutcome,
@@ -23,9 +26,9 @@ class MuscleSideForm(forms.Form):
     muscle_id = forms.ChoiceField(label=_("Muscle"), choices=())
     side = forms.ChoiceField(label=_("Side"), choices=Side.choices)
 
-    def __init__(self, *args, language: str = "en", **kwargs):
+    def __init__(self, *args: Any, language: str = "en", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["muscle_id"].choices = muscle_choices(language)
+        form_field(self, "muscle_id", forms.ChoiceField).choices = muscle_choices(language)
 
 
 class PalpationForm(MuscleSideForm):
@@ -60,9 +63,9 @@ class ConsentForm(forms.Form):
     signature = forms.CharField(required=False, widget=forms.HiddenInput, max_length=60000)
     witness_name = forms.CharField(label=_("Witness"), max_length=200, required=False)
 
-    def __init__(self, *args, risks: list[tuple[str, str]], **kwargs):
+    def __init__(self, *args: Any, risks: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["risks"].choices = risks
+        form_field(self, "risks", forms.ChoiceField).choices = risks
 
 
 class NeedlingRecordForm(forms.Form):
@@ -77,9 +80,9 @@ class NeedlingRecordForm(forms.Form):
     )
     advice = forms.MultipleChoiceField(label=_("Aftercare advice"), required=False, choices=(), widget=forms.CheckboxSelectMultiple)
 
-    def __init__(self, *args, advice: list[tuple[str, str]], **kwargs):
+    def __init__(self, *args: Any, advice: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["advice"].choices = advice
+        form_field(self, "advice", forms.ChoiceField).choices = advice
 
 
 class RangeOfMotionForm(forms.Form):
@@ -88,9 +91,9 @@ class RangeOfMotionForm(forms.Form):
     degrees = forms.IntegerField(label=_("Degrees"), min_value=0, max_value=200)
     painful = forms.BooleanField(label=_("Painful"), required=False)
 
-    def __init__(self, *args, movements: list[tuple[str, list[tuple[str, str]]]], **kwargs):
+    def __init__(self, *args: Any, movements: list[tuple[str, list[tuple[str, str]]]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["movement"].choices = movements
+        form_field(self, "movement", forms.ChoiceField).choices = movements
 
 
 class PressurePainForm(MuscleSideForm):
@@ -107,6 +110,6 @@ class AdverseEventForm(forms.Form):
     action_taken = forms.CharField(label=_("Action taken"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
     outcome = forms.ChoiceField(label=_("Outcome"), choices=AdverseEventOutcome.choices)
 
-    def __init__(self, *args, types: list[tuple[str, str]], **kwargs):
+    def __init__(self, *args: Any, types: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["event_type"].choices = types
+        form_field(self, "event_type", forms.ChoiceField).choices = types

@@ -245,7 +245,7 @@ def adverse_event_record(
     encounter: Encounter,
     event_type: str,
     severity: str,
-    onset,
+    onset: dt.datetime,
     description: str = "",
     action_taken: str = "",
     outcome: str = "ongoing",

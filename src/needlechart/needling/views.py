@@ -7,15 +7,23 @@ endpoints redirect back to the encounter page.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.forms import BaseForm
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language, gettext, ngettext
 from django.views.decorators.http import require_POST
 
+from needlechart.charting.models import Encounter
 from needlechart.charting.selectors import encounter_get_for_user
+from needlechart.clinics.http import StaffRequest
+from needlechart.clinics.selectors import clinic_id_of
 from needlechart.core.access import Capability, staff_view
 from needlechart.knowledge.catalog import catalog
 from needlechart.knowledge.treatment import treatment_catalog
@@ -39,8 +47,13 @@ def _language() -> str:
 
 
 def panel_context(
-    encounter, *, editable: bool, forms: dict | None = None, error: str = "", candidate: checks.Planned | None = None
-) -> dict:
+    encounter: Encounter,
+    *,
+    editable: bool,
+    forms: dict[str, BaseForm] | None = None,
+    error: str = "",
+    candidate: checks.Planned | None = None,
+) -> dict[str, Any]:
     """The needling panel; a ``candidate`` (the muscle being chosen) is checked as if planned."""
     language = _language()
     state = session_state(encounter)
@@ -106,10 +119,10 @@ def panel_context(
     }
 
 
-def _consent_initial(encounter, required_risks: set[str]) -> dict:
+def _consent_initial(encounter: Encounter, required_risks: set[str]) -> dict[str, Any]:
     """Start from the patient's previous consent (method, witness), with this visit's required risks."""
     last = Consent.objects.filter(encounter__patient_id=encounter.patient_id, method=ConsentMethod.VERBAL).order_by("-recorded_at").first()
-    initial = {"risks": sorted(required_risks | set(last.risks_explained if last else []))}
+    initial: dict[str, Any] = {"risks": sorted(required_risks | set(last.risks_explained if last else []))}
     if last:
         initial.update(method=last.method, witness_name=last.witness_name)
     return initial
@@ -122,12 +135,14 @@ def _movement_choices(language: str) -> list[tuple[str, list[tuple[str, str]]]]:
     ]
 
 
-def _rom_rows(encounter, language: str) -> list[dict]:
+def _rom_rows(encounter: Encounter, language: str) -> list[dict[str, Any]]:
     joints = treatment_catalog().joints
     rows = []
     for rom in encounter.range_of_motion.order_by("joint", "movement", "side"):
         joint = joints.get(rom.joint)
-        movement = next((m for m in joint.movements if m.id == rom.movement), None) if joint else None
+        if joint is None:
+            continue
+        movement = next((m for m in joint.movements if m.id == rom.movement), None)
         if movement is None:
             continue
         percent = round(100 * rom.degrees / movement.normal_degrees)
@@ -144,7 +159,13 @@ def _rom_rows(encounter, language: str) -> list[dict]:
 
 
 def _respond(
-    request: HttpRequest, encounter, *, forms: dict | None = None, error: str = "", status: int = 200, candidate=None
+    request: StaffRequest,
+    encounter: Encounter,
+    *,
+    forms: dict[str, BaseForm] | None = None,
+    error: str = "",
+    status: int = 200,
+    candidate: checks.Planned | None = None,
 ) -> HttpResponse:
     if not request.htmx:
         if status != 200:
@@ -158,16 +179,18 @@ def _errors(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-def _form_error(form) -> str:
-    return " ".join(f"{form.fields[k].label if k in form.fields else ''}: {' '.join(v)}".strip(": ") for k, v in form.errors.items())
+def _form_error(form: BaseForm) -> str:
+    return " ".join(
+        f"{form.fields[k].label if k in form.fields else ''}: {' '.join(map(str, v))}".strip(": ") for k, v in form.errors.items()
+    )
 
 
 @staff_view(Capability.WRITE_CLINICAL)
-def entry_defaults(request: HttpRequest, encounter_id) -> HttpResponse:
+def entry_defaults(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
     """The add-needles form pre-filled with the chosen muscle's defaults (HTMX)."""
     encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
     picked = MuscleSideForm(request.GET, language=_language())
-    initial = {"side": request.GET.get("side", "r")}
+    initial: dict[str, Any] = {"side": request.GET.get("side", "r")}
     candidate = None
     if picked.is_valid():
         muscle_id, side = picked.cleaned_data["muscle_id"], picked.cleaned_data["side"]
@@ -178,8 +201,8 @@ def entry_defaults(request: HttpRequest, encounter_id) -> HttpResponse:
 
 @staff_view(Capability.WRITE_CLINICAL)
 @require_POST
-def entry_remove(request: HttpRequest, entry_id) -> HttpResponse:
-    entry = get_object_or_404(NeedlingEntry, pk=entry_id, clinic_id=request.user.clinic_id)
+def entry_remove(request: StaffRequest, entry_id: uuid.UUID) -> HttpResponse:
+    entry = get_object_or_404(NeedlingEntry, pk=entry_id, clinic_id=clinic_id_of(request.user))
     encounter = encounter_get_for_user(user=request.user, encounter_id=entry.encounter_id)
     try:
         services.needling_entry_remove(actor=request.user, entry=entry)
@@ -190,7 +213,7 @@ def entry_remove(request: HttpRequest, entry_id) -> HttpResponse:
 
 @staff_view(Capability.WRITE_CLINICAL)
 @require_POST
-def repeat_last(request: HttpRequest, encounter_id) -> HttpResponse:
+def repeat_last(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
     encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
     try:
         count = services.repeat_last_session(actor=request.user, encounter=encounter)
@@ -204,7 +227,7 @@ def repeat_last(request: HttpRequest, encounter_id) -> HttpResponse:
     return redirect("encounter_detail", encounter_id=encounter.pk)
 
 
-def adverse_events_context(encounter, *, form=None, error: str = "") -> dict:
+def adverse_events_context(encounter: Encounter, *, form: AdverseEventForm | None = None, error: str = "") -> dict[str, Any]:
     language = _language()
     types = {t.id: t.name.get(language) for t in treatment_catalog().adverse_event_types.values()}
     events = [(e, types.get(e.event_type, e.event_type)) for e in encounter.adverse_events.select_related("recorded_by")]
@@ -219,15 +242,16 @@ def adverse_events_context(encounter, *, form=None, error: str = "") -> dict:
 
 @staff_view(Capability.WRITE_CLINICAL)
 @require_POST
-def adverse_event_save(request: HttpRequest, encounter_id) -> HttpResponse:
+def adverse_event_save(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
     encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
     types = [(t.id, t.name.get(_language())) for t in treatment_catalog().adverse_event_types.values()]
     form = AdverseEventForm(request.POST, types=types)
     status, error = 200, ""
+    shown: AdverseEventForm | None = form
     if form.is_valid():
         try:
             services.adverse_event_record(actor=request.user, encounter=encounter, **form.cleaned_data)
-            form = None
+            shown = None  # recorded: the panel offers a fresh form
         except ValidationError as exc:
             status, error = 400, _errors(exc)
     else:
@@ -238,10 +262,16 @@ def adverse_event_save(request: HttpRequest, encounter_id) -> HttpResponse:
             if status == 200
             else HttpResponse(error, status=status, content_type="text/plain; charset=utf-8")
         )
-    return render(request, "needling/_adverse_events.html", adverse_events_context(encounter, form=form, error=error), status=status)
+    return render(request, "needling/_adverse_events.html", adverse_events_context(encounter, form=shown, error=error), status=status)
 
 
-def _submit(request: HttpRequest, encounter_id, form_key: str, make_form, save) -> HttpResponse:
+def _submit(
+    request: StaffRequest,
+    encounter_id: uuid.UUID,
+    form_key: str,
+    make_form: Callable[[QueryDict], BaseForm],
+    save: Callable[[Encounter, dict[str, Any]], object],
+) -> HttpResponse:
     """The shape of every panel form: validate, call the service, answer with the panel.
 
     ``make_form(data)`` builds the bound form; ``save(encounter, cleaned_data)`` calls the
@@ -268,7 +298,7 @@ def _advice_choices() -> list[tuple[str, str]]:
 
 @staff_view(Capability.WRITE_CLINICAL)
 @require_POST
-def palpation_save(request: HttpRequest, encounter_id) -> HttpResponse:
+def palpation_save(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
     return _submit(
         request,
         encounter_id,
@@ -280,7 +310,7 @@ def palpation_save(request: HttpRequest, encounter_id) -> HttpResponse:
 
 @staff_view(Capability.WRITE_CLINICAL)
 @require_POST
-def entry_add(request: HttpRequest, encounter_id) -> HttpResponse:
+def entry_add(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
     return _submit(
         request,
         encounter_id,
@@ -292,8 +322,8 @@ def entry_add(request: HttpRequest, encounter_id) -> HttpResponse:
 
 @staff_view(Capability.WRITE_CLINICAL)
 @require_POST
-def consent_save(request: HttpRequest, encounter_id) -> HttpResponse:
-    def save(encounter, data):
+def consent_save(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
+    def save(encounter: Encounter, data: dict[str, Any]) -> None:
         services.consent_record(
             actor=request.user,
             encounter=encounter,
@@ -308,8 +338,8 @@ def consent_save(request: HttpRequest, encounter_id) -> HttpResponse:
 
 @staff_view(Capability.WRITE_CLINICAL)
 @require_POST
-def rom_save(request: HttpRequest, encounter_id) -> HttpResponse:
-    def save(encounter, data):
+def rom_save(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
+    def save(encounter: Encounter, data: dict[str, Any]) -> None:
         joint, movement = data["movement"].split(":", 1)
         services.range_of_motion_record(
             actor=request.user,
@@ -326,8 +356,8 @@ def rom_save(request: HttpRequest, encounter_id) -> HttpResponse:
 
 @staff_view(Capability.WRITE_CLINICAL)
 @require_POST
-def ppt_save(request: HttpRequest, encounter_id) -> HttpResponse:
-    def save(encounter, data):
+def ppt_save(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
+    def save(encounter: Encounter, data: dict[str, Any]) -> None:
         services.pressure_pain_record(
             actor=request.user,
             encounter=encounter,
@@ -341,8 +371,8 @@ def ppt_save(request: HttpRequest, encounter_id) -> HttpResponse:
 
 @staff_view(Capability.WRITE_CLINICAL)
 @require_POST
-def record_save(request: HttpRequest, encounter_id) -> HttpResponse:
-    def save(encounter, data):
+def record_save(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
+    def save(encounter: Encounter, data: dict[str, Any]) -> None:
         services.needling_record_update(
             actor=request.user,
             encounter=encounter,

@@ -2,46 +2,56 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import TypeVar
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import models
+from django.db.models import QuerySet
 from django.http import Http404
 
+from needlechart.charting.models import Encounter
 from needlechart.clinics.models import User
+from needlechart.clinics.selectors import clinic_id_of
 from needlechart.core.access import Capability, require_capability
 from needlechart.outcomes.models import Alert, ClinicInstrument, FollowUpLink, Measurement
 
+_Row = TypeVar("_Row", bound=models.Model)
 
-def _get(queryset, **lookup):
+
+def _get(queryset: QuerySet[_Row], **lookup: object) -> _Row:
     try:
         return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError) as exc:
+    except (ObjectDoesNotExist, ValueError) as exc:  # ObjectDoesNotExist: any model's DoesNotExist
         raise Http404 from exc
 
 
-def measurement_get_for_user(*, user: User, measurement_id) -> Measurement:
+def measurement_get_for_user(*, user: User, measurement_id: uuid.UUID | str) -> Measurement:
     require_capability(user, Capability.VIEW_CLINICAL)
-    return _get(Measurement.objects.select_related("encounter"), pk=measurement_id, clinic_id=user.clinic_id)
+    return _get(Measurement.objects.select_related("encounter"), pk=measurement_id, clinic_id=clinic_id_of(user))
 
 
-def alert_get_for_user(*, user: User, alert_id) -> Alert:
+def alert_get_for_user(*, user: User, alert_id: uuid.UUID | str) -> Alert:
     require_capability(user, Capability.VIEW_CLINICAL)
-    return _get(Alert.objects.all(), pk=alert_id, clinic_id=user.clinic_id)
+    return _get(Alert.objects.all(), pk=alert_id, clinic_id=clinic_id_of(user))
 
 
-def open_alerts(*, user: User, everyone: bool = False):
+def open_alerts(*, user: User, everyone: bool = False) -> QuerySet[Alert]:
     require_capability(user, Capability.VIEW_CLINICAL)
-    alerts = Alert.objects.filter(clinic_id=user.clinic_id, acknowledged_at__isnull=True)
+    alerts = Alert.objects.filter(clinic_id=clinic_id_of(user), acknowledged_at__isnull=True)
     if not everyone:
         alerts = alerts.filter(practitioner=user)
     return alerts.select_related("patient", "encounter", "practitioner", "follow_up").order_by("-urgent", "-created_at")
 
 
-def clinic_instrument_get_for_user(*, user: User, row_id) -> ClinicInstrument:
+def clinic_instrument_get_for_user(*, user: User, row_id: uuid.UUID | str) -> ClinicInstrument:
     require_capability(user, Capability.MANAGE_STAFF)
-    return _get(ClinicInstrument.objects.all(), pk=row_id, clinic_id=user.clinic_id)
+    return _get(ClinicInstrument.objects.all(), pk=row_id, clinic_id=clinic_id_of(user))
 
 
-def encounter_measurements(encounter) -> list[Measurement]:
+def encounter_measurements(encounter: Encounter) -> list[Measurement]:
     return list(Measurement.objects.filter(encounter=encounter, clinic_id=encounter.clinic_id).order_by("taken_at", "instrument"))
 
 
-def latest_follow_up_link(encounter) -> FollowUpLink | None:
+def latest_follow_up_link(encounter: Encounter) -> FollowUpLink | None:
     return FollowUpLink.objects.filter(encounter=encounter).select_related("response").order_by("-created_at").first()

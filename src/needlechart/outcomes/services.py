@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +36,15 @@ RECORDED_WITH_NEEDLING = ("ppt", "rom")  # per muscle or movement, in the needli
 SEVERITY_ORDER = {"mild": 0, "significant": 1, "serious": 2}
 
 
-def _audit(actor: User | None, action: str, object_type: str, object_id: Any, patient_id, clinic_id, **detail: Any) -> None:
+def _audit(
+    actor: User | None,
+    action: str,
+    object_type: str,
+    object_id: Any,
+    patient_id: uuid.UUID | None,
+    clinic_id: uuid.UUID | None,
+    **detail: Any,
+) -> None:
     audit_record(
         actor=actor, action=action, object_type=object_type, object_id=object_id, patient_id=patient_id, clinic_id=clinic_id, detail=detail
     )
@@ -94,7 +103,7 @@ def measurement_retract(*, actor: User, measurement: Measurement, reason: str) -
     return measurement
 
 
-def psfs_activities(episode_id) -> list[str]:
+def psfs_activities(episode_id: uuid.UUID) -> list[str]:
     """The activities the patient named at their first PSFS in this episode (re-rated on follow-up)."""
     first = (
         Measurement.objects.filter(episode_id=episode_id, instrument="psfs", retracted_at__isnull=True)
@@ -157,7 +166,7 @@ def _send_link(encounter: Encounter, url: str, expires_at: dt.datetime) -> None:
     send_mail(subject, body, None, [patient.email])
 
 
-def follow_up_link_resolve(link_id, secret: str, *, for_update: bool = False) -> FollowUpLink:
+def follow_up_link_resolve(link_id: uuid.UUID, secret: str, *, for_update: bool = False) -> FollowUpLink:
     """The link, if the secret is its own and it is still open; LinkUnusable (404 or 410) otherwise."""
     links = FollowUpLink.objects.select_related("patient", "encounter__episode", "encounter__practitioner", "clinic")
     link = (links.select_for_update(of=("self",)) if for_update else links).filter(pk=link_id).first()
@@ -181,12 +190,12 @@ class FollowUpAnswers:
     comment: str
 
 
-def follow_up_instruments(clinic_id) -> list[Instrument]:
+def follow_up_instruments(clinic_id: uuid.UUID) -> list[Instrument]:
     instruments = instruments_for_clinic(clinic_id)
     return [instruments[code] for code in FOLLOW_UP_INSTRUMENTS if code in instruments]
 
 
-def clean_follow_up(raw: Mapping[str, Any], *, clinic_id, activities: list[str]) -> FollowUpAnswers:
+def clean_follow_up(raw: Mapping[str, Any], *, clinic_id: uuid.UUID, activities: list[str]) -> FollowUpAnswers:
     """Check every answer; AnswerError maps each field with a problem to a message in the patient's language."""
     form, errors = follow_up_form(), {}
     soreness = raw.get("soreness", "")
@@ -226,7 +235,7 @@ def instrument_answers(instrument: Instrument, raw: Mapping[str, Any], activitie
 
 
 @transaction.atomic
-def follow_up_submit(*, link_id, secret: str, raw: Mapping[str, Any], language: str) -> FollowUpResponse:
+def follow_up_submit(*, link_id: uuid.UUID, secret: str, raw: Mapping[str, Any], language: str) -> FollowUpResponse:
     link = follow_up_link_resolve(link_id, secret, for_update=True)
     encounter = link.encounter
     answers = clean_follow_up(raw, clinic_id=link.clinic_id, activities=psfs_activities(encounter.episode_id))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -17,6 +20,9 @@ from needlechart.audit.models import AuditAction, AuditObject
 from needlechart.audit.services import audit_read, audit_record
 from needlechart.charting.models import Encounter, EncounterStatus, Note
 from needlechart.charting.selectors import encounter_get_for_user
+from needlechart.clinics.http import StaffRequest
+from needlechart.clinics.models import User
+from needlechart.clinics.selectors import clinic_id_of
 from needlechart.core.access import Capability, has_capability, staff_view
 from needlechart.core.public_links import link_refused, public_language
 from needlechart.documents.pdf import pdf_response, render_pdf
@@ -25,15 +31,19 @@ from needlechart.outcomes.charts import describe, series_svg
 from needlechart.outcomes.follow_up import follow_up_form
 from needlechart.outcomes.forms import field_values, instrument_fields
 from needlechart.outcomes.instruments import AnswerError
+from needlechart.outcomes.models import FollowUpLink
 from needlechart.outcomes.progress import episode_progress
 from needlechart.outcomes.registry import clinic_instrument_rows, instruments_for_clinic
+from needlechart.patients.models import Episode
 from needlechart.patients.selectors import episode_get_for_user, patient_get_for_user
 from needlechart.screening.services import LinkUnusable
 
 # --- at the visit ---------------------------------------------------------------------------------
 
 
-def measures_context(encounter: Encounter, user, *, values: dict | None = None, errors: dict | None = None, open_form: str = "") -> dict:
+def measures_context(
+    encounter: Encounter, user: User, *, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None, open_form: str = ""
+) -> dict[str, Any]:
     """The encounter page's outcome panel: what was measured at this visit, forms for the rest, the follow-up link."""
     language = translation.get_language() or "en"
     earlier = Encounter.objects.filter(episode_id=encounter.episode_id, starts_at__lt=encounter.starts_at)
@@ -62,14 +72,14 @@ def measures_context(encounter: Encounter, user, *, values: dict | None = None, 
     }
 
 
-def _measures_panel(request: HttpRequest, encounter: Encounter, status: int = 200, **kwargs) -> HttpResponse:
+def _measures_panel(request: StaffRequest, encounter: Encounter, status: int = 200, **kwargs: Any) -> HttpResponse:
     context = {"encounter": encounter, "patient": encounter.patient, **measures_context(encounter, request.user, **kwargs)}
     return render(request, "outcomes/_measures.html", context, status=status)
 
 
 @staff_view(Capability.WRITE_CLINICAL)
 @require_POST
-def measurement_save(request: HttpRequest, encounter_id) -> HttpResponse:
+def measurement_save(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
     encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
     code = request.POST.get("instrument", "")
     instrument = instruments_for_clinic(encounter.clinic_id).get(code)
@@ -90,8 +100,10 @@ def measurement_save(request: HttpRequest, encounter_id) -> HttpResponse:
 
 @staff_view(Capability.WRITE_CLINICAL)
 @require_POST
-def measurement_retract(request: HttpRequest, measurement_id) -> HttpResponse:
+def measurement_retract(request: StaffRequest, measurement_id: uuid.UUID) -> HttpResponse:
     measurement = selectors.measurement_get_for_user(user=request.user, measurement_id=measurement_id)
+    if measurement.encounter_id is None:  # of no visit: no visit panel to answer with (encounter_get_for_user would 404 too)
+        raise Http404
     encounter = encounter_get_for_user(user=request.user, encounter_id=measurement.encounter_id)
     try:
         services.measurement_retract(actor=request.user, measurement=measurement, reason=request.POST.get("reason", ""))
@@ -104,7 +116,7 @@ def measurement_retract(request: HttpRequest, measurement_id) -> HttpResponse:
 
 @staff_view(Capability.WRITE_CLINICAL)
 @require_POST
-def follow_up_send(request: HttpRequest, encounter_id) -> HttpResponse:
+def follow_up_send(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
     """Send the follow-up link by e-mail, or show it once to hand over when the patient has no address."""
     encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
     patient = encounter.patient
@@ -124,7 +136,15 @@ def follow_up_send(request: HttpRequest, encounter_id) -> HttpResponse:
 # --- the patient's follow-up page -----------------------------------------------------------------
 
 
-def _follow_up_page(request, link, language: str, *, values: dict | None = None, errors: dict | None = None, status: int = 200):
+def _follow_up_page(
+    request: HttpRequest,
+    link: FollowUpLink,
+    language: str,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     form = follow_up_form()
     activities = services.psfs_activities(link.encounter.episode_id)
     values = values or {}
@@ -148,7 +168,7 @@ def _follow_up_page(request, link, language: str, *, values: dict | None = None,
 
 
 @require_http_methods(["GET", "POST"])
-def follow_up_public(request: HttpRequest, link_id, secret: str) -> HttpResponse:
+def follow_up_public(request: HttpRequest, link_id: uuid.UUID, secret: str) -> HttpResponse:
     """The patient's follow-up questions after a session, through the link they were sent; no login."""
     try:
         link = services.follow_up_link_resolve(link_id, secret)
@@ -183,13 +203,13 @@ def follow_up_public(request: HttpRequest, link_id, secret: str) -> HttpResponse
 # --- progress ---------------------------------------------------------------------------------------
 
 
-def progress_context(episode) -> dict:
+def progress_context(episode: Episode) -> dict[str, Any]:
     series = episode_progress(episode)
     charts = [(s, series_svg(s, f"chart-{n}"), describe(s)) for n, s in enumerate(series)]
     return {"episode": episode, "patient": episode.patient, "charts": charts, "today": timezone.localdate()}
 
 
-def _audit_progress(request: HttpRequest, episode, action: str = AuditAction.VIEW, **detail) -> None:
+def _audit_progress(request: StaffRequest, episode: Episode, action: str = AuditAction.VIEW, **detail: Any) -> None:
     audit_read(
         actor=request.user,
         action=action,
@@ -202,7 +222,7 @@ def _audit_progress(request: HttpRequest, episode, action: str = AuditAction.VIE
 
 @staff_view(Capability.VIEW_CLINICAL)
 @require_GET
-def episode_progress_page(request: HttpRequest, episode_id) -> HttpResponse:
+def episode_progress_page(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     episode = episode_get_for_user(user=request.user, episode_id=episode_id)
     _audit_progress(request, episode)
     return render(request, "outcomes/progress.html", progress_context(episode))
@@ -210,7 +230,7 @@ def episode_progress_page(request: HttpRequest, episode_id) -> HttpResponse:
 
 @staff_view(Capability.VIEW_CLINICAL)
 @require_GET
-def progress_panel(request: HttpRequest, patient_id) -> HttpResponse:
+def progress_panel(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
     """The chart's progress panel (loaded after the chart): the pain measure of each open episode."""
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     panels = []
@@ -221,13 +241,13 @@ def progress_panel(request: HttpRequest, patient_id) -> HttpResponse:
     return render(request, "outcomes/_progress_panel.html", {"patient": patient, "panels": panels})
 
 
-def _progress_pdf(episode) -> bytes:
+def _progress_pdf(episode: Episode) -> bytes:
     return render_pdf("outcomes/progress_report.html", progress_context(episode))
 
 
 @staff_view(Capability.VIEW_CLINICAL)
 @require_GET
-def episode_progress_pdf(request: HttpRequest, episode_id) -> HttpResponse:
+def episode_progress_pdf(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     episode = episode_get_for_user(user=request.user, episode_id=episode_id)
     _audit_progress(request, episode, AuditAction.DOWNLOAD)
     return pdf_response(_progress_pdf(episode), f"progress-{timezone.localdate():%Y-%m-%d}.pdf")
@@ -235,7 +255,7 @@ def episode_progress_pdf(request: HttpRequest, episode_id) -> HttpResponse:
 
 @staff_view(Capability.WRITE_CLINICAL)
 @require_POST
-def episode_progress_send(request: HttpRequest, episode_id) -> HttpResponse:
+def episode_progress_send(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     """E-mail the progress report as a PDF, e.g. to the referring physician."""
     episode = episode_get_for_user(user=request.user, episode_id=episode_id)
     address = request.POST.get("email", "").strip()
@@ -261,7 +281,7 @@ def episode_progress_send(request: HttpRequest, episode_id) -> HttpResponse:
 
 @staff_view(Capability.VIEW_CLINICAL)
 @require_GET
-def alert_list(request: HttpRequest) -> HttpResponse:
+def alert_list(request: StaffRequest) -> HttpResponse:
     everyone = request.GET.get("all") == "1"
     alerts = list(selectors.open_alerts(user=request.user, everyone=everyone)[:200])
     form = follow_up_form()
@@ -276,7 +296,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
 
 @staff_view(Capability.WRITE_CLINICAL)
 @require_POST
-def alert_acknowledge(request: HttpRequest, alert_id) -> HttpResponse:
+def alert_acknowledge(request: StaffRequest, alert_id: uuid.UUID) -> HttpResponse:
     alert = selectors.alert_get_for_user(user=request.user, alert_id=alert_id)
     services.alert_acknowledge(actor=request.user, alert=alert)
     return redirect("alert_list")
@@ -289,11 +309,11 @@ MAX_DEFINITION_BYTES = 200_000
 
 @staff_view(Capability.MANAGE_STAFF)
 @require_http_methods(["GET", "POST"])
-def clinic_instruments(request: HttpRequest) -> HttpResponse:
+def clinic_instruments(request: StaffRequest) -> HttpResponse:
     error, status = "", 200
     if request.method == "POST":
         upload = request.FILES.get("file")
-        if upload is not None and upload.size > MAX_DEFINITION_BYTES:
+        if upload is not None and (upload.size is None or upload.size > MAX_DEFINITION_BYTES):  # None: of unknown size
             error = _("The file is too large: a definition is at most 200 KB.")
         else:
             raw = upload.read() if upload is not None else request.POST.get("definition", "").encode()
@@ -307,13 +327,13 @@ def clinic_instruments(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Questionnaire %(id)s is ready to use.") % {"id": row.instrument_id})
                 return redirect("clinic_instruments")
         status = 400
-    rows = clinic_instrument_rows(request.user.clinic_id)
+    rows = clinic_instrument_rows(clinic_id_of(request.user))
     return render(request, "outcomes/clinic_instruments.html", {"rows": rows, "error": error}, status=status)
 
 
 @staff_view(Capability.MANAGE_STAFF)
 @require_POST
-def clinic_instrument_toggle(request: HttpRequest, row_id) -> HttpResponse:
+def clinic_instrument_toggle(request: StaffRequest, row_id: uuid.UUID) -> HttpResponse:
     row = selectors.clinic_instrument_get_for_user(user=request.user, row_id=row_id)
     services.clinic_instrument_set_active(actor=request.user, row=row, active=request.POST.get("active") == "1")
     return redirect("clinic_instruments")

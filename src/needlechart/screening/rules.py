@@ -37,14 +37,14 @@ def condition_holds(condition: Mapping[str, Any], answers: Answers) -> bool:
     if "is" in condition:
         return value is condition["is"]
     if "equals" in condition:
-        return value == condition["equals"]
+        return bool(value == condition["equals"])
     if "in" in condition:
         return value in condition["in"]
     if "includes" in condition:
         return condition["includes"] in value
     if "at_least" in condition:
-        return float(value) >= condition["at_least"]
-    return float(value) <= condition["at_most"]
+        return bool(float(value) >= condition["at_least"])
+    return bool(float(value) <= condition["at_most"])
 
 
 def is_visible(question: Question, answers: Answers, *, staff: bool) -> bool:

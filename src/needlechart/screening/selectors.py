@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from needlechart.clinics.models import User
+from needlechart.clinics.selectors import clinic_id_of
 from needlechart.core.access import Capability, require_capability
 from needlechart.patients.models import Patient
 from needlechart.screening.models import IntakeResponse, RuleSetting
 from needlechart.screening.rules import Suitability, evaluate
 
 
-def rule_adjustments(clinic_id) -> dict[str, str | None]:
+def rule_adjustments(clinic_id: uuid.UUID) -> dict[str, str | None]:
     settings = RuleSetting.objects.filter(clinic_id=clinic_id).values_list("rule_id", "severity")
     return {rule_id: severity or None for rule_id, severity in settings}
 
@@ -25,7 +27,7 @@ class Screening:
 def screening_for_patient(*, user: User, patient: Patient) -> Screening:
     """The latest intake and what the clinic's rules make of it (None if no intake yet)."""
     require_capability(user, Capability.VIEW_CLINICAL)
-    response = IntakeResponse.objects.filter(patient=patient, clinic_id=user.clinic_id).order_by("-submitted_at").first()
+    response = IntakeResponse.objects.filter(patient=patient, clinic_id=clinic_id_of(user)).order_by("-submitted_at").first()
     return screening_of(user=user, response=response)
 
 
@@ -34,5 +36,5 @@ def screening_of(*, user: User, response: IntakeResponse | None, clinic_has_rule
     require_capability(user, Capability.VIEW_CLINICAL)
     if response is None:
         return Screening(None, None)
-    adjustments = rule_adjustments(user.clinic_id) if clinic_has_rule_settings else {}
+    adjustments = rule_adjustments(clinic_id_of(user)) if clinic_has_rule_settings else {}
     return Screening(response, evaluate(response.answers, adjustments=adjustments))

@@ -3,6 +3,9 @@ and the clinic's rule settings."""
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -13,6 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from needlechart.audit.models import AuditObject
 from needlechart.audit.services import audit_read
+from needlechart.clinics.http import StaffRequest
+from needlechart.clinics.selectors import clinic_id_of
 from needlechart.core.access import Capability, staff_view
 from needlechart.core.public_links import link_refused, public_language
 from needlechart.knowledge.treatment import SEVERITIES, treatment_catalog
@@ -21,11 +26,11 @@ from needlechart.screening import selectors, services
 from needlechart.screening.rules import AnswerError, answered_questions
 
 
-def _raw_answers(data: QueryDict) -> dict:
+def _raw_answers(data: QueryDict) -> dict[str, Any]:
     return {q.id: data.getlist(q.id) if q.type == "multichoice" else data.get(q.id) for q in treatment_catalog().questions.values()}
 
 
-def _selected(value) -> tuple[str, set[str]]:
+def _selected(value: object) -> tuple[str, set[str]]:
     """An answer as (text, set of chosen option strings) for re-rendering the form."""
     if value is True or value in ("yes", "true", "on"):
         return "", {"yes"}
@@ -36,7 +41,7 @@ def _selected(value) -> tuple[str, set[str]]:
     return ("" if value is None else str(value)), {str(value)} if value is not None else set()
 
 
-def _form_context(*, answers: dict, errors: dict | None = None, staff: bool) -> dict:
+def _form_context(*, answers: dict[str, Any], errors: dict[str, str] | None = None, staff: bool) -> dict[str, Any]:
     """Every question of the sections this person answers; conditional ones carry their
     condition for the page script, and the server drops hidden answers anyway."""
     sections = [
@@ -73,7 +78,7 @@ def intake_public(request: HttpRequest, token: str) -> HttpResponse:
 
 @staff_view(Capability.RECORD_INTAKE)
 @require_POST
-def intake_link_create(request: HttpRequest, patient_id) -> HttpResponse:
+def intake_link_create(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     link, url = services.intake_link_create(actor=request.user, patient=patient, base_url=request.build_absolute_uri("/"))
     return render(request, "screening/link_created.html", {"patient": patient, "link": link, "link_url": url})
@@ -81,7 +86,7 @@ def intake_link_create(request: HttpRequest, patient_id) -> HttpResponse:
 
 @staff_view(Capability.RECORD_INTAKE)
 @require_http_methods(["GET", "POST"])
-def intake_staff(request: HttpRequest, patient_id) -> HttpResponse:
+def intake_staff(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
     """Staff fill in the questionnaire with the patient (and the staff-only questions)."""
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     latest = patient.intake_responses.order_by("-submitted_at").first()
@@ -100,7 +105,7 @@ def intake_staff(request: HttpRequest, patient_id) -> HttpResponse:
 
 
 @staff_view(Capability.VIEW_CLINICAL)
-def screening_detail(request: HttpRequest, patient_id) -> HttpResponse:
+def screening_detail(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     screening = selectors.screening_for_patient(user=request.user, patient=patient)
     audit_read(
@@ -115,7 +120,7 @@ def screening_detail(request: HttpRequest, patient_id) -> HttpResponse:
 
 @staff_view(Capability.MANAGE_STAFF)
 @require_http_methods(["GET", "POST"])
-def rule_settings(request: HttpRequest) -> HttpResponse:
+def rule_settings(request: StaffRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         severity = request.POST.get("severity", "")
@@ -128,7 +133,7 @@ def rule_settings(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             status = 400
-    adjustments = selectors.rule_adjustments(request.user.clinic_id)
+    adjustments = selectors.rule_adjustments(clinic_id_of(request.user))
     rules = [
         (rule, (adjustments[rule.id] or "off") if rule.id in adjustments else rule.severity, rule.id in adjustments)
         for rule in treatment_catalog().rules.values()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -152,7 +153,7 @@ def _create_patient(rng: random.Random, index: int, actor: User, today: dt.date,
     family = FAMILY[index % len(FAMILY)] if index < len(FAMILY) else rng.choice(FAMILY)
     birth = today - dt.timedelta(days=rng.randint(18 * 365, 82 * 365))
     postal, city = rng.choice(CITIES)
-    data = {
+    data: dict[str, Any] = {
         "given_name": given,
         "family_name": family,
         "birth_date": birth,

@@ -18,7 +18,8 @@ from jinja2.ext import babel_extract
 _KEYWORDS = ("_", "gettext", "ngettext", "pgettext", "npgettext")
 
 
-def _as_python(message: str | tuple[str | None, ...], function: str) -> str:
+def _as_python(message: str | tuple[str | None, ...] | None, function: str) -> str:
+    """A gettext call as Python source; ``None`` stands for an argument that is not a string literal."""
     parts = message if isinstance(message, tuple) else (message,)
     words = ", ".join(repr(part) for part in parts if part is not None)
     if function == "_":
