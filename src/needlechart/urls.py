@@ -4,30 +4,33 @@ from django.urls import path
 from django.views.i18n import set_language
 
 from needlechart.analytics import views as analytics_views
-from needlechart.audit import views as audit_views
 from needlechart.charting import pain_map_views
 from needlechart.charting import views as charting_views
 from needlechart.clinics import views as clinic_views
-from needlechart.core import views as core_views
 from needlechart.documents import views as document_views
 from needlechart.knowledge import views as knowledge_views
 from needlechart.needling import views as needling_views
 from needlechart.outcomes import views as outcome_views
+from needlechart.pages import audit_reports
+from needlechart.pages import chart as chart_pages
+from needlechart.pages import today as day_list_pages
+from needlechart.pages import visit as visit_pages
 from needlechart.patients import views as patient_views
 from needlechart.screening import views as screening_views
+from needlechart.web import views as core_views
 
 urlpatterns = [
-    path("", charting_views.today, name="today"),
+    path("", day_list_pages.today, name="today"),
     path("accounts/login/", core_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("healthz", core_views.healthz, name="healthz"),
     path("patients/", patient_views.patient_list, name="patient_list"),
     path("patients/new/", patient_views.patient_create, name="patient_create"),
-    path("patients/<uuid:patient_id>/", patient_views.patient_chart, name="patient_chart"),
+    path("patients/<uuid:patient_id>/", chart_pages.patient_chart, name="patient_chart"),
     path("patients/<uuid:patient_id>/edit/", patient_views.patient_edit, name="patient_edit"),
     path("patients/<uuid:patient_id>/episodes/new/", patient_views.episode_create, name="episode_create"),
-    path("patients/<uuid:patient_id>/access-report/", audit_views.patient_access_report, name="patient_access_report"),
+    path("patients/<uuid:patient_id>/access-report/", audit_reports.patient_access_report, name="patient_access_report"),
     path("patients/<uuid:patient_id>/intake/", screening_views.intake_staff, name="intake_staff"),
     path("patients/<uuid:patient_id>/intake/link/", screening_views.intake_link_create, name="intake_link_create"),
     path("patients/<uuid:patient_id>/screening/", screening_views.screening_detail, name="screening_detail"),
@@ -36,11 +39,11 @@ urlpatterns = [
     path("aftercare/<str:token>/pdf/", document_views.aftercare_public_pdf, name="aftercare_public_pdf"),
     path("screening/rules/", screening_views.rule_settings, name="rule_settings"),
     path("episodes/<uuid:episode_id>/close/", patient_views.episode_close, name="episode_close"),
-    path("episodes/<uuid:episode_id>/visits/", patient_views.episode_visits, name="episode_visits"),
+    path("episodes/<uuid:episode_id>/visits/", chart_pages.episode_visits, name="episode_visits"),
     path("episodes/<uuid:episode_id>/encounters/new/", charting_views.encounter_create, name="encounter_create"),
-    path("encounters/<uuid:encounter_id>/", charting_views.encounter_detail, name="encounter_detail"),
+    path("encounters/<uuid:encounter_id>/", visit_pages.encounter_detail, name="encounter_detail"),
     path("encounters/<uuid:encounter_id>/status/", charting_views.encounter_status, name="encounter_status"),
-    path("encounters/<uuid:encounter_id>/note/", charting_views.note_save, name="note_save"),
+    path("encounters/<uuid:encounter_id>/note/", visit_pages.note_save, name="note_save"),
     path("encounters/<uuid:encounter_id>/pain-map/", pain_map_views.pain_map_update, name="pain_map_update"),
     path("encounters/<uuid:encounter_id>/needling/palpation/", needling_views.palpation_save, name="palpation_save"),
     path("encounters/<uuid:encounter_id>/needling/entries/", needling_views.entry_add, name="needling_entry_add"),
@@ -73,18 +76,18 @@ urlpatterns = [
     path("atlas/", knowledge_views.atlas, name="atlas"),
     path("atlas/<slug:muscle_id>/", knowledge_views.muscle_detail, name="muscle_detail"),
     path("bodymap/<slug:view>.svg", knowledge_views.bodymap_outline, name="bodymap_outline"),
-    path("notes/<uuid:note_id>/addenda/", charting_views.addendum_create, name="addendum_create"),
-    path("addenda/<uuid:addendum_id>/sign/", charting_views.addendum_sign, name="addendum_sign"),
+    path("notes/<uuid:note_id>/addenda/", visit_pages.addendum_create, name="addendum_create"),
+    path("addenda/<uuid:addendum_id>/sign/", visit_pages.addendum_sign, name="addendum_sign"),
     path("staff/", clinic_views.staff_list, name="staff_list"),
     path("staff/new/", clinic_views.staff_create, name="staff_create"),
     path("staff/<int:staff_id>/", clinic_views.staff_detail, name="staff_detail"),
     path("staff/<int:staff_id>/certifications/new/", clinic_views.certification_add, name="certification_add"),
     path("certifications/<uuid:certification_id>/evidence/", clinic_views.certification_evidence, name="certification_evidence"),
-    path("audit/", audit_views.audit_report, name="audit_report"),
+    path("audit/", audit_reports.audit_report, name="audit_report"),
     path("admin/", admin.site.urls),
 ]
 
-handler400 = "needlechart.core.views.bad_request"
-handler403 = "needlechart.core.views.permission_denied"
-handler404 = "needlechart.core.views.page_not_found"
-handler500 = "needlechart.core.views.server_error"
+handler400 = "needlechart.web.views.bad_request"
+handler403 = "needlechart.web.views.permission_denied"
+handler404 = "needlechart.web.views.page_not_found"
+handler500 = "needlechart.web.views.server_error"

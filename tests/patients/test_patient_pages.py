@@ -15,10 +15,10 @@ from needlechart.charting import services as charting
 from needlechart.charting.pain_maps import pain_map_mark
 from needlechart.core.raw_sql import uuid_param
 from needlechart.core.text import search_key
+from needlechart.pages.visit_reads import FULL_NOTES_ON_CHART, VISITS_PER_PAGE
 from needlechart.patients import selectors, services
 from needlechart.patients.models import Patient
 from needlechart.patients.selectors import _prefix_upper_bound, parse_search, patient_search
-from needlechart.patients.visits import FULL_NOTES_ON_CHART, VISITS_PER_PAGE
 
 VALID = {
     "given_name": "Ola",

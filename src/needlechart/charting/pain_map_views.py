@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -12,12 +14,16 @@ from django.views.decorators.http import require_POST
 from needlechart.charting import selectors
 from needlechart.charting.models import PainMap, PainQuality
 from needlechart.charting.pain_maps import pain_map_mark, pain_map_reading
+from needlechart.clinics.http import StaffRequest
 from needlechart.core.access import Capability, staff_view
 from needlechart.knowledge import bodymap
 from needlechart.knowledge.catalog import GROUPS, catalog
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
 
-def _region_choices(language: str) -> list[tuple[str, list[tuple[str, str]]]]:
+
+def _region_choices(language: str) -> list[tuple[StrOrPromise, list[tuple[str, str]]]]:
     by_group: dict[str, list[tuple[str, str]]] = {group: [] for group in GROUPS}
     for region in catalog().regions.values():
         by_group[region.group].append((region.id, region.label(language)))
@@ -25,6 +31,8 @@ def _region_choices(language: str) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def pain_map_context(pain_map: PainMap | None, *, editable: bool, error: str = "") -> dict:
+    """What charting/_pain_map.html's panel draws of ``pain_map``: the body map's views, the marks,
+    the suggested muscles; with ``editable``, the brush's choices and ``error``."""
     language = get_language() or "en"
     regions = catalog().regions
     reading = pain_map_reading(pain_map)
@@ -59,7 +67,7 @@ def pain_map_context(pain_map: PainMap | None, *, editable: bool, error: str = "
 
 @staff_view(Capability.WRITE_CLINICAL)
 @require_POST
-def pain_map_update(request: HttpRequest, encounter_id) -> HttpResponse:
+def pain_map_update(request: StaffRequest, encounter_id) -> HttpResponse:
     encounter = selectors.encounter_get_for_user(user=request.user, encounter_id=encounter_id)
     error, status = "", 200
     try:
@@ -78,10 +86,10 @@ def pain_map_update(request: HttpRequest, encounter_id) -> HttpResponse:
     if not request.htmx:
         return redirect("encounter_detail", encounter_id=encounter.pk) if status == 200 else HttpResponse(error, status=status)
     pain_map = PainMap.objects.filter(encounter=encounter).first()
-    context = {
+    pain = {
         "encounter": encounter,
         **pain_map_context(pain_map, editable=True, error=error),
         "brush_intensity": request.POST.get("intensity", "5")[:2],
         "brush_quality": request.POST.get("quality", ""),
     }
-    return render(request, "charting/_pain_map.html", context, status=status)
+    return render(request, "charting/_pain_map.html", {"pain_fragment": pain}, status=status)

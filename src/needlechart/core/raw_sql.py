@@ -3,6 +3,10 @@
 Read with a plain cursor, columns come back as the database gives them: PostgreSQL (psycopg)
 gives uuids, dates and times as Python objects, SQLite gives them as text. The *_value
 functions accept either.
+
+Tables and columns are named from the models' ``_meta`` (``sql_names``, ``model_columns``), never
+written out: renaming a model or a field, or setting its ``db_table`` or ``db_column``, changes
+the SQL with it.
 """
 
 from __future__ import annotations
@@ -71,9 +75,40 @@ def _model_converters(model: type[models.Model]) -> tuple[tuple[str, ...], tuple
     return tuple(f.attname for f in fields), tuple(_CONVERTERS.get(kind) for kind in kinds)
 
 
+def quote_name(name: str) -> str:
+    """A table's or column's name as the database's SQL writes it (quoted)."""
+    return connection.ops.quote_name(name)
+
+
+class SqlNames:
+    """A model's table and columns for raw SQL, as its ``_meta`` names them, quoted.
+
+    ``E = SqlNames(Encounter)``: ``str(E)`` (or ``f"{E}"``) is the table, ``E.pk`` the primary
+    key's column, ``E.starts_at`` a field's column and ``E.patient`` a foreign key's
+    (``patient_id``): ``f"SELECT v.{E.starts_at} FROM {E} v WHERE v.{E.patient} = %s"``.
+    An unknown field raises FieldDoesNotExist, so a renamed one cannot go unnoticed.
+    """
+
+    __slots__ = ("model",)
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+
+    def __str__(self) -> str:
+        return quote_name(self.model._meta.db_table)
+
+    def __getattr__(self, name: str) -> str:
+        meta = self.model._meta
+        field = meta.pk if name == "pk" else meta.get_field(name)
+        column = getattr(field, "column", None)
+        if not column:  # a reverse relation or a many-to-many has no column of its own
+            raise AttributeError(f"{self.model.__name__}.{name} has no column")
+        return quote_name(column)
+
+
 def model_columns(model: type[models.Model], alias: str) -> str:
-    """The model's columns for a SELECT, as model_from_row() takes them: ``alias.column, ...``."""
-    return ", ".join(f"{alias}.{field.column}" for field in model._meta.concrete_fields)
+    """The model's columns for a SELECT, as model_from_row() takes them: ``alias."column", ...``."""
+    return ", ".join(f"{alias}.{quote_name(field.column or field.attname)}" for field in model._meta.concrete_fields)
 
 
 def model_from_row(model: type[models.Model], values: Sequence[Any]) -> Any:

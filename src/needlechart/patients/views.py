@@ -1,12 +1,10 @@
-"""Patient pages: search, registration, demographics and the chart."""
+"""Patient pages: search, registration, demographics and episodes of care (the chart is in pages.chart)."""
 
 from __future__ import annotations
 
-import uuid
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,15 +12,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_read
-from needlechart.charting.pain_map_views import pain_map_context
-from needlechart.core.access import Capability, has_capability, staff_view
-from needlechart.core.context_processors import nav_of
-from needlechart.needling.selectors import serious_adverse_events
-from needlechart.patients import chart, selectors, services, visits
-from needlechart.patients.chart_page import ChartPage, chart_response
+from needlechart.core.access import Capability, staff_view
+from needlechart.patients import selectors, services
 from needlechart.patients.forms import EpisodeCloseForm, EpisodeForm, PatientForm
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
-from needlechart.screening.selectors import screening_of
 
 
 @staff_view(Capability.VIEW_DEMOGRAPHICS)
@@ -85,52 +78,6 @@ def patient_edit(request: HttpRequest, patient_id) -> HttpResponse:
         )
     status = 400 if request.method == "POST" else 200
     return render(request, "patients/form.html", {"form": form, "patient": patient}, status=status)
-
-
-@staff_view(Capability.VIEW_DEMOGRAPHICS)
-def patient_chart(request: HttpRequest, patient_id) -> HttpResponse:
-    user = request.user
-    found = chart.chart_patient(user=user, patient_id=patient_id)
-    patient = found.patient
-    timeline = chart.patient_chart(user=user, found=found)
-    audit_read(
-        actor=user, action=AuditAction.VIEW, object_type="patient", object_id=patient.pk, patient_id=patient.pk, detail={"page": "chart"}
-    )
-    page = ChartPage(
-        patient=patient,
-        identifiers=found.identifiers,
-        timeline=timeline,
-        show_clinical=has_capability(user, Capability.VIEW_CLINICAL),
-        can_audit=has_capability(user, Capability.VIEW_AUDIT),
-        nav=nav_of(user),
-    )
-    if page.show_clinical:
-        page.screening = screening_of(user=user, response=found.intake, clinic_has_rule_settings=found.has_rule_settings)
-        page.serious_events = serious_adverse_events(patient) if found.has_serious_events else []
-        if pain_map := chart.latest_pain_map(user=user, patient=patient, timeline=timeline):
-            page.latest_pain = {"taken_at": pain_map[0], **pain_map_context(pain_map[1], editable=False)}
-    return chart_response(request, page)
-
-
-@staff_view(Capability.VIEW_DEMOGRAPHICS)
-def episode_visits(request: HttpRequest, episode_id) -> HttpResponse:
-    """The next page of an episode's older visits: HTMX appends it to the chart's timeline."""
-    episode = selectors.episode_get_for_user(user=request.user, episode_id=episode_id)
-    try:
-        before = uuid.UUID(request.GET["before"]) if request.GET.get("before") else None
-    except ValueError as exc:
-        raise Http404 from exc
-    page, more = visits.episode_visits(user=request.user, episode=episode, before=before)
-    audit_read(
-        actor=request.user,
-        action=AuditAction.VIEW,
-        object_type="episode",
-        object_id=episode.pk,
-        patient_id=episode.patient_id,
-        detail={"page": "older_visits"},
-    )
-    context = {"episode": episode, "visits": page, "more": more, "show_clinical": has_capability(request.user, Capability.VIEW_CLINICAL)}
-    return render(request, "patients/_visits.html" if request.htmx else "patients/episode_visits.html", context)
 
 
 @staff_view(Capability.EDIT_DEMOGRAPHICS)

@@ -1,4 +1,4 @@
-"""The top bar of every staff page (core.templatetags.layout): menu, language switch, who is signed in."""
+"""The top bar of every staff page (web/_topbar.html in base.html): the menu by role, the language switch, who is signed in."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def test_signed_out_pages_show_the_language_switch_but_no_menu(client):
     assert 'class="lang-switch"' in html and "<nav" not in html and 'class="who"' not in html
 
 
-def test_forms_drawn_in_python_share_one_masked_csrf_token_per_response_which_is_accepted(practitioner, patient, episode):
+def test_the_forms_of_a_page_share_one_masked_csrf_token_per_response_which_is_accepted(practitioner, patient, episode):
     from django.test import Client
 
     client = Client(enforce_csrf_checks=True)

@@ -4,12 +4,13 @@ Opening a chart is the clinic's most frequent read. Through the ORM its reads co
 of CPU per chart, most of it spent compiling the same SQL again on every request, and
 ``Manager.raw()`` still cost three times its queries. The chart is read in one statement with a
 plain cursor: the patient becomes a model instance (core.raw_sql.model_from_row), the episodes
-plain ``EpisodeSummary`` records and the newest visits ``Visit`` records (patients.visits).
+plain ``EpisodeSummary`` records and the newest visits ``Visit`` records (pages.visit_reads).
 Columns come back as the database gives them; core.raw_sql converts ids, times and JSON, which
-SQLite gives as text. Tables and columns are Django's default names for the models.
+SQLite gives as text. Tables and columns are named from the models' ``_meta``
+(core.raw_sql.SqlNames), every value is a parameter.
 
 The chart shows the patient's newest visits; each episode's older ones are read a page at a
-time when asked for (patients.visits.episode_visits), so a record of many years opens as fast
+time when asked for (pages.visit_reads.episode_visits), so a record of many years opens as fast
 as a new one.
 """
 
@@ -23,25 +24,35 @@ from typing import Any, NamedTuple
 
 from django.db import connection
 from django.http import Http404
+from django.utils.translation import get_language
 
-from needlechart.charting.models import PainMap
+from needlechart.charting.models import Encounter, PainMap
 from needlechart.clinics.models import User
 from needlechart.core.access import Capability, has_capability, require_capability
-from needlechart.core.raw_sql import date_value, datetime_value, json_value, model_columns, model_from_row, uuid_param, uuid_value
-from needlechart.needling.models import AdverseEventSeverity
-from needlechart.patients.models import Patient, PatientIdentifier
-from needlechart.patients.visits import (
-    CLINICAL_VISITS,
-    PATIENTS_VISITS,
-    VISITS,
+from needlechart.core.raw_sql import (
+    SqlNames,
+    date_value,
+    datetime_value,
+    json_value,
+    model_columns,
+    model_from_row,
+    uuid_param,
+    uuid_value,
+)
+from needlechart.needling.models import AdverseEvent, AdverseEventSeverity
+from needlechart.pages.visit_reads import (
     VISITS_PER_PAGE,
     People,
     Visit,
     newest_first,
+    patients_visits,
+    row_type,
     show_newest_notes,
     visit_records,
+    visits_sql,
 )
-from needlechart.screening.models import IntakeResponse
+from needlechart.patients.models import ConditionCategory, Episode, Patient, PatientIdentifier
+from needlechart.screening.models import IntakeResponse, RuleSetting
 
 
 @dataclass
@@ -56,10 +67,8 @@ class ChartPatient:
 
 
 # The patient's episodes and newest visits come as JSON arrays of arrays in two columns of the
-# patient's row (the episodes' values in _EPISODE_FIELDS' order, the visits' as VISITS or
-# CLINICAL_VISITS name them): the chart is read in one statement.
-_EPISODE_FIELDS = "e.id, e.complaint, e.condition, e.started_on, e.ended_on, e.referrer, e.created_at"
-_EPISODE_VISITS = "(SELECT COUNT(*) FROM charting_encounter v WHERE v.episode_id = e.id)"
+# patient's row (the episodes' values in _episodes' order, the visits' as visit_reads.row_type
+# names them): the chart is read in one statement.
 _JSON_ROWS = {  # (aggregate, array) by database
     "postgresql": ("json_agg", "json_build_array"),
     "sqlite": ("json_group_array", "json_array"),
@@ -67,32 +76,42 @@ _JSON_ROWS = {  # (aggregate, array) by database
 
 
 @functools.cache
-def _patient_sql(vendor: str, clinical: bool) -> tuple[str, type]:
+def patient_sql(vendor: str, clinical: bool) -> str:
     """One row per identifier (or one without), with the latest intake, the episodes and the
     newest visits (with their notes for ``clinical`` readers): the patient's columns, then
-    _PatientExtra's; and the visits' row type. The column names come from the models; every
-    value is a parameter."""
+    _PatientExtra's. Parameters: the two serious severities, the patient, the clinic.
+
+    SQL because this is the chart's whole read, on the page a clinic opens most: one statement
+    instead of six (each cost the application 0.1 to 0.2 ms in PostgreSQL's driver), and no
+    queryset compiled again on every request (bench/README.md).
+    """
     aggregate, array = _JSON_ROWS[vendor]
-    select, row_type = CLINICAL_VISITS if clinical else VISITS
-    visit_columns = ", ".join(f"x.{name}" for name in row_type._fields)
-    visits = select.format(visits=PATIENTS_VISITS.format(patient="p.id", clinic="p.clinic_id"), limit=VISITS_PER_PAGE)
-    sql = f"""
-SELECT {model_columns(Patient, "p")}, i.system AS identifier_system, i.value AS identifier_value,
-  EXISTS (SELECT 1 FROM needling_adverseevent a WHERE a.patient_id = p.id AND a.severity IN (%s, %s)) AS has_serious_events,
-  r.id AS intake_id, r.answers AS intake_answers, r.source AS intake_source, r.submitted_at AS intake_submitted_at,
-  EXISTS (SELECT 1 FROM screening_rulesetting s WHERE s.clinic_id = p.clinic_id) AS has_rule_settings,
-  (SELECT {aggregate}({array}({_EPISODE_FIELDS}, {_EPISODE_VISITS}))
-    FROM patients_episode e WHERE e.patient_id = p.id AND e.clinic_id = p.clinic_id) AS episodes,
+    P, Ids, A, R = SqlNames(Patient), SqlNames(PatientIdentifier), SqlNames(AdverseEvent), SqlNames(IntakeResponse)
+    S, Ep, E = SqlNames(RuleSetting), SqlNames(Episode), SqlNames(Encounter)
+    episode_fields = ", ".join(
+        f"e.{column}"
+        for column in (Ep.pk, Ep.complaint, Ep.condition, Ep.started_on, Ep.ended_on, Ep.referrer, Ep.created_at)
+    )
+    episode_visits = f"(SELECT COUNT(*) FROM {E} v WHERE v.{E.episode} = e.{Ep.pk})"  # noqa: S608 - names from _meta
+    visits = visits_sql(vendor, clinical, patients_visits(f"p.{P.pk}", f"p.{P.clinic}"), VISITS_PER_PAGE)
+    visit_columns = ", ".join(f"x.{name}" for name in row_type(clinical)._fields)
+    return f"""
+SELECT {model_columns(Patient, "p")}, i.{Ids.system} AS identifier_system, i.{Ids.value} AS identifier_value,
+  EXISTS (SELECT 1 FROM {A} a WHERE a.{A.patient} = p.{P.pk} AND a.{A.severity} IN (%s, %s)) AS has_serious_events,
+  r.{R.pk} AS intake_id, r.{R.answers} AS intake_answers, r.{R.source} AS intake_source,
+  r.{R.submitted_at} AS intake_submitted_at,
+  EXISTS (SELECT 1 FROM {S} s WHERE s.{S.clinic} = p.{P.clinic}) AS has_rule_settings,
+  (SELECT {aggregate}({array}({episode_fields}, {episode_visits}))
+    FROM {Ep} e WHERE e.{Ep.patient} = p.{P.pk} AND e.{Ep.clinic} = p.{P.clinic}) AS episodes,
   (SELECT {aggregate}({array}({visit_columns})) FROM ({visits}) x) AS visits
-FROM patients_patient p LEFT JOIN patients_patientidentifier i ON i.patient_id = p.id
-  LEFT JOIN screening_intakeresponse r ON r.id = (
-    SELECT l.id FROM screening_intakeresponse l WHERE l.patient_id = p.id AND l.clinic_id = p.clinic_id
-    ORDER BY l.submitted_at DESC LIMIT 1
+FROM {P} p LEFT JOIN {Ids} i ON i.{Ids.patient} = p.{P.pk}
+  LEFT JOIN {R} r ON r.{R.pk} = (
+    SELECT l.{R.pk} FROM {R} l WHERE l.{R.patient} = p.{P.pk} AND l.{R.clinic} = p.{P.clinic}
+    ORDER BY l.{R.submitted_at} DESC LIMIT 1
   )
-WHERE p.id = %s AND p.clinic_id = %s
-ORDER BY i.id
+WHERE p.{P.pk} = %s AND p.{P.clinic} = %s
+ORDER BY i.{Ids.pk}
 """  # noqa: S608
-    return sql, row_type
 
 
 class _PatientExtra(NamedTuple):
@@ -116,7 +135,7 @@ def _intake(patient: Patient, extra: _PatientExtra) -> IntakeResponse | None:
         clinic_id=patient.clinic_id,
         patient=patient,
         answers=json_value(extra.intake_answers),
-        source=extra.intake_source,
+        source=extra.intake_source or "",
         submitted_at=datetime_value(extra.intake_submitted_at),
     )
 
@@ -125,9 +144,9 @@ def chart_patient(*, user: User, patient_id: uuid.UUID) -> ChartPatient:
     """The patient of the reader's clinic (404 otherwise) with identifiers and what the chart must look up."""
     require_capability(user, Capability.VIEW_DEMOGRAPHICS)
     serious = [AdverseEventSeverity.SIGNIFICANT.value, AdverseEventSeverity.SERIOUS.value]
-    sql, row_type = _patient_sql(connection.vendor, has_capability(user, Capability.VIEW_CLINICAL))
+    clinical = has_capability(user, Capability.VIEW_CLINICAL)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*serious, uuid_param(patient_id), uuid_param(user.clinic_id)])
+        cursor.execute(patient_sql(connection.vendor, clinical), [*serious, uuid_param(patient_id), uuid_param(user.clinic_id)])
         rows = cursor.fetchall()
     if not rows:
         raise Http404
@@ -135,12 +154,13 @@ def chart_patient(*, user: User, patient_id: uuid.UUID) -> ChartPatient:
     patient = model_from_row(Patient, rows[0][:columns])
     extras = [_PatientExtra._make(row[columns:]) for row in rows]
     identifiers = [
-        PatientIdentifier(clinic_id=patient.clinic_id, patient=patient, system=extra.identifier_system, value=extra.identifier_value)
+        PatientIdentifier(clinic_id=patient.clinic_id, patient=patient, system=extra.identifier_system, value=extra.identifier_value or "")
         for extra in extras
         if extra.identifier_system is not None
     ]
     first = extras[0]
-    visits = sorted((row_type._make(values) for values in json_value(first.visits) or ()), key=newest_first, reverse=True)
+    visit_row = row_type(clinical)
+    visits = sorted((visit_row._make(values) for values in json_value(first.visits) or ()), key=newest_first, reverse=True)
     return ChartPatient(
         patient,
         identifiers,
@@ -168,6 +188,15 @@ class EpisodeSummary:
     def is_open(self) -> bool:
         return self.ended_on is None
 
+    def get_condition_display(self) -> str:
+        """The condition's label in the active language, as the model's get_condition_display()."""
+        return _condition_labels(get_language()).get(self.condition, self.condition)
+
+
+@functools.lru_cache(maxsize=8)
+def _condition_labels(language: str | None) -> dict[str, str]:
+    return {value: str(label) for value, label in ConditionCategory.choices}
+
 
 @dataclass
 class EpisodeTimeline:
@@ -181,7 +210,7 @@ class EpisodeTimeline:
 
 
 def _episodes(column: Any) -> list[EpisodeSummary]:
-    """The episodes of _patient_sql's JSON column, newest first."""
+    """The episodes of patient_sql's JSON column, newest first."""
     rows = sorted(
         (
             (date_value(started), datetime_value(created), pk, complaint, condition, ended, referrer, visits)
@@ -199,7 +228,7 @@ def patient_chart(*, user: User, found: ChartPatient) -> list[EpisodeTimeline]:
     """The patient's episodes (as chart_patient read them), newest first, each with its visits
     among the patient's newest VISITS_PER_PAGE.
 
-    No query (but for addenda); older visits come from patients.visits.episode_visits.
+    No query (but for addenda); older visits come from pages.visit_reads.episode_visits.
     """
     timelines = {episode.pk: EpisodeTimeline(episode) for episode in found.episodes}
     people = People()
@@ -211,13 +240,21 @@ def patient_chart(*, user: User, found: ChartPatient) -> list[EpisodeTimeline]:
     return list(timelines.values())
 
 
-_LATEST_PAIN_MAP_SQL = """
-SELECT v.id, v.starts_at, m.marks AS pain_marks
-FROM charting_painmap m JOIN charting_encounter v ON v.id = m.encounter_id
-WHERE m.patient_id = %s AND m.clinic_id = %s AND m.marks <> '{}'
-ORDER BY v.starts_at DESC, v.id DESC
+@functools.cache
+def latest_pain_map_sql(vendor: str) -> str:
+    """The patient's newest pain map with marks, and its visit's id and time. Parameters: the patient, the clinic.
+
+    SQL for the chart's sake, as patient_sql: this runs only for a record whose newest pain map
+    is older than the visits on the chart, and costs one indexed lookup.
+    """
+    M, E = SqlNames(PainMap), SqlNames(Encounter)
+    return f"""
+SELECT v.{E.pk}, v.{E.starts_at}, m.{M.marks} AS pain_marks
+FROM {M} m JOIN {E} v ON v.{E.pk} = m.{M.encounter}
+WHERE m.{M.patient} = %s AND m.{M.clinic} = %s AND m.{M.marks} <> '{{}}'
+ORDER BY v.{E.starts_at} DESC, v.{E.pk} DESC
 LIMIT 1
-"""
+"""  # noqa: S608
 
 
 def latest_pain_map(*, user: User, patient: Patient, timeline: list[EpisodeTimeline]) -> tuple[dt.datetime, PainMap] | None:
@@ -230,7 +267,14 @@ def latest_pain_map(*, user: User, patient: Patient, timeline: list[EpisodeTimel
             return visit.starts_at, PainMap(encounter_id=visit.pk, marks=visit.pain_marks)
     if sum(item.episode.visit_count for item in timeline) > len(visits):  # the newest map may be older than the chart's visits
         with connection.cursor() as cursor:
-            cursor.execute(_LATEST_PAIN_MAP_SQL, [uuid_param(patient.pk), uuid_param(user.clinic_id)])
+            cursor.execute(latest_pain_map_sql(connection.vendor), [uuid_param(patient.pk), uuid_param(user.clinic_id)])
             if (row := cursor.fetchone()) is not None:
                 return datetime_value(row[1]), PainMap(encounter_id=uuid_value(row[0]), marks=json_value(row[2]))
     return None
+
+
+def clear_statement_caches() -> None:
+    """Build the statements again from the models' names (tests change ``_meta`` to prove they follow it)."""
+    patient_sql.cache_clear()
+    latest_pain_map_sql.cache_clear()
+    visits_sql.cache_clear()

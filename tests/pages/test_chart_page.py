@@ -1,22 +1,23 @@
-"""The chart page as patients.chart_page draws it around its parts, and the document around every page (core.layout)."""
+"""The chart page (pages.chart, pages/chart.html) by role, in Norwegian, with its messages, and the
+document around it, which is the one around every page (base.html)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 
-import pytest
-from django.middleware.csrf import CSRF_SECRET_LENGTH, _unmask_cipher_token
+from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from needlechart.charting import services as charting
 from needlechart.charting.pain_maps import pain_map_mark
-from needlechart.core.csrf import masked_token
 from needlechart.needling.models import AdverseEvent
 from needlechart.patients import services as patients
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="(\w+)"')
 
 
 def _chart(client, patient):
@@ -38,6 +39,7 @@ def test_clinicians_see_suitability_pain_map_progress_and_the_episodes(client_fo
     assert "<h2>Episodes of care</h2>" in html and "Neck pain from desk work" in html
     assert f'href="{reverse("episode_create", args=[episode.patient_id])}">Start a new episode of care</a>' in html
     assert 'data-testid="serious-events"' not in html  # none recorded
+    assert f'href="{reverse("encounter_detail", args=[visit.pk])}">Open</a>' in html  # clinicians open the visit
 
 
 def test_front_desk_sees_no_clinical_part_of_the_chart(client_for, front_desk, practitioner, episode):
@@ -46,7 +48,16 @@ def test_front_desk_sees_no_clinical_part_of_the_chart(client_for, front_desk, p
     html = _chart(client_for(front_desk), episode.patient)
     for clinical in ('data-testid="suitability"', 'data-testid="chart-pain-map"', 'data-testid="progress-placeholder"'):
         assert clinical not in html
+    assert reverse("encounter_detail", args=[visit.pk]) not in html
     assert "Neck pain from desk work" in html and "Start a new episode of care" in html
+    assert f'href="{reverse("patient_edit", args=[episode.patient_id])}">Edit details</a>' in html
+    assert reverse("patient_access_report", args=[episode.patient_id]) not in html
+
+
+def test_clinic_admins_see_the_access_report_but_no_clinical_part(client_for, clinic_admin, episode):
+    html = _chart(client_for(clinic_admin), episode.patient)
+    assert f'href="{reverse("patient_access_report", args=[episode.patient_id])}">Access report</a>' in html
+    assert 'data-testid="suitability"' not in html and 'data-testid="progress-placeholder"' not in html
 
 
 def test_the_title_and_the_serious_events_are_escaped_and_link_to_their_visit(client_for, practitioner, front_desk, encounter):
@@ -74,12 +85,19 @@ def test_the_title_and_the_serious_events_are_escaped_and_link_to_their_visit(cl
     assert expected in events
 
 
-def test_the_chart_speaks_norwegian(client_for, practitioner, episode):
+def test_the_chart_speaks_norwegian_with_dates_day_first(client_for, practitioner, episode, front_desk):
+    visit = charting.encounter_create(
+        actor=front_desk, episode=episode, practitioner=practitioner, starts_at=timezone.now().replace(microsecond=0)
+    )
     client = client_for(practitioner)
     client.post(reverse("set_language"), {"language": "nb", "next": "/"})
     html = _chart(client, episode.patient)
     assert '<html lang="nb">' in html and "<h2>Behandlingsforløp</h2>" in html and "Start nytt behandlingsforløp" in html
     assert "Laster fremgang …" in html
+    assert "Født 17. mai 1985" in html  # the header's birth date, the month named in Norwegian
+    when = timezone.localtime(visit.starts_at)
+    assert f">{when:%d.%m.%Y %H:%M}</time>" in html  # the visit's time, day first
+    assert f'<time datetime="{when.isoformat()}">' in html
 
 
 def test_a_message_is_shown_once_above_the_chart(client_for, front_desk):
@@ -104,25 +122,15 @@ def test_the_document_around_the_chart_is_the_one_around_every_page(client_for, 
     assert chart.rstrip().endswith("</main>\n</body>\n</html>") and listing.rstrip().endswith("</main>\n</body>\n</html>")
 
 
-@pytest.mark.parametrize("secret", ["a" * CSRF_SECRET_LENGTH, "Zz09" * (CSRF_SECRET_LENGTH // 4)])
-def test_the_csrf_mask_is_djangos_own(secret):
-    tokens = {masked_token(secret) for _ in range(50)}
-    assert len(tokens) == 50  # a new mask every time
-    for token in tokens:
-        assert len(token) == 2 * CSRF_SECRET_LENGTH and token.isalnum() and token.isascii()
-        assert _unmask_cipher_token(token) == secret
-    assert len({char for token in tokens for char in token[:CSRF_SECRET_LENGTH]}) > 50  # masks draw on the whole alphabet
-
-
-def test_the_csrf_cookie_is_set_once_not_with_every_page(practitioner, episode):
+def test_the_charts_forms_carry_one_token_per_response_that_django_accepts(practitioner, episode):
     client = Client(enforce_csrf_checks=True)
     client.force_login(practitioner)
     first = client.get(reverse("patient_chart", args=[episode.patient_id]))
     assert "csrftoken" in first.cookies  # no cookie yet: one is made and set
-    again = client.get(reverse("patient_chart", args=[episode.patient_id]))
-    assert "csrftoken" not in again.cookies  # the browser has it
-    token = re.search(r'name="csrfmiddlewaretoken" value="(\w+)"', again.content.decode()).group(1)
-    assert _unmask_cipher_token(token) == client.cookies["csrftoken"].value
+    html = client.get(reverse("patient_chart", args=[episode.patient_id])).content.decode()
+    tokens = TOKEN.findall(html)
+    assert len(tokens) >= 4 and len(set(tokens)) == 1  # language switch, sign out, intake link, closing the episode
+    assert _unmask_cipher_token(tokens[0]) == client.cookies["csrftoken"].value
     with translation.override("en"):
-        response = client.post(reverse("set_language"), {"language": "nb", "next": "/", "csrfmiddlewaretoken": token})
+        response = client.post(reverse("set_language"), {"language": "nb", "next": "/", "csrfmiddlewaretoken": tokens[0]})
     assert response.status_code == 302

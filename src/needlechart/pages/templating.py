@@ -1,0 +1,42 @@
+"""What the pages app's templates draw from (registered by web.templating: GLOBALS).
+
+The chart's timeline (pages/_timeline.html) repeats its words for every episode and visit; they
+are translated once per language here (plain text, escaped once) rather than once per use: a
+translation costs the template about as much as a visit row's other words (bench/bench_render.py).
+"""
+
+from __future__ import annotations
+
+import functools
+from types import SimpleNamespace
+
+from django.utils.translation import get_language, gettext
+from markupsafe import escape
+
+
+@functools.lru_cache(maxsize=8)
+def _timeline_words(language: str | None) -> SimpleNamespace:
+    words = {
+        "visit": gettext("Visit"),
+        "open": gettext("Open"),
+        "signed": gettext("Signed"),
+        "draft": gettext("Draft"),
+        "older": gettext("Show older visits"),
+        "book": gettext("Book visit"),
+        "end_date": gettext("End date"),
+        "close": gettext("Close episode"),
+        "no_visits": gettext("No visits yet."),
+        "ongoing": gettext("ongoing"),
+        "referred_by": gettext("Referred by"),
+        "no_episodes": gettext("No episodes of care yet."),
+    }
+    return SimpleNamespace(**{name: escape(word) for name, word in words.items()})
+
+
+def timeline_words() -> SimpleNamespace:
+    """The timeline's words in the active language, escaped (``w.open``, ``w.signed``, ...): translated
+    once per language, not once per use (a translation costs the template about as much as a row)."""
+    return _timeline_words(get_language())
+
+
+GLOBALS = {"timeline_words": timeline_words}

@@ -1,0 +1,43 @@
+"""The day list: the clinic's visits of a day by practitioner (charting), with the reader's open
+follow-up alerts (outcomes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from needlechart.charting.selectors import day_list
+from needlechart.clinics.http import StaffRequest
+from needlechart.core.access import Capability, staff_view
+from needlechart.outcomes.selectors import open_alerts
+
+
+def _parse_day(text: str | None) -> dt.date:
+    if text:
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+    return timezone.localdate()
+
+
+@staff_view(Capability.VIEW_DAY_LIST)
+def today(request: StaffRequest) -> HttpResponse:
+    day = _parse_day(request.GET.get("date"))
+    # Practitioners start with their own list; everyone can see the whole clinic's day.
+    only_own = request.user.is_practitioner and request.GET.get("all") != "1"
+    groups = day_list(user=request.user, day=day, only_own=only_own)
+    context = {
+        "only_own": only_own,
+        "day": day,
+        "is_today": day == timezone.localdate(),
+        "previous_day": day - dt.timedelta(days=1),
+        "next_day": day + dt.timedelta(days=1),
+        "groups": groups,
+        "count": sum(len(v) for v in groups.values()),
+        "open_alerts": open_alerts(user=request.user).count() if request.user.is_practitioner else 0,
+    }
+    return render(request, "pages/today.html", context)

@@ -1,0 +1,154 @@
+"""The visit page: the patient's suitability, the pain map, the needling panel, adverse events,
+the outcome measures and the note (charting, screening, needling, outcomes); and the posts
+that answer with it when refused (the note, addenda)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from needlechart.audit.models import AuditAction
+from needlechart.audit.services import audit_read
+from needlechart.charting import selectors, services
+from needlechart.charting.forms import AddendumForm, NoteForm, SignWithCountForm
+from needlechart.charting.models import Encounter, Note, PainMap
+from needlechart.charting.pain_map_views import pain_map_context
+from needlechart.clinics.http import StaffRequest
+from needlechart.core.access import Capability, has_capability, staff_view
+from needlechart.core.signed import SignedRecordImmutable
+from needlechart.needling.services import needling_record_update
+from needlechart.needling.views import adverse_events_context, panel_context
+from needlechart.outcomes.views import measures_context
+from needlechart.screening.selectors import screening_for_patient
+
+
+@staff_view(Capability.VIEW_CLINICAL)
+def encounter_detail(request: StaffRequest, encounter_id) -> HttpResponse:
+    encounter = selectors.encounter_get_for_user(user=request.user, encounter_id=encounter_id)
+    note = selectors.note_for_encounter(user=request.user, encounter=encounter)
+    audit_read(
+        actor=request.user, action=AuditAction.VIEW, object_type="encounter", object_id=encounter.pk, patient_id=encounter.patient_id
+    )
+    return render(request, "pages/encounter.html", _encounter_context(request, encounter, note))
+
+
+def _encounter_context(
+    request: StaffRequest,
+    encounter: Encounter,
+    note: Note | None,
+    *,
+    note_form: NoteForm | None = None,
+    addendum_form: AddendumForm | None = None,
+) -> dict[str, Any]:
+    editable = note is None or (not note.is_signed and note.author_id == request.user.pk)
+    initial = {f: getattr(note, f) for f in services.NOTE_FIELDS} if note else {}
+    pain_map = PainMap.objects.filter(encounter=encounter).first()
+    can_write = has_capability(request.user, Capability.WRITE_CLINICAL)
+    signed = bool(note and note.is_signed)
+    return {
+        **panel_context(encounter, editable=can_write and not signed),
+        **adverse_events_context(encounter),
+        **measures_context(encounter, request.user),
+        "pain": {"encounter": encounter, **pain_map_context(pain_map, editable=can_write and not signed)},
+        "screening": screening_for_patient(user=request.user, patient=encounter.patient),
+        "encounter": encounter,
+        "patient": encounter.patient,
+        "note": note,
+        "note_editable": editable and can_write,
+        "note_form": note_form or NoteForm(initial=initial),
+        "addendum_form": addendum_form or AddendumForm(),
+        "verified": note is not None and note.is_signed and services.signed_record_verify(note),
+    }
+
+
+def _refuse(
+    request: StaffRequest,
+    encounter: Encounter,
+    note: Note | None,
+    error: Exception,
+    *,
+    note_form: NoteForm | None = None,
+    addendum_form: AddendumForm | None = None,
+    status: int = 400,
+) -> HttpResponse:
+    """The visit page again, with the error as a message and the forms as sent."""
+    messages_list = error.messages if isinstance(error, ValidationError) else [str(error)]
+    for message in messages_list:
+        messages.error(request, message)
+    context = _encounter_context(request, encounter, note, note_form=note_form, addendum_form=addendum_form)
+    return render(request, "pages/encounter.html", context, status=status)
+
+
+@staff_view(Capability.WRITE_CLINICAL)
+@require_POST
+def note_save(request: StaffRequest, encounter_id) -> HttpResponse:
+    encounter = selectors.encounter_get_for_user(user=request.user, encounter_id=encounter_id)
+    form = NoteForm(request.POST)
+    note = selectors.note_for_encounter(user=request.user, encounter=encounter)
+    if not form.is_valid():
+        return _refuse(request, encounter, note, ValidationError(_("Please correct the note.")), note_form=form)
+    count = SignWithCountForm(request.POST)
+    if not count.is_valid():
+        return _refuse(
+            request, encounter, note, ValidationError(_("Needles counted out must be a whole number from 0 to 500.")), note_form=form
+        )
+    if count.cleaned_data["needles_out"] is not None:
+        try:
+            needling_record_update(actor=request.user, encounter=encounter, needles_out=count.cleaned_data["needles_out"])
+        except ValidationError as error:
+            return _refuse(request, encounter, note, error, note_form=form)
+    try:
+        note = services.note_save_draft(actor=request.user, encounter=encounter, **form.cleaned_data)
+        if request.POST.get("sign"):
+            services.note_sign(actor=request.user, note=note)
+            messages.success(request, _("Note signed."))
+        else:
+            messages.success(request, _("Draft saved."))
+    except (ValidationError, SignedRecordImmutable, PermissionDenied) as error:
+        status = 403 if isinstance(error, PermissionDenied) else 409 if isinstance(error, SignedRecordImmutable) else 400
+        note = selectors.note_for_encounter(user=request.user, encounter=encounter)
+        return _refuse(request, encounter, note, error, note_form=form, status=status)
+    return redirect("encounter_detail", encounter_id=encounter.pk)
+
+
+@staff_view(Capability.WRITE_CLINICAL)
+@require_POST
+def addendum_create(request: StaffRequest, note_id) -> HttpResponse:
+    note = selectors.note_get_for_user(user=request.user, note_id=note_id)
+    form = AddendumForm(request.POST)
+    encounter = selectors.encounter_get_for_user(user=request.user, encounter_id=note.encounter_id)
+    if form.is_valid():
+        try:
+            addendum = services.addendum_create(actor=request.user, note=note, **form.cleaned_data)
+            if request.POST.get("sign"):
+                services.addendum_sign(actor=request.user, addendum=addendum)
+                messages.success(request, _("Addendum signed."))
+            else:
+                messages.success(request, _("Addendum saved as a draft."))
+            return redirect("encounter_detail", encounter_id=encounter.pk)
+        except ValidationError as error:
+            return _refuse(
+                request, encounter, selectors.note_for_encounter(user=request.user, encounter=encounter), error, addendum_form=form
+            )
+    full_note = selectors.note_for_encounter(user=request.user, encounter=encounter)
+    return _refuse(request, encounter, full_note, ValidationError(_("Please correct the addendum.")), addendum_form=form)
+
+
+@staff_view(Capability.WRITE_CLINICAL)
+@require_POST
+def addendum_sign(request: StaffRequest, addendum_id) -> HttpResponse:
+    addendum = selectors.addendum_get_for_user(user=request.user, addendum_id=addendum_id)
+    encounter = selectors.encounter_get_for_user(user=request.user, encounter_id=addendum.note.encounter_id)
+    try:
+        services.addendum_sign(actor=request.user, addendum=addendum)
+    except (SignedRecordImmutable, PermissionDenied) as error:
+        status = 403 if isinstance(error, PermissionDenied) else 409
+        return _refuse(request, encounter, selectors.note_for_encounter(user=request.user, encounter=encounter), error, status=status)
+    messages.success(request, _("Addendum signed."))
+    return redirect("encounter_detail", encounter_id=encounter.pk)

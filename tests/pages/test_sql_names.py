@@ -1,0 +1,70 @@
+"""The chart's SQL (pages.chart_reads, pages.visit_reads) names tables and columns as the models'
+``_meta`` does: a renamed table or column changes the statements with it."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import pytest
+from django.core.exceptions import FieldDoesNotExist
+from django.db import connection
+
+from needlechart.charting.models import Addendum, Encounter, Note, PainMap
+from needlechart.clinics.models import User
+from needlechart.core.raw_sql import SqlNames
+from needlechart.needling.models import AdverseEvent
+from needlechart.pages import chart_reads, visit_reads
+from needlechart.patients.models import Episode, Patient, PatientIdentifier
+from needlechart.screening.models import IntakeResponse, RuleSetting
+
+MODELS = [Patient, PatientIdentifier, Episode, Encounter, Note, Addendum, PainMap, User, AdverseEvent, IntakeResponse, RuleSetting]
+
+
+def _statements() -> str:
+    chart_reads.clear_statement_caches()
+    statements = [chart_reads.patient_sql(connection.vendor, clinical) for clinical in (False, True)]
+    statements.append(chart_reads.latest_pain_map_sql(connection.vendor))
+    for before in (False, True):
+        where = visit_reads._episodes_visits(before)
+        statements += [visit_reads.visits_sql(connection.vendor, clinical, where, 11) for clinical in (False, True)]
+    return "\n".join(statements)
+
+
+@contextmanager
+def _renamed(model, table: str, field: str, column: str):
+    meta, target = model._meta, model._meta.get_field(field)
+    old_table, old_column = meta.db_table, target.column
+    meta.db_table, target.column = table, column
+    try:
+        yield
+    finally:
+        meta.db_table, target.column = old_table, old_column
+        chart_reads.clear_statement_caches()
+
+
+def test_every_table_and_column_is_quoted_from_meta():
+    sql = _statements()
+    for model in MODELS:
+        assert f'"{model._meta.db_table}"' in sql, model
+    quoted = set(re.findall(r'"(\w+)"', sql))
+    known = {model._meta.db_table for model in MODELS} | {f.column for model in MODELS for f in model._meta.concrete_fields}
+    assert quoted <= known, quoted - known
+
+
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [(Patient, "clinic"), (Encounter, "starts_at"), (Note, "signed_at"), (PainMap, "marks"), (Episode, "complaint"), (User, "username")],
+)
+def test_a_renamed_table_or_column_is_renamed_in_the_sql(model, field):
+    original = model._meta.db_table
+    with _renamed(model, "renamed_table", field, "renamed_column"):
+        sql = _statements()
+    assert '"renamed_table"' in sql and '"renamed_column"' in sql
+    assert f'"{original}"' not in sql
+    assert f'"{original}"' in _statements()  # and back
+
+
+def test_an_unknown_field_is_an_error_not_a_silent_name():
+    with pytest.raises(FieldDoesNotExist):
+        SqlNames(Encounter).no_such_field  # noqa: B018
