@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import uuid
 
 from django.db.models import QuerySet
 
 from needlechart.audit.models import AuditEvent
-from needlechart.core.access import Capability, require_capability
+from needlechart.core.access import Capability, ClinicMember, require_capability
 
 REPORT_LIMIT = 5000
 
-# The reader (``user``) is a clinics.models.User; typed as Any because audit sits below clinics.
+# The reader (``user``) is a clinics.models.User, typed as a ClinicMember because audit sits below
+# clinics. ``require_capability`` turns away a reader without a clinic, so ``user.clinic_id`` is
+# never None in the filters below (a filter on None would match the events outside any clinic).
 
 
-def patient_access_report(*, user: Any, patient_id) -> QuerySet[AuditEvent]:
+def patient_access_report(*, user: ClinicMember, patient_id: uuid.UUID) -> QuerySet[AuditEvent]:
     """Every recorded access to one patient's record, newest first (Normen fact sheet 15)."""
     require_capability(user, Capability.VIEW_AUDIT)
     return AuditEvent.objects.filter(clinic_id=user.clinic_id, patient_id=patient_id).order_by("-at", "-seq")
 
 
-def audit_report(*, user: Any, start: dt.datetime, end: dt.datetime, actor_id: int | None = None, action: str = "") -> QuerySet[AuditEvent]:
+def audit_report(
+    *, user: ClinicMember, start: dt.datetime, end: dt.datetime, actor_id: int | None = None, action: str = ""
+) -> QuerySet[AuditEvent]:
     require_capability(user, Capability.VIEW_AUDIT)
     qs = AuditEvent.objects.filter(clinic_id=user.clinic_id, at__gte=start, at__lt=end)
     if actor_id:

@@ -8,9 +8,10 @@ message, because the user is entitled to know the page exists but is not theirs.
 from __future__ import annotations
 
 import enum
+import uuid
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, Protocol
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -53,6 +54,23 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.FRONT_DESK: frozenset(_COMMON),
     Role.CLINIC_ADMIN: frozenset(_COMMON | {Capability.VIEW_AUDIT, Capability.MANAGE_STAFF, Capability.VIEW_ANALYTICS}),
 }
+
+
+class ClinicMember(Protocol):
+    """What the capability checks and a clinic-scoped read use of a staff member.
+
+    A ``needlechart.clinics.models.User`` is one. The layers below clinics (audit) type their
+    reader with this, as they cannot import the user model.
+    """
+
+    @property
+    def is_authenticated(self) -> bool: ...
+    @property
+    def is_active(self) -> bool: ...
+    @property
+    def clinic_id(self) -> uuid.UUID | None: ...
+    @property
+    def role(self) -> str: ...
 
 
 def is_clinic_staff(user: Any) -> bool:

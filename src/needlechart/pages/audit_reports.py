@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import uuid
+from collections.abc import Iterator
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.db.models import QuerySet
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from needlechart.audit import selectors
-from needlechart.audit.models import AuditAction
+from needlechart.audit.models import AuditAction, AuditEvent
 from needlechart.audit.services import audit_read
+from needlechart.clinics.http import StaffRequest
 from needlechart.core.access import Capability, staff_view
 from needlechart.pages.audit_forms import AuditRangeForm
 from needlechart.patients.selectors import patient_get_for_user
@@ -28,11 +32,11 @@ class _Echo:
         return value
 
 
-def _csv_response(rows, filename: str) -> StreamingHttpResponse:
+def _csv_response(rows: QuerySet[AuditEvent], filename: str) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
     header = ["time", "user", "role", "action", "object_type", "object_id", "patient", "address"]
 
-    def lines():
+    def lines() -> Iterator[str]:
         yield writer.writerow(header)
         for e in rows.iterator(chunk_size=2000):
             yield writer.writerow(
@@ -45,7 +49,7 @@ def _csv_response(rows, filename: str) -> StreamingHttpResponse:
 
 
 @staff_view(Capability.VIEW_AUDIT)
-def patient_access_report(request: HttpRequest, patient_id) -> HttpResponse:
+def patient_access_report(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse | StreamingHttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     events = selectors.patient_access_report(user=request.user, patient_id=patient.pk)
     audit_read(
@@ -62,7 +66,7 @@ def patient_access_report(request: HttpRequest, patient_id) -> HttpResponse:
 
 
 @staff_view(Capability.VIEW_AUDIT)
-def audit_report(request: HttpRequest) -> HttpResponse:
+def audit_report(request: StaffRequest) -> HttpResponse | StreamingHttpResponse:
     today = timezone.localdate()
     data = request.GET if "start" in request.GET else {"start": today - dt.timedelta(days=7), "end": today}
     form = AuditRangeForm(data)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -45,8 +47,9 @@ class PatientForm(forms.ModelForm):
             validate_norwegian_nin(value)
         return value
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         system, value = cleaned.get("other_id_system", "").strip(), cleaned.get("other_id_value", "").strip()
         if bool(system) != bool(value):
             raise forms.ValidationError(_("Give both the type and the value of the other identifier, or neither."))

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from needlechart.clinics.models import User
+from needlechart.clinics.selectors import clinic_id_of
 from needlechart.core.access import Capability, require_capability
 from needlechart.core.raw_sql import date_param, date_value, uuid_param, uuid_value
 from needlechart.core.text import search_key
@@ -25,20 +26,20 @@ _KEY_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 def patients_for_user(*, user: User) -> QuerySet[Patient]:
     require_capability(user, Capability.VIEW_DEMOGRAPHICS)
-    return Patient.objects.filter(clinic_id=user.clinic_id)
+    return Patient.objects.filter(clinic_id=clinic_id_of(user))
 
 
-def patient_get_for_user(*, user: User, patient_id) -> Patient:
+def patient_get_for_user(*, user: User, patient_id: uuid.UUID) -> Patient:
     try:
         return patients_for_user(user=user).get(pk=patient_id)
     except (Patient.DoesNotExist, ValueError) as exc:
         raise Http404 from exc
 
 
-def episode_get_for_user(*, user: User, episode_id) -> Episode:
+def episode_get_for_user(*, user: User, episode_id: uuid.UUID) -> Episode:
     require_capability(user, Capability.VIEW_DEMOGRAPHICS)
     try:
-        return Episode.objects.select_related("patient").get(pk=episode_id, clinic_id=user.clinic_id)
+        return Episode.objects.select_related("patient").get(pk=episode_id, clinic_id=clinic_id_of(user))
     except (Episode.DoesNotExist, ValueError) as exc:
         raise Http404 from exc
 
@@ -140,7 +141,7 @@ def patient_search(*, user: User, text: str) -> tuple[SearchQuery, list[FoundPat
     if query.is_empty:
         return query, []
     require_capability(user, Capability.VIEW_DEMOGRAPHICS)
-    clinic = uuid_param(user.clinic_id)
+    clinic = uuid_param(clinic_id_of(user))
     if query.birth_date:
         sql, params = _BY_BIRTH_DATE, [clinic, date_param(query.birth_date)]
     elif query.identifier:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.forms import BaseForm
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_read
+from needlechart.clinics.http import StaffRequest
 from needlechart.core.access import Capability, staff_view
 from needlechart.patients import selectors, services
 from needlechart.patients.forms import EpisodeCloseForm, EpisodeForm, PatientForm
@@ -19,7 +23,7 @@ from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
 
 
 @staff_view(Capability.VIEW_DEMOGRAPHICS)
-def patient_list(request: HttpRequest) -> HttpResponse:
+def patient_list(request: StaffRequest) -> HttpResponse:
     text = request.GET.get("q", "")
     query, results = selectors.patient_search(user=request.user, text=text)
     if not query.is_empty:
@@ -29,14 +33,14 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _form_errors_to_messages(form, error: ValidationError) -> None:
+def _form_errors_to_messages(form: BaseForm, error: ValidationError) -> None:
     for message in error.messages:
         form.add_error(None, message)
 
 
 @staff_view(Capability.EDIT_DEMOGRAPHICS)
 @require_http_methods(["GET", "POST"])
-def patient_create(request: HttpRequest) -> HttpResponse:
+def patient_create(request: StaffRequest) -> HttpResponse:
     form = PatientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -52,7 +56,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 @staff_view(Capability.EDIT_DEMOGRAPHICS)
 @require_http_methods(["GET", "POST"])
-def patient_edit(request: HttpRequest, patient_id) -> HttpResponse:
+def patient_edit(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
     identifiers = list(patient.identifiers.all())
     nin = next((i.value for i in identifiers if i.system == NORWEGIAN_NIN_SYSTEM), "")
@@ -82,7 +86,7 @@ def patient_edit(request: HttpRequest, patient_id) -> HttpResponse:
 
 @staff_view(Capability.EDIT_DEMOGRAPHICS)
 @require_http_methods(["GET", "POST"])
-def episode_create(request: HttpRequest, patient_id) -> HttpResponse:
+def episode_create(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
     form = EpisodeForm(request.POST or None, initial={"started_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
@@ -99,7 +103,7 @@ def episode_create(request: HttpRequest, patient_id) -> HttpResponse:
 
 @staff_view(Capability.EDIT_DEMOGRAPHICS)
 @require_POST
-def episode_close(request: HttpRequest, episode_id) -> HttpResponse:
+def episode_close(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     episode = selectors.episode_get_for_user(user=request.user, episode_id=episode_id)
     form = EpisodeCloseForm(request.POST)
     if form.is_valid():
