@@ -21,8 +21,10 @@ to compare what they draw.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import importlib.util
 import os
+import pstats
 import random
 import shutil
 import statistics
@@ -47,6 +49,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--only", default="", help="comma-separated pages: chart,search,search_htmx,visit,today")
     parser.add_argument("--dump", type=Path, help="write one page of each kind to this directory")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
+    parser.add_argument("--profile", metavar="PAGE", help="profile this page's timed requests (cProfile) and print where the time went")
     return parser.parse_args()
 
 
@@ -212,12 +215,16 @@ def main() -> int:
                 assert client.get(path, **headers).status_code == 200, (name, path)
         per_round = max(1, args.requests // args.rounds)
         drawing.recording = True
+        profiler = cProfile.Profile()
         for _round in range(args.rounds):
             for name, paths in pages.items():
                 for i in range(per_round):
                     path, headers = paths[(len(cpu[name]) + i) % len(paths)]
                     cpu_start, wall_start = time.thread_time_ns(), time.perf_counter_ns()
+                    if name == args.profile:
+                        profiler.enable()
                     response = client.get(path, **headers)
+                    profiler.disable()
                     cpu[name].append((time.thread_time_ns() - cpu_start) / 1e6)
                     wall[name].append((time.perf_counter_ns() - wall_start) / 1e6)
                     if response.status_code != 200:
@@ -235,6 +242,10 @@ def main() -> int:
             walls = f" {percentile(w, 0.5):9.2f} {percentile(w, 0.95):9.2f}" if w else f" {'':>9} {'':>9}"
             print(f"{name:<16} {percentile(c, 0.5):8.2f} {percentile(c, 0.95):8.2f} {statistics.fmean(c):9.2f}{walls}")
         print("(chart: draw = drawing the chart within its request; chart: timeline = its episodes and visits drawn alone)")
+        if args.profile:
+            print(f"\nprofile of {args.profile} (the profiler's own cost inflates the figures)")
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
         return 0
     finally:
         if args.keep:

@@ -21,7 +21,7 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from markupsafe import Markup
 
-from needlechart.core.links import object_url
+from needlechart.core.formatting import url
 from needlechart.knowledge.catalog import Region, catalog
 
 VIEWS = ("front", "back")
@@ -151,7 +151,7 @@ def draw(
             markup = _joined(drawn(region_id) for region_id in sorted(marked & order.keys(), key=order.__getitem__))
         else:
             markup = _joined(drawn(region_id) if region_id in marked else region for region_id, region in plain.items())
-        outline = f"{object_url('bodymap_outline', view)}?v={outline_version()}" if over_outline else ""
+        outline = f"{url('bodymap_outline', view)}?v={outline_version()}" if over_outline else ""
         views.append(DrawnView(view, markup, outline))
     return views
 

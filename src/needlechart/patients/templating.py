@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from django.utils.text import Truncator
 from django.utils.timezone import get_current_timezone
 
-from needlechart.core.dates import date_formatter
-from needlechart.core.links import object_urls
+from needlechart.core.formatting import date, url
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
 from needlechart.patients.selectors import FoundPatient
 
@@ -32,10 +31,11 @@ class SearchRow:
 
 
 def patient_search_rows(patients: Iterable[FoundPatient]) -> list[SearchRow]:
-    """The search results' rows. A search shows up to 50 patients: the chart's URL pattern and the
-    date format are looked up once for all of them (core.links, core.dates), not once a row."""
-    chart_url, born = object_urls("patient_chart"), date_formatter("SHORT_DATE_FORMAT")
-    return [SearchRow(chart_url(p.pk), p.family_name, p.given_name, born(p.birth_date), p.phone) for p in patients]
+    """The search results' rows (up to 50)."""
+    return [
+        SearchRow(url("patient_chart", p.pk), p.family_name, p.given_name, date(p.birth_date, "SHORT_DATE_FORMAT"), p.phone)
+        for p in patients
+    ]
 
 
 def local_isoformat(value: dt.datetime) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 
-from django.utils.translation import gettext_noop
+from django.template import engines
+from django.utils.translation import get_language, gettext_noop
+from markupsafe import Markup
 
 # (capability, URL name, label, whether the link marks its own page as the current one)
 MAIN_MENU = (
@@ -36,6 +39,16 @@ HTMX_CONFIG = json.dumps(
 )
 
 
-def main_menu(nav: Mapping[str, bool]) -> list[tuple[str, str, bool]]:
-    """The menu's links (URL name, untranslated label, marks current) for a reader who may do ``nav``."""
-    return [(name, label, marks_current) for capability, name, label, marks_current in MAIN_MENU if nav.get(capability)]
+def main_menu(nav: Mapping[str, bool], section: str | None) -> Markup:
+    """The main menu (``_menu.html``) for a reader who may do ``nav``, on a page of ``section`` (its
+    URL name). It depends on nothing else but the language, so each variant is drawn once per
+    process and kept: a template fragment cache, as the menu is on every page."""
+    capabilities = frozenset(capability for capability, allowed in nav.items() if allowed)
+    return _menu(get_language(), section, capabilities)
+
+
+@functools.lru_cache(maxsize=512)
+def _menu(language: str | None, section: str | None, capabilities: frozenset[str]) -> Markup:
+    links = [(name, label, marks_current) for capability, name, label, marks_current in MAIN_MENU if capability in capabilities]
+    menu: Markup = engines["jinja2"].env.get_template("_menu.html").module.main_menu(links, section)  # type: ignore[attr-defined]
+    return menu

@@ -5,9 +5,9 @@ sign-in and error pages). The environment gives them Django's own pieces:
 
 - gettext, ngettext and pgettext through Jinja2's i18n extension, new style, so
   ``_("Hello %(name)s", name=x)`` escapes ``x`` and translations keep their markup;
-- ``url()`` (``reverse()``, remembered per name and arguments) and ``static()``;
+- ``url()`` (``reverse()``, remembered: core.formatting) and ``static()``;
 - ``csrf_input``, from Django's backend (once per response: ``web.context.page``);
-- filters for localised dates, times and numbers (Django's formatting, in local time);
+- filters for localised dates (Django's, remembered: core.formatting), times and numbers, in local time;
 - the helpers each app offers its templates: an app's ``templating.py`` may define ``GLOBALS``
   and ``FILTERS`` (plain functions, and the SVG builders that escape by construction), found
   as Django finds template tag libraries, so no app imports the web shell.
@@ -15,7 +15,6 @@ sign-in and error pages). The environment gives them Django's own pieces:
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import importlib
 import importlib.util
@@ -25,25 +24,15 @@ from django.apps import apps
 from django.conf import settings
 from django.template.defaultfilters import floatformat, linebreaksbr
 from django.templatetags.static import static
-from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.translation import get_language, gettext, ngettext, npgettext, pgettext
 from jinja2 import Environment
 
+from needlechart.core.formatting import date, local, url
 from needlechart.web.layout import HTMX_CONFIG, main_menu
 
 # The staff languages, each named in its own language (the switch in the top bar)
 LANGUAGE_NAMES = {"nb": "Norsk", "en": "English"}
-
-
-@functools.lru_cache(maxsize=4096)
-def _reverse(name: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...], prefix: str, urlconf: str | None) -> str:
-    return reverse(name, urlconf=urlconf, args=args or None, kwargs=dict(kwargs) or None)
-
-
-def url(name: str, *args: Any, **kwargs: Any) -> str:
-    """``reverse(name, args=args, kwargs=kwargs)``, remembered: a chart links to dozens of visits."""
-    return _reverse(name, args, tuple(sorted(kwargs.items())), get_script_prefix(), get_urlconf())
 
 
 @functools.lru_cache(maxsize=256)
@@ -51,25 +40,10 @@ def static_url(path: str) -> str:
     return static(path)
 
 
-def localtime_of(value: Any) -> Any:
-    """An aware datetime in the clinic's time zone (as Django's templates show it); anything else as it is."""
-    if isinstance(value, dt.datetime) and timezone.is_aware(value):
-        return timezone.localtime(value)
-    return value
-
-
-def date(value: Any, format_name: str = "DATE_FORMAT") -> str:
-    """``value`` in the active language's format ``format_name`` (e.g. "SHORT_DATE_FORMAT", or a
-    format string such as "l j F"), in local time; "" for no value, as Django's ``date`` filter."""
-    if value in (None, ""):
-        return ""
-    return formats.date_format(localtime_of(value), format_name)
-
-
 def time(value: Any, format_name: str = "TIME_FORMAT") -> str:
     if value in (None, ""):
         return ""
-    return formats.time_format(localtime_of(value), format_name)
+    return formats.time_format(local(value), format_name)
 
 
 def number(value: Any, decimals: int | None = None) -> str:
