@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from needlechart import urls as product
+from needlechart.web import urls as product
 from needlechart_bench import views
 
 urlpatterns = [

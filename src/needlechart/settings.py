@@ -85,7 +85,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "needlechart.urls"
+ROOT_URLCONF = "needlechart.web.urls"
 # Benchmarks only (bench/README.md), with bench/ on PYTHONPATH: the synthetic-clinic command and the ceiling view.
 if env_bool("NEEDLECHART_BENCH", False):
     INSTALLED_APPS.append("needlechart_bench")
@@ -106,7 +106,7 @@ TEMPLATES = [
     # Django's admin only.
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -114,7 +114,6 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "needlechart.core.context_processors.navigation",
             ],
         },
     },

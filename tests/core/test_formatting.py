@@ -56,3 +56,34 @@ def test_a_remembered_date_is_written_in_the_language_of_the_moment():
 
 def test_no_value_is_written_as_nothing():
     assert formatting.date(None) == "" and formatting.date("") == ""  # type: ignore[arg-type]
+
+
+def test_every_url_of_one_id_is_what_reverse_gives():
+    """Every URL pattern of the project that takes one uuid or number, with ids of every shape."""
+    from django.urls import get_resolver
+
+    checked = 0
+    for name, entries in get_resolver().reverse_dict.lists():
+        if not isinstance(name, str):
+            continue
+        for possibility, _pattern, _defaults, converters in entries:
+            for _result, params in possibility:
+                if len(params) != 1:
+                    continue
+                kind = type(converters[params[0]]).__name__
+                ids = {"UUIDConverter": [uuid.uuid4(), uuid.UUID(int=0)], "IntConverter": [0, 7, 10**12]}.get(kind, [])
+                for value in ids:
+                    assert formatting.url(name, value) == reverse(name, args=[value])
+                    checked += 1
+    assert checked > 40
+
+
+def test_a_url_whose_id_is_not_put_in_verbatim_asks_reverse(monkeypatch):
+    """Only an answer that is the id put in verbatim is kept as a pattern."""
+    formatting._id_pattern.cache_clear()
+    monkeypatch.setattr(formatting, "reverse", lambda name, urlconf=None, args=None, kwargs=None: f"/x/{str(args[0]).upper()}/")
+    value = uuid.uuid4()
+    assert formatting._id_pattern("patient_chart", "UUID", "/", None) is None
+    assert formatting.url("patient_chart", value) == f"/x/{str(value).upper()}/"
+    formatting._id_pattern.cache_clear()
+    formatting._reverse.cache_clear()

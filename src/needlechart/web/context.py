@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from django.conf import settings
@@ -11,7 +13,16 @@ from django.template.backends.utils import csrf_input
 from django.utils.functional import lazy
 from django.utils.safestring import SafeString
 
-from needlechart.core.context_processors import nav_of
+from needlechart.core.access import ROLE_CAPABILITIES, Capability, is_clinic_staff
+
+# What each role may do, by capability name, for templates ("nav.view_clinical"): built once.
+_NAV_OF_ROLE = {role: MappingProxyType({cap.value: cap in caps for cap in Capability}) for role, caps in ROLE_CAPABILITIES.items()}
+_NO_NAV = MappingProxyType({cap.value: False for cap in Capability})
+
+
+def nav_of(user: Any) -> Mapping[str, bool]:
+    """What ``user`` may do, by capability name: nothing for anyone but a clinic's staff."""
+    return _NAV_OF_ROLE[user.role] if user is not None and is_clinic_staff(user) else _NO_NAV
 
 
 def _once_per_response(request: HttpRequest) -> SafeString:

@@ -17,14 +17,14 @@ from needlechart.pages import today as day_list_pages
 from needlechart.pages import visit as visit_pages
 from needlechart.patients import views as patient_views
 from needlechart.screening import views as screening_views
-from needlechart.web import views as core_views
+from needlechart.web import views as shell_views
 
 urlpatterns = [
     path("", day_list_pages.today, name="today"),
-    path("accounts/login/", core_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", shell_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),
-    path("healthz", core_views.healthz, name="healthz"),
+    path("healthz", shell_views.healthz, name="healthz"),
     path("patients/", patient_views.patient_list, name="patient_list"),
     path("patients/new/", patient_views.patient_create, name="patient_create"),
     path("patients/<uuid:patient_id>/", chart_pages.patient_chart, name="patient_chart"),
