@@ -13,8 +13,12 @@ import functools
 from types import SimpleNamespace
 
 from django.utils.formats import get_format
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import escape
+
+from needlechart.core.formatting import page_locale
 
 
 def _escaped(**words: str) -> SimpleNamespace:
@@ -36,9 +40,10 @@ def _note_words(language: str | None) -> SimpleNamespace:
     )
 
 
-def note_words() -> SimpleNamespace:
+@pass_context
+def note_words(context: Context) -> SimpleNamespace:
     """The note's words in the active language, escaped (``w.subjective``, ``w.signed``, ...)."""
-    return _note_words(get_language())
+    return _note_words(page_locale(context).language)
 
 
 @functools.lru_cache(maxsize=8)
@@ -68,9 +73,10 @@ def _pain_map_words(language: str | None) -> SimpleNamespace:
     )
 
 
-def pain_map_words() -> SimpleNamespace:
+@pass_context
+def pain_map_words(context: Context) -> SimpleNamespace:
     """The pain map panel's words in the active language, escaped (``w.title``, ``w.r`` and ``w.l`` for the sides, ...)."""
-    return _pain_map_words(get_language())
+    return _pain_map_words(page_locale(context).language)
 
 
 GLOBALS = {"note_words": note_words, "pain_map_words": pain_map_words}

@@ -6,6 +6,11 @@ the same question (the same URL name and arguments under the same URL prefix and
 same value, format and language), so nothing here re-implements what Django does. For a URL
 of one id, what is remembered is where reverse() puts the id, checked with two different ids.
 The caches are bounded.
+
+A page asks for its language, time zone and URL prefix dozens of times, and each is a lookup in
+Django's context-local state that costs more than the formatting it serves: ``PageLocale`` reads
+them once per page (web.context puts it in every page's context) and the template filters read it
+from there (``page_locale``), or from Django when drawn without a request.
 """
 
 from __future__ import annotations
@@ -13,11 +18,36 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils import formats, timezone
+from django.utils import dateformat, formats, timezone
 from django.utils.translation import get_language
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
+
+@dataclass(frozen=True, slots=True)
+class PageLocale:
+    """What a page is drawn in: the active language, time zone, URL prefix and URL conf."""
+
+    language: str
+    timezone: dt.tzinfo
+    script_prefix: str
+    urlconf: str | None
+
+    @classmethod
+    def current(cls) -> PageLocale:
+        return cls(get_language() or settings.LANGUAGE_CODE, timezone.get_current_timezone(), get_script_prefix(), get_urlconf())
+
+
+def page_locale(context: Context) -> PageLocale:
+    """The page's locale from the template context; Django's current one when the context has none
+    (a template drawn without a request, or a macro imported without context)."""
+    found = context.get("page_locale")
+    return found if isinstance(found, PageLocale) else PageLocale.current()
 
 
 @functools.lru_cache(maxsize=16384)
@@ -50,7 +80,17 @@ def url(name: str, *args: Any, **kwargs: Any) -> str:
     """``reverse(name, args=args, kwargs=kwargs)``. A URL of one uuid or whole-number id (a chart
     links to dozens of visits, search results to 50 patients) is reversed once per URL name and
     the id put where reverse() put it; anything else is remembered per name and arguments."""
-    prefix, urlconf = get_script_prefix(), get_urlconf()
+    return _url(get_script_prefix(), get_urlconf(), name, args, kwargs)
+
+
+@pass_context
+def page_url(context: Context, name: str, *args: Any, **kwargs: Any) -> str:
+    """``url()`` for templates, in the page's URL prefix and URL conf."""
+    locale = page_locale(context)
+    return _url(locale.script_prefix, locale.urlconf, name, args, kwargs)
+
+
+def _url(prefix: str, urlconf: str | None, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     kind = _KINDS.get(type(args[0])) if len(args) == 1 and not kwargs else None
     if kind is not None:
         pattern = _id_pattern(name, kind, prefix, urlconf)
@@ -66,9 +106,16 @@ def local(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=64)
+def _date_format(format_name: str, language: str | None) -> str:
+    """The format string ``format_name`` names in ``language`` (a format string names itself)."""
+    return str(formats.get_format(format_name, lang=language))
+
+
 @functools.lru_cache(maxsize=16384)
 def _date(value: dt.date, format_name: str, language: str | None) -> str:
-    return formats.date_format(value, format_name)
+    """``formats.date_format(value, format_name)`` in ``language``, the active language."""
+    return dateformat.format(value, _date_format(format_name, language))
 
 
 def date(value: dt.date | dt.datetime | None, format_name: str = "DATE_FORMAT") -> str:
@@ -77,3 +124,20 @@ def date(value: dt.date | dt.datetime | None, format_name: str = "DATE_FORMAT") 
     if value is None or value == "":
         return ""
     return _date(local(value), format_name, get_language())
+
+
+@pass_context
+def page_date(context: Context, value: dt.date | dt.datetime | None, format_name: str = "DATE_FORMAT") -> str:
+    """The ``date`` filter: ``date()`` in the page's language and time zone."""
+    if value is None or value == "":
+        return ""
+    locale = page_locale(context)
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = value.astimezone(locale.timezone)
+    return _date(value, format_name, locale.language)
+
+
+@pass_context
+def local_isoformat(context: Context, value: dt.datetime) -> str:
+    """An aware datetime in the page's time zone, in ISO 8601 (a <time datetime="...">)."""
+    return value.astimezone(page_locale(context).timezone).isoformat()

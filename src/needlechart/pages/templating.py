@@ -10,8 +10,12 @@ from __future__ import annotations
 import functools
 from types import SimpleNamespace
 
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import escape
+
+from needlechart.core.formatting import page_locale
 
 
 @functools.lru_cache(maxsize=8)
@@ -33,10 +37,11 @@ def _timeline_words(language: str | None) -> SimpleNamespace:
     return SimpleNamespace(**{name: escape(word) for name, word in words.items()})
 
 
-def timeline_words() -> SimpleNamespace:
+@pass_context
+def timeline_words(context: Context) -> SimpleNamespace:
     """The timeline's words in the active language, escaped (``w.open``, ``w.signed``, ...): translated
     once per language, not once per use (a translation costs the template about as much as a row)."""
-    return _timeline_words(get_language())
+    return _timeline_words(page_locale(context).language)
 
 
 GLOBALS = {"timeline_words": timeline_words}

@@ -6,15 +6,13 @@ timeline, pages/_timeline.html) draw it.
 
 from __future__ import annotations
 
-import datetime as dt
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.utils.text import Truncator
-from django.utils.timezone import get_current_timezone
 
-from needlechart.core.formatting import date, url
+from needlechart.core.formatting import date, local_isoformat, url
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
 from needlechart.patients.selectors import FoundPatient
 
@@ -36,11 +34,6 @@ def patient_search_rows(patients: Iterable[FoundPatient]) -> list[SearchRow]:
         SearchRow(url("patient_chart", p.pk), p.family_name, p.given_name, date(p.birth_date, "SHORT_DATE_FORMAT"), p.phone)
         for p in patients
     ]
-
-
-def local_isoformat(value: dt.datetime) -> str:
-    """An aware datetime in the clinic's time zone, in ISO 8601 (a <time datetime="...">)."""
-    return value.astimezone(get_current_timezone()).isoformat()
 
 
 def truncatechars(text: str, length: int = 140) -> str:

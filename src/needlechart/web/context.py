@@ -14,6 +14,7 @@ from django.utils.functional import lazy
 from django.utils.safestring import SafeString
 
 from needlechart.core.access import ROLE_CAPABILITIES, Capability, is_clinic_staff
+from needlechart.core.formatting import PageLocale
 
 # What each role may do, by capability name, for templates ("nav.view_clinical"): built once.
 _NAV_OF_ROLE = {role: MappingProxyType({cap.value: cap in caps for cap in Capability}) for role, caps in ROLE_CAPABILITIES.items()}
@@ -44,4 +45,5 @@ def page(request: HttpRequest) -> dict[str, Any]:
         "messages": get_messages(request),
         "csrf_input": _lazy_csrf_input(request),
         "idle_timeout_minutes": settings.IDLE_TIMEOUT_MINUTES,
+        "page_locale": PageLocale.current(),
     }

@@ -4,10 +4,13 @@ Templates live in each app's ``jinja2/<app>/`` folder and in ``web/jinja2/`` (th
 sign-in and error pages). The environment gives them Django's own pieces:
 
 - gettext, ngettext and pgettext through Jinja2's i18n extension, new style, so
-  ``_("Hello %(name)s", name=x)`` escapes ``x`` and translations keep their markup;
+  ``_("Hello %(name)s", name=x)`` escapes ``x`` and translations keep their markup; a text
+  without variables is translated once per language and remembered (``page_gettext``);
 - ``url()`` (``reverse()``, remembered: core.formatting) and ``static()``;
 - ``csrf_input``, from Django's backend (once per response: ``web.context.page``);
-- filters for localised dates (Django's, remembered: core.formatting), times and numbers, in local time;
+- filters for localised dates (Django's, remembered: core.formatting), times and numbers, in local
+  time; ``url()``, ``_()`` and the ``date`` filter read the page's language, time zone and URL
+  prefix once per page (``core.formatting.PageLocale``, put in the context by ``web.context``);
 - the helpers each app offers its templates: an app's ``templating.py`` may define ``GLOBALS``
   and ``FILTERS`` (plain functions, and the SVG builders that escape by construction), found
   as Django finds template tag libraries, so no app imports the web shell.
@@ -25,10 +28,12 @@ from django.conf import settings
 from django.template.defaultfilters import floatformat, linebreaksbr
 from django.templatetags.static import static
 from django.utils import formats
-from django.utils.translation import get_language, gettext, ngettext, npgettext, pgettext
-from jinja2 import Environment
+from django.utils.translation import gettext, ngettext, npgettext, override, pgettext
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
-from needlechart.core.formatting import date, local, url
+from needlechart.core.formatting import local, page_date, page_locale, page_url
 from needlechart.web.layout import HTMX_CONFIG, main_menu
 
 # The staff languages, each named in its own language (the switch in the top bar)
@@ -53,8 +58,25 @@ def number(value: Any, decimals: int | None = None) -> str:
     return formats.number_format(value, decimals)
 
 
-def language_code() -> str:
-    return get_language() or settings.LANGUAGE_CODE
+@pass_context
+def language_code(context: Context) -> str:
+    return page_locale(context).language
+
+
+@functools.lru_cache(maxsize=8192)
+def _translated(language: str, message: str) -> Markup:
+    with override(language):
+        return Markup(gettext(message)) % {}  # noqa: S704 - our own catalogue's text, trusted as Jinja2's new-style gettext trusts it
+
+
+@pass_context
+def page_gettext(context: Context, message: str, **variables: Any) -> str:
+    """Jinja2's new-style gettext (the text is a format string, its variables escaped), with the
+    translation of a text without variables remembered per language."""
+    if variables or not context.eval_ctx.autoescape:
+        translated = gettext(message)
+        return (Markup(translated) if context.eval_ctx.autoescape else translated) % variables  # noqa: S704 - as above
+    return _translated(page_locale(context).language, message)
 
 
 def environment(**options: Any) -> Environment:
@@ -63,7 +85,9 @@ def environment(**options: Any) -> Environment:
         gettext=gettext, ngettext=ngettext, pgettext=pgettext, npgettext=npgettext, newstyle=True
     )
     env.globals.update(
-        url=url,
+        gettext=page_gettext,
+        _=page_gettext,
+        url=page_url,
         static=static_url,
         language_code=language_code,
         LANGUAGES=settings.LANGUAGES,
@@ -72,7 +96,7 @@ def environment(**options: Any) -> Environment:
         main_menu=main_menu,
     )
     env.filters.update(
-        date=date,
+        date=page_date,
         time=time,
         number=number,
         floatformat=floatformat,
