@@ -87,3 +87,56 @@ def test_a_url_whose_id_is_not_put_in_verbatim_asks_reverse(monkeypatch):
     assert formatting.url("patient_chart", value) == f"/x/{str(value).upper()}/"
     formatting._id_pattern.cache_clear()
     formatting._reverse.cache_clear()
+
+
+def _render(source: str, **context):
+    from django.template import engines
+
+    return engines["jinja2"].from_string(source).render(context)
+
+
+@pytest.mark.parametrize("language", ["en", "nb"])
+def test_a_remembered_translation_is_in_the_language_of_the_page(language):
+    """``_()`` remembers a text's translation per language: drawing in English first must not
+    give the next Norwegian page English words, nor the other way round."""
+    for first in ("en", "nb"):
+        with translation.override(first):
+            _render('{{ _("Sign out") }}')
+    with translation.override(language):
+        expected = translation.gettext("Sign out")
+        locale = formatting.PageLocale.current()
+        assert _render('{{ _("Sign out") }}') == expected  # without a page locale: Django's language
+        assert _render('{{ _("Sign out") }}', page_locale=locale) == expected
+
+
+def test_translations_with_variables_escape_them_and_texts_keep_their_percent_signs():
+    out = _render('{{ _("Pain %(n)s/10 %(who)s", n=7, who=x) }}', x="<b>Ann</b>")
+    assert out == "Pain 7/10 &lt;b&gt;Ann&lt;/b&gt;"
+    assert _render('{{ _("100%% done") }}') == "100% done"  # new style: always a format string
+
+
+def test_the_page_locale_decides_language_time_zone_and_prefix_of_what_templates_write():
+    """A page drawn with a PageLocale (as web.context gives every page) writes dates and times in
+    its language and time zone, whatever Django's current state is when the template asks."""
+    moment = dt.datetime(2024, 3, 8, 11, 30, tzinfo=dt.UTC)  # 12:30 in Oslo
+    locale = formatting.PageLocale("nb", OSLO, "/", None)
+    with translation.override("en"), timezone.override(dt.UTC):
+        out = _render(
+            '{{ when|date("SHORT_DATETIME_FORMAT") }}|{{ when|local_isoformat }}|{{ url("today") }}|{{ language_code() }}',
+            when=moment,
+            page_locale=locale,
+        )
+    with translation.override("nb"), timezone.override(OSLO):
+        written = formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+    assert out == f"{written}|2024-03-08T12:30:00+01:00|/|nb"
+
+
+def test_template_links_follow_the_script_prefix_of_the_page():
+    from django.urls import set_script_prefix
+
+    set_script_prefix("/clinic/")
+    try:
+        assert _render('{{ url("today") }}', page_locale=formatting.PageLocale.current()) == "/clinic/"
+    finally:
+        set_script_prefix("/")
+    assert _render('{{ url("today") }}', page_locale=formatting.PageLocale.current()) == "/"
