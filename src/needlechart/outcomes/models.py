@@ -6,9 +6,11 @@ retracted (with a reason) and drops out of progress and analytics, but stays on 
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from needlechart.charting.models import Encounter
@@ -67,8 +69,30 @@ class MeasurementSource(models.TextChoices):
     FOLLOW_UP = "follow_up", _("Patient, through a follow-up link")
 
 
+def visit_measure_taken_at(*, booked_start: dt.datetime, signed_at: dt.datetime | None, recorded_at: dt.datetime | None) -> dt.datetime:
+    """When a measure of a visit was taken, from what is known of the visit and of the entry.
+
+    A visit's booked start is not when it happened (a visit is often seen and signed before its
+    booked time), so a measure entered on or before the visit's booked day was taken when it was
+    entered. One entered on a later day was written up after the visit: the booked start is the best
+    time known then. Either way it was taken no later than the visit's note was signed (a measure
+    entered after signing belongs to the visit that was over). ``recorded_at`` None: not known.
+    """
+    taken = booked_start
+    if recorded_at is not None and timezone.localdate(recorded_at) <= timezone.localdate(booked_start):
+        taken = recorded_at
+    if signed_at is not None and signed_at < taken:
+        taken = signed_at
+    return taken
+
+
 class Measurement(models.Model):
-    """One scored answer to an outcome instrument (NPRS, PSFS, GROC, a clinic's own questionnaire...)."""
+    """One scored answer to an outcome instrument (NPRS, PSFS, GROC, a clinic's own questionnaire...).
+
+    ``taken_at`` is when it was taken, the one time every measure is ordered by (progress, the
+    baseline, analytics): a patient's follow-up answer when it was sent, a visit's measure by
+    ``visit_measure_taken_at`` (not the visit's booked start, which may be hours after it).
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TypeVar
 
+from django.db.models import F, QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -13,7 +15,7 @@ from needlechart.knowledge.treatment import treatment_catalog
 from needlechart.needling.models import PressurePainThreshold, RangeOfMotion
 from needlechart.outcomes.instrument_loading import shipped_instruments
 from needlechart.outcomes.instruments import Instrument
-from needlechart.outcomes.models import Measurement, MeasurementSource
+from needlechart.outcomes.models import Measurement, MeasurementSource, visit_measure_taken_at
 from needlechart.outcomes.registry import instrument_for_clinic
 from needlechart.patients.models import Episode
 
@@ -88,11 +90,31 @@ def _side(side: str) -> str:
     return {"l": _("left"), "r": _("right")}.get(side.lower(), "")
 
 
+_Row = TypeVar("_Row", PressurePainThreshold, RangeOfMotion)
+
+
+def _by_visit_time(rows: QuerySet[_Row]) -> list[tuple[_Row, dt.datetime]]:
+    """Needling measures (annotated with their note's ``signed_at``) with when they were taken, oldest first.
+
+    They are stored without a time of their own: their visit's booked start, or its signing if
+    that came first (visit_measure_taken_at), so they stand on the same time line as the measures.
+    """
+    timed = [
+        (row, visit_measure_taken_at(booked_start=row.encounter.starts_at, signed_at=getattr(row, "signed_at", None), recorded_at=None))
+        for row in rows
+    ]
+    return sorted(timed, key=lambda pair: pair[1])
+
+
 def episode_progress(episode: Episode) -> list[Series]:
-    """Patient-reported and clinic measures first (in instrument order), then pressure thresholds and range of motion."""
+    """Patient-reported and clinic measures first (in instrument order), then pressure thresholds and range of motion.
+
+    Every series is in the order its values were taken (``Measurement.taken_at``): a follow-up
+    answer sent between two visits falls between them, whatever time the visits were booked for.
+    """
     language = translation.get_language() or "en"
     series: dict[str, Series] = {}
-    measurements = Measurement.objects.filter(episode=episode, retracted_at__isnull=True).order_by("taken_at")
+    measurements = Measurement.objects.filter(episode=episode, retracted_at__isnull=True).order_by("taken_at", "source")
     for m in measurements.only("instrument", "score", "taken_at", "source"):
         if m.instrument not in series:
             instrument = instrument_for_clinic(episode.clinic_id, m.instrument)
@@ -104,16 +126,16 @@ def episode_progress(episode: Episode) -> list[Series]:
     order = {code: number for number, code in enumerate(shipped)}
     ordered = sorted(series.values(), key=lambda s: (order.get(s.key, len(order)), s.key))
     extra: dict[str, Series] = {}
-    for ppt in (
-        PressurePainThreshold.objects.filter(encounter__episode=episode).select_related("encounter").order_by("encounter__starts_at")
-    ):
+    thresholds = PressurePainThreshold.objects.filter(encounter__episode=episode).select_related("encounter")
+    for ppt, when in _by_visit_time(thresholds.annotate(signed_at=F("encounter__note__signed_at"))):
         key = f"ppt:{ppt.muscle_id}:{ppt.side}"
         if key not in extra:
             muscle = muscles.get(ppt.muscle_id)
             label = f"{shipped['ppt'].abbreviation}: {muscle.name.get(language) if muscle else ppt.muscle_id} ({_side(ppt.side)})"
             extra[key] = Series(key, shipped["ppt"], label, episode.condition)
-        extra[key].points.append(Point(ppt.encounter.starts_at, round(ppt.mean_kpa, 1), False))
-    for rom in RangeOfMotion.objects.filter(encounter__episode=episode).select_related("encounter").order_by("encounter__starts_at"):
+        extra[key].points.append(Point(when, round(ppt.mean_kpa, 1), False))
+    movements = RangeOfMotion.objects.filter(encounter__episode=episode).select_related("encounter")
+    for rom, when in _by_visit_time(movements.annotate(signed_at=F("encounter__note__signed_at"))):
         key = f"rom:{rom.joint}:{rom.movement}:{rom.side}"
         if key not in extra:
             joint = joints.get(rom.joint)
@@ -121,5 +143,5 @@ def episode_progress(episode: Episode) -> list[Series]:
             name = f"{joint.name.get(language)}, {movement.name.get(language)}" if joint and movement else f"{rom.joint} {rom.movement}"
             label = f"{shipped['rom'].abbreviation}: {name}" + (f" ({_side(rom.side)})" if rom.side else "")
             extra[key] = Series(key, shipped["rom"], label, episode.condition)
-        extra[key].points.append(Point(rom.encounter.starts_at, float(rom.degrees), False))
+        extra[key].points.append(Point(when, float(rom.degrees), False))
     return ordered + sorted(extra.values(), key=lambda s: s.key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import TypeVar
 
@@ -10,11 +11,11 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404
 
-from needlechart.charting.models import Encounter
+from needlechart.charting.models import Encounter, Note
 from needlechart.clinics.models import User
 from needlechart.clinics.selectors import clinic_id_of
 from needlechart.core.access import Capability, require_capability
-from needlechart.outcomes.models import Alert, ClinicInstrument, FollowUpLink, Measurement
+from needlechart.outcomes.models import Alert, ClinicInstrument, FollowUpLink, Measurement, visit_measure_taken_at
 
 _Row = TypeVar("_Row", bound=models.Model)
 
@@ -47,6 +48,12 @@ def open_alerts(*, user: User, everyone: bool = False) -> QuerySet[Alert]:
 def clinic_instrument_get_for_user(*, user: User, row_id: uuid.UUID | str) -> ClinicInstrument:
     require_capability(user, Capability.MANAGE_STAFF)
     return _get(ClinicInstrument.objects.all(), pk=row_id, clinic_id=clinic_id_of(user))
+
+
+def visit_measure_time(encounter: Encounter, recorded_at: dt.datetime) -> dt.datetime:
+    """When a measure entered now (``recorded_at``) for the visit was taken (see visit_measure_taken_at)."""
+    signed_at = Note.objects.filter(encounter=encounter).values_list("signed_at", flat=True).first()
+    return visit_measure_taken_at(booked_start=encounter.starts_at, signed_at=signed_at, recorded_at=recorded_at)
 
 
 def encounter_measurements(encounter: Encounter) -> list[Measurement]:

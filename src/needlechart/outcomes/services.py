@@ -29,6 +29,7 @@ from needlechart.outcomes.instrument_loading import InstrumentDefinitionError, p
 from needlechart.outcomes.instruments import AnswerError, Instrument, Scored
 from needlechart.outcomes.models import Alert, ClinicInstrument, FollowUpLink, FollowUpResponse, Measurement, MeasurementSource
 from needlechart.outcomes.registry import instruments_for_clinic
+from needlechart.outcomes.selectors import visit_measure_time
 from needlechart.screening.services import LinkUnusable, token_hash
 
 FOLLOW_UP_INSTRUMENTS = ("nprs", "psfs", "groc")  # asked in this order
@@ -72,7 +73,7 @@ def measurement_record(*, actor: User, encounter: Encounter, instrument_id: str,
         score=scored.value,
         answers=scored.answers,
         source=MeasurementSource.CLINIC,
-        taken_at=encounter.starts_at,
+        taken_at=visit_measure_time(encounter, timezone.now()),  # when entered, not the booked start
         recorded_by=actor,
     )
     _audit(
