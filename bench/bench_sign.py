@@ -1,6 +1,7 @@
 """Server time to sign a needling session, on a large synthetic data set.
 
     .venv/bin/python bench/bench_sign.py [--database-url postgres://postgres@127.0.0.1:5432/needlechart_bench] [--sessions 300]
+    .venv/bin/python bench/bench_sign.py --sqlite /tmp/needlechart-bench/sqlite/needlechart.sqlite3 [--synchronous NORMAL]
 
 Uses the synthetic clinic built by ``needlechart synthetic`` (bench/bench_chart.py builds it
 into ``needlechart_bench``; run that first, or pass --build to build it here). Each round
@@ -34,10 +35,23 @@ def main() -> int:
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/needlechart_bench")
     parser.add_argument("--sessions", type=int, default=300)
     parser.add_argument("--build", action="store_true", help="build the 100k/1M synthetic data set first")
+    parser.add_argument("--sqlite", type=Path, help="an SQLite database (bench_chart.py --db sqlite builds one) instead of --database-url")
+    parser.add_argument(
+        "--synchronous", choices=["FULL", "NORMAL"], help="SQLite: override needlechart's synchronous setting, to measure what it costs"
+    )
+    parser.add_argument("--out", type=Path, help="the JSON report, default bench/results/sign-<db>.json")
     args = parser.parse_args()
     if not 10 <= args.sessions <= 10_000:
         parser.error("--sessions must be between 10 and 10000")
-    os.environ["DATABASE_URL"] = args.database_url
+    if args.sqlite:
+        if not args.sqlite.is_file():
+            parser.error(f"--sqlite {args.sqlite}: no such database")
+        os.environ.pop("DATABASE_URL", None)
+        os.environ["NEEDLECHART_SQLITE_PATH"] = str(args.sqlite)
+        os.environ["NEEDLECHART_DATA_DIR"] = str(args.sqlite.parent)
+        os.environ["NEEDLECHART_CONN_MAX_AGE"] = "86400"  # one connection throughout: --synchronous holds
+    else:
+        os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("NEEDLECHART_DATA_DIR", str(ROOT / "var" / "bench-sign"))
     os.environ["DJANGO_SETTINGS_MODULE"] = "needlechart.settings"
     if args.build:
@@ -66,6 +80,12 @@ def main() -> int:
     from needlechart.patients.models import Episode, Patient
     from needlechart.screening import services as screening
     from needlechart.web.demo import demo_intake
+
+    if args.synchronous and connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA synchronous={args.synchronous}")
+    with connection.cursor() as cursor:
+        synchronous = cursor.execute("PRAGMA synchronous").fetchone()[0] if connection.vendor == "sqlite" else None
 
     clinic = Clinic.objects.filter(name="Synthetic clinic").first()
     if clinic is None:
@@ -135,6 +155,7 @@ def main() -> int:
     quantile = lambda q: timings[min(len(timings) - 1, int(q * len(timings)))]  # noqa: E731
     result = {
         "db": connection.vendor,
+        "synchronous": {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(synchronous) if synchronous is not None else None,
         "sessions": len(timings),
         "data_set": sizes,
         "p50_ms": round(statistics.median(timings), 2),
@@ -142,9 +163,9 @@ def main() -> int:
         "p99_ms": round(quantile(0.99), 2),
         "max_ms": round(timings[-1], 2),
     }
-    print(f"signing a needling session on {result['db']} ({sizes}):")
+    print(f"signing a needling session on {result['db']} ({sizes}, synchronous={result['synchronous']}):")
     print(f"  p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms over {len(timings)} sessions")
-    out = ROOT / "bench" / "results" / f"sign-{result['db']}.json"
+    out = args.out or ROOT / "bench" / "results" / f"sign-{result['db']}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     return 0

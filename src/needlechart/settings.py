@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "needlechart.screening",
     "needlechart.charting",
     "needlechart.needling",
+    "needlechart.homecare",
     "needlechart.documents",
     "needlechart.outcomes",
     "needlechart.analytics",
@@ -145,9 +146,13 @@ else:
                 # hash chain never races between read-head and append.
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
+                # synchronous=FULL: in WAL mode, NORMAL may lose the last acknowledged commits on
+                # a power failure or an operating-system crash (not on a crash of needlechart
+                # itself); FULL syncs the log at every commit. bench/bench_sign.py --sqlite measures
+                # what it costs (bench/README.md).
                 "init_command": (
                     "PRAGMA journal_mode=WAL;"
-                    "PRAGMA synchronous=NORMAL;"
+                    "PRAGMA synchronous=FULL;"
                     "PRAGMA foreign_keys=ON;"
                     "PRAGMA cache_size=-65536;"
                     "PRAGMA mmap_size=268435456;"
@@ -209,9 +214,12 @@ CONTENT_SECURITY_POLICY = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )
-# Whether the client address for the audit log may come from X-Forwarded-For
-# (only behind a proxy that sets it).
-AUDIT_TRUST_FORWARDED_FOR = env_bool("NEEDLECHART_BEHIND_PROXY", False)
+# How many proxies of the clinic's own stand in front of needlechart, each appending the address
+# it was reached from to X-Forwarded-For (0: none; NEEDLECHART_BEHIND_PROXY=1 means one). The
+# client's address, for the audit log and the sign-in lockout, is the entry the outermost trusted
+# proxy appended; anything left of it came from the client and is not believed.
+TRUSTED_PROXY_COUNT = env_int("NEEDLECHART_TRUSTED_PROXIES", 1 if env_bool("NEEDLECHART_BEHIND_PROXY", False) else 0)
+AXES_CLIENT_IP_CALLABLE = "needlechart.audit.context.client_ip"
 
 # --- uploads ------------------------------------------------------------------------------
 MEDIA_ROOT = Path(os.environ.get("NEEDLECHART_MEDIA_ROOT", DATA_DIR / "media"))
@@ -224,6 +232,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nb", _("Norwegian Bokmål"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["needlechart.formats"]  # English dates day first, 24-hour time (formats/en/formats.py)
 TIME_ZONE = os.environ.get("NEEDLECHART_TIME_ZONE", "Europe/Oslo")
 USE_I18N = True
 USE_TZ = True

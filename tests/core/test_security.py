@@ -115,6 +115,26 @@ def test_the_cli_entry_point_reports_unknown_commands_without_a_traceback():
 def test_malformed_requests_never_500(client_for, practitioner):
     client = client_for(practitioner)
     assert client.get("/patients/not-a-uuid/").status_code == 404
-    assert client.get(reverse("today"), {"date": "2026-13-45"}).status_code == 200
+    assert client.get(reverse("today"), {"date": "2026-13-45"}).status_code == 400  # a clear message, not another day
     assert client.post(reverse("encounter_status", args=["00000000-0000-4000-8000-000000000000"]), {"status": "x"}).status_code == 404
     assert client.get(reverse("patient_list"), {"q": "x" * 5000}).status_code == 200
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1899-12-31", "2200-01-01", "2026-13-45", "tomorrow"])
+def test_the_day_list_answers_an_impossible_day_with_a_message(client_for, front_desk, day):
+    response = client_for(front_desk).get(reverse("today"), {"date": day})
+    assert response.status_code == 400
+    assert b"YYYY-MM-DD" in response.content
+
+
+@pytest.mark.parametrize(("start", "end"), [("9999-12-31", "9999-12-31"), ("0001-01-01", "0001-01-02"), ("1899-12-31", "1900-01-02")])
+def test_the_audit_report_answers_extreme_dates_with_a_message(client_for, clinic_admin, start, end):
+    for extra in ({}, {"csv": "1"}):
+        response = client_for(clinic_admin).get(reverse("audit_report"), {"start": start, "end": end, **extra})
+        assert response.status_code == 400
+        assert "1900" in response.content.decode() or "2200" in response.content.decode()
+
+
+def test_the_day_list_still_shows_a_day_far_ahead(client_for, front_desk):
+    assert client_for(front_desk).get(reverse("today"), {"date": "2199-12-31"}).status_code == 200
+    assert client_for(front_desk).get(reverse("today"), {"date": "1900-01-01"}).status_code == 200

@@ -7,6 +7,7 @@ through every service signature. Outside a request (CLI, jobs) it reads "cli".
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from contextvars import ContextVar
 
@@ -17,11 +18,24 @@ current_client_ip: ContextVar[str] = ContextVar("current_client_ip", default="cl
 
 
 def client_ip(request: HttpRequest) -> str:
-    if settings.AUDIT_TRUST_FORWARDED_FOR:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()[:45]
-    return (request.META.get("REMOTE_ADDR") or "")[:45]
+    """The client's address: REMOTE_ADDR, or behind ``TRUSTED_PROXY_COUNT`` proxies the
+    X-Forwarded-For entry the outermost of them appended (counted from the right: entries further
+    left were sent by the client and may be anything). Also django-axes' address for lockout."""
+    address = request.META.get("REMOTE_ADDR") or ""
+    trusted = settings.TRUSTED_PROXY_COUNT
+    if trusted > 0:
+        entries = [e.strip() for e in request.headers.get("X-Forwarded-For", "").split(",") if e.strip()]
+        if len(entries) >= trusted and _is_address(entries[-trusted]):
+            address = entries[-trusted]
+    return address[:45]
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 class AuditContextMiddleware:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, TypeVar
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.translation import gettext_lazy as _
 
 _Field = TypeVar("_Field", bound=forms.Field)
 
@@ -16,6 +19,30 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+# The dates a clinic's record can hold: a date of birth, an episode, a certification, a report's
+# period. Outside them a date is a typing slip, and the arithmetic around it (the day after, the
+# moment in the clinic's time zone) could overflow.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
+
+
+def in_date_range(day: dt.date) -> bool:
+    return EARLIEST_DATE <= day <= LATEST_DATE
+
+
+class ClinicalDateField(forms.DateField):
+    """A date picker's date between ``EARLIEST_DATE`` and ``LATEST_DATE``, with a message that says so."""
+
+    widget = DateInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators += [
+            MinValueValidator(EARLIEST_DATE, message=_("Enter a date from 1900 on.")),
+            MaxValueValidator(LATEST_DATE, message=_("Enter a date before 2200.")),
+        ]
 
 
 def form_field(form: forms.BaseForm, name: str, kind: type[_Field]) -> _Field:

@@ -9,12 +9,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from needlechart.audit.models import AuditAction
-from needlechart.core.forms import DateInput
+from needlechart.core.forms import ClinicalDateField
 
 
 class AuditRangeForm(forms.Form):
-    start = forms.DateField(label=_("From"), widget=DateInput())
-    end = forms.DateField(label=_("To"), widget=DateInput())
+    start = ClinicalDateField(label=_("From"))
+    end = ClinicalDateField(label=_("To"))
     action = forms.ChoiceField(label=_("Action"), required=False, choices=[("", _("All actions")), *AuditAction.choices])
 
     def clean(self) -> dict[str, Any]:

@@ -32,6 +32,17 @@ class _Echo:
         return value
 
 
+# A cell a spreadsheet would read as a formula (OWASP's CSV injection list) is written with a
+# leading apostrophe, which spreadsheets show as text and drop.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """``value`` as a CSV cell that no spreadsheet runs as a formula."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
 def _csv_response(rows: QuerySet[AuditEvent], filename: str) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
     header = ["time", "user", "role", "action", "object_type", "object_id", "patient", "address"]
@@ -39,9 +50,8 @@ def _csv_response(rows: QuerySet[AuditEvent], filename: str) -> StreamingHttpRes
     def lines() -> Iterator[str]:
         yield writer.writerow(header)
         for e in rows.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [e.at.isoformat(), e.actor_username, e.actor_role, e.action, e.object_type, e.object_id, e.patient_id or "", e.ip]
-            )
+            row = [e.at.isoformat(), e.actor_username, e.actor_role, e.action, e.object_type, e.object_id, e.patient_id, e.ip]
+            yield writer.writerow([csv_cell(value) for value in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -8,25 +8,32 @@ import datetime as dt
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from needlechart.charting.selectors import day_list
 from needlechart.clinics.http import StaffRequest
 from needlechart.core.access import Capability, staff_view
+from needlechart.core.forms import in_date_range
 from needlechart.outcomes.selectors import open_alerts
 
 
-def _parse_day(text: str | None) -> dt.date:
-    if text:
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            pass
-    return timezone.localdate()
+def _parse_day(text: str | None) -> dt.date | None:
+    """The asked day (today when none is asked); None for a date that is not one or is out of range."""
+    if not text:
+        return timezone.localdate()
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if in_date_range(day) else None
 
 
 @staff_view(Capability.VIEW_DAY_LIST)
 def today(request: StaffRequest) -> HttpResponse:
     day = _parse_day(request.GET.get("date"))
+    if day is None:
+        message = _("Give the day as YYYY-MM-DD, from 1900 to 2199.")
+        return render(request, "error.html", {"status": 400, "title": _("No such day"), "message": message}, status=400)
     # Practitioners start with their own list; everyone can see the whole clinic's day.
     only_own = request.user.is_practitioner and request.GET.get("all") != "1"
     groups = day_list(user=request.user, day=day, only_own=only_own)
