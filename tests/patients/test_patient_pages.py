@@ -94,7 +94,7 @@ def test_bad_patient_input_gets_400_with_a_message(client_for, front_desk, chang
 
 
 def test_an_identifier_already_used_in_the_clinic_is_refused(client_for, front_desk, patient):
-    response = client_for(front_desk).post(reverse("patient_create"), {**VALID, "national_id": "17058512311"})
+    response = client_for(front_desk).post(reverse("patient_create"), {**VALID, "birth_date": "1985-05-17", "national_id": "17058512311"})
     assert response.status_code == 400
     assert b"already has the identifier" in response.content
 

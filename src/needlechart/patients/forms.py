@@ -5,8 +5,15 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from needlechart.core.formatting import date as date_text
 from needlechart.core.forms import DateInput
-from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM, normalise_identifier, validate_norwegian_nin
+from needlechart.patients.identifiers import (
+    NORWEGIAN_NIN_SYSTEM,
+    nin_birth_date_error,
+    nin_birth_date_mismatch,
+    normalise_identifier,
+    validate_norwegian_nin,
+)
 from needlechart.patients.models import ConditionCategory, Patient
 
 
@@ -50,6 +57,14 @@ class PatientForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
+        national_id, birth_date = cleaned.get("national_id"), cleaned.get("birth_date")
+        encoded = nin_birth_date_mismatch(national_id, birth_date) if national_id else None
+        if encoded is not None and national_id and birth_date is not None:  # both valid, but not of one person
+            self.add_error("national_id", nin_birth_date_error(national_id, encoded, birth_date))
+            self.add_error(
+                "birth_date",
+                _("This is not the date of birth the identity number gives (%(encoded)s).") % {"encoded": date_text(encoded)},
+            )
         system, value = cleaned.get("other_id_system", "").strip(), cleaned.get("other_id_value", "").strip()
         if bool(system) != bool(value):
             raise forms.ValidationError(_("Give both the type and the value of the other identifier, or neither."))

@@ -2,7 +2,8 @@
 
 A Norwegian national identity number (fødselsnummer) has 11 digits: birth date (DDMMYY),
 a three-digit individual number, and two modulus-11 check digits. D-numbers add 4 to the
-first digit; H-numbers add 4 to the third; synthetic test numbers add 8 to the third.
+first digit; H-numbers add 4 to the third; synthetic test numbers add 8 to the third. The
+birth date the number encodes must be the patient's date of birth (``validate_nin_birth_date``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from needlechart.core.formatting import date as date_text
 
 NORWEGIAN_NIN_SYSTEM = "urn:oid:2.16.578.1.12.4.1.4.1"
 
@@ -60,6 +63,52 @@ def nin_birth_date(value: str) -> dt.date | None:
         return None
 
 
+def nin_kind(value: str) -> str:
+    """What kind of number an 11-digit national identity number is: "d" (D-number), "h" (H-number)
+    or "fnr" (an ordinary number, or a synthetic test number)."""
+    if value[0] in "4567":
+        return "d"
+    if value[2] in "4567":
+        return "h"
+    return "fnr"
+
+
+_MISMATCH = {
+    "fnr": _(
+        "This national identity number gives the date of birth %(encoded)s, but the date of birth entered is %(typed)s. "
+        "Check which of the two is wrong."
+    ),
+    "d": _(
+        "This D-number gives the date of birth %(encoded)s, but the date of birth entered is %(typed)s. Check which of the two is wrong."
+    ),
+    "h": _(
+        "This H-number gives the date of birth %(encoded)s, but the date of birth entered is %(typed)s. Check which of the two is wrong."
+    ),
+}
+
+
+def nin_birth_date_mismatch(value: str, birth_date: dt.date | None) -> dt.date | None:
+    """The birth date a valid number encodes if it is not ``birth_date``; None if they agree (or either is unknown)."""
+    encoded = nin_birth_date(value) if len(value) == 11 and value.isdigit() else None
+    return encoded if encoded is not None and birth_date is not None and encoded != birth_date else None
+
+
+def nin_birth_date_error(value: str, encoded: dt.date, birth_date: dt.date) -> ValidationError:
+    """The error for a number whose birth date differs from the date of birth entered: both dates, in the active language."""
+    return ValidationError(
+        _MISMATCH[nin_kind(value)],
+        code="nin_birth_date",
+        params={"encoded": date_text(encoded), "typed": date_text(birth_date)},
+    )
+
+
+def validate_nin_birth_date(value: str, birth_date: dt.date | None) -> None:
+    """Refuse a number whose encoded birth date (D- and H-numbers included) is not ``birth_date``."""
+    encoded = nin_birth_date_mismatch(value, birth_date)
+    if encoded is not None and birth_date is not None:
+        raise nin_birth_date_error(value, encoded, birth_date)
+
+
 def validate_norwegian_nin(value: str) -> None:
     if len(value) != 11 or not value.isdigit():
         raise ValidationError(_("A Norwegian national identity number has exactly 11 digits."), code="nin_format")
@@ -76,8 +125,10 @@ def normalise_identifier(system: str, value: str) -> str:
     return value
 
 
-def validate_identifier(system: str, value: str) -> None:
+def validate_identifier(system: str, value: str, *, birth_date: dt.date | None = None) -> None:
+    """Refuse a malformed identifier; a national identity number must also encode ``birth_date`` (when given)."""
     if system == NORWEGIAN_NIN_SYSTEM:
         validate_norwegian_nin(value)
+        validate_nin_birth_date(value, birth_date)
     elif not value:
         raise ValidationError(_("Enter the identifier."), code="required")

@@ -35,13 +35,14 @@ DEMOGRAPHIC_FIELDS = (
 
 
 def _set_identifiers(*, patient: Patient, identifiers: list[tuple[str, str]]) -> None:
-    """Replace the patient's identifiers; each is validated and unique within the clinic."""
+    """Replace the patient's identifiers; each is validated (a national identity number against the
+    patient's date of birth) and unique within the clinic."""
     cleaned: dict[tuple[str, str], None] = {}
     for system, raw in identifiers:
         value = normalise_identifier(system, raw)
         if not value:
             continue
-        validate_identifier(system, value)
+        validate_identifier(system, value, birth_date=patient.birth_date)
         cleaned[(system, value)] = None
     taken = (
         PatientIdentifier.objects.filter(clinic_id=patient.clinic_id, value__in=[v for _, v in cleaned])
@@ -80,6 +81,9 @@ def patient_update(*, actor: User, patient: Patient, data: dict[str, Any], ident
     if identifiers is not None:
         _set_identifiers(patient=patient, identifiers=identifiers)
         changed.append("identifiers")
+    elif "birth_date" in changed:  # the numbers kept must still encode the date of birth
+        for identifier in patient.identifiers.all():
+            validate_identifier(identifier.system, identifier.value, birth_date=patient.birth_date)
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
