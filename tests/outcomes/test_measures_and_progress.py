@@ -514,8 +514,8 @@ def test_the_chart_draws_every_point_and_the_responder_line():
     assert '<title id="chart-1-t">NPRS</title>' in svg
     assert '<desc id="chart-1-d">3 measurements; first 6, latest 3 points (0-10). Meaningful improvement reached.</desc>' in svg
     assert 'role="img" aria-labelledby="chart-1-t chart-1-d"' in svg
-    assert re.findall(r"<title>([^<]*)</title></circle>", svg) == ["03/02/2026: 6", "03/09/2026: 5", "03/16/2026: 3"]
-    assert ">03/02/2026</text>" in svg and ">03/16/2026</text>" in svg  # first and last date on the axis
+    assert re.findall(r"<title>([^<]*)</title></circle>", svg) == ["02/03/2026: 6", "09/03/2026: 5", "16/03/2026: 3"]
+    assert ">02/03/2026</text>" in svg and ">16/03/2026</text>" in svg  # first and last date on the axis, day first
 
 
 def test_the_chart_escapes_labels():

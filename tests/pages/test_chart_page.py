@@ -33,7 +33,7 @@ def test_clinicians_see_suitability_pain_map_progress_and_the_episodes(client_fo
     assert "<title>Kari Nordmann · needlechart</title>" in html
     assert 'data-testid="suitability"' in html
     when = timezone.localtime(visit.starts_at)
-    assert f"Pain map from the visit on {when:%m/%d/%Y} " in html  # English short date, then the time
+    assert f"Pain map from the visit on {when:%d/%m/%Y %H:%M}." in html  # English short date day first, 24-hour time, one full stop
     progress = reverse("progress_panel", args=[episode.patient_id])
     assert f'<div hx-get="{progress}" hx-trigger="load" hx-swap="outerHTML" data-testid="progress-placeholder">' in html
     assert "<h2>Episodes of care</h2>" in html and "Neck pain from desk work" in html
@@ -81,7 +81,7 @@ def test_the_title_and_the_serious_events_are_escaped_and_link_to_their_visit(cl
     assert "<title>&lt;b&gt;Kari&lt;/b&gt; Nordmann · needlechart</title>" in html and "<b>Kari</b>" not in html
     events = html.split('data-testid="serious-events"')[1].split("</section>")[0]
     link = reverse("encounter_detail", args=[encounter.pk])
-    expected = f'<li><span class="badge danger">Serious</span> &lt;made-up&gt;, {onset:%m/%d/%Y} · Ongoing · <a href="{link}">Open</a></li>'
+    expected = f'<li><span class="badge danger">Serious</span> &lt;made-up&gt;, {onset:%d/%m/%Y} · Ongoing · <a href="{link}">Open</a></li>'
     assert expected in events
 
 
