@@ -13,5 +13,7 @@ def search_key(text: str) -> str:
     Accents are folded ('Sørensen' -> 'sorensen') and separators dropped, which also keeps
     the ordering identical under every database collation.
     """
-    text = unicodedata.normalize("NFKD", text.lower().translate(_FOLD))
+    # Lower-cased again after folding: compatibility letters such as U+210C (black-letter H) have
+    # no lower case of their own and fold to an upper-case ASCII letter.
+    text = unicodedata.normalize("NFKD", text.lower().translate(_FOLD)).lower()
     return "".join(c for c in text if c.isascii() and c.isalnum())
