@@ -4,14 +4,30 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 
+class LoginForm(AuthenticationForm):
+    """Django's sign-in form, with the username's length checked before anything is looked up.
+
+    Django sets the field's ``max_length`` after the field is built, so it is shown to the browser
+    but not validated: a longer name went on to django-axes, whose record of the failed attempt
+    could not hold it (a 500 on PostgreSQL)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        field.validators.append(MaxLengthValidator(field.max_length or 150))
+
+
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
     def form_valid(self, form):
