@@ -201,12 +201,21 @@ def test_a_file_that_cannot_be_read_fails_in_the_one_format(tmp_path, reader, te
     assert str(caught.value).startswith(expected)
 
 
+# Nine levels of nine aliases: under 700 bytes of YAML, 9**9 strings once expanded.
+BILLION_LAUGHS = "a: &a [lol]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(9)
+)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("id: [unclosed", "upload.yaml: entry '-': is not valid YAML: "),
         ("!!python/object/apply:os.system ['true']", "upload.yaml: entry '-': is not valid YAML: "),
         ("[" * 100_000 + "]" * 100_000, "upload.yaml: entry '-': is "),  # too deep: an error, never a crash
+        (BILLION_LAUGHS, "upload.yaml: entry '-': holds more than 100,000 values once its aliases (*name) are expanded"),
+        ("valid_from: 2024-02-30", "upload.yaml: entry '-': holds a value that cannot be read: "),
+        ("n: " + "9" * 5000, "upload.yaml: entry '-': holds a value that cannot be read: "),
     ],
 )
 def test_text_from_elsewhere_is_parsed_safely(text, expected):
@@ -214,9 +223,18 @@ def test_text_from_elsewhere_is_parsed_safely(text, expected):
         parse_text("upload.yaml", text)
     assert str(caught.value).startswith(expected)
     assert parse_text("upload.yaml", "id: x") == {"id": "x"}
+    assert parse_text("upload.yaml", "a: &x [1, 2]\nb: *x") == {"a": [1, 2], "b": [1, 2]}  # aliases in reason are fine
 
 
 # --- sources files ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [10**13, -(10**13), 10**400, float("inf"), float("nan")])
+def test_a_number_out_of_range_is_refused_with_a_short_message(value):
+    with pytest.raises(ContentError) as caught:
+        require_number("f.yaml", "e", value, "max")
+    assert str(caught.value).startswith("f.yaml: entry 'e': max ")
+    assert len(str(caught.value)) < 200
 
 
 def test_sources_load_across_files_on_top_of_known_ones(tmp_path):

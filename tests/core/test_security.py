@@ -146,3 +146,18 @@ def test_an_impossible_username_is_refused_by_the_form_not_the_database(client, 
     assert response.status_code == 200  # the sign-in form again, with its message
     assert "_auth_user_id" not in client.session
     assert b"errorlist" in response.content or b"errors" in response.content
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        "a: &a [lol]\n" + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(9)),
+        "id: x\nvalid_from: 2024-02-30\n",
+        "id: x\nmax: " + "9" * 5000 + "\n",
+        "id: x\nscore_max: " + "9" * 400 + "\n",
+    ],
+)
+def test_a_questionnaire_definition_that_cannot_be_read_gets_a_short_answer(client_for, clinic_admin, definition):
+    response = client_for(clinic_admin).post(reverse("clinic_instruments"), {"definition": definition})
+    assert response.status_code == 400
+    assert len(response.content) < 100_000

@@ -574,7 +574,18 @@ def test_aliases_cannot_blow_up_a_definition():
     lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 9)]
     with pytest.raises(InstrumentDefinitionError) as caught:
         parse_instrument_definition("\n".join(lines))
-    assert "needs an 'id'" in str(caught.value)
+    assert "values once its aliases (*name) are expanded" in str(caught.value)  # refused before anything walks it
+    assert len(str(caught.value)) < 500
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [("valid_from: 2024-02-30", "holds a value that cannot be read"), ("max: " + "9" * 5000, "holds a value that cannot be read")],
+)
+def test_a_definition_with_an_impossible_date_or_a_huge_number_is_refused(line, message):
+    with pytest.raises(InstrumentDefinitionError) as caught:
+        parse_instrument_definition(f"id: x\n{line}\n")
+    assert message in str(caught.value)
 
 
 # --- the shipped files fail loudly when broken ------------------------------------------------------

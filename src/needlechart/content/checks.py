@@ -21,8 +21,15 @@ _SHOW = reprlib.Repr()
 _SHOW.maxstring = _SHOW.maxother = 60
 
 
+# Numbers a content file may hold: far beyond any score, count, depth or year, far below what
+# a float cannot hold.
+LARGEST_NUMBER = 1e12
+
+
 def shown(value: Any) -> str:
     """A value as it may appear in a message: its repr, cut short."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > LARGEST_NUMBER:
+        return "a number of more than 12 digits"
     return _SHOW.repr(value)
 
 
@@ -42,9 +49,12 @@ def check_keys(file: str, entry: str, raw: Mapping[str, Any], allowed: Iterable[
 
 
 def require_number(file: str, entry: str, value: Any, what: str) -> float:
-    """A finite int or float (not a bool, not a text of digits) as a float."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    """A finite int or float of at most ``LARGEST_NUMBER`` either way (not a bool, not a text of
+    digits) as a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
         raise ContentError(file, entry, f"{what} must be a number (got {shown(value)})")
+    if abs(value) > LARGEST_NUMBER:
+        raise ContentError(file, entry, f"{what} is out of range (at most {LARGEST_NUMBER:.0e} either way)")
     return float(value)
 
 

@@ -42,11 +42,40 @@ def read_mapping(directory: Path, name: str) -> dict[str, Any]:
     return content
 
 
+# What a definition may hold once its aliases (``*name``) are expanded: a questionnaire is a few
+# hundred values, while a few hundred bytes of nested aliases (the "billion laughs") stand for
+# billions, which anything that walks them (a check, a message, a JSON copy) would spend
+# gigabytes on.
+MAX_EXPANDED_VALUES = 100_000
+
+
+def _within_expanded_size(value: Any) -> bool:
+    """Whether ``value``, with shared (aliased) parts counted each time they appear, holds at most
+    ``MAX_EXPANDED_VALUES`` values; stops counting as soon as it holds more."""
+    budget, stack = MAX_EXPANDED_VALUES, [value]
+    while stack:
+        budget -= 1
+        if budget < 0:
+            return False
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
+
+
 def parse_text(name: str, text: str) -> Any:
     """YAML text not shipped with needlechart (an upload), parsed safely; ``name`` is for the error."""
     try:
-        return yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - the safe loader
+        content = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - the safe loader
     except yaml.YAMLError as exc:
         raise ContentError(name, "-", f"is not valid YAML: {exc}") from None
     except RecursionError:
         raise ContentError(name, "-", "is nested too deeply to read as YAML") from None
+    except (ValueError, OverflowError) as exc:  # a date that does not exist (2024-02-30), a number of thousands of digits
+        raise ContentError(name, "-", f"holds a value that cannot be read: {str(exc)[:200]}") from None
+    if not _within_expanded_size(content):
+        raise ContentError(name, "-", f"holds more than {MAX_EXPANDED_VALUES:,} values once its aliases (*name) are expanded")
+    return content
