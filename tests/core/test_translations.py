@@ -113,8 +113,13 @@ def test_header_declares_bokmal_plurals(po_entries):
     assert "charset=UTF-8" in text
 
 
-def test_every_marked_string_in_code_and_templates_is_in_the_catalogue(tmp_path):
-    """Extract the strings afresh from a copy of the source and look for new, untranslated ones."""
+def test_every_marked_string_in_code_and_templates_is_in_the_catalogue(tmp_path, po_entries):
+    """Extract the strings afresh from a copy of the source and look for new, untranslated ones.
+
+    makemessages brings an obsolete entry (``#~``) back to life with its old translation when its
+    string is used again, so the fresh catalogue alone would look complete; but the .mo compiled
+    from the committed catalogue leaves obsolete entries out, and the page shows English (the main
+    menu's "Main" did). So every string in use must also be a live entry of the committed file."""
     source = Path(needlechart.__file__).resolve().parent
     copy = tmp_path / "needlechart"
     shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo", "data"))
@@ -129,6 +134,9 @@ def test_every_marked_string_in_code_and_templates_is_in_the_catalogue(tmp_path)
     fresh = _messages(parse_po(copy / "locale" / "nb" / "LC_MESSAGES" / "django.po"))
     missing = [e.msgid for e in fresh if "fuzzy" in e.flags or not all(e.msgstr.values())]
     assert not missing, f"run makemessages -l nb and translate: {missing}"
+    live = {(e.msgctxt, e.msgid) for e in _messages(po_entries)}
+    not_live = [e.msgid for e in fresh if (e.msgctxt, e.msgid) not in live]
+    assert not not_live, f"in use but missing or obsolete (#~) in {PO_FILE.name}: {not_live}"
 
 
 def test_catalogue_is_not_empty(po_entries):
@@ -257,3 +265,30 @@ def test_chart_dates_use_norwegian_format(nb_client, patient, signed_note):
         assert norwegian in html, norwegian
     for english in ("Episodes of care", "National identity number", "Subjective", "Assessment"):
         assert english not in html, english
+
+
+# --- strings that stayed English on Bokmål pages (issue 13) ----------------------------------
+
+
+def test_the_main_menu_is_named_in_norwegian(nb_client):
+    html = nb_client.get("/").content.decode()
+    assert '<nav aria-label="Hovedmeny">' in html and 'aria-label="Main"' not in html
+
+
+def test_the_atlas_names_what_each_source_supports_in_norwegian(nb_client):
+    html = nb_client.get("/atlas/upper_trapezius/").content.decode()
+    sources = html.split('<dl class="sources">', 1)[1].split("</dl>", 1)[0]
+    terms = re.findall(r"<dt>([^<]*)</dt>", sources)
+    assert terms and "Navn" in terms and "Utstrålingsmønster" in terms and "Innervasjon" in terms
+    assert not set(terms) & {"names", "lies_in", "referral", "innervation", "risks", "needling", "prevalence"}
+
+
+def test_intervals_read_til_in_norwegian():
+    from needlechart.analytics.templating import mean_ci
+    from needlechart.outcomes.stats import MeanInterval
+
+    value = MeanInterval(n=8, mean=1.6, sd=2.7, low=-0.6, high=3.8)
+    with translation.override("nb"):
+        assert mean_ci(value) == "1,6 (-0,6 til 3,8), n = 8"
+    with translation.override("en"):
+        assert mean_ci(value) == "1.6 (-0.6 to 3.8), n = 8"

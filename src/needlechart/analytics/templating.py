@@ -21,6 +21,11 @@ def _n(value: float, places: int = 1) -> str:
     return formats.number_format(round_half_up(value, places), decimal_pos=places)
 
 
+def _range(low: str, high: str) -> str:
+    """An interval in words ("-2.29 to -0.76"): a dash would read as a minus beside negative numbers."""
+    return _("%(low)s to %(high)s") % {"low": low, "high": high}
+
+
 def percent_ci(interval: Interval | None) -> str:
     if interval is None:
         return "–"
@@ -32,7 +37,7 @@ def mean_ci(value: MeanInterval | None) -> str:
         return "–"
     if value.low is None or value.high is None:
         return f"{_n(value.mean)} (n = {value.n})"
-    return f"{_n(value.mean)} ({_n(value.low)} to {_n(value.high)}), n = {value.n}"
+    return f"{_n(value.mean)} ({_range(_n(value.low), _n(value.high))}), n = {value.n}"
 
 
 def severity_label(severity: str) -> str:
@@ -73,7 +78,9 @@ def effect_text(figure: MetaAnalysisFigure) -> str:
     if figure.measure == "grade":
         return _("Grade %(grade)s recommendation") % {"grade": figure.grade}
     kind = _("SMD") if figure.measure == "smd" else _("MD, NPRS points")
-    interval = f" ({_n(figure.ci_low, 2)} to {_n(figure.ci_high, 2)})" if figure.ci_low is not None and figure.ci_high is not None else ""
+    interval = ""
+    if figure.ci_low is not None and figure.ci_high is not None:
+        interval = f" ({_range(_n(figure.ci_low, 2), _n(figure.ci_high, 2))})"
     return f"{kind} {_n(figure.estimate or 0, 2)}{interval}"
 
 
