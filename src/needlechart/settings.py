@@ -260,6 +260,8 @@ EMAIL_BACKEND = os.environ.get("NEEDLECHART_EMAIL_BACKEND", "django.core.mail.ba
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Patients' link secrets are written as "[secret]" in every record (web/logging.py).
+    "filters": {"link_secrets": {"()": "needlechart.web.logging.RedactLinkSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["link_secrets"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("NEEDLECHART_LOG_LEVEL", "WARNING")},
 }

@@ -19,7 +19,7 @@ _TOUCH_EVERY_SECONDS = 30
 
 
 class SecurityHeadersMiddleware:
-    """Strict Content-Security-Policy and permissions policy on every response."""
+    """Strict Content-Security-Policy, permissions policy and no caching of pages on every response."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -28,10 +28,9 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            # Health data must not linger in shared or browser caches.
-            response.headers.setdefault("Cache-Control", "no-store, private")
+        # Health data must not linger in shared or browser caches: staff pages and the patients'
+        # link pages alike. Static files keep the long cache WhiteNoise gives them.
+        response.headers.setdefault("Cache-Control", "no-store, private")
         return response
 
 

@@ -49,5 +49,7 @@ class Command(BaseCommand):
                 "4",
                 "--access-logfile",
                 "-",
+                "--logger-class",
+                "needlechart.web.logging.AccessLogWithoutSecrets",
             ],
         )
