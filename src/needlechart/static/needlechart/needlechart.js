@@ -137,3 +137,34 @@
   document.addEventListener("change", function (e) { var f = e.target.closest("form.follow-up"); if (f) refresh(f); });
   document.addEventListener("DOMContentLoaded", function () { document.querySelectorAll("form.follow-up").forEach(refresh); });
 })();
+
+// Body map zoom: on a phone the regions are a few pixels across, too small to tap. The toggle
+// enlarges the map inside a box that scrolls; marking a region redraws the map, which stays
+// zoomed where it was.
+(function () {
+  "use strict";
+  var zoomed = false, left = 0, top = 0;
+  function apply() {
+    document.querySelectorAll("[data-bodymap-zoom]").forEach(function (button) {
+      var map = button.parentElement.querySelector(".bodymap.interactive");
+      if (!map) return;
+      button.hidden = false;
+      button.setAttribute("aria-pressed", zoomed ? "true" : "false");
+      map.classList.toggle("zoomed", zoomed);
+      if (zoomed) { map.scrollLeft = left; map.scrollTop = top; }
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-bodymap-zoom]");
+    if (!button) return;
+    zoomed = !zoomed; left = 0; top = 0;
+    apply();
+  });
+  document.addEventListener("scroll", function (event) {
+    var map = event.target;
+    if (map.classList && map.classList.contains("zoomed")) { left = map.scrollLeft; top = map.scrollTop; }
+  }, true);
+  // Capture: before the pain map's own handler moves the focus to the region just marked.
+  document.addEventListener("htmx:afterSwap", function () { apply(); }, true);
+  document.addEventListener("DOMContentLoaded", function () { apply(); });
+})();
