@@ -29,6 +29,7 @@ from needlechart.content import (
 )
 from needlechart.knowledge.catalog import DATA_DIR, GROUPS, catalog
 from needlechart.knowledge.treatment_records import (
+    ADVERSE_EVENT_SEVERITIES,
     AdverseEventType,
     Advice,
     ConsentRisk,
@@ -47,8 +48,14 @@ SOURCES_FILE = "sources_treatment.yaml"
 SOURCES_REGISTRY = "sources.yaml, sources_regions.yaml or sources_treatment.yaml"
 QUESTION_TYPES = ("boolean", "choice", "multichoice", "number", "text")
 SEVERITIES = ("absolute", "relative", "precaution")
-_MATCH_KEYS = ("thorax", "deep", "groups_any", "structures_any")
-_TRIGGER_KEYS = (*_MATCH_KEYS, "estim", "anticoagulants", "any_needling")
+CHECK_LEVELS = ("block", "warn", "info")
+# A site: muscles lying in any of these body-map groups or base regions, or named (any combination).
+_SITE_KEYS = frozenset({"groups_any", "regions_any", "muscles_any"})
+_FLAG_KINDS = frozenset({"thorax", "deep", "estim", "anticoagulants", "any_needling"})
+# What each kind of match may say (besides `side`).
+_PLANNED_KEYS = frozenset({"thorax", "deep", "structures_any", *_SITE_KEYS})  # consent: what is planned
+_CHECK_KEYS = _PLANNED_KEYS | {"areas_from", "areas_in", "estim"}  # session checks: also the patient's areas, e-stim
+_TRIGGER_KEYS = _PLANNED_KEYS | {"estim", "anticoagulants", "any_needling"}  # safety-netting
 
 
 class _Loader:
@@ -93,21 +100,53 @@ class _Loader:
                 raise ContentError(file, entry, f"question '{question.id}' has no option {unknown[0]!r}")
         return cond
 
-    def match(self, file: str, entry: str, raw: Any, keys: tuple[str, ...]) -> Match:
-        if not isinstance(raw, dict):
+    def match(self, file: str, entry: str, raw: Any, keys: frozenset[str]) -> Match:
+        """Check a match's form (docs/treatment-data.md) and that it names real groups, regions,
+        muscles, structures and questions."""
+        if not isinstance(raw, dict) or not raw:
             raise ContentError(file, entry, f"malformed match {raw!r}")
         side = raw.get("side", "")
-        kinds = [k for k in raw if k != "side"]
-        if len(kinds) != 1 or kinds[0] not in keys or side not in ("", "l", "r"):
-            raise ContentError(file, entry, f"a match is one of {', '.join(keys)} (optionally with side l or r), got {raw!r}")
-        kind = kinds[0]
-        values = tuple(raw[kind]) if kind in ("groups_any", "structures_any") else ()
-        known = set(GROUPS) if kind == "groups_any" else set(catalog().structures) if kind == "structures_any" else set()
-        if kind in ("groups_any", "structures_any") and (not values or any(v not in known for v in values)):
-            raise ContentError(file, entry, f"{kind} names unknown ids: {[v for v in values if v not in known] or 'none given'}")
-        if kind not in ("groups_any", "structures_any") and raw[kind] is not True:
-            raise ContentError(file, entry, f"'{kind}' takes only the value true")
-        return Match(kind, values, side)
+        unknown = set(raw) - keys - {"side"}
+        if unknown or side not in ("", "l", "r"):
+            allowed = ", ".join(sorted(keys))
+            raise ContentError(file, entry, f"a match takes {allowed} (optionally with side l or r), got {raw!r}")
+        sites = [k for k in raw if k in _SITE_KEYS]
+        others = [k for k in raw if k not in _SITE_KEYS and k not in ("side", "estim", "areas_in")]
+        if not (sites or others or "estim" in raw):
+            raise ContentError(file, entry, f"a match needs a kind, got {raw!r}")
+        if (sites and others) or len(others) > 1 or ("areas_in" in raw and others != ["areas_from"]):
+            raise ContentError(file, entry, f"a match is one kind (groups_any, regions_any and muscles_any combine), got {raw!r}")
+        for flag in ("estim", *[k for k in others if k in _FLAG_KINDS]):
+            if flag in raw and raw[flag] is not True:
+                raise ContentError(file, entry, f"'{flag}' takes only the value true")
+        estim = "estim" in raw and (bool(sites) or bool(others))
+        if sites:
+            return self._site(file, entry, raw, side, estim)
+        kind = others[0] if others else "estim"
+        if kind == "structures_any":
+            values = self._ids(file, entry, raw, kind, set(catalog().structures))
+            return Match(kind, values, side, estim=estim)
+        if kind == "areas_from":
+            question = self.questions.get(str(raw[kind]))
+            if question is None or not question.sites:
+                raise ContentError(file, entry, f"areas_from names '{raw[kind]}', which is not a body-area question of intake.yaml")
+            areas = self._ids(file, entry, raw, "areas_in", {value for value, _site in question.sites}) if "areas_in" in raw else ()
+            return Match(kind, (question.id,), side, areas=areas, estim=estim)
+        return Match(kind, (), side, estim=estim)
+
+    def _site(self, file: str, entry: str, raw: dict[str, Any], side: str, estim: bool) -> Match:
+        groups = self._ids(file, entry, raw, "groups_any", set(GROUPS)) if "groups_any" in raw else ()
+        regions = self._ids(file, entry, raw, "regions_any", set(catalog().base_regions)) if "regions_any" in raw else ()
+        muscles = self._ids(file, entry, raw, "muscles_any", set(catalog().muscles)) if "muscles_any" in raw else ()
+        return Match("site", groups, side, regions=regions, muscles=muscles, estim=estim)
+
+    @staticmethod
+    def _ids(file: str, entry: str, raw: dict[str, Any], key: str, known: set[str]) -> tuple[str, ...]:
+        values = raw[key]
+        if not isinstance(values, list) or not values or any(not isinstance(v, str) or v not in known for v in values):
+            bad = [v for v in values if v not in known] if isinstance(values, list) else values
+            raise ContentError(file, entry, f"{key} needs a list of known ids, got unknown {bad or 'none given'}")
+        return tuple(values)
 
     def sections(self) -> tuple[Section, ...]:
         file, sections = "intake.yaml", list[Section]()
@@ -130,6 +169,13 @@ class _Loader:
         options = tuple((str(o["value"]), bilingual(file, question_id, o["label"], "option label")) for o in q.get("options") or ())
         if (kind in ("choice", "multichoice")) != bool(options):
             raise ContentError(file, question_id, "choice and multichoice questions (only) need options")
+        sites = tuple(
+            (str(o["value"]), self.match(file, f"{question_id} option {o['value']}", o["site"], _SITE_KEYS | {"side"}))
+            for o in q.get("options") or ()
+            if "site" in o
+        )
+        if sites and (kind != "multichoice" or len(sites) != len([v for v, _label in options if v != "none"])):
+            raise ContentError(file, question_id, "a body-area question is multichoice and every option but 'none' has a site")
         return Question(
             question_id,
             section_id,
@@ -142,6 +188,8 @@ class _Loader:
             bool(q.get("required", False)),
             self.condition(file, question_id, q["show_if"]) if q.get("show_if") else None,
             staff_only,
+            bool(q.get("for_the_day", False)),
+            sites,
         )
 
     def rules(self) -> dict[str, Rule]:
@@ -150,14 +198,17 @@ class _Loader:
             with wrong_types_named(file, raw):
                 rule_id = unique_id(file, raw, rules)
                 check = raw.get("session_check")
+                source = self.source(file, rule_id, raw.get("source"))
                 rules[rule_id] = Rule(
                     rule_id,
                     one_of(file, rule_id, raw.get("severity"), "severity", SEVERITIES),
                     self.condition(file, rule_id, raw.get("when")),
                     bilingual(file, rule_id, raw.get("message"), "message"),
-                    self.source(file, rule_id, raw.get("source")),
-                    self.match(file, rule_id, check["match"], _MATCH_KEYS) if check else None,
+                    source,
+                    self.match(file, rule_id, check["match"], _CHECK_KEYS) if check else None,
                     bilingual(file, rule_id, check.get("message"), "session_check.message") if check else None,
+                    one_of(file, rule_id, check["level"], "session_check.level", CHECK_LEVELS) if check and "level" in check else None,
+                    self.sources[source].unverified,
                 )
         return rules
 
@@ -173,7 +224,7 @@ class _Loader:
                         ConsentRisk(
                             risk_id,
                             bool(r.get("always", False)),
-                            self.match(file, risk_id, r["when_planned"], _MATCH_KEYS) if r.get("when_planned") else None,
+                            self.match(file, risk_id, r["when_planned"], _PLANNED_KEYS) if r.get("when_planned") else None,
                             bilingual(file, risk_id, r.get("text"), "risk text"),
                         )
                     )
@@ -210,11 +261,15 @@ class _Loader:
         for raw in content.get("safety_netting") or ():
             with wrong_types_named(file, raw):
                 net_id = unique_id(file, raw, nets)
+                replaces = raw.get("replaces") or []
+                if not isinstance(replaces, list) or any(r not in advice for r in replaces):
+                    raise ContentError(file, net_id, f"replaces names advice that does not exist: {replaces!r}")
                 nets[net_id] = SafetyNet(
                     net_id,
                     self.match(file, net_id, raw.get("trigger"), _TRIGGER_KEYS),
                     bilingual(file, net_id, raw.get("text"), "text"),
                     self.source(file, net_id, raw.get("source")),
+                    tuple(replaces),
                 )
         return advice, nets
 
@@ -252,11 +307,18 @@ class _Loader:
         for raw in content.get("types") or ():
             with wrong_types_named(file, raw):
                 type_id = unique_id(file, raw, types)
+                minimum = one_of(file, type_id, raw.get("minimum_severity", "mild"), "minimum_severity", ADVERSE_EVENT_SEVERITIES)
+                if minimum != "mild" and not raw.get("minimum_source"):
+                    raise ContentError(file, type_id, "a minimum_severity above mild needs its minimum_source")
+                minimum_source = self.source(file, type_id, raw["minimum_source"]) if raw.get("minimum_source") else None
                 types[type_id] = AdverseEventType(
                     type_id,
                     bilingual(file, type_id, raw.get("name"), "name"),
                     raw.get("brady_rate_percent"),
                     self.source(file, type_id, raw.get("source")),
+                    minimum,
+                    minimum_source,
+                    bool(minimum_source and self.sources[minimum_source].unverified),
                 )
         for raw in content.get("severities") or ():
             with wrong_types_named(file, raw):
@@ -266,7 +328,7 @@ class _Loader:
                     bilingual(file, severity, raw.get("name"), "name"),
                     bilingual(file, severity, raw.get("definition"), "definition"),
                 )
-        if set(severities) != {"mild", "significant", "serious"}:
+        if set(severities) != set(ADVERSE_EVENT_SEVERITIES):
             raise ContentError(file, "severities", "must be exactly mild, significant and serious")
         return types, severities
 

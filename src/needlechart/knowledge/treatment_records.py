@@ -22,9 +22,14 @@ class Question:
     required: bool
     show_if: dict[str, Any] | None
     staff_only: bool
+    for_the_day: bool = False  # the answer holds on the day it is given only (e.g. intoxication)
+    sites: tuple[tuple[str, Match], ...] = ()  # a body-area question: the site each option stands for
 
     def option_label(self, value: str) -> Text | None:
         return next((label for option, label in self.options if option == value), None)
+
+    def site_of(self, value: str) -> Match | None:
+        return next((site for option, site in self.sites if option == value), None)
 
 
 @dataclass(frozen=True)
@@ -37,11 +42,24 @@ class Section:
 
 @dataclass(frozen=True)
 class Match:
-    """Which planned muscles a check or a safety-netting item concerns."""
+    """Which planned muscles a check or a safety-netting item concerns (docs/treatment-data.md).
+
+    ``kind`` is ``thorax``, ``deep``, ``structures_any`` (``values``: structure ids), ``site`` (muscles
+    lying in any of the body-map groups in ``values`` or the base regions in ``regions``, or named in
+    ``muscles``), ``areas_from`` (``values``: a body-area question; resolved into sites from the
+    patient's answer, limited to ``areas`` when given), ``estim`` (a needling entry with electrical
+    stimulation), or, for safety-netting only, ``anticoagulants`` and ``any_needling``. ``side``
+    limits a match to one side; ``estim`` (the flag) limits any match to entries with electrical
+    stimulation.
+    """
 
     kind: str
     values: tuple[str, ...] = ()
     side: str = ""
+    regions: tuple[str, ...] = ()
+    muscles: tuple[str, ...] = ()
+    areas: tuple[str, ...] = ()
+    estim: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +71,8 @@ class Rule:
     source: str
     session_match: Match | None
     session_message: Text | None
+    session_level: str | None = None  # the check's level as shipped (block|warn|info); None: from the severity
+    unverified: bool = False  # its source is not checked against a primary source: labelled in the UI
 
 
 @dataclass(frozen=True)
@@ -87,6 +107,7 @@ class SafetyNet:
     trigger: Match
     text: Text
     source: str
+    replaces: tuple[str, ...] = ()  # advice ids this automatic advice stands in for (they would contradict it)
 
 
 @dataclass(frozen=True)
@@ -105,12 +126,26 @@ class Joint:
     source: str
 
 
+ADVERSE_EVENT_SEVERITIES = ("mild", "significant", "serious")  # White et al. 2001, mildest first
+
+
 @dataclass(frozen=True)
 class AdverseEventType:
     id: str
     name: Text
     brady_rate_percent: float | None
     source: str
+    minimum_severity: str = "mild"  # an event of this type is never graded below this
+    minimum_source: str | None = None
+    minimum_unverified: bool = False
+
+    def allows(self, severity: str) -> bool:
+        """Whether ``severity`` is at or above this type's minimum."""
+        order = ADVERSE_EVENT_SEVERITIES
+        return severity in order and order.index(severity) >= order.index(self.minimum_severity)
+
+    def at_least_minimum(self, severity: str) -> str:
+        return severity if self.allows(severity) else self.minimum_severity
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ warnings while planning, the needle count, and the gates that must pass before s
 
 Sources are in the data files: Delphi 2018 (trigger-point criteria), the muscles' risk and
 depth facts (knowledge/data/muscles.yaml), the suitability rules
-(treatment/data/screening_rules.yaml), CCAOM (count needles in and out) and the AHPCSA
+(knowledge/data/screening_rules.yaml), CCAOM (count needles in and out) and the AHPCSA
 thorax guideline (not both sides of the thorax in one session).
 """
 
@@ -17,8 +17,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from needlechart.knowledge.catalog import Muscle, catalog
-from needlechart.knowledge.treatment import ConsentVersion, Match, SafetyNet, treatment_catalog
-from needlechart.screening.rules import Suitability
+from needlechart.knowledge.treatment import Advice, ConsentVersion, Match, SafetyNet, treatment_catalog
+from needlechart.screening.rules import Finding, Suitability
 
 # 'Deep' as defined for the session checks (docs/treatment-data.md): needles of 40 mm or more.
 DEEP_NEEDLE_MM = 40
@@ -39,6 +39,7 @@ class Planned:
     side: str
     depth_mm: int = 0
     length_mm: int = 0
+    estim: bool = False  # the entry records electrical stimulation
 
 
 def is_deep(muscle: Muscle, *, length_mm: int = 0) -> bool:
@@ -56,16 +57,25 @@ def muscle_groups(muscle: Muscle) -> set[str]:
 
 
 def matches(match: Match, planned: Planned) -> bool:
+    """Whether a planned muscle and side is one the match concerns (``areas_from`` is resolved
+    into sites by the rules engine before it gets here, so it matches nothing by itself)."""
     if match.side and match.side != planned.side:
+        return False
+    if match.estim and not planned.estim:
         return False
     if match.kind == "thorax":
         return planned.muscle.thorax
     if match.kind == "deep":
         return is_deep(planned.muscle, length_mm=planned.length_mm)
-    if match.kind == "groups_any":
-        return bool(muscle_groups(planned.muscle) & set(match.values))
+    if match.kind in ("site", "groups_any"):
+        muscle = planned.muscle
+        return (
+            bool(muscle_groups(muscle) & set(match.values)) or bool(set(muscle.lies_in) & set(match.regions)) or muscle.id in match.muscles
+        )
     if match.kind == "structures_any":
         return bool(set(planned.muscle.structures_at_risk) & set(match.values))
+    if match.kind == "estim":
+        return planned.estim
     return match.kind == "any_needling"
 
 
@@ -123,24 +133,31 @@ def safety_warnings(planned: Sequence[Planned], suitability: Suitability | None)
         both = _("Both sides of the thorax are planned in one session. Guidelines advise against it (pneumothorax on both sides).")
         warnings.append(SafetyWarning("warn", both))
     for finding in suitability.findings if suitability else ():
-        rule = finding.rule
-        if rule.session_match is None:
-            if finding.severity == "absolute":
-                warnings.append(SafetyWarning("block", rule.message.get(language)))
-            continue
-        for item in planned:
-            if matches(rule.session_match, item):
-                level = "block" if finding.severity == "absolute" else "warn" if finding.severity == "relative" else "info"
-                warnings.append(
-                    SafetyWarning(
-                        level,
-                        rule.session_message.get(language) if rule.session_message else rule.message.get(language),
-                        item.muscle.id,
-                        item.side,
-                    )
-                )
+        warnings += _finding_warnings(finding, planned, language)
     order = {"block": 0, "warn": 1, "info": 2}
     return sorted(warnings, key=lambda w: order[w.level])
+
+
+def _finding_warnings(finding: Finding, planned: Sequence[Planned], language: str) -> list[SafetyWarning]:
+    """A finding's warnings: once for the session when it has no site, else per matching muscle."""
+    rule = finding.rule
+    unknown = _("Where was not recorded: ask the patient and update the intake.")
+    if finding.site_unknown:
+        match = rule.session_match
+        if finding.severity == "absolute":
+            return [SafetyWarning("block", f"{rule.message.get(language)} {unknown}")]
+        if planned and (match is None or not match.estim or any(p.estim for p in planned)):
+            text = rule.session_message.get(language) if rule.session_message else rule.message.get(language)
+            return [SafetyWarning(finding.level, f"{text} {unknown}")]
+        return []
+    if not finding.sites:
+        return [SafetyWarning("block", rule.message.get(language))] if finding.severity == "absolute" else []
+    text = rule.session_message.get(language) if rule.session_message else rule.message.get(language)
+    return [
+        SafetyWarning(finding.level, text, item.muscle.id, item.side)
+        for item in planned
+        if any(matches(site, item) for site in finding.sites)
+    ]
 
 
 def reconciliation_problem(*, needles_in: int, needles_out: int | None, search: str, outcome: str) -> str | None:
@@ -185,3 +202,15 @@ def safety_nets_for(planned: Sequence[Planned], *, estim: bool, anticoagulants: 
         for net in treatment_catalog().safety_nets.values()
         if (facts[net.trigger.kind] if net.trigger.kind in facts else any(matches(net.trigger, p) for p in planned))
     ]
+
+
+def replaced_advice(nets: Sequence[SafetyNet]) -> set[str]:
+    """Advice ids that the automatic safety-netting stands in for (they would contradict it)."""
+    return {advice_id for net in nets for advice_id in net.replaces}
+
+
+def aftercare_advice(chosen: Sequence[str], nets: Sequence[SafetyNet]) -> list[Advice]:
+    """The advice the patient is given: the practitioner's choice in the catalogue's order, less
+    whatever the safety-netting added for this visit replaces (aftercare.yaml, ``replaces``)."""
+    replaced = replaced_advice(nets)
+    return [a for a in treatment_catalog().advice.values() if a.id in chosen and a.id not in replaced]

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from needlechart.audit.models import AuditAction
@@ -21,6 +22,7 @@ from needlechart.clinics.models import User
 from needlechart.core.access import Capability, require_capability
 from needlechart.knowledge.catalog import catalog
 from needlechart.knowledge.treatment import treatment_catalog
+from needlechart.needling import checks
 from needlechart.needling.models import (
     AdverseEvent,
     AdverseEventOutcome,
@@ -34,6 +36,7 @@ from needlechart.needling.models import (
     PressurePainThreshold,
     RangeOfMotion,
 )
+from needlechart.needling.session import session_state
 
 ENTRY_FIELDS = (
     "gauge_mm",
@@ -169,6 +172,13 @@ def default_entry(muscle_id: str) -> dict[str, Any]:
     }
 
 
+def _advice_kept(encounter: Encounter, advice_ids: Sequence[str]) -> list[str]:
+    """The advice chosen, less what this visit's safety-netting replaces (aftercare.yaml ``replaces``):
+    for a patient on blood thinners the firm-pressure advice stands in for the gentle one."""
+    replaced = checks.replaced_advice(session_state(encounter).safety_nets)
+    return sorted(set(advice_ids) - replaced)
+
+
 @transaction.atomic
 def needling_record_update(*, actor: User, encounter: Encounter, **fields: Any) -> NeedlingRecord:
     """Needle count out, mismatch search and outcome, reasoning, and the advice chosen."""
@@ -178,7 +188,7 @@ def needling_record_update(*, actor: User, encounter: Encounter, **fields: Any) 
         unknown = set(fields["advice_ids"]) - set(treatment_catalog().advice)
         if unknown:
             raise ValidationError(_("Unknown advice."))
-        record.advice_ids = sorted(set(fields["advice_ids"]))
+        record.advice_ids = _advice_kept(encounter, fields["advice_ids"])
     if "needles_out" in fields:
         out = fields["needles_out"]
         if out is not None and not 0 <= int(out) <= 500:
@@ -227,7 +237,7 @@ def repeat_last_session(*, actor: User, encounter: Encounter) -> int:
         )
     record, _created = NeedlingRecord.objects.get_or_create(encounter=encounter, defaults={"clinic_id": encounter.clinic_id})
     old_record = NeedlingRecord.objects.filter(encounter=previous).first()
-    record.advice_ids = old_record.advice_ids if old_record else []
+    record.advice_ids = _advice_kept(encounter, old_record.advice_ids if old_record else [])
     record.repeated_from = previous
     record.save()
     previous_note = Note.objects.filter(encounter=previous).first()
@@ -252,10 +262,13 @@ def adverse_event_record(
 ) -> AdverseEvent:
     """Record an adverse event during the visit or later (signed notes do not block this)."""
     require_capability(actor, Capability.WRITE_CLINICAL)
-    if event_type not in treatment_catalog().adverse_event_types:
+    kind = treatment_catalog().adverse_event_types.get(event_type)
+    if kind is None:
         raise ValidationError(_("Unknown type of adverse event."))
     if severity not in AdverseEventSeverity.values or outcome not in AdverseEventOutcome.values:
         raise ValidationError(_("Choose a severity and an outcome from the lists."))
+    if not kind.allows(severity):
+        raise ValidationError(minimum_severity_message(event_type))
     if onset < encounter.starts_at - dt.timedelta(hours=1) or onset > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationError(_("The onset must be between the start of the visit and now."))
     event = AdverseEvent.objects.create(
@@ -272,6 +285,16 @@ def adverse_event_record(
     )
     _audit(actor, encounter, "adverse_event", event.pk, AuditAction.CREATE, type=event_type, severity=severity)
     return event
+
+
+def minimum_severity_message(event_type: str) -> str:
+    """Why a severity was refused for a type: its name and the lowest severity it can have."""
+    kind = treatment_catalog().adverse_event_types[event_type]
+    language = get_language() or "en"
+    return _("%(type)s is never graded below %(minimum)s: choose %(minimum)s or a higher severity.") % {
+        "type": kind.name.get(language),
+        "minimum": str(AdverseEventSeverity(kind.minimum_severity).label).lower(),
+    }
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from needlechart.charting.models import Encounter
 from needlechart.clinics.selectors import NeedlingAuthorisation, needling_authorisation
 from needlechart.knowledge.catalog import catalog
-from needlechart.knowledge.treatment import SafetyNet, treatment_catalog
+from needlechart.knowledge.treatment import Advice, SafetyNet, treatment_catalog
 from needlechart.needling import checks
 from needlechart.needling.models import Consent, NeedlingEntry, NeedlingRecord, PalpationFinding
 from needlechart.screening.models import IntakeResponse
@@ -43,6 +43,11 @@ class SessionState:
     def has_needling(self) -> bool:
         return bool(self.entries)
 
+    @property
+    def aftercare_advice(self) -> list[Advice]:
+        """The advice chosen for the patient, less what this visit's safety-netting replaces."""
+        return checks.aftercare_advice(self.record.advice_ids if self.record else [], self.safety_nets)
+
     def signing_problems(self) -> list[str]:
         """Every reason the visit cannot be signed yet, in words the practitioner can act on."""
         if not self.entries:
@@ -70,6 +75,11 @@ class SessionState:
         consent = checks.consent_problem(self.consent, self.planned, treatment_catalog().current_consent(timezone.localdate()))
         if consent:
             problems.append(consent)
+        contradicted = checks.replaced_advice(self.safety_nets) & set(record.advice_ids if record else [])
+        if contradicted:
+            problems.append(
+                _("Some aftercare advice chosen contradicts the safety-netting added for this visit: save the aftercare again.")
+            )
         return problems
 
 
@@ -81,7 +91,14 @@ def session_state(encounter: Encounter) -> SessionState:
         record=NeedlingRecord.objects.filter(encounter=encounter).first(),
         consent=encounter.consents.order_by("-recorded_at").first(),
         palpation=list(encounter.palpation_findings.all()),
-        suitability=evaluate(intake.answers, adjustments=rule_adjustments(encounter.clinic_id)) if intake else None,
+        suitability=evaluate(
+            intake.answers,
+            adjustments=rule_adjustments(encounter.clinic_id),
+            answered_on=timezone.localdate(intake.submitted_at),
+            on=timezone.localdate(encounter.starts_at),
+        )
+        if intake
+        else None,
         authorisation=needling_authorisation(practitioner=encounter.practitioner, on=timezone.localdate(encounter.starts_at)),
     )
 
@@ -107,7 +124,9 @@ def session_state_from(
         suitability=suitability,
         authorisation=authorisation,
     )
-    state.planned = [checks.Planned(muscles[e.muscle_id], e.side, e.depth_mm, e.length_mm) for e in entries if e.muscle_id in muscles]
+    state.planned = [
+        checks.Planned(muscles[e.muscle_id], e.side, e.depth_mm, e.length_mm, e.estim) for e in entries if e.muscle_id in muscles
+    ]
     state.warnings = checks.safety_warnings(state.planned, suitability)
     anticoagulants = bool(suitability and any(f.rule.id == ANTICOAGULANT_RULE for f in suitability.findings))
     state.safety_nets = checks.safety_nets_for(state.planned, estim=any(e.estim for e in entries), anticoagulants=anticoagulants)

@@ -3,12 +3,17 @@
 Pure functions over the treatment catalogue (``knowledge.treatment``), so the same engine serves the intake pages,
 the chart banner, the session safety checks and the API. Severity semantics
 (docs/treatment-data.md): ``absolute`` blocks needling (only the matched muscles when the
-rule names them), ``relative`` needs the practitioner's written reasoning before a session
-is signed, ``precaution`` is shown.
+rule names a site), ``relative`` needs the practitioner's written reasoning before a session
+is signed, ``precaution`` is shown. A rule's session check warns at the level its severity gives
+(block, warn, info) unless the shipped rule sets another level and the clinic kept its severity.
+Where a check takes the patient's body areas (``areas_from``), the finding carries the sites the
+patient ticked.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -16,10 +21,11 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from needlechart.knowledge.treatment import Question, Rule, TreatmentCatalog, treatment_catalog
+from needlechart.knowledge.treatment import Match, Question, Rule, TreatmentCatalog, treatment_catalog
 
 Answers = Mapping[str, Any]
 SEVERITY_ORDER = {"absolute": 0, "relative": 1, "precaution": 2}
+LEVEL_OF_SEVERITY = {"absolute": "block", "relative": "warn", "precaution": "info"}
 
 
 def condition_holds(condition: Mapping[str, Any], answers: Answers) -> bool:
@@ -126,6 +132,27 @@ def clean_answers(raw: Mapping[str, Any], *, staff: bool, cat: TreatmentCatalog 
 class Finding:
     rule: Rule
     severity: str  # after the clinic's adjustment
+    # Where the rule's session check applies: its own match, or the body areas the patient ticked
+    # (``areas_from``); empty when the rule has no session check or the patient gave no area.
+    sites: tuple[Match, ...] = ()
+
+    @property
+    def level(self) -> str:
+        """The level of the session check's warnings: as shipped, or from the clinic's severity."""
+        if self.rule.session_level and self.severity == self.rule.severity:
+            return self.rule.session_level
+        return LEVEL_OF_SEVERITY[self.severity]
+
+    @property
+    def blocks_everywhere(self) -> bool:
+        """Absolute with no site to limit it (a site-scoped rule whose site was not given counts too)."""
+        return self.severity == "absolute" and not self.sites
+
+    @property
+    def site_unknown(self) -> bool:
+        """The rule checks the patient's body areas, but none were given (an older intake)."""
+        match = self.rule.session_match
+        return match is not None and match.kind == "areas_from" and not self.sites
 
 
 @dataclass(frozen=True)
@@ -136,7 +163,7 @@ class Suitability:
 
     @property
     def blocks_all_needling(self) -> bool:
-        return any(f.severity == "absolute" and f.rule.session_match is None for f in self.findings)
+        return any(f.blocks_everywhere for f in self.findings)
 
     @property
     def needs_reasoning(self) -> bool:
@@ -146,7 +173,7 @@ class Suitability:
     def status(self) -> str:
         if self.blocks_all_needling:
             return "blocked"
-        if any(f.severity == "absolute" for f in self.findings):
+        if any(f.sites and f.level == "block" for f in self.findings):
             return "restricted"
         if self.needs_reasoning:
             return "relative"
@@ -156,16 +183,53 @@ class Suitability:
         return [f for f in self.findings if f.severity == severity]
 
 
-def evaluate(answers: Answers, *, adjustments: Mapping[str, str | None] | None = None, cat: TreatmentCatalog | None = None) -> Suitability:
-    """Apply every rule; ``adjustments`` maps rule id to a clinic's severity or None (switched off)."""
+def _sites(rule: Rule, answers: Answers, cat: TreatmentCatalog) -> tuple[Match, ...]:
+    match = rule.session_match
+    if match is None:
+        return ()
+    if match.kind != "areas_from":
+        return (match,)
+    question = cat.questions[match.values[0]]
+    chosen = answers.get(question.id) or []
+    sites = []
+    for value in chosen if isinstance(chosen, list) else [chosen]:
+        site = question.site_of(str(value))
+        if site is not None and (not match.areas or value in match.areas):
+            sites.append(dataclasses.replace(site, estim=match.estim) if match.estim else site)
+    return tuple(sites)
+
+
+def answers_for_the_day(answers: Answers, *, answered_on: dt.date, on: dt.date, cat: TreatmentCatalog | None = None) -> dict[str, Any]:
+    """The answers that still hold on ``on``: those to ``for_the_day`` questions only on the day they were given."""
+    cat = cat or treatment_catalog()
+    if answered_on == on:
+        return dict(answers)
+    return {k: v for k, v in answers.items() if not (k in cat.questions and cat.questions[k].for_the_day)}
+
+
+def evaluate(
+    answers: Answers,
+    *,
+    adjustments: Mapping[str, str | None] | None = None,
+    cat: TreatmentCatalog | None = None,
+    answered_on: dt.date | None = None,
+    on: dt.date | None = None,
+) -> Suitability:
+    """Apply every rule; ``adjustments`` maps rule id to a clinic's severity or None (switched off).
+
+    With ``answered_on`` (the intake's date) and ``on`` (the day judged), answers that hold for
+    their day only (intoxication) count only when the two are the same day.
+    """
     cat = cat or treatment_catalog()
     adjustments = adjustments or {}
+    if answered_on is not None and on is not None:
+        answers = answers_for_the_day(answers, answered_on=answered_on, on=on, cat=cat)
     findings = []
     for rule in cat.rules.values():
         severity = adjustments.get(rule.id, rule.severity)
         if severity is None or not condition_holds(rule.when, answers):
             continue
-        findings.append(Finding(rule, severity))
+        findings.append(Finding(rule, severity, _sites(rule, answers, cat)))
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.rule.id))
     return Suitability(tuple(findings))
 

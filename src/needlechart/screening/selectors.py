@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from needlechart.clinics.models import User
 from needlechart.clinics.selectors import clinic_id_of
 from needlechart.core.access import Capability, require_capability
@@ -37,4 +39,7 @@ def screening_of(*, user: User, response: IntakeResponse | None, clinic_has_rule
     if response is None:
         return Screening(None, None)
     adjustments = rule_adjustments(clinic_id_of(user)) if clinic_has_rule_settings else {}
-    return Screening(response, evaluate(response.answers, adjustments=adjustments))
+    suitability = evaluate(
+        response.answers, adjustments=adjustments, answered_on=timezone.localdate(response.submitted_at), on=timezone.localdate()
+    )
+    return Screening(response, suitability)

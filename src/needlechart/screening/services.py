@@ -23,7 +23,7 @@ from needlechart.core.access import Capability, require_capability
 from needlechart.knowledge.treatment import SEVERITIES, treatment_catalog
 from needlechart.patients.models import Patient
 from needlechart.screening.models import IntakeLink, IntakeResponse, IntakeSource, RuleSetting
-from needlechart.screening.rules import clean_answers
+from needlechart.screening.rules import answers_for_the_day, clean_answers
 
 
 def token_hash(token: str) -> str:
@@ -122,12 +122,14 @@ def intake_submit_by_patient(*, token: str, raw_answers: Mapping[str, Any]) -> I
 
 
 def _staff_only_answers(patient: Patient) -> dict[str, Any]:
-    """Answers staff gave earlier to staff-only questions carry over to a patient's new response."""
+    """Answers staff gave earlier to staff-only questions carry over to a patient's new response
+    (those that hold for their day only, such as intoxication, only on the same day)."""
     latest = IntakeResponse.objects.filter(patient=patient).order_by("-submitted_at").first()
     if latest is None:
         return {}
     staff_ids = {q.id for q in treatment_catalog().questions.values() if q.staff_only}
-    return {k: v for k, v in latest.answers.items() if k in staff_ids}
+    today = answers_for_the_day(latest.answers, answered_on=timezone.localdate(latest.submitted_at), on=timezone.localdate())
+    return {k: v for k, v in today.items() if k in staff_ids}
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -23,7 +23,7 @@ from needlechart.core.public_links import link_refused, public_language
 from needlechart.knowledge.treatment import SEVERITIES, treatment_catalog
 from needlechart.patients.selectors import patient_get_for_user
 from needlechart.screening import selectors, services
-from needlechart.screening.rules import AnswerError, answered_questions
+from needlechart.screening.rules import AnswerError, answered_questions, answers_for_the_day
 
 
 def _raw_answers(data: QueryDict) -> dict[str, Any]:
@@ -99,9 +99,11 @@ def intake_staff(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
             return render(request, "screening/staff_intake.html", context, status=400)
         messages.success(request, _("Intake saved."))
         return redirect("patient_chart", patient_id=patient.pk)
-    return render(
-        request, "screening/staff_intake.html", {**_form_context(answers=latest.answers if latest else {}, staff=True), "patient": patient}
+    # answers that hold for their day only (intoxication) are offered again on the same day only
+    earlier = (
+        answers_for_the_day(latest.answers, answered_on=timezone.localdate(latest.submitted_at), on=timezone.localdate()) if latest else {}
     )
+    return render(request, "screening/staff_intake.html", {**_form_context(answers=earlier, staff=True), "patient": patient})
 
 
 @staff_view(Capability.VIEW_CLINICAL)
