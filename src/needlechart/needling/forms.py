@@ -3,10 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from needlechart.core.forms import form_field
 from needlechart.knowledge.catalog import catalog
+from needlechart.knowledge.treatment import treatment_catalog
 from needlechart.needling.models import (
     AdverseEventOutcome,
     AdverseEventSeverity,
@@ -112,4 +114,29 @@ class AdverseEventForm(forms.Form):
 
     def __init__(self, *args: Any, types: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        form_field(self, "event_type", forms.ChoiceField).choices = types
+        known = treatment_catalog().adverse_event_types
+        labelled = []
+        for type_id, name in types:
+            kind = known.get(type_id)
+            if kind is not None and kind.minimum_severity != "mild":
+                minimum = str(AdverseEventSeverity(kind.minimum_severity).label).lower()
+                name = gettext("%(type)s (at least %(minimum)s)") % {"type": name, "minimum": minimum}
+            labelled.append((type_id, name))
+        form_field(self, "event_type", forms.ChoiceField).choices = labelled
+        self.fields["severity"].help_text = _(
+            "Some types are never mild: the lowest severity they can have is shown beside them in the list of types."
+        )
+
+    def clean(self) -> dict[str, Any]:
+        """A severity below the type's minimum (adverse_events.yaml) is refused with the reason."""
+        cleaned = super().clean() or {}
+        kind = treatment_catalog().adverse_event_types.get(cleaned.get("event_type", ""))
+        severity = cleaned.get("severity")
+        if kind is not None and severity and not kind.allows(severity):
+            minimum = str(AdverseEventSeverity(kind.minimum_severity).label).lower()
+            self.add_error(
+                "severity",
+                gettext("%(type)s is never graded below %(minimum)s: choose %(minimum)s or a higher severity.")
+                % {"type": kind.name.get(get_language() or "en"), "minimum": minimum},
+            )
+        return cleaned

@@ -9,6 +9,7 @@ databases, triggers that refuse changes once the parent note is signed).
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -16,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from needlechart.charting.models import Encounter
 from needlechart.clinics.models import Clinic, User
+from needlechart.knowledge.treatment import treatment_catalog
 
 
 class Side(models.TextChoices):
@@ -238,3 +240,12 @@ class AdverseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} ({self.severity})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Never below the type's minimum severity (adverse_events.yaml): staff are refused a lower
+        grade by the service; a patient's own report of, say, breathing trouble after needling
+        (the follow-up questions) is recorded at the type's minimum at least."""
+        kind = treatment_catalog().adverse_event_types.get(self.event_type)
+        if kind is not None:
+            self.severity = kind.at_least_minimum(self.severity)
+        super().save(*args, **kwargs)
