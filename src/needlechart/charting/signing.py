@@ -52,6 +52,9 @@ class SigningContributor(Generic[State]):
       contributors' under ``judgements`` (so their keys must differ), never recomputed.
     - ``problems``: why the note cannot be signed yet (empty: it can).
     - ``recorded``: whether the visit recorded anything of this app's.
+    - ``omit_when_empty``: leave the key out of the canonical form when the facts are empty, so
+      that a contributor added later (homecare) leaves the notes signed before it, and the visits
+      without its records, byte for byte what they were.
     """
 
     key: str
@@ -60,6 +63,7 @@ class SigningContributor(Generic[State]):
     judgements: Callable[[State], dict[str, Any]]
     problems: Callable[[State], list[str]]
     recorded: Callable[[State], bool]
+    omit_when_empty: bool = False
 
 
 # Each contributor's states of one visit, by its key (``signing_states``).
@@ -145,8 +149,18 @@ def note_content(note: Note, states: SigningStates | None = None) -> dict[str, A
         "assessment": note.assessment,
         "plan": note.plan,
         "pain_map": _pain_marks(encounter),
-        **{key: contributor.facts(states[key]) for key, contributor in _CONTRIBUTORS.items()},
+        **_contributed_facts(states),
     }
+
+
+def _contributed_facts(states: SigningStates) -> dict[str, Any]:
+    """Each contributor's facts under its key (none for an empty part whose contributor says so)."""
+    contributed = {}
+    for key, contributor in _CONTRIBUTORS.items():
+        facts = contributor.facts(states[key])
+        if facts or not contributor.omit_when_empty:
+            contributed[key] = facts
+    return contributed
 
 
 def note_content_at_signing(note: Note, states: SigningStates) -> dict[str, Any]:

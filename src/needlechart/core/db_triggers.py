@@ -35,6 +35,8 @@ IMMUTABLE_TABLES = {
     "needling_pressurepainthreshold": "note_signed",
     "needling_needlingentry": "note_signed",
     "needling_needlingrecord": "note_signed",
+    "homecare_homeprogramme": "note_signed",
+    "homecare_programmeitem": "note_signed",
 }
 MODES = ("always", "signed", "note_signed", "encounter")
 

@@ -22,6 +22,7 @@ from needlechart.charting.pain_map_views import pain_map_context
 from needlechart.clinics.http import StaffRequest
 from needlechart.core.access import Capability, has_capability, staff_view
 from needlechart.core.signed import SignedRecordImmutable
+from needlechart.homecare.views import programme_context
 from needlechart.needling.services import needling_record_update
 from needlechart.needling.views import adverse_events_context, panel_context
 from needlechart.outcomes.views import measures_context
@@ -55,6 +56,7 @@ def _encounter_context(
         **panel_context(encounter, editable=can_write and not signed),
         **adverse_events_context(encounter),
         **measures_context(encounter, request.user),
+        "homecare": programme_context(encounter, request.user),
         "pain": {"encounter": encounter, **pain_map_context(pain_map, editable=can_write and not signed)},
         "screening": screening_for_patient(user=request.user, patient=encounter.patient),
         "encounter": encounter,

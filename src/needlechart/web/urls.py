@@ -8,6 +8,7 @@ from needlechart.charting import pain_map_views
 from needlechart.charting import views as charting_views
 from needlechart.clinics import views as clinic_views
 from needlechart.documents import views as document_views
+from needlechart.homecare import views as homecare_views
 from needlechart.knowledge import views as knowledge_views
 from needlechart.needling import views as needling_views
 from needlechart.outcomes import views as outcome_views
@@ -54,6 +55,11 @@ urlpatterns = [
     path("encounters/<uuid:encounter_id>/needling/rom/", needling_views.rom_save, name="needling_rom"),
     path("encounters/<uuid:encounter_id>/needling/ppt/", needling_views.ppt_save, name="needling_ppt"),
     path("encounters/<uuid:encounter_id>/adverse-events/", needling_views.adverse_event_save, name="adverse_event_save"),
+    path("encounters/<uuid:encounter_id>/home-programme/suggest/", homecare_views.programme_suggest, name="homecare_suggest"),
+    path("encounters/<uuid:encounter_id>/home-programme/items/", homecare_views.programme_add, name="homecare_add"),
+    path("encounters/<uuid:encounter_id>/home-programme/note/", homecare_views.programme_note, name="homecare_note"),
+    path("home-programme/items/<uuid:row_id>/", homecare_views.programme_item_update, name="homecare_item_update"),
+    path("home-programme/items/<uuid:row_id>/remove/", homecare_views.programme_item_remove, name="homecare_item_remove"),
     path("needling/entries/<uuid:entry_id>/remove/", needling_views.entry_remove, name="needling_entry_remove"),
     path("encounters/<uuid:encounter_id>/note.pdf", document_views.session_note_pdf, name="session_note_pdf"),
     path("encounters/<uuid:encounter_id>/aftercare/", document_views.aftercare_page, name="aftercare_page"),
