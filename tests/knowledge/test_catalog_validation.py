@@ -251,6 +251,53 @@ def _vignette_without_source(vignettes: Entries) -> str:
     return vignettes[0]["id"]
 
 
+# --- mutations of the second edition's fields ------------------------------------------------------
+
+
+def _source(key: str, value: Any = None, *, drop: bool = False, pick: Callable[[dict[str, Any]], bool] = lambda e: True) -> Mutation:
+    def mutate(sources: Entries) -> str:
+        source = _first(sources, pick)
+        if drop:
+            del source[key]
+        else:
+            source[key] = value
+        return source["id"]
+
+    return mutate
+
+
+def _muscle_named(muscle_id: str, change: Callable[[dict[str, Any]], None]) -> Mutation:
+    def mutate(muscles: Entries) -> str:
+        muscle = _first(muscles, lambda m: m["id"] == muscle_id)
+        change(muscle)
+        return muscle_id
+
+    return mutate
+
+
+def _set(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda entry: entry.__setitem__(key, copy.deepcopy(value))
+
+
+def _drop(key: str) -> Callable[[dict[str, Any]], None]:
+    return lambda entry: entry.pop(key)
+
+
+def _patterns_and_referral(muscle: dict[str, Any]) -> None:
+    muscle["referral"] = {"essential": ["buttock"], "spillover": [], "contralateral": []}
+
+
+def _pattern(change: Callable[[list[dict[str, Any]]], None]) -> Callable[[dict[str, Any]], None]:
+    return lambda muscle: change(muscle["patterns"])
+
+
+def _non_compressible(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    return lambda muscle: change(muscle["non_compressible"])
+
+
+PATTERN = {"id": "extra", "name": {"en": "Extra", "nb": "Ekstra"}, "essential": ["buttock"], "spillover": [], "contralateral": []}
+
+
 UNKNOWN_REGION_MESSAGE = f"names unknown region id(s): {UNKNOWN_REGION}"
 NEEDLE_LENGTH_MESSAGE = "needle_length_mm must list lengths between 7 and 125 mm"
 MUSCLE_SEGMENTS_MESSAGE = "innervation.segments must list spinal segments"
@@ -362,6 +409,190 @@ BAD_ENTRY_CASES = [
         "regions.yaml", _orphan_region(referral_target=True), "no muscle refers pain here", id="orphan-region-marked-referral-target"
     ),
     pytest.param("regions.yaml", _orphan_region(), "no muscle refers pain here", id="orphan-region-referral-target-by-default"),
+    # --- the second edition's fields (issue 13) ---
+    # sources: what kind of publication, and kinds that are unverified by definition
+    pytest.param("sources.yaml", _source("kind", drop=True), "kind must be one of", id="source-without-kind"),
+    pytest.param("sources.yaml", _source("kind", "blog"), "kind must be one of", id="source-unknown-kind"),
+    pytest.param(
+        "sources.yaml",
+        _source("unverified", False, pick=lambda e: e.get("kind") == "preprint"),
+        "a source of kind preprint is not checked",
+        id="preprint-not-marked-unverified",
+    ),
+    pytest.param("sources.yaml", _source("kind", "course"), "a source of kind course is not checked", id="course-not-marked-unverified"),
+    pytest.param("sources.yaml", _source("unverified", "yes"), "unverified must be true or false", id="source-unverified-text"),
+    pytest.param("sources_regions.yaml", _source("reviewed", True), "unknown key(s) reviewed", id="source-unknown-key"),
+    # muscles: prevalence, unverified facts, misspelt keys
+    pytest.param("muscles.yaml", _muscle_named("soleus", _drop("prevalence")), "prevalence must be one of", id="muscle-without-prevalence"),
+    pytest.param(
+        "muscles.yaml", _muscle_named("soleus", _set("prevalence", "often")), "prevalence must be one of", id="muscle-unknown-prevalence"
+    ),
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("soleus", _set("unverified", ["pattern"])),
+        "unverified must list fact keys",
+        id="muscle-unverified-unknown-key",
+    ),
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("soleus", _set("unverified", "referral")),
+        "unverified must list fact keys",
+        id="muscle-unverified-not-a-list",
+    ),
+    pytest.param(
+        "muscles.yaml", _muscle_named("soleus", _set("non_compresible", {})), "unknown key(s) non_compresible", id="muscle-misspelt-key"
+    ),
+    pytest.param("muscles.yaml", _muscle_named("soleus", _set("thorax", "no")), "thorax must be true or false", id="muscle-thorax-text"),
+    # several patterns
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("gluteus_minimus", _patterns_and_referral),
+        "has both referral and patterns",
+        id="patterns-and-referral",
+    ),
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("gluteus_minimus", _pattern(lambda ps: ps.pop())),
+        "patterns must list two or more",
+        id="patterns-only-one",
+    ),
+    pytest.param(
+        "muscles.yaml", _muscle_named("gluteus_minimus", _pattern(lambda ps: ps[1].pop("id"))), "needs an 'id'", id="pattern-without-id"
+    ),
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("gluteus_minimus", _pattern(lambda ps: ps[1].__setitem__("id", "anterior"))),
+        "duplicate pattern id",
+        id="pattern-duplicate-id",
+    ),
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("gluteus_minimus", _pattern(lambda ps: ps[0]["name"].pop("nb"))),
+        "patterns.anterior.name needs non-empty",
+        id="pattern-name-without-nb",
+    ),
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("gluteus_minimus", _pattern(lambda ps: ps[1].__setitem__("essential", []))),
+        "has no referral pattern (patterns.posterior.essential",
+        id="pattern-empty-essential",
+    ),
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("gluteus_minimus", _pattern(lambda ps: ps[1]["spillover"].append(UNKNOWN_REGION))),
+        f"patterns.posterior.spillover {UNKNOWN_REGION_MESSAGE}",
+        id="pattern-unknown-region",
+    ),
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("gluteus_minimus", _pattern(lambda ps: ps.append({**PATTERN, "prevalence": "often"}))),
+        "patterns.extra.prevalence must be one of",
+        id="pattern-unknown-prevalence",
+    ),
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("gluteus_minimus", _pattern(lambda ps: ps.append({**PATTERN, "fit": 1}))),
+        "unknown key(s) fit",
+        id="pattern-unknown-key",
+    ),
+    # structures at risk with their own source
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("scalenes", lambda m: m["structures_at_risk"][-1].pop("source")),
+        "structures_at_risk.source is missing",
+        id="structure-at-risk-without-source",
+    ),
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("scalenes", lambda m: m["structures_at_risk"][-1].__setitem__("source", UNKNOWN_SOURCE)),
+        f"structures_at_risk.source '{UNKNOWN_SOURCE}' is not in",
+        id="structure-at-risk-source-not-registered",
+    ),
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("scalenes", lambda m: m["structures_at_risk"][-1].__setitem__("id", "spleen")),
+        "unknown structure(s): spleen",
+        id="structure-at-risk-unknown-id",
+    ),
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("scalenes", lambda m: m["structures_at_risk"][-1].__setitem__("unverified", "maybe")),
+        "structures_at_risk.unverified must be true or false",
+        id="structure-at-risk-unverified-text",
+    ),
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("scalenes", lambda m: m["structures_at_risk"].append("pleura_lung")),
+        "names pleura_lung twice",
+        id="structure-at-risk-twice",
+    ),
+    # non-compressible sites
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("iliacus", _non_compressible(lambda n: n.pop("source"))),
+        "non_compressible.source is missing",
+        id="non-compressible-without-source",
+    ),
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("iliacus", _non_compressible(lambda n: n.pop("nb"))),
+        "non_compressible needs non-empty 'en' and 'nb'",
+        id="non-compressible-without-nb",
+    ),
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("iliacus", _set("non_compressible", "deep")),
+        "non_compressible must be a mapping",
+        id="non-compressible-text",
+    ),
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("iliacus", _non_compressible(lambda n: n.__setitem__("why", "x"))),
+        "unknown key(s) why",
+        id="non-compressible-unknown-key",
+    ),
+    # not needled by physiotherapists
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("levator_ani", _drop("not_needled_reason")),
+        "needs a not_needled_reason",
+        id="not-needled-without-reason",
+    ),
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("levator_ani", _drop("needled_by_physiotherapists")),
+        "needs a not_needled_reason (and only then)",
+        id="reason-while-needled",
+    ),
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("levator_ani", _set("needled_by_physiotherapists", "no")),
+        "needled_by_physiotherapists must be true or false",
+        id="needled-flag-text",
+    ),
+    pytest.param(
+        "muscles.yaml",
+        _muscle_named("levator_ani", lambda m: m["not_needled_reason"].pop("source")),
+        "not_needled_reason.source is missing",
+        id="not-needled-reason-without-source",
+    ),
+    # regions and structures
+    pytest.param(
+        "regions.yaml",
+        _set_region("unverified", ["shapes"]),
+        "unverified must list fact keys among segments",
+        id="region-unverified-unknown-key",
+    ),
+    pytest.param("regions.yaml", _set_region("colour", "red"), "unknown key(s) colour", id="region-unknown-key"),
+    pytest.param(
+        "regions.yaml", _set_region("shapes", {"front": ["M 1 1 L 2 2 Z"], "side": []}), "unknown key(s) side", id="region-unknown-view"
+    ),
+    pytest.param(
+        "structures.yaml",
+        lambda s: (s[0].__setitem__("non_compressible", "yes"), s[0]["id"])[1],
+        "non_compressible must be true or false",
+        id="structure-non-compressible-text",
+    ),
 ]
 
 
@@ -512,7 +743,8 @@ def test_shipped_data_loads(shipped: Catalog) -> None:
 
 def test_shipped_atlas_and_body_map_sizes(shipped: Catalog) -> None:
     assert len(shipped.muscles) >= 60
-    assert 80 <= len(shipped.regions) <= 120
+    assert len(shipped.muscles) == 100 and len(shipped.base_regions) == 70
+    assert len(shipped.regions) == 136  # 66 sided regions x 2 + 4 midline
 
 
 def test_every_muscle_cites_a_registered_source_for_each_fact_group(shipped: Catalog) -> None:

@@ -6,19 +6,24 @@ from needlechart.knowledge.catalog import catalog
 from needlechart.knowledge.suggest import suggest_muscles, suggest_paraspinals
 
 
-def test_vignettes_find_the_expected_muscle_in_the_top_five_at_least_90_percent_of_the_time():
+def _rank(vignette) -> int | None:
+    """The place (1-based) of the first expected muscle on the vignette's side, or None outside the top 10."""
+    top = suggest_muscles(vignette.pain_map(), limit=10)
+    return next((i for i, s in enumerate(top, 1) if s.muscle.id in vignette.expected and s.side == vignette.side), None)
+
+
+def test_vignettes_find_the_expected_muscle_in_the_top_five_every_time():
     vignettes = list(catalog().vignettes.values())
-    assert len(vignettes) >= 30
-    hits, misses = 0, []
-    for vignette in vignettes:
-        top = suggest_muscles(vignette.pain_map(), limit=5)
-        if any(s.muscle.id in vignette.expected and s.side == vignette.side for s in top):
-            hits += 1
-        else:
-            misses.append((vignette.id, vignette.expected, [(s.muscle.id, s.side) for s in top]))
-    accuracy = hits / len(vignettes)
-    print(f"\ntop-5 vignette accuracy: {hits}/{len(vignettes)} = {accuracy:.1%}; misses: {misses}")
-    assert accuracy >= 0.9, misses
+    assert len(vignettes) >= 80
+    ranks = {v.id: _rank(v) for v in vignettes}
+    within = {n: sum(1 for r in ranks.values() if r is not None and r <= n) for n in (1, 3, 5)}
+    misses = {v: r for v, r in ranks.items() if r is None or r > 5}
+    print(
+        f"\nvignette accuracy over {len(vignettes)}: "
+        + ", ".join(f"top-{n} {hits}/{len(vignettes)} = {hits / len(vignettes):.1%}" for n, hits in within.items())
+        + f"; outside the top 5: {misses}"
+    )
+    assert misses == {}
 
 
 def test_essential_zones_outweigh_spillover_and_intensity_counts():
