@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "needlechart.web",
     "needlechart.core",
     "needlechart.clinics",
@@ -77,10 +80,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "needlechart.web.middleware.ResolvedUserMiddleware",
     "needlechart.audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "needlechart.web.middleware.IdleTimeoutMiddleware",
+    "needlechart.web.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -181,6 +186,13 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "today"
 LOGOUT_REDIRECT_URL = "login"
+
+# A second factor (an authenticator app) for every staff member, whatever their clinic decides:
+# on in production unless NEEDLECHART_REQUIRE_SECOND_FACTOR=0 (clinics.second_factor).
+REQUIRE_SECOND_FACTOR = env_bool("NEEDLECHART_REQUIRE_SECOND_FACTOR", PRODUCTION)
+OTP_TOTP_ISSUER = "needlechart"
+OTP_TOTP_THROTTLE_FACTOR = 1  # seconds, doubled after each wrong code (django-otp)
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 AXES_FAILURE_LIMIT = env_int("NEEDLECHART_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("NEEDLECHART_LOGIN_COOLOFF_MINUTES", 15))

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from needlechart.web.logging import AccessLogWithoutSecrets, RedactLinkSecrets, redact
 
-LINK_ID = uuid.uuid4()
+LINK_ID = uuid.UUID("0b7a8e2c-1d3f-4c5e-9a6b-7c8d9e0f1a2b")
 
 
 @pytest.mark.parametrize(

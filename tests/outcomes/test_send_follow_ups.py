@@ -7,9 +7,11 @@ import datetime as dt
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 
 from needlechart.charting import services as charting
+from needlechart.core.db_triggers import immutability_lifted
 from needlechart.outcomes.models import FollowUpLink
 from tests.needling.conftest import ready_session, screened  # noqa: F401 - fixtures
 
@@ -40,13 +42,19 @@ def test_a_due_session_gets_one_link_by_e_mail_and_only_once(signed_session, dja
     assert len(mail.outbox) == 1
 
 
+def _started(session, ago: dt.timedelta) -> None:
+    """Make the signed session have started ``ago`` (a signed visit's time is frozen: lift the guard)."""
+    with immutability_lifted(connection, {"charting_encounter": "encounter"}):
+        type(session).objects.filter(pk=session.pk).update(starts_at=timezone.now() - ago)
+
+
 def test_too_recent_too_old_or_no_address_sends_nothing(signed_session):
     call_command("send_follow_ups", "--base-url", "https://clinic.example")  # the session started just now: not 24 h yet
     assert not FollowUpLink.objects.exists()
-    type(signed_session).objects.filter(pk=signed_session.pk).update(starts_at=timezone.now() - dt.timedelta(days=9))
+    _started(signed_session, dt.timedelta(days=9))
     call_command("send_follow_ups", "--base-url", "https://clinic.example")  # older than a week
     assert not FollowUpLink.objects.exists()
-    type(signed_session).objects.filter(pk=signed_session.pk).update(starts_at=timezone.now() - dt.timedelta(days=2))
+    _started(signed_session, dt.timedelta(days=2))
     signed_session.patient.email = ""
     signed_session.patient.save()
     call_command("send_follow_ups", "--base-url", "https://clinic.example")

@@ -16,12 +16,23 @@ from django.utils.translation import gettext_lazy as _
 from needlechart.core.access import Role
 
 
+class SecondFactorPolicy(models.TextChoices):
+    """Who of a clinic's staff must sign in with a second factor (an authenticator app's code)."""
+
+    OPTIONAL = "optional", _("Whoever sets one up")
+    CLINICAL = "clinical", _("Everyone who reads clinical records")
+    ALL = "all", _("All staff")
+
+
 class Clinic(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(_("name"), max_length=200)
     organisation_number = models.CharField(_("organisation number"), max_length=40, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    second_factor = models.CharField(
+        _("second factor required for"), max_length=20, choices=SecondFactorPolicy.choices, default=SecondFactorPolicy.OPTIONAL
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -6,18 +6,18 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_read
-from needlechart.clinics import selectors, services
+from needlechart.clinics import second_factor, selectors, services
 from needlechart.clinics.forms import CertificationForm, StaffForm
 from needlechart.clinics.http import StaffRequest
-from needlechart.clinics.models import PractitionerProfile, RegistrationNumber, User
+from needlechart.clinics.models import PractitionerProfile, RegistrationNumber, SecondFactorPolicy, User
 from needlechart.core.access import Capability, has_capability, staff_view
 
 
@@ -43,7 +43,9 @@ def staff_list(request: StaffRequest) -> HttpResponse:
     rows = [
         (member, selectors.needling_authorisation(practitioner=member, on=today) if member.is_practitioner else None) for member in staff
     ]
-    return render(request, "clinics/staff_list.html", {"rows": rows, "today": today})
+    policy = request.user.clinic.second_factor if request.user.clinic else ""
+    context = {"rows": rows, "today": today, "policy": policy, "policies": SecondFactorPolicy.choices}
+    return render(request, "clinics/staff_list.html", context)
 
 
 @staff_view(Capability.MANAGE_STAFF)
@@ -86,6 +88,8 @@ def staff_detail(request: StaffRequest, staff_id: int) -> HttpResponse:
         "certifications": list(profile.certifications.all()) if profile else [],
         "authorisation": selectors.needling_authorisation(practitioner=staff, on=today) if profile else None,
         "today": today,
+        "has_second_factor": second_factor.has_second_factor(staff),
+        "second_factor_required": second_factor.required_for(staff),
     }
     return render(request, "clinics/staff_detail.html", context)
 
@@ -119,3 +123,26 @@ def certification_evidence(request: StaffRequest, certification_id: uuid.UUID) -
     response = FileResponse(cert.evidence.open("rb"), content_type=cert.evidence_content_type or "application/octet-stream")
     response["Content-Disposition"] = f'attachment; filename="certification-{cert.pk}.{name.rsplit(".", 1)[-1]}"'
     return response
+
+
+@staff_view(Capability.MANAGE_STAFF)
+@require_POST
+def second_factor_policy(request: StaffRequest) -> HttpResponse:
+    """The clinic's rule for who must sign in with a second factor (on the staff list)."""
+    policy = request.POST.get("second_factor", "")
+    if policy not in SecondFactorPolicy.values:
+        return HttpResponseBadRequest(_("Choose who must use a second factor."))
+    second_factor.set_policy(actor=request.user, policy=policy)
+    messages.success(request, _("Saved: who must sign in with a second factor."))
+    return redirect("staff_list")
+
+
+@staff_view(Capability.MANAGE_STAFF)
+@require_POST
+def second_factor_remove(request: StaffRequest, staff_id: int) -> HttpResponse:
+    """Remove a colleague's second factor (a lost phone): they set up a new one at their next sign-in."""
+    staff = selectors.staff_get_for_user(user=request.user, staff_id=staff_id)
+    second_factor.reset(actor=request.user, staff=staff)
+    message = _("The second factor is removed. %(name)s sets up a new one at the next sign-in.") % {"name": staff.display_name}
+    messages.success(request, message)
+    return redirect("staff_detail", staff_id=staff.pk)

@@ -34,7 +34,7 @@ class AccessLogWithoutSecrets(Logger):
     """gunicorn's logger with the link secrets written as "[secret]" in the access log
     (``--logger-class needlechart.web.logging.AccessLogWithoutSecrets``)."""
 
-    def atoms(self, resp, req, environ, request_time):  # type: ignore[no-untyped-def]  # gunicorn's signature
+    def atoms(self, resp, req, environ, request_time):  # gunicorn's signature
         atoms = super().atoms(resp, req, environ, request_time)
         for key in ("r", "U", "{raw_uri}e"):
             if isinstance(atoms.get(key), str):

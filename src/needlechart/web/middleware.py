@@ -1,4 +1,4 @@
-"""Cross-cutting HTTP behaviour: security headers, the signed-in user read once, the idle-session timeout."""
+"""Cross-cutting HTTP behaviour: security headers, the signed-in user read once, the idle-session timeout, the second factor."""
 
 from __future__ import annotations
 
@@ -10,7 +10,12 @@ from django.contrib import messages
 from django.contrib.auth import get_user, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
+from django.urls import Resolver404, resolve
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
+from django_otp.middleware import is_verified
+
+from needlechart.clinics import second_factor
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
@@ -35,18 +40,26 @@ class SecurityHeadersMiddleware:
 
 
 class ResolvedUserMiddleware:
-    """Read the signed-in user once, up front, in place of Django's lazy ``request.user``.
+    """Read the signed-in user once, up front, in place of the lazy ``request.user``.
 
     Every page asks the user for its clinic, role and name dozens of times; through the lazy
     wrapper each of those lookups cost a proxy call. Staff pages need the user anyway; a
-    request without a session cookie (a patient's link) reads nothing for it.
+    request without a session cookie (a patient's link) reads nothing for it. Placed after
+    django-otp's OTPMiddleware, whose lazy user carries the second factor's state
+    (``otp_device``): that user is read once and put in the wrapper's place.
     """
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.user = get_user(request)
+        user = request.user
+        if not isinstance(user, SimpleLazyObject):
+            user = get_user(request)
+        while isinstance(user, SimpleLazyObject):  # OTPMiddleware's around Django's
+            user.is_authenticated  # noqa: B018 - reads the user (and its second factor) once
+            user = user._wrapped
+        request.user = user
         return self.get_response(request)
 
 
@@ -76,3 +89,45 @@ class IdleTimeoutMiddleware:
             if last_seen is None or now - last_seen > _TOUCH_EVERY_SECONDS:
                 request.session["last_seen"] = now
         return self.get_response(request)
+
+
+class SecondFactorMiddleware:
+    """After the password: a staff member with a second factor types its code, and one who must have
+    one (clinics.second_factor.required_for) sets it up, before any other page answers.
+
+    Only the sign-in pages, sign-out and the language switch stay open. A session that has confirmed
+    its code costs nothing here (django-otp's OTPMiddleware says so from the session); one without a
+    factor is looked at again at most once a minute, so an admin's new rule reaches it soon.
+    """
+
+    OPEN = frozenset({"login", "logout", "second_factor_verify", "second_factor_setup", "set_language"})
+    RECHECK_SECONDS = 60
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and not is_verified(user) and self._must_stop(request):
+            target = resolve_url("second_factor_verify" if second_factor.has_second_factor(user) else "second_factor_setup")
+            if request.headers.get("HX-Request"):
+                response = HttpResponse(status=401)
+                response["HX-Redirect"] = target
+                return response
+            return redirect(f"{target}?next={request.path}")
+        return self.get_response(request)
+
+    def _must_stop(self, request: HttpRequest) -> bool:
+        try:
+            if resolve(request.path_info).url_name in self.OPEN:
+                return False
+        except Resolver404:
+            return False
+        now = time.time()
+        if now - request.session.get("second_factor_free_at", 0) < self.RECHECK_SECONDS:
+            return False
+        user = request.user
+        if second_factor.has_second_factor(user) or second_factor.required_for(user):  # type: ignore[arg-type]
+            return True
+        request.session["second_factor_free_at"] = now
+        return False

@@ -18,12 +18,17 @@ from needlechart.pages import today as day_list_pages
 from needlechart.pages import visit as visit_pages
 from needlechart.patients import views as patient_views
 from needlechart.screening import views as screening_views
+from needlechart.web import second_factor_views
 from needlechart.web import views as shell_views
 
 urlpatterns = [
     path("", day_list_pages.today, name="today"),
     path("accounts/login/", shell_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/verify/", second_factor_views.second_factor_verify, name="second_factor_verify"),
+    path("accounts/second-factor/", second_factor_views.second_factor_setup, name="second_factor_setup"),
+    path("staff/second-factor/", clinic_views.second_factor_policy, name="second_factor_policy"),
+    path("staff/<int:staff_id>/second-factor/remove/", clinic_views.second_factor_remove, name="second_factor_remove"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("healthz", shell_views.healthz, name="healthz"),
     path("patients/", patient_views.patient_list, name="patient_list"),

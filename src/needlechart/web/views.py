@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
@@ -10,6 +11,8 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+
+from needlechart.core.forms import form_field
 
 
 class LoginForm(AuthenticationForm):
@@ -21,7 +24,7 @@ class LoginForm(AuthenticationForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["username"]
+        field = form_field(self, "username", forms.CharField)
         field.validators.append(MaxLengthValidator(field.max_length or 150))
 
 
