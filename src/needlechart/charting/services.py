@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -17,10 +16,10 @@ from needlechart.audit.services import audit_record
 from needlechart.charting.models import Addendum, Encounter, EncounterStatus, Note
 from needlechart.charting.signals import note_signed
 from needlechart.charting.signing import (
-    JUDGEMENTS_KEY,
     addendum_content,
-    note_content,
+    addendum_rows_match,
     note_content_at_signing,
+    note_rows_match,
     signing_problems,
     signing_recorded,
     signing_states,
@@ -174,7 +173,5 @@ def signed_record_verify(record: Note | Addendum) -> bool:
     if not record.is_signed or not record.digest_matches():
         return False
     if isinstance(record, Addendum):
-        return canonical_json(addendum_content(record)) == record.canonical
-    stored = json.loads(record.canonical)
-    stored.pop(JUDGEMENTS_KEY, None)
-    return canonical_json(note_content(record)) == canonical_json(stored)
+        return addendum_rows_match(record)
+    return note_rows_match(record)

@@ -10,6 +10,7 @@ gates) through ``register_signing_contributor``; see ``SigningContributor``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -17,6 +18,7 @@ from typing import Any, Generic, TypeVar
 from django.core.exceptions import ImproperlyConfigured
 
 from needlechart.charting.models import Addendum, Encounter, Note, PainMap
+from needlechart.core.canonical import canonical_json
 
 # --- what the apps above charting contribute to a signed note ------------------------------
 
@@ -117,6 +119,40 @@ def _person(user) -> dict[str, Any]:
     return {"id": user.pk, "username": user.username, "name": user.display_name}
 
 
+_PERSON_KEYS = frozenset({"id", "username", "name"})
+
+
+def _names_as_recorded(current: Any, stored: Any) -> Any:
+    """``current`` with each person's name and username as ``stored`` recorded them, wherever the
+    same person (the same id) stands in the same place: a signature binds people by their ids, and
+    a name corrected later must not break it."""
+    if isinstance(current, dict) and isinstance(stored, dict):
+        if current.keys() == _PERSON_KEYS and stored.keys() == _PERSON_KEYS and current["id"] == stored["id"]:
+            return dict(stored)
+        return {key: _names_as_recorded(value, stored.get(key)) for key, value in current.items()}
+    if isinstance(current, list) and isinstance(stored, list) and len(current) == len(stored):
+        return [_names_as_recorded(c, s) for c, s in zip(current, stored, strict=True)]
+    return current
+
+
+def note_rows_match(note: Note, states: SigningStates | None = None) -> bool:
+    """Whether a signed note's stored form says what its visit's rows say now (in the form it was
+    signed in, people's names as recorded then, the judgements of the moment not recomputed)."""
+    stored = json.loads(note.canonical)
+    stored.pop(JUDGEMENTS_KEY, None)
+    form = stored.get("type")
+    if form not in NOTE_FORMS:
+        return False
+    current = note_content(note, states, form=form)
+    return canonical_json(_names_as_recorded(current, stored)) == canonical_json(stored)
+
+
+def addendum_rows_match(addendum: Addendum) -> bool:
+    """As ``note_rows_match``, for a signed addendum."""
+    stored = json.loads(addendum.canonical)
+    return canonical_json(_names_as_recorded(addendum_content(addendum), stored)) == canonical_json(stored)
+
+
 def _signed_at(record: Note | Addendum) -> str:
     """When the record was signed: a canonical form is built only for a signed record, or for one
     being signed (``charting.services`` sets its time first)."""
@@ -125,22 +161,39 @@ def _signed_at(record: Note | Addendum) -> str:
     return record.signed_at.isoformat()
 
 
-def note_content(note: Note, states: SigningStates | None = None) -> dict[str, Any]:
-    """The recorded facts of the visit; ``states`` (``signing_states``) saves reading the contributors' rows again."""
+# The forms a note has been signed in, oldest first; a note is signed in the newest and verified in
+# its own. /2 binds the visit as well: its patient, length and reason (a visit moved to another
+# patient no longer verifies).
+NOTE_FORMS = ("needlechart.note/1", "needlechart.note/2")
+NOTE_FORM = NOTE_FORMS[-1]
+
+
+def _encounter(encounter: Encounter, form: str) -> dict[str, Any]:
+    bound = {
+        "id": str(encounter.pk),
+        "episode": str(encounter.episode_id),
+        "starts_at": encounter.starts_at.isoformat(),
+        "practitioner": _person(encounter.practitioner),
+    }
+    if form != NOTE_FORMS[0]:
+        bound |= {"patient": str(encounter.patient_id), "duration_minutes": encounter.duration_minutes, "reason": encounter.reason}
+    return bound
+
+
+def note_content(note: Note, states: SigningStates | None = None, form: str = NOTE_FORM) -> dict[str, Any]:
+    """The recorded facts of the visit in ``form`` (one of ``NOTE_FORMS``); ``states``
+    (``signing_states``) saves reading the contributors' rows again."""
+    if form not in NOTE_FORMS:
+        raise ValueError(f"unknown note form {form!r}")
     encounter = note.encounter
     if states is None:
         states = signing_states(encounter)
     return {
-        "type": "needlechart.note/1",
+        "type": form,
         "note": str(note.pk),
         "clinic": str(note.clinic_id),
         "patient": str(note.patient_id),
-        "encounter": {
-            "id": str(encounter.pk),
-            "episode": str(encounter.episode_id),
-            "starts_at": encounter.starts_at.isoformat(),
-            "practitioner": _person(encounter.practitioner),
-        },
+        "encounter": _encounter(encounter, form),
         "author": _person(note.author),
         "signed_by": _person(note.signed_by),
         "signed_at": _signed_at(note),
