@@ -82,6 +82,7 @@ def session_note_context(encounter: Encounter, note: Note | None) -> dict:
         ],
         "entries": [(e, muscles[e.muscle_id].name.get(language)) for e in state.entries if e.muscle_id in muscles],
         "needles_in": state.needles_in,
+        "warnings": state.warnings,  # the planning warnings, each labelled where it rests on an unverified fact
         "record": state.record,
         "adverse_events": [
             (e, ae_types[e.event_type].name.get(language) if e.event_type in ae_types else e.event_type)

@@ -5,11 +5,48 @@ from __future__ import annotations
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from needlechart.clinics.http import StaffRequest
 from needlechart.core.access import staff_view
 from needlechart.knowledge import bodymap, selectors
-from needlechart.knowledge.catalog import catalog
+from needlechart.knowledge.catalog import Catalog, Muscle, ReferralPattern, catalog
+
+# What each kind of source is called where it is cited (peer-reviewed papers carry no label).
+SOURCE_KIND_LABELS = {
+    "preprint": _("preprint, not peer reviewed"),
+    "editorial": _("editors' text, not published"),
+    "course": _("course material, not peer reviewed"),
+    "textbook": _("textbook"),
+    "guideline": _("guideline"),
+    "website": _("website"),
+    "standard": _("standard"),
+}
+# The fact groups of a muscle, as the sources list names them.
+FACT_LABELS = {
+    "names": _("Names"),
+    "lies_in": _("Where it lies"),
+    "referral": _("Referral pattern"),
+    "innervation": _("Innervation"),
+    "risks": _("Structures at risk"),
+    "needling": _("Needling"),
+    "prevalence": _("How common"),
+}
+PREVALENCE_LABELS = {"high": _("common"), "moderate": _("fairly common"), "low": _("less common")}
+
+
+def _cited(cat: Catalog, source_id: str) -> dict:
+    source = cat.sources[source_id]
+    return {"source": source, "kind": SOURCE_KIND_LABELS.get(cat.source_kind(source_id), ""), "unverified": source.unverified}
+
+
+def _pattern_views(cat: Catalog, muscle: Muscle, pattern: ReferralPattern, side: str = "r") -> list[bodymap.DrawnView]:
+    classes = bodymap.pattern_classes(
+        lies_in=cat.regions_on_side(muscle.lies_in, side),
+        essential=cat.regions_on_side(pattern.essential, side) + cat.regions_on_side(pattern.contralateral, side, opposite=True),
+        spillover=cat.regions_on_side(pattern.spillover, side),
+    )
+    return bodymap.draw(classes=classes)
 
 
 @staff_view()
@@ -24,19 +61,25 @@ def atlas(request: StaffRequest) -> HttpResponse:
 def muscle_detail(request: StaffRequest, muscle_id: str) -> HttpResponse:
     muscle = selectors.muscle_get(muscle_id)
     cat = catalog()
-    side = "r"
-    classes = bodymap.pattern_classes(
-        lies_in=cat.regions_on_side(muscle.lies_in, side),
-        essential=cat.regions_on_side(muscle.essential, side) + cat.regions_on_side(muscle.contralateral, side, opposite=True),
-        spillover=cat.regions_on_side(muscle.spillover, side),
-    )
     context = {
         "muscle": muscle,
         "language": get_language(),
-        "views": bodymap.draw(classes=classes),
-        "structures": [cat.structures[s] for s in muscle.structures_at_risk],
-        "sources": {key: cat.sources[value] for key, value in muscle.sources.items()},
-        "guidance_sources": [cat.sources[g.source] for g in muscle.depth_guidance],
+        # one map per referral pattern (gluteus minimus has two), each with its own weight
+        "patterns": [
+            {"pattern": p, "views": _pattern_views(cat, muscle, p), "prevalence": PREVALENCE_LABELS[p.prevalence]} for p in muscle.patterns
+        ],
+        "risks": [{"structure": cat.structures[r.structure], "unverified": r.unverified, **_cited(cat, r.source)} for r in muscle.risks],
+        "sources": [
+            {"fact": FACT_LABELS[key], "fact_unverified": muscle.is_unverified(key), **_cited(cat, value)}
+            for key, value in muscle.sources.items()
+        ],
+        "guidance": [{"guidance": g, **_cited(cat, g.source), "unverified": g.unverified} for g in muscle.depth_guidance],
+        "non_compressible": {**_cited(cat, muscle.non_compressible.source), "unverified": muscle.non_compressible.unverified}
+        if muscle.non_compressible
+        else None,
+        "not_needled": {**_cited(cat, muscle.not_needled_reason.source), "unverified": muscle.not_needled_reason.unverified}
+        if muscle.not_needled_reason
+        else None,
     }
     return render(request, "knowledge/muscle.html", context)
 

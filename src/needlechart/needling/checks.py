@@ -20,9 +20,6 @@ from needlechart.knowledge.catalog import Muscle, catalog
 from needlechart.knowledge.treatment import Advice, ConsentVersion, Match, SafetyNet, treatment_catalog
 from needlechart.screening.rules import Finding, Suitability
 
-# 'Deep' as defined for the session checks (docs/treatment-data.md): needles of 40 mm or more.
-DEEP_NEEDLE_MM = 40
-
 
 def classify_trigger_point(*, taut_band: bool, tender_spot: bool, referred_pain: bool, recognised: bool) -> str:
     """'active', 'latent' or 'none': a trigger point needs two of the essential three
@@ -43,12 +40,11 @@ class Planned:
 
 
 def is_deep(muscle: Muscle, *, length_mm: int = 0) -> bool:
-    """Deep or non-compressible: long needles, or a vessel, viscera or the pleura at risk."""
-    return (
-        max(muscle.needle_length_mm) >= DEEP_NEEDLE_MM
-        or length_mm >= DEEP_NEEDLE_MM
-        or any(catalog().structures[s].non_compressible for s in muscle.structures_at_risk)
-    )
+    """A deep, non-compressible site: one where bleeding cannot be stopped by pressure, as the muscle's
+    own data says and why (``non_compressible`` in muscles.yaml, with a source). Neither the needle's
+    length nor a vessel merely listed among the structures at risk makes a site non-compressible, so the
+    blood-thinner and bleeding-disorder warnings fire where they matter (``length_mm`` is not used)."""
+    return muscle.non_compressible is not None
 
 
 def muscle_groups(muscle: Muscle) -> set[str]:
@@ -85,6 +81,7 @@ class SafetyWarning:
     message: str
     muscle_id: str = ""
     side: str = ""
+    unverified: bool = False  # rests on a fact not checked against a primary source: labelled where shown
 
 
 def _name(muscle: Muscle) -> str:
@@ -105,7 +102,8 @@ def safety_warnings(planned: Sequence[Planned], suitability: Suitability | None)
                 "side": side,
             }
             guidance = " ".join(g.text.get(language) for g in muscle.depth_guidance)
-            warnings.append(SafetyWarning("warn", f"{text} {guidance}".strip(), muscle.id, item.side))
+            unverified = muscle.is_unverified("risks") or any(g.unverified for g in muscle.depth_guidance)
+            warnings.append(SafetyWarning("warn", f"{text} {guidance}".strip(), muscle.id, item.side, unverified))
             limit = max(muscle.needle_length_mm)
             if item.length_mm > limit:
                 warnings.append(
@@ -117,7 +115,12 @@ def safety_warnings(planned: Sequence[Planned], suitability: Suitability | None)
                         item.side,
                     )
                 )
-        at_risk = [structures[s].name.get(language) for s in muscle.structures_at_risk if s != "pleura_lung"]
+        if muscle.not_needled_reason:
+            reason = muscle.not_needled_reason
+            text = _("%(muscle)s (%(side)s) is not needled by physiotherapists.") % {"muscle": _name(muscle), "side": side}
+            warnings.append(SafetyWarning("warn", f"{text} {reason.text.get(language)}", muscle.id, item.side, reason.unverified))
+        risks = [r for r in muscle.risks if r.structure != "pleura_lung"]
+        at_risk = [structures[r.structure].name.get(language) for r in risks]
         if at_risk:
             warnings.append(
                 SafetyWarning(
@@ -126,6 +129,7 @@ def safety_warnings(planned: Sequence[Planned], suitability: Suitability | None)
                     % {"muscle": _name(muscle), "side": side, "structures": ", ".join(at_risk)},
                     muscle.id,
                     item.side,
+                    any(r.unverified for r in risks),
                 )
             )
     thorax_sides = {item.side for item in planned if item.muscle.thorax}
@@ -145,19 +149,26 @@ def _finding_warnings(finding: Finding, planned: Sequence[Planned], language: st
     if finding.site_unknown:
         match = rule.session_match
         if finding.severity == "absolute":
-            return [SafetyWarning("block", f"{rule.message.get(language)} {unknown}")]
+            return [SafetyWarning("block", f"{rule.message.get(language)} {unknown}", unverified=rule.unverified)]
         if planned and (match is None or not match.estim or any(p.estim for p in planned)):
             text = rule.session_message.get(language) if rule.session_message else rule.message.get(language)
-            return [SafetyWarning(finding.level, f"{text} {unknown}")]
+            return [SafetyWarning(finding.level, f"{text} {unknown}", unverified=rule.unverified)]
         return []
     if not finding.sites:
-        return [SafetyWarning("block", rule.message.get(language))] if finding.severity == "absolute" else []
+        return [SafetyWarning("block", rule.message.get(language), unverified=rule.unverified)] if finding.severity == "absolute" else []
     text = rule.session_message.get(language) if rule.session_message else rule.message.get(language)
-    return [
-        SafetyWarning(finding.level, text, item.muscle.id, item.side)
-        for item in planned
-        if any(matches(site, item) for site in finding.sites)
-    ]
+    return [_site_warning(finding, text, item, language) for item in planned if any(matches(site, item) for site in finding.sites)]
+
+
+def _site_warning(finding: Finding, text: str, item: Planned, language: str) -> SafetyWarning:
+    """A finding's warning for one planned muscle; at a non-compressible site (blood thinners, a
+    bleeding disorder) it says why bleeding there cannot be stopped by pressure, from the muscle's data."""
+    unverified = finding.rule.unverified
+    reason = item.muscle.non_compressible
+    if reason and any(site.kind == "deep" and matches(site, item) for site in finding.sites):
+        text = f"{text} {_name(item.muscle)}: {reason.text.get(language)}"
+        unverified = unverified or reason.unverified
+    return SafetyWarning(finding.level, text, item.muscle.id, item.side, unverified)
 
 
 def reconciliation_problem(*, needles_in: int, needles_out: int | None, search: str, outcome: str) -> str | None:
