@@ -169,7 +169,7 @@ NOTE_FORM = NOTE_FORMS[-1]
 
 
 def _encounter(encounter: Encounter, form: str) -> dict[str, Any]:
-    bound = {
+    bound: dict[str, Any] = {
         "id": str(encounter.pk),
         "episode": str(encounter.episode_id),
         "starts_at": encounter.starts_at.isoformat(),
