@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from needlechart.knowledge.catalog import Catalog, Muscle, ReferralPattern, catalog, segment_index
 
@@ -74,6 +74,11 @@ class _Index:
     patterns: list[_Pattern]
     # Gunn: region id -> [(paraspinal muscle id, segment, from the skin?)]
     segmental: dict[str, list[tuple[str, str, bool]]]
+    # per pattern number: its place in the tie-break order (clinical weight, then muscle id, side,
+    # pattern), the number of its muscle-and-side (listed once), and 1 / the size of its essential zone
+    rank: list[int] = field(default_factory=list)
+    group: list[int] = field(default_factory=list)
+    per_essential: list[float] = field(default_factory=list)
 
 
 @functools.cache
@@ -101,7 +106,16 @@ def _build_index(cat: Catalog) -> _Index:
                 patterns.append(_Pattern(muscle.id, pattern, side, weights, essential))
                 for region, weight in weights.items():
                     by_region[region].append((len(patterns) - 1, weight))
-    return _Index(dict(by_region), patterns, _segmental_index(cat))
+    order = sorted(
+        range(len(patterns)), key=lambda n: (-patterns[n].pattern.weight, patterns[n].muscle_id, patterns[n].side, patterns[n].pattern.id)
+    )
+    rank = [0] * len(patterns)
+    for place, number in enumerate(order):
+        rank[number] = place
+    groups: dict[tuple[str, str], int] = {}
+    group = [groups.setdefault((p.muscle_id, p.side), len(groups)) for p in patterns]
+    per_essential = [1 / p.essential_count if p.essential_count else 0.0 for p in patterns]
+    return _Index(dict(by_region), patterns, _segmental_index(cat), rank, group, per_essential)
 
 
 def _segmental_index(cat: Catalog) -> dict[str, list[tuple[str, str, bool]]]:
@@ -141,20 +155,23 @@ def suggest_muscles(pain: Mapping[str, int], *, limit: int = 10, cat: Catalog | 
             covered[number] += weight * level
             if weight == ESSENTIAL_WEIGHT:
                 essential_hits[number] += 1
-    best: dict[tuple[str, str], tuple[float, int]] = {}  # (muscle, side) -> its best pattern's (score, number)
-    for number, weighted in covered.items():
-        pattern = patterns[number]
-        fit = essential_hits[number] / pattern.essential_count if pattern.essential_count else 0.0
-        score = round((weighted / total) * (0.6 + 0.4 * min(fit, 1.0)), SCORE_DECIMALS)
-        key = (pattern.muscle_id, pattern.side)
-        if key not in best or (score, pattern.pattern.weight) > (best[key][0], patterns[best[key][1]].pattern.weight):
-            best[key] = (score, number)
+    # Scores quantised to SCORE_DECIMALS, so that equal scores tie exactly and the rank decides.
+    scale = 10**SCORE_DECIMALS / total
+    rank, per_essential = index.rank, index.per_essential
     ranked = sorted(
-        best.values(),
-        key=lambda item: (-item[0], -patterns[item[1]].pattern.weight, patterns[item[1]].muscle_id, patterns[item[1]].side),
+        (-int(weighted * scale * (0.6 + 0.4 * min(essential_hits[number] * per_essential[number], 1.0)) + 0.5), rank[number], number)
+        for number, weighted in covered.items()
     )
+    chosen: list[tuple[float, int]] = []
+    listed: set[int] = set()
+    for quantised, _rank, number in ranked:  # a muscle-and-side once, with its best pattern (the first in order)
+        if index.group[number] not in listed:
+            listed.add(index.group[number])
+            chosen.append((-quantised / 10**SCORE_DECIMALS, number))
+            if len(chosen) == limit:
+                break
     suggestions = []
-    for score, number in ranked[:limit]:
+    for score, number in chosen:
         pattern = patterns[number]
         explained = tuple(r for r in painful if r in pattern.weights)
         unexplained = tuple(r for r in painful if r not in pattern.weights)
