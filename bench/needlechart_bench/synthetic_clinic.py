@@ -27,6 +27,8 @@ from needlechart.clinics.models import CertificationKind, Clinic, User
 from needlechart.clinics.selectors import NeedlingAuthorisation, needling_authorisation
 from needlechart.core.canonical import canonical_json, sha256_hex
 from needlechart.core.text import search_key
+from needlechart.homecare.selectors import ProgrammeState
+from needlechart.homecare.signing import SIGNING as HOME_PROGRAMME
 from needlechart.knowledge.catalog import catalog
 from needlechart.knowledge.treatment import treatment_catalog
 from needlechart.needling.models import (
@@ -324,7 +326,8 @@ class Chunk:
         if sign:  # as charting.services.note_sign would, without the per-row UPDATE
             minutes = encounter.duration_minutes + rng.randint(5, 240)
             note.signed_at, note.signed_by = min(encounter.starts_at + dt.timedelta(minutes=minutes), self.plan.now), practitioner
-            note.canonical = canonical_json(signing.note_content_at_signing(note, {SIGNING.key: state}))  # what note_sign stores
+            states = {SIGNING.key: state, HOME_PROGRAMME.key: ProgrammeState(encounter, None)}  # no home programme prescribed
+            note.canonical = canonical_json(signing.note_content_at_signing(note, states))  # what note_sign stores
             note.digest = sha256_hex(note.canonical)
             self.signed += 1
         return note

@@ -16,7 +16,7 @@ from needlechart.analytics import summaries
 from needlechart.analytics.models import EpisodeOutcome, SessionFact
 from needlechart.charting.models import Encounter, Note
 from needlechart.charting.services import signed_record_verify
-from needlechart.charting.signing import note_content_at_signing
+from needlechart.charting.signing import note_content_at_signing, signing_states
 from needlechart.core.canonical import canonical_json, sha256_hex
 from needlechart.knowledge.catalog import catalog
 from needlechart.needling.models import AdverseEvent
@@ -52,7 +52,8 @@ def test_every_signed_visit_is_a_needling_session_signed_as_the_app_would_sign_i
         assert state.entries and all(entry.muscle_id in muscles and 1 <= entry.needle_count <= 3 for entry in state.entries)
         assert state.record.needles_out == state.needles_in and state.consent is not None
         assert state.signing_problems() == []
-        assert note.canonical == canonical_json(note_content_at_signing(note, {SIGNING.key: state}))  # facts and judgements alike
+        states = {**signing_states(note.encounter), SIGNING.key: state}  # every contributor's (no home programme here)
+        assert note.canonical == canonical_json(note_content_at_signing(note, states))  # facts and judgements alike
         assert note.digest == sha256_hex(note.canonical) and signed_record_verify(note)
 
 

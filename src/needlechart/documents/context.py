@@ -7,6 +7,7 @@ import json
 from django.utils.translation import get_language
 
 from needlechart.charting.models import Encounter, Note, PainMap
+from needlechart.homecare.selectors import patient_programme
 from needlechart.knowledge import bodymap
 from needlechart.knowledge.catalog import catalog
 from needlechart.knowledge.treatment import treatment_catalog
@@ -33,6 +34,7 @@ def aftercare_context(encounter: Encounter) -> dict:
         ],
         "advice": [advice[a].text.get(language) for a in chosen if a in advice],
         "safety_nets": [n.text.get(language) for n in state.safety_nets],
+        "home_programme": patient_programme(encounter, language),  # None: no programme was prescribed
     }
 
 

@@ -29,7 +29,9 @@ class ProgrammeState:
 
 def programme_state(encounter: Encounter) -> ProgrammeState:
     programme = HomeProgramme.objects.filter(encounter=encounter, clinic_id=encounter.clinic_id).first()
-    items = list(ProgrammeItem.objects.filter(programme=programme).order_by("position", "item_id")) if programme else []
+    items = (
+        list(ProgrammeItem.objects.filter(programme=programme).order_by("position", "item_id")) if programme else []
+    )  # no query without one
     return ProgrammeState(encounter, programme, items)
 
 

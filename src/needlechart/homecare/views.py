@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import BaseForm
@@ -29,7 +29,7 @@ from needlechart.homecare import services
 from needlechart.homecare.catalog import DOSAGE_KEYS, DOSAGE_RANGES
 from needlechart.homecare.forms import AddItemForm, ItemForm, ProgrammeNoteForm, library_choices
 from needlechart.homecare.models import ProgrammeItem
-from needlechart.homecare.selectors import programme_state, shown_items
+from needlechart.homecare.selectors import ProgrammeState, programme_state, shown_items
 from needlechart.knowledge.catalog import catalog
 from needlechart.needling.models import NeedlingEntry
 
@@ -38,18 +38,33 @@ def _language() -> str:
     return get_language() or "en"
 
 
-def programme_context(encounter: Encounter, user: User, *, error: str = "", opened: bool = False) -> dict[str, Any]:
-    """The panel's context, under the one key ``homecare`` of the visit page's context."""
+def programme_context(
+    encounter: Encounter,
+    user: User,
+    *,
+    error: str = "",
+    opened: bool = False,
+    state: ProgrammeState | None = None,
+    note: Note | None | Literal[False] = False,
+    needled: list[str] | None = None,
+) -> dict[str, Any]:
+    """The panel's context, under the one key ``homecare`` of the visit page's context.
+
+    The visit page passes what it has read already (the programme's signing state, the note, the
+    muscles needled), so the panel adds no query of its own there; the panel's own posts read them.
+    """
     language = _language()
-    state = programme_state(encounter)
-    note = Note.objects.filter(encounter=encounter).only("signed_at", "author_id").first()
+    if state is None:
+        state = programme_state(encounter)
+    if note is False:
+        note = Note.objects.filter(encounter=encounter).only("signed_at", "author_id").first()
     signed = bool(note and note.signed_at)
     prescriber = state.programme.author_id if state.programme else note.author_id if note else user.pk
     editable = has_capability(user, Capability.WRITE_CLINICAL) and not signed and prescriber == user.pk
     muscles = catalog().muscles
-    needled = list(
-        dict.fromkeys(NeedlingEntry.objects.filter(encounter=encounter).order_by("position").values_list("muscle_id", flat=True))
-    )
+    if needled is None:
+        needled = list(NeedlingEntry.objects.filter(encounter=encounter).order_by("position").values_list("muscle_id", flat=True))
+    needled = list(dict.fromkeys(needled))
     items = shown_items(state, language)
     return {
         "encounter": encounter,

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from needlechart.charting.models import Encounter
 from needlechart.clinics.models import Clinic, User
+from needlechart.homecare.models import Adherence
 from needlechart.patients.models import Episode, Patient
 
 
@@ -54,6 +55,8 @@ class FollowUpResponse(models.Model):
     soreness = models.PositiveSmallIntegerField(_("soreness after the session (0-10)"))
     side_effects = models.JSONField(default=list)  # [{"id": effect id, "impact": mild|significant|serious}]
     comment = models.TextField(_("comment"), blank=True)
+    # How often the patient did the visit's home programme (asked only when the visit had one; else empty).
+    home_programme_adherence = models.CharField(_("home programme done"), max_length=12, choices=Adherence.choices, blank=True)
     language = models.CharField(max_length=5)
     submitted_at = models.DateTimeField(auto_now_add=True)
 

@@ -23,6 +23,8 @@ from needlechart.audit.services import audit_record
 from needlechart.charting.models import Encounter, Note
 from needlechart.clinics.models import User
 from needlechart.core.access import Capability, require_capability
+from needlechart.homecare.models import Adherence
+from needlechart.homecare.selectors import has_programme
 from needlechart.needling.models import AdverseEvent, AdverseEventReport
 from needlechart.outcomes.follow_up import Impact, SideEffect, follow_up_form
 from needlechart.outcomes.instrument_loading import InstrumentDefinitionError, parse_instrument_definition
@@ -189,6 +191,7 @@ class FollowUpAnswers:
     effects: list[tuple[SideEffect, Impact]]
     scored: dict[str, Scored]
     comment: str
+    home_programme: str = ""  # homecare.models.Adherence; empty when the visit had no home programme
 
 
 def follow_up_instruments(clinic_id: uuid.UUID) -> list[Instrument]:
@@ -196,9 +199,17 @@ def follow_up_instruments(clinic_id: uuid.UUID) -> list[Instrument]:
     return [instruments[code] for code in FOLLOW_UP_INSTRUMENTS if code in instruments]
 
 
-def clean_follow_up(raw: Mapping[str, Any], *, clinic_id: uuid.UUID, activities: list[str]) -> FollowUpAnswers:
-    """Check every answer; AnswerError maps each field with a problem to a message in the patient's language."""
+def clean_follow_up(
+    raw: Mapping[str, Any], *, clinic_id: uuid.UUID, activities: list[str], home_programme: bool = False
+) -> FollowUpAnswers:
+    """Check every answer; AnswerError maps each field with a problem to a message in the patient's language.
+
+    ``home_programme``: the visit had a home programme, so how often it was done must be answered.
+    """
     form, errors = follow_up_form(), {}
+    adherence = str(raw.get("home_programme", "")) if home_programme else ""
+    if home_programme and adherence not in Adherence.values:
+        errors["home_programme"] = _("Tell us how often you did your home programme.")
     soreness = raw.get("soreness", "")
     if not (isinstance(soreness, str) and soreness.isascii() and soreness.isdigit() and 0 <= int(soreness) <= 10):  # not "²"
         errors["soreness"] = _("Choose a number from 0 to 10.")
@@ -222,7 +233,7 @@ def clean_follow_up(raw: Mapping[str, Any], *, clinic_id: uuid.UUID, activities:
             errors |= {f"{instrument.id}.{key}": message for key, message in error.errors.items()}
     if errors:
         raise AnswerError(errors)
-    return FollowUpAnswers(int(soreness), effects, scored, str(raw.get("comment", "")).strip()[:2000])
+    return FollowUpAnswers(int(soreness), effects, scored, str(raw.get("comment", "")).strip()[:2000], adherence)
 
 
 def instrument_answers(instrument: Instrument, raw: Mapping[str, Any], activities: list[str] | None = None) -> dict[str, Any]:
@@ -239,7 +250,9 @@ def instrument_answers(instrument: Instrument, raw: Mapping[str, Any], activitie
 def follow_up_submit(*, link_id: uuid.UUID, secret: str, raw: Mapping[str, Any], language: str) -> FollowUpResponse:
     link = follow_up_link_resolve(link_id, secret, for_update=True)
     encounter = link.encounter
-    answers = clean_follow_up(raw, clinic_id=link.clinic_id, activities=psfs_activities(encounter.episode_id))
+    answers = clean_follow_up(
+        raw, clinic_id=link.clinic_id, activities=psfs_activities(encounter.episode_id), home_programme=has_programme(encounter.pk)
+    )
     now = timezone.now()
     response = FollowUpResponse.objects.create(
         clinic_id=link.clinic_id,
@@ -249,6 +262,7 @@ def follow_up_submit(*, link_id: uuid.UUID, secret: str, raw: Mapping[str, Any],
         soreness=answers.soreness,
         side_effects=[{"id": effect.id, "impact": impact.id} for effect, impact in answers.effects],
         comment=answers.comment,
+        home_programme_adherence=answers.home_programme,
         language=language,
     )
     link.used_at = now

@@ -26,7 +26,10 @@ from needlechart.clinics.selectors import clinic_id_of
 from needlechart.core.access import Capability, has_capability, staff_view
 from needlechart.core.public_links import link_refused, public_language
 from needlechart.documents.pdf import pdf_response, render_pdf
+from needlechart.homecare.models import Adherence
+from needlechart.homecare.selectors import patient_programme
 from needlechart.outcomes import selectors, services
+from needlechart.outcomes.adherence import episode_adherence
 from needlechart.outcomes.charts import describe, series_svg
 from needlechart.outcomes.follow_up import follow_up_form
 from needlechart.outcomes.forms import field_values, instrument_fields
@@ -163,8 +166,17 @@ def _follow_up_page(
             for i in services.follow_up_instruments(link.clinic_id)
         ],
         "urgent_advice": form.urgent_advice.get(language),
+        "home_programme": _programme_question(link, language),
     }
     return render(request, "outcomes/public_follow_up.html", context, status=status)
+
+
+def _programme_question(link: FollowUpLink, language: str) -> dict[str, Any] | None:
+    """How often the home programme was done: asked only when the visit had one (None otherwise)."""
+    programme = patient_programme(link.encounter, language)
+    if programme is None:
+        return None
+    return {"titles": [s.title for s in programme.items], "choices": Adherence.choices}
 
 
 @require_http_methods(["GET", "POST"])
@@ -206,7 +218,13 @@ def follow_up_public(request: HttpRequest, link_id: uuid.UUID, secret: str) -> H
 def progress_context(episode: Episode) -> dict[str, Any]:
     series = episode_progress(episode)
     charts = [(s, series_svg(s, f"chart-{n}"), describe(s)) for n, s in enumerate(series)]
-    return {"episode": episode, "patient": episode.patient, "charts": charts, "today": timezone.localdate()}
+    return {
+        "episode": episode,
+        "patient": episode.patient,
+        "charts": charts,
+        "adherence": episode_adherence(episode),
+        "today": timezone.localdate(),
+    }
 
 
 def _audit_progress(request: StaffRequest, episode: Episode, action: str = AuditAction.VIEW, **detail: Any) -> None:
@@ -233,12 +251,13 @@ def episode_progress_page(request: StaffRequest, episode_id: uuid.UUID) -> HttpR
 def progress_panel(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
     """The chart's progress panel (loaded after the chart): the pain measure of each open episode."""
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
-    panels = []
+    panels, adherence = [], {}
     for episode in patient.episodes.filter(ended_on__isnull=True).order_by("-started_on")[:3]:
+        adherence[episode.pk] = episode_adherence(episode)
         series = [s for s in episode_progress(episode) if s.instrument.respondent == "patient"][:2]
         panels.append((episode, [(s, series_svg(s, f"panel-{episode.pk.hex[:8]}-{n}"), describe(s)) for n, s in enumerate(series)]))
     audit_read(actor=request.user, object_type=AuditObject.PROGRESS, object_id=patient.pk, patient_id=patient.pk, detail={"panel": True})
-    return render(request, "outcomes/_progress_panel.html", {"patient": patient, "panels": panels})
+    return render(request, "outcomes/_progress_panel.html", {"patient": patient, "panels": panels, "adherence": adherence})
 
 
 def _progress_pdf(episode: Episode) -> bytes:
