@@ -11,7 +11,9 @@ from tests.needling.conftest import screened  # noqa: F401 - shared fixture
 
 
 def _needle(practitioner, encounter, muscle_id: str) -> None:
-    services.needling_entry_save(actor=practitioner, encounter=encounter, muscle_id=muscle_id, side="r", **services.default_entry(muscle_id))
+    services.needling_entry_save(
+        actor=practitioner, encounter=encounter, muscle_id=muscle_id, side="r", **services.default_entry(muscle_id)
+    )
 
 
 def test_the_note_lists_the_warnings_and_labels_the_unverified_ones(client_for, practitioner, encounter, screened):  # noqa: F811
