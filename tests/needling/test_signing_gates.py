@@ -307,9 +307,11 @@ def test_significant_adverse_events_are_highlighted_on_the_chart(client_for, pra
     assert 'data-testid="serious-events"' in body and "Pneumothorax" in body
 
 
-def test_a_needle_count_that_is_not_a_number_is_refused_where_the_note_is_signed(client_for, practitioner, ready_session):
+def test_a_needle_count_that_is_not_a_number_is_refused_where_it_is_counted(client_for, practitioner, ready_session):
+    # The visit page has one count field (the count's own form); the note's form carries none.
     response = client_for(practitioner).post(
-        reverse("note_save", args=[ready_session.pk]), {"subjective": "x", "needles_out": "lots", "sign": "1"}
+        reverse("needling_record", args=[ready_session.pk]), {"part": "count", "needles_out": "lots"}, HTTP_HX_REQUEST="true"
     )
-    assert response.status_code == 400 and b"whole number from 0 to 500" in response.content
-    assert not charting.Note.objects.filter(encounter=ready_session, signed_at__isnull=False).exists()
+    assert response.status_code == 400 and b"Needles counted out: Enter a whole number." in response.content
+    ready_session.needling_record.refresh_from_db()
+    assert ready_session.needling_record.needles_out == 3

@@ -1,8 +1,9 @@
-"""The needling part of the encounter page: consent, palpation, needles, count, aftercare.
+"""The needling parts of the visit page: the summary, consent, palpation and tests, the needling
+plan and needles, the count, aftercare and what still stands before signing.
 
-Every form posts to its own endpoint and gets the whole needling panel back (HTMX), so the
-safety checks and the signing checklist are always current. Without JavaScript the same
-endpoints redirect back to the encounter page.
+Every form posts to its own endpoint and gets back (HTMX) the parts of the page it changed,
+each swapped in by its id, so the safety checks, the summary and the signing checklist are
+always current. Without JavaScript the same endpoints redirect back to the visit page.
 """
 
 from __future__ import annotations
@@ -38,12 +39,24 @@ from needlechart.needling.forms import (
     PressurePainForm,
     RangeOfMotionForm,
 )
-from needlechart.needling.models import Consent, ConsentMethod, NeedlingEntry
-from needlechart.needling.session import session_state
+from needlechart.needling.models import NeedlingEntry, NeedlingRecord
+from needlechart.needling.session import SessionState, session_state
 
 
 def _language() -> str:
     return get_language() or "en"
+
+
+# The parts of the visit page that needling's forms change, each a fragment template
+# (needling/_<part>.html) with an element of the same id: the whole page draws them in the
+# clinic's order (pages/encounter.html) and an HTMX answer sends back those an action changed,
+# swapped in by id (out of band), so a half-filled form elsewhere on the page is left alone.
+PARTS = ("summary", "consent", "assessment", "needles", "count", "aftercare", "problems")
+# Consent once one is recorded (a plan may need a risk it does not name); before that only what the
+# plan needs of it, so a consent form still being filled in is not drawn again.
+RECORDED_CONSENT = "recorded consent"
+CONSENT_NEEDS = "consent needs"
+_ENTRY_PARTS = ("summary", RECORDED_CONSENT, "needles", "count", "problems")  # needles planned, added or removed
 
 
 def panel_context(
@@ -52,29 +65,35 @@ def panel_context(
     editable: bool,
     forms: dict[str, BaseForm] | None = None,
     error: str = "",
+    error_part: str = "",
     candidate: checks.Planned | None = None,
+    state: SessionState | None = None,
+    parts: tuple[str, ...] = PARTS,
 ) -> dict[str, Any]:
-    """The needling panel; a ``candidate`` (the muscle being chosen) is checked as if planned."""
+    """What the needling fragments draw. A ``candidate`` (the muscle being chosen) is checked as if
+    planned; ``state`` is the visit's session state when the page has read it already; the forms are
+    built only when ``editable``. ``error`` is shown in the fragment ``error_part``."""
     language = _language()
-    state = session_state(encounter)
+    state = state or session_state(encounter)
+    if RECORDED_CONSENT in parts:
+        parts = tuple(part for part in parts if part != RECORDED_CONSENT) + ("consent" if state.consent else CONSENT_NEEDS,)
+    planned = [*state.planned, candidate] if candidate is not None else state.planned
     if candidate is not None:
-        state.warnings = checks.safety_warnings([*state.planned, candidate], state.suitability)
+        state.warnings = checks.safety_warnings(planned, state.suitability)
     muscles = catalog().muscles
     version = treatment_catalog().current_consent(timezone.localdate())
-    thorax_planned = any(p.muscle.thorax for p in state.planned)
+    required = {r.id for r in version.risks if r.always or (r.when_planned and any(checks.matches(r.when_planned, p) for p in planned))}
+    explained = set(state.consent.risks_explained) if state.consent else set()
     risks = [(r.id, r.text.get(language)) for r in version.risks]
-    required_risks = {
-        r.id for r in version.risks if r.always or (r.when_planned and any(checks.matches(r.when_planned, p) for p in state.planned))
-    }
-    advice = _advice_choices()
     record = state.record
-    chosen_advice = record.advice_ids if record and record.advice_ids else [a.id for a in treatment_catalog().advice.values() if a.default]
-    forms = forms or {}
-    return {
+    context: dict[str, Any] = {
         "encounter": encounter,
         "state": state,
         "editable": editable,
+        "parts": parts,
         "panel_error": error,
+        "error_part": error_part or "needles",
+        "problems": state.signing_problems(),
         "entries": [(e, muscles[e.muscle_id].name.get(language)) for e in state.entries if e.muscle_id in muscles],
         "palpation": [
             (
@@ -88,44 +107,70 @@ def panel_context(
             if p.muscle_id in muscles
         ],
         "consent_version": version,
-        "required_risks": required_risks,
-        "thorax_planned": thorax_planned,
-        "consent_risks": [(rid, text, rid in (state.consent.risks_explained if state.consent else [])) for rid, text in risks],
+        "consent_risks": [(rid, text, rid in explained, rid in required) for rid, text in risks],
+        # the risks this visit's plan needs explained that the consent on record does not name
+        "consent_missing": [text.split(".")[0] for rid, text in risks if state.consent and rid in required and rid not in explained],
+        "thorax_planned": any(p.muscle.thorax for p in planned),
         "safety_nets": [n.text.get(language) for n in state.safety_nets],
-        "problems": state.signing_problems(),
-        "palpation_form": forms.get("palpation") or PalpationForm(language=language),
-        "entry_form": forms.get("entry") or NeedlingEntryForm(language=language),
-        "consent_form": forms.get("consent") or ConsentForm(risks=risks, initial=_consent_initial(encounter, required_risks)),
-        "record_form": forms.get("record")
-        or NeedlingRecordForm(
-            advice=advice,
-            initial={
-                "needles_out": record.needles_out if record else None,
-                "mismatch_search": record.mismatch_search if record else "",
-                "mismatch_outcome": record.mismatch_outcome if record else "",
-                "relative_reasoning": record.relative_reasoning if record else "",
-                "advice": chosen_advice,
-            },
-        ),
         "advice_texts": {a.id: a.text.get(language) for a in treatment_catalog().advice.values()},
-        "rom": _rom_rows(encounter, language),
-        "ppt": [
+        "chosen_advice": record.advice_ids if record is not None else _default_advice(),
+        "needles_out": record.needles_out if record is not None else None,
+        "count_settled": bool(state.entries)
+        and record is not None
+        and record.needles_out is not None
+        and checks.reconciliation_problem(
+            needles_in=state.needles_in,
+            needles_out=record.needles_out,
+            search=record.mismatch_search,
+            outcome=record.mismatch_outcome,
+        )
+        is None,
+    }
+    if "assessment" in parts:
+        context["rom"] = _rom_rows(encounter, language)
+        context["ppt"] = [
             (p, muscles[p.muscle_id].name.get(language))
             for p in encounter.pressure_pain_thresholds.order_by("muscle_id", "side")
             if p.muscle_id in muscles
-        ],
+        ]
+    if editable:
+        context.update(_forms(forms or {}, language, risks, record))
+        chosen = context["entry_form"]["muscle_id"].value()
+        context["atlas"] = muscles.get(chosen) if isinstance(chosen, str) else None
+    return context
+
+
+def _forms(forms: dict[str, BaseForm], language: str, risks: list[tuple[str, str]], record: NeedlingRecord | None) -> dict[str, Any]:
+    """The fragments' forms: as sent back with their errors (``forms``), or new. Consent is never
+    pre-filled: every consent is recorded as given at this visit, its method, witness and the risks
+    explained chosen by the practitioner there and then."""
+    advice = _advice_choices()
+    initial = {
+        "needles_out": record.needles_out if record else None,
+        "mismatch_search": record.mismatch_search if record else "",
+        "mismatch_outcome": record.mismatch_outcome if record else "",
+        "relative_reasoning": record.relative_reasoning if record else "",
+        "advice": record.advice_ids if record is not None else _default_advice(),
+    }
+
+    def record_form(part: str) -> BaseForm:
+        return forms.get(part) or forms.get("record") or NeedlingRecordForm(advice=advice, initial=initial)
+
+    return {
+        "palpation_form": forms.get("palpation") or PalpationForm(language=language),
+        "entry_form": forms.get("entry") or NeedlingEntryForm(language=language, initial={"muscle_id": ""}),
+        "consent_form": forms.get("consent") or ConsentForm(risks=risks),
+        "count_form": record_form("count"),
+        "aftercare_form": record_form("aftercare"),
+        "reasoning_form": record_form("reasoning"),
         "rom_form": forms.get("rom") or RangeOfMotionForm(movements=_movement_choices(language)),
         "ppt_form": forms.get("ppt") or PressurePainForm(language=language),
     }
 
 
-def _consent_initial(encounter: Encounter, required_risks: set[str]) -> dict[str, Any]:
-    """Start from the patient's previous consent (method, witness), with this visit's required risks."""
-    last = Consent.objects.filter(encounter__patient_id=encounter.patient_id, method=ConsentMethod.VERBAL).order_by("-recorded_at").first()
-    initial: dict[str, Any] = {"risks": sorted(required_risks | set(last.risks_explained if last else []))}
-    if last:
-        initial.update(method=last.method, witness_name=last.witness_name)
-    return initial
+def _default_advice() -> list[str]:
+    """The aftercare advice a visit starts with (the catalogue's defaults)."""
+    return [a.id for a in treatment_catalog().advice.values() if a.default]
 
 
 def _movement_choices(language: str) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -166,13 +211,33 @@ def _respond(
     error: str = "",
     status: int = 200,
     candidate: checks.Planned | None = None,
+    parts: tuple[str, ...] = PARTS,
 ) -> HttpResponse:
+    """The parts of the page ``parts`` (HTMX), with the refused form of ``forms`` and its error shown
+    in its own part; without HTMX, back to the visit page (or the error as text)."""
     if not request.htmx:
         if status != 200:
             return HttpResponse(error or gettext("Please correct the input."), status=status, content_type="text/plain; charset=utf-8")
         return redirect("encounter_detail", encounter_id=encounter.pk)
-    context = panel_context(encounter, editable=True, forms=forms, error=error, candidate=candidate)
+    error_part = _FORM_PARTS.get(next(iter(forms), ""), "needles") if forms else "needles"
+    if error and error_part not in parts:
+        parts = (*parts, error_part)
+    context = panel_context(encounter, editable=True, forms=forms, error=error, error_part=error_part, candidate=candidate, parts=parts)
     return render(request, "needling/_panel.html", context, status=status)
+
+
+# The part of the page each form is drawn in.
+_FORM_PARTS = {
+    "palpation": "assessment",
+    "rom": "assessment",
+    "ppt": "assessment",
+    "entry": "needles",
+    "reasoning": "needles",
+    "consent": "consent",
+    "count": "count",
+    "record": "count",
+    "aftercare": "aftercare",
+}
 
 
 def _errors(error: ValidationError) -> str:
@@ -196,7 +261,8 @@ def entry_defaults(request: StaffRequest, encounter_id: uuid.UUID) -> HttpRespon
         muscle_id, side = picked.cleaned_data["muscle_id"], picked.cleaned_data["side"]
         initial.update(muscle_id=muscle_id, side=side, **services.default_entry(muscle_id))
         candidate = checks.Planned(catalog().muscles[muscle_id], side, length_mm=initial["length_mm"])
-    return _respond(request, encounter, forms={"entry": NeedlingEntryForm(initial=initial, language=_language())}, candidate=candidate)
+    form = NeedlingEntryForm(initial=initial, language=_language())
+    return _respond(request, encounter, forms={"entry": form}, candidate=candidate, parts=_ENTRY_PARTS)
 
 
 @staff_view(Capability.WRITE_CLINICAL)
@@ -207,8 +273,8 @@ def entry_remove(request: StaffRequest, entry_id: uuid.UUID) -> HttpResponse:
     try:
         services.needling_entry_remove(actor=request.user, entry=entry)
     except ValidationError as error:
-        return _respond(request, encounter, error=_errors(error), status=400)
-    return _respond(request, encounter)
+        return _respond(request, encounter, error=_errors(error), status=400, parts=_ENTRY_PARTS)
+    return _respond(request, encounter, parts=_ENTRY_PARTS)
 
 
 @staff_view(Capability.WRITE_CLINICAL)
@@ -271,8 +337,9 @@ def _submit(
     form_key: str,
     make_form: Callable[[QueryDict], BaseForm],
     save: Callable[[Encounter, dict[str, Any]], object],
+    parts: tuple[str, ...],
 ) -> HttpResponse:
-    """The shape of every panel form: validate, call the service, answer with the panel.
+    """The shape of every needling form: validate, call the service, answer with the parts it changed.
 
     ``make_form(data)`` builds the bound form; ``save(encounter, cleaned_data)`` calls the
     service. Invalid input and refusals come back as 400 with the form and the reason.
@@ -280,12 +347,12 @@ def _submit(
     encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
     form = make_form(request.POST)
     if not form.is_valid():
-        return _respond(request, encounter, forms={form_key: form}, error=_form_error(form), status=400)
+        return _respond(request, encounter, forms={form_key: form}, error=_form_error(form), status=400, parts=parts)
     try:
         save(encounter, form.cleaned_data)
     except ValidationError as error:
-        return _respond(request, encounter, forms={form_key: form}, error=_errors(error), status=400)
-    return _respond(request, encounter)
+        return _respond(request, encounter, forms={form_key: form}, error=_errors(error), status=400, parts=parts)
+    return _respond(request, encounter, parts=parts)
 
 
 def _consent_risks() -> list[tuple[str, str]]:
@@ -305,6 +372,7 @@ def palpation_save(request: StaffRequest, encounter_id: uuid.UUID) -> HttpRespon
         "palpation",
         lambda data: PalpationForm(data, language=_language()),
         lambda encounter, data: services.palpation_record(actor=request.user, encounter=encounter, **data),
+        ("assessment",),
     )
 
 
@@ -317,6 +385,7 @@ def entry_add(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
         "entry",
         lambda data: NeedlingEntryForm(data, language=_language()),
         lambda encounter, data: services.needling_entry_save(actor=request.user, encounter=encounter, **data),
+        _ENTRY_PARTS,
     )
 
 
@@ -333,7 +402,8 @@ def consent_save(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse
             witness_name=data["witness_name"],
         )
 
-    return _submit(request, encounter_id, "consent", lambda data: ConsentForm(data, risks=_consent_risks()), save)
+    parts = ("summary", "consent", "needles", "problems")
+    return _submit(request, encounter_id, "consent", lambda data: ConsentForm(data, risks=_consent_risks()), save, parts)
 
 
 @staff_view(Capability.WRITE_CLINICAL)
@@ -351,7 +421,8 @@ def rom_save(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
             painful=data["painful"],
         )
 
-    return _submit(request, encounter_id, "rom", lambda data: RangeOfMotionForm(data, movements=_movement_choices(_language())), save)
+    movements = _movement_choices(_language())
+    return _submit(request, encounter_id, "rom", lambda data: RangeOfMotionForm(data, movements=movements), save, ("assessment",))
 
 
 @staff_view(Capability.WRITE_CLINICAL)
@@ -366,21 +437,37 @@ def ppt_save(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
             trials_kpa=[data["trial_1"], data["trial_2"], data["trial_3"]],
         )
 
-    return _submit(request, encounter_id, "ppt", lambda data: PressurePainForm(data, language=_language()), save)
+    return _submit(request, encounter_id, "ppt", lambda data: PressurePainForm(data, language=_language()), save, ("assessment",))
+
+
+# The record's fields each form of the page sends (``part``), and the parts of the page they change;
+# a post without ``part`` (no form of the page) sends them all.
+_RECORD_PARTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "count": (("needles_out", "mismatch_search", "mismatch_outcome"), ("summary", "count", "problems")),
+    "aftercare": (("advice",), ("aftercare",)),
+    "reasoning": (("relative_reasoning",), ("summary", "needles", "problems")),
+    "": (
+        ("needles_out", "mismatch_search", "mismatch_outcome", "relative_reasoning", "advice"),
+        ("summary", "needles", "count", "aftercare", "problems"),
+    ),
+}
+_SERVICE_FIELDS = {"advice": "advice_ids"}
 
 
 @staff_view(Capability.WRITE_CLINICAL)
 @require_POST
 def record_save(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
-    def save(encounter: Encounter, data: dict[str, Any]) -> None:
-        services.needling_record_update(
-            actor=request.user,
-            encounter=encounter,
-            needles_out=data["needles_out"],
-            mismatch_search=data["mismatch_search"],
-            mismatch_outcome=data["mismatch_outcome"],
-            relative_reasoning=data["relative_reasoning"],
-            advice_ids=data["advice"],
-        )
+    """The needle count, the aftercare advice or the reasoning for relative contraindications."""
+    part = request.POST.get("part", "")
+    if part not in _RECORD_PARTS:
+        return HttpResponse(gettext("Unknown part of the visit."), status=400, content_type="text/plain; charset=utf-8")
+    fields, parts = _RECORD_PARTS[part]
 
-    return _submit(request, encounter_id, "record", lambda data: NeedlingRecordForm(data, advice=_advice_choices()), save)
+    def save(encounter: Encounter, data: dict[str, Any]) -> None:
+        values = {_SERVICE_FIELDS.get(name, name): data[name] for name in fields}
+        if "advice_ids" not in values and not NeedlingRecord.objects.filter(encounter=encounter).exists():
+            values["advice_ids"] = _default_advice()  # a new record starts with the advice the page shows ticked
+        services.needling_record_update(actor=request.user, encounter=encounter, **values)
+
+    form_key = part or "record"
+    return _submit(request, encounter_id, form_key, lambda data: NeedlingRecordForm(data, advice=_advice_choices()), save, parts)

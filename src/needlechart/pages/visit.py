@@ -1,6 +1,10 @@
-"""The visit page: the patient's suitability, the pain map, the needling panel, adverse events,
-the outcome measures and the note (charting, screening, needling, outcomes); and the posts
-that answer with it when refused (the note, addenda)."""
+"""The visit page, in the order a clinic works: suitability, consent, assessment (pain map,
+palpation and tests, outcome measures), the needling plan and the needles, the count, aftercare,
+adverse events and the note (charting, screening, needling, outcomes), under a summary that stays
+in view; and the posts that answer with it when refused (the note, addenda).
+
+The visit's rows are read once per page: the needling state that the panels draw is the one the
+signed note is verified against (pages.visit_reads.visit_reading)."""
 
 from __future__ import annotations
 
@@ -16,17 +20,16 @@ from django.views.decorators.http import require_POST
 from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_read
 from needlechart.charting import selectors, services
-from needlechart.charting.forms import AddendumForm, NoteForm, SignWithCountForm
-from needlechart.charting.models import Encounter, Note, PainMap
+from needlechart.charting.forms import AddendumForm, NoteForm
+from needlechart.charting.models import Encounter, Note
 from needlechart.charting.pain_map_views import pain_map_context
 from needlechart.clinics.http import StaffRequest
 from needlechart.core.access import Capability, has_capability, staff_view
 from needlechart.core.signed import SignedRecordImmutable
 from needlechart.homecare.views import programme_context
-from needlechart.needling.services import needling_record_update
 from needlechart.needling.views import adverse_events_context, panel_context
 from needlechart.outcomes.views import measures_context
-from needlechart.screening.selectors import screening_for_patient
+from needlechart.pages.visit_reads import note_verified, visit_reading
 
 
 @staff_view(Capability.VIEW_CLINICAL)
@@ -48,25 +51,34 @@ def _encounter_context(
     addendum_form: AddendumForm | None = None,
 ) -> dict[str, Any]:
     editable = note is None or (not note.is_signed and note.author_id == request.user.pk)
-    initial = {f: getattr(note, f) for f in services.NOTE_FIELDS} if note else {}
-    pain_map = PainMap.objects.filter(encounter=encounter).first()
     can_write = has_capability(request.user, Capability.WRITE_CLINICAL)
-    signed = bool(note and note.is_signed)
-    return {
-        **panel_context(encounter, editable=can_write and not signed),
+    signed = note is not None and note.is_signed
+    reading = visit_reading(user=request.user, encounter=encounter)
+    context = {
+        **panel_context(encounter, editable=can_write and not signed, state=reading.needling),
         **adverse_events_context(encounter),
         **measures_context(encounter, request.user),
-        "homecare": programme_context(encounter, request.user),
-        "pain": {"encounter": encounter, **pain_map_context(pain_map, editable=can_write and not signed)},
-        "screening": screening_for_patient(user=request.user, patient=encounter.patient),
+        "homecare": programme_context(
+            encounter,
+            request.user,
+            state=reading.states.get("home_programme"),
+            note=note,
+            needled=[e.muscle_id for e in reading.needling.entries],
+        ),
+        "pain": {"encounter": encounter, **pain_map_context(reading.pain_map, editable=can_write and not signed)},
+        "screening": reading.screening,
         "encounter": encounter,
         "patient": encounter.patient,
         "note": note,
         "note_editable": editable and can_write,
-        "note_form": note_form or NoteForm(initial=initial),
-        "addendum_form": addendum_form or AddendumForm(),
-        "verified": note is not None and note.is_signed and services.signed_record_verify(note),
+        "verified": note is not None and signed and note_verified(note, reading),
     }
+    if signed:
+        context["addendum_form"] = addendum_form or AddendumForm()
+    else:
+        initial = {f: getattr(note, f) for f in services.NOTE_FIELDS} if note else {}
+        context["note_form"] = note_form or NoteForm(initial=initial)
+    return context
 
 
 def _refuse(
@@ -95,16 +107,6 @@ def note_save(request: StaffRequest, encounter_id) -> HttpResponse:
     note = selectors.note_for_encounter(user=request.user, encounter=encounter)
     if not form.is_valid():
         return _refuse(request, encounter, note, ValidationError(_("Please correct the note.")), note_form=form)
-    count = SignWithCountForm(request.POST)
-    if not count.is_valid():
-        return _refuse(
-            request, encounter, note, ValidationError(_("Needles counted out must be a whole number from 0 to 500.")), note_form=form
-        )
-    if count.cleaned_data["needles_out"] is not None:
-        try:
-            needling_record_update(actor=request.user, encounter=encounter, needles_out=count.cleaned_data["needles_out"])
-        except ValidationError as error:
-            return _refuse(request, encounter, note, error, note_form=form)
     try:
         note = services.note_save_draft(actor=request.user, encounter=encounter, **form.cleaned_data)
         if request.POST.get("sign"):

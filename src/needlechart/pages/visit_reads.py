@@ -1,4 +1,5 @@
-"""A chart's visits: the SQL that reads them, and the records the timeline draws from their rows.
+"""A chart's visits: the SQL that reads them, and the records the timeline draws from their rows;
+and what the visit page reads of one visit, once (``visit_reading``).
 
 The chart reads its newest visits inside its one statement (pages.chart_reads); an episode's
 older visits are read here a page at a time, with the same columns. Rows become plain
@@ -24,10 +25,14 @@ from django.db.models import F
 from django.utils.translation import get_language
 
 from needlechart.charting.models import Addendum, Encounter, EncounterStatus, Note, PainMap
+from needlechart.charting.signing import SigningStates, note_rows_match, signing_states
 from needlechart.clinics.models import User, display_name
 from needlechart.core.access import Capability, has_capability
 from needlechart.core.raw_sql import SqlNames, datetime_value, json_value, uuid_param, uuid_value
+from needlechart.needling.session import SessionState
+from needlechart.needling.signing import SIGNING
 from needlechart.patients.models import Episode
+from needlechart.screening.selectors import Screening, screening_for_patient
 
 VISITS_PER_PAGE = 10
 # The newest notes are shown in full on the chart; older ones as one line (open the visit to read them).
@@ -274,3 +279,46 @@ def episode_visits(*, user: User, episode: Episode, before: uuid.UUID | None) ->
     params = [uuid_param(episode.pk)] + ([uuid_param(before)] if before is not None else [])
     page = _episode_visits(user, before, params)
     return page[:VISITS_PER_PAGE], len(page) > VISITS_PER_PAGE
+
+
+# --- the visit page --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VisitReading:
+    """What the visit page reads of a visit, once: every signing contributor's state (the needling
+    panels draw the same state the signed note is verified against), the screening and the pain map."""
+
+    encounter: Encounter
+    states: SigningStates
+    screening: Screening
+    pain_map: PainMap | None
+
+    @property
+    def needling(self) -> SessionState:
+        state: SessionState = self.states[SIGNING.key]
+        return state
+
+
+def visit_reading(*, user: User, encounter: Encounter) -> VisitReading:
+    """The visit's rows for its page: every signing contributor's state (the panels draw them, and a
+    signed note is verified against them), the screening and the pain map. The pain map is read
+    through the encounter, which keeps it (or its absence) for the note's verification."""
+    try:
+        pain_map: PainMap | None = encounter.pain_map
+    except PainMap.DoesNotExist:
+        pain_map = None
+    screening = screening_for_patient(user=user, patient=encounter.patient)
+    return VisitReading(encounter, signing_states(encounter), screening, pain_map)
+
+
+def note_verified(note: Note, reading: VisitReading) -> bool:
+    """Whether the signed note still matches its digest and the visit's rows: what
+    ``charting.services.signed_record_verify`` answers, from the states the page has read rather
+    than reading every contributor's rows a second time (tests/pages/test_visit_page.py checks that
+    the two agree, on a note intact and on one altered behind the database's guards)."""
+    if not note.is_signed or not note.digest_matches():
+        return False
+    if note.encounter_id == reading.encounter.pk:
+        note.encounter = reading.encounter  # the visit as read for the page, with its practitioner and pain map
+    return note_rows_match(note, reading.states)

@@ -138,6 +138,87 @@
   document.addEventListener("DOMContentLoaded", function () { document.querySelectorAll("form.follow-up").forEach(refresh); });
 })();
 
+// The visit page: letters jump to its steps, "?" lists them (the list is on the page, in the summary).
+// Never while typing in a field, nor with Ctrl, Alt or Cmd. No request leaves the page.
+(function () {
+  "use strict";
+  var NOT_TYPED = ["checkbox", "radio", "button", "submit", "reset", "range", "color", "file"];
+  // Typing: in a text field, a list (letters choose its options) or editable text; not on a tick box or a button.
+  function typing(target) {
+    if (!target.closest) return false;
+    if (target.closest("textarea, select, [contenteditable]:not([contenteditable=false])")) return true;
+    return target.tagName === "INPUT" && NOT_TYPED.indexOf(target.type) < 0;
+  }
+  // Open a closed step (a <details>) and those around it, so what it holds can take the focus.
+  function reveal(el) {
+    for (var node = el; node; node = node.parentElement) {
+      if (node.tagName === "DETAILS" && !node.open) node.open = true;
+    }
+  }
+  function focusIn(step) {
+    reveal(step);
+    var target = step.querySelector("[data-shortcut-focus]") ||
+      step.querySelector("input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled]), button:not([disabled])");
+    if (target) { reveal(target); target.focus(); target.scrollIntoView({ block: "center" }); }
+    else { var heading = step.querySelector("h2"); if (heading) { heading.tabIndex = -1; heading.focus(); heading.scrollIntoView(); } }
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    var help = document.getElementById("shortcut-help");
+    if (!help) return;  // only the visit page has shortcuts
+    if (event.key === "?") {
+      event.preventDefault();
+      help.open = !help.open;
+      if (help.open) help.querySelector("summary").focus();
+      return;
+    }
+    if (event.key === "Escape" && help.open) { help.open = false; return; }
+    if (event.key.length !== 1 || event.shiftKey) return;
+    var step = document.querySelector('[data-shortcut="' + event.key.toLowerCase() + '"]');
+    if (step) { event.preventDefault(); focusIn(step); }
+  });
+  // A link to a step that is closed opens it (the summary's list of steps, "Record consent again").
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest('a[href^="#"]');
+    if (!link || link.getAttribute("href").length < 2) return;
+    var target = document.getElementById(link.getAttribute("href").slice(1));
+    if (target) reveal(target);
+  });
+  // A suggestion's "Palpate" chooses its muscle and side in the palpation form.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-palpate]");
+    var form = link && document.getElementById("palpation-form");
+    if (!form) return;
+    event.preventDefault();
+    form.querySelector("[name=muscle_id]").value = link.getAttribute("data-palpate");
+    form.querySelector("[name=side]").value = link.getAttribute("data-side");
+    var first = form.querySelector("input[type=checkbox]");
+    if (first) { first.focus(); first.scrollIntoView({ block: "center" }); }
+  });
+  // After an HTMX answer, move on to what comes next (a suggestion's "Plan": the "Add needles" button).
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    var next = elt && elt.getAttribute && elt.getAttribute("data-then-focus");
+    var target = next && event.detail.successful && document.querySelector(next);
+    if (target) { target.focus(); target.scrollIntoView({ block: "center" }); }
+  });
+  // The note is sent only once what the page is still saving (a count left a moment ago) has been
+  // answered, so the server has it when the note is signed.
+  var pending = 0, waiting = [];
+  document.addEventListener("htmx:beforeSend", function () { pending += 1; });
+  document.addEventListener("htmx:afterRequest", function () {
+    pending = Math.max(0, pending - 1);
+    if (pending === 0) waiting.splice(0).forEach(function (send) { window.setTimeout(send, 0); });
+  });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute("data-after-htmx") || pending === 0) return;
+    event.preventDefault();
+    var submitter = event.submitter;
+    waiting.push(function () { form.requestSubmit(submitter || undefined); });
+  });
+})();
+
 // Body map zoom: on a phone the regions are a few pixels across, too small to tap. The toggle
 // enlarges the map inside a box that scrolls; marking a region redraws the map, which stays
 // zoomed where it was.
@@ -167,4 +248,19 @@
   // Capture: before the pain map's own handler moves the focus to the region just marked.
   document.addEventListener("htmx:afterSwap", function () { apply(); }, true);
   document.addEventListener("DOMContentLoaded", function () { apply(); });
+})();
+
+// Consent: the signature pad for written consent, the witness for verbal; both until a method is chosen.
+(function () {
+  "use strict";
+  function refresh(form) {
+    var chosen = form.querySelector("input[name=method]:checked");
+    form.querySelectorAll("[data-for-method]").forEach(function (part) {
+      part.hidden = Boolean(chosen) && part.getAttribute("data-for-method") !== chosen.value;
+    });
+  }
+  function all() { document.querySelectorAll("[data-testid=consent-form]").forEach(refresh); }
+  document.addEventListener("change", function (e) { if (e.target.name === "method") { var f = e.target.closest("form"); if (f) refresh(f); } });
+  document.addEventListener("DOMContentLoaded", all);
+  document.addEventListener("htmx:afterSettle", all);
 })();
