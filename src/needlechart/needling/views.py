@@ -296,7 +296,7 @@ def repeat_last(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
 def adverse_events_context(encounter: Encounter, *, form: AdverseEventForm | None = None, error: str = "") -> dict[str, Any]:
     language = _language()
     types = {t.id: t.name.get(language) for t in treatment_catalog().adverse_event_types.values()}
-    events = [(e, types.get(e.event_type, e.event_type)) for e in encounter.adverse_events.select_related("recorded_by")]
+    events = [(e, types.get(e.event_type, e.event_type)) for e in encounter.adverse_events.all()]
     initial = {"onset": timezone.localtime().replace(second=0, microsecond=0), "severity": "mild", "outcome": "resolved"}
     return {
         "encounter": encounter,
