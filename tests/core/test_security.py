@@ -161,3 +161,18 @@ def test_a_questionnaire_definition_that_cannot_be_read_gets_a_short_answer(clie
     response = client_for(clinic_admin).post(reverse("clinic_instruments"), {"definition": definition})
     assert response.status_code == 400
     assert len(response.content) < 100_000
+
+
+@pytest.mark.parametrize("where", ["query", "form"])
+def test_a_nul_character_is_refused_with_a_message_before_any_view(client_for, practitioner, patient, where):
+    client = client_for(practitioner)
+    url = reverse("patient_list")
+    response = (
+        client.get(url, {"q": "Nord\x00mann"})
+        if where == "query"
+        else client.post(reverse("patient_edit", args=[patient.pk]), {"given_name": "K\x00"})
+    )
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()
+    patient.refresh_from_db()
+    assert patient.given_name == "Kari"

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user, logout
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, resolve_url
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import Resolver404, resolve
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
@@ -131,3 +131,27 @@ class SecondFactorMiddleware:
             return True
         request.session["second_factor_free_at"] = now
         return False
+
+
+class NulCharacterMiddleware:
+    """A form or query value holding the NUL character is refused with a 400 and a message.
+
+    No text anyone types holds it, and PostgreSQL cannot store it in a text column: refusing it
+    here keeps every view (and every later endpoint) from failing on it deep down.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._holds_nul(request):
+            message = _("The text you sent holds a character that cannot be stored (NUL). Remove it and try again.")
+            return render(request, "error.html", {"status": 400, "title": _("Bad request"), "message": message}, status=400)
+        return self.get_response(request)
+
+    @staticmethod
+    def _holds_nul(request: HttpRequest) -> bool:
+        if "\x00" in request.path:
+            return True
+        queries = [request.GET] + ([request.POST] if request.method == "POST" else [])
+        return any("\x00" in key or any("\x00" in value for value in values) for query in queries for key, values in query.lists())
