@@ -31,6 +31,7 @@ from needlechart.homecare.selectors import ProgrammeState
 from needlechart.homecare.signing import SIGNING as HOME_PROGRAMME
 from needlechart.knowledge.catalog import catalog
 from needlechart.knowledge.treatment import treatment_catalog
+from needlechart.needling.checks import replaced_advice
 from needlechart.needling.models import (
     AdverseEvent,
     AdverseEventOutcome,
@@ -269,9 +270,13 @@ class Chunk:
         self.rows["needling_records"].append(record)
         self.rows["consents"].append(consent)
         authorisation = plan.authorisations[encounter.practitioner_id]
-        return session_state_from(
+        state = session_state_from(
             encounter, entries=entries, record=record, consent=consent, palpation=[], suitability=suitability, authorisation=authorisation
         )
+        # As saving the aftercare does: advice the visit's safety-netting stands in for is not given.
+        replaced = replaced_advice(state.safety_nets)
+        record.advice_ids = [advice for advice in record.advice_ids if advice not in replaced]
+        return state
 
     def adverse_events(self, encounter: Encounter) -> set[str]:
         """Now and then something unwanted: mild in about one session in six, rarely worse. Returns the severities."""
