@@ -211,7 +211,8 @@ def clean_follow_up(
     if home_programme and adherence not in Adherence.values:
         errors["home_programme"] = _("Tell us how often you did your home programme.")
     soreness = raw.get("soreness", "")
-    if not (isinstance(soreness, str) and soreness.isascii() and soreness.isdigit() and len(soreness) <= 2 and int(soreness) <= 10):  # not "²"
+    # ASCII digits only (not "²"), and at most two of them before int() reads them.
+    if not (isinstance(soreness, str) and soreness.isascii() and soreness.isdigit() and len(soreness) <= 2 and int(soreness) <= 10):
         errors["soreness"] = _("Choose a number from 0 to 10.")
     effects = []
     for effect_id in raw.get("effects", []):
