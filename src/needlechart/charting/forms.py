@@ -43,12 +43,6 @@ class NoteForm(forms.Form):
     plan = forms.CharField(label=_("Plan"), required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class SignWithCountForm(forms.Form):
-    """Needles counted out, entered where the practitioner signs (one step less)."""
-
-    needles_out = forms.IntegerField(label=_("Needles counted out"), min_value=0, max_value=500, required=False)
-
-
 class AddendumForm(forms.Form):
     reason = forms.CharField(label=_("Reason for the addendum"), max_length=300)
     text = forms.CharField(label=_("Text"), max_length=20000, widget=forms.Textarea(attrs={"rows": 4}))
