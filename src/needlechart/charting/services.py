@@ -83,6 +83,8 @@ def note_save_draft(*, actor: User, encounter: Encounter, **fields: str) -> Note
     require_capability(actor, Capability.WRITE_CLINICAL)
     note = Note.objects.select_for_update().filter(encounter=encounter).first()
     if note is None:
+        if actor.pk != encounter.practitioner_id:  # the visit's own: a colleague covering it is made its practitioner first
+            raise PermissionDenied(_("Only the practitioner of this visit writes its note."))
         note = Note(clinic_id=encounter.clinic_id, patient_id=encounter.patient_id, encounter=encounter, author=actor)
         action = AuditAction.CREATE
     else:

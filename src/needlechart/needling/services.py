@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -58,9 +58,13 @@ _SIGNATURE = re.compile(r"^[ML0-9. ]{0,60000}$")
 
 
 def _open_for_writing(actor: User, encounter: Encounter) -> None:
+    """Needling rows are written by the visit's practitioner, and only until the note is signed: a
+    colleague reads the visit but does not add to it."""
     require_capability(actor, Capability.WRITE_CLINICAL)
     if Note.objects.filter(encounter=encounter, signed_at__isnull=False).exists():
         raise ValidationError(_("The note of this visit is signed; its records can no longer change. Add an addendum instead."))
+    if actor.pk != encounter.practitioner_id:
+        raise PermissionDenied(_("Only the practitioner of this visit records its needling."))
 
 
 def _audit(actor: User, encounter: Encounter, object_type: str, object_id: Any, action: str = AuditAction.UPDATE, **detail: Any) -> None:
