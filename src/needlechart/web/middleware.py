@@ -118,13 +118,13 @@ class SecondFactorMiddleware:
         return self.get_response(request)
 
     def _must_stop(self, request: HttpRequest) -> bool:
+        now = time.time()
+        if now - request.session.get("second_factor_free_at", 0) < self.RECHECK_SECONDS:
+            return False
         try:
             if resolve(request.path_info).url_name in self.OPEN:
                 return False
         except Resolver404:
-            return False
-        now = time.time()
-        if now - request.session.get("second_factor_free_at", 0) < self.RECHECK_SECONDS:
             return False
         user = request.user
         if second_factor.has_second_factor(user) or second_factor.required_for(user):  # type: ignore[arg-type]
