@@ -114,6 +114,7 @@ def _fill(route: str, chosen: dict[str, str] | None = None) -> str:
     return "/" + (out + rest).lstrip("^").rstrip("$")
 
 
+REQUESTS = [0]  # how many requests the module has made (printed with -s)
 _LINK_IN_MAIL = re.compile(r"https?://testserver(/[^\s\"'<>]+)")  # the absolute links needlechart hands patients
 PATIENT_LINKS: list[str] = []
 
@@ -159,12 +160,14 @@ def _client(persona: str) -> Client:
 
 def _check(failures: list[str], response, method: str, url: str, data: dict) -> None:
     """Note a 5xx (the values cut short): a test reports every endpoint that failed, not the first."""
+    REQUESTS[0] += 1
     if response.status_code >= 500:
         shown = {name: (value[:40] + "..." if len(value) > 40 else value) for name, value in data.items()}
         failures.append(f"{method} {url} {response.status_code} with {shown!r}")
 
 
 def _no_failures(failures: list[str], persona: str) -> None:
+    print(f"\nfuzz: {REQUESTS[0]} requests so far, {len(failures)} answered 5xx as {persona}")
     unique = sorted(set(failures))
     assert not unique, f"{len(unique)} requests as {persona} answered 5xx:\n" + "\n".join(unique[:40])
 
