@@ -306,7 +306,10 @@ def test_searches_read_their_own_index_and_never_the_table(practitioner, many_pa
         cursor.execute(explain + captured[-1][0], captured[-1][1])
         by_name = " ".join(str(row) for row in cursor.fetchall())
     assert "patient_birth_search" in by_birth and "patient_family_found" not in by_birth, by_birth
-    assert "patient_family_found" in by_name and "patient_given_found" in by_name, by_name
+    if connection.vendor == "sqlite":
+        assert "patient_family_found" in by_name and "patient_given_found" in by_name, by_name
+    else:  # at the test's few rows PostgreSQL may answer one of the two words from the clinic's index
+        assert "Seq Scan" not in by_name and ("patient_family_found" in by_name or "patient_given_found" in by_name), by_name
     # PostgreSQL weighs an index-only scan by how much of the table is known to be all-visible:
     # for the test's few fresh rows, none yet.
     if connection.vendor == "sqlite":
