@@ -53,11 +53,11 @@ def _answers(payload: str) -> dict:
 
 
 @pytest.mark.parametrize(("payload", "escaped"), PAYLOADS)
-def test_the_staff_intake_page_shows_typed_text_as_text(client_for, front_desk, typed, payload, escaped):
+def test_the_staff_intake_page_shows_typed_text_as_text(client_for, front_desk, practitioner, typed, payload, escaped):
     patient = typed(payload)
     front_desk.refresh_from_db()
     services.intake_record_by_staff(actor=front_desk, patient=patient, raw_answers=_answers(payload))
-    client = client_for(front_desk)
+    client = client_for(practitioner)  # the earlier answers are offered again to clinicians only
     page = client.get(reverse("intake_staff", args=[patient.pk]))
     body = page.content.decode()
     assert page.status_code == 200 and 'data-testid="intake-form"' in body

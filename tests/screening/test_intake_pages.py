@@ -130,3 +130,23 @@ def test_the_chart_judges_the_latest_intake_by_the_clinics_own_rules(client_for,
         actor=practitioner, patient=patient, raw_answers={**consenting, "sex_at_birth": "female", "pregnant": "yes"}
     )
     assert suitability().group(1) not in ("status-precautions", "status-suitable")  # the newest intake counts
+
+
+def test_the_front_desks_intake_form_offers_no_earlier_health_answers_and_every_view_is_audited(
+    client_for, front_desk, practitioner, patient
+):
+    """The staff intake form pre-ticked the latest answers (warfarin, pregnancy, red flags) for the
+    front desk, who may not read them, and wrote no audit row."""
+    from needlechart.audit.models import AuditEvent
+
+    services.intake_record_by_staff(
+        actor=practitioner, patient=patient, raw_answers={**healthy_answers(), "needle_fear": "severe", "able_to_consent": "yes"}
+    )
+    before = AuditEvent.objects.filter(patient_id=patient.pk, detail__page="staff intake form").count()
+    desk = client_for(front_desk).get(reverse("intake_staff", args=[patient.pk])).content.decode()
+    assert " checked" not in desk
+    clinician = client_for(practitioner).get(reverse("intake_staff", args=[patient.pk])).content.decode()
+    assert " checked" in clinician
+    views = AuditEvent.objects.filter(patient_id=patient.pk, detail__page="staff intake form").order_by("id")
+    assert views.count() == before + 2
+    assert [e.object_type for e in views][-2:] == ["patient", "intake"]

@@ -104,7 +104,7 @@ def test_intoxication_blocks_today_and_is_neither_offered_again_nor_carried_over
     IntakeResponse.objects.filter(pk=response.pk).update(submitted_at=response.submitted_at - dt.timedelta(days=1))
     chart = client_for(practitioner).get(reverse("patient_chart", args=[patient.pk])).content.decode()
     assert "status-blocked" not in chart and "under the influence" not in chart
-    staff_form = client_for(front_desk).get(reverse("intake_staff", args=[patient.pk])).content.decode()
+    staff_form = client_for(practitioner).get(reverse("intake_staff", args=[patient.pk])).content.decode()
     assert 'value="yes" checked' not in _question(staff_form, "intoxicated")
     assert 'value="yes" checked' in _question(staff_form, "able_to_consent")  # other staff answers are offered again
     assert client.post(link_url, healthy_answers()).status_code == 200  # the patient answers through the link

@@ -18,7 +18,7 @@ from needlechart.audit.models import AuditObject
 from needlechart.audit.services import audit_read
 from needlechart.clinics.http import StaffRequest
 from needlechart.clinics.selectors import clinic_id_of
-from needlechart.core.access import Capability, staff_view
+from needlechart.core.access import Capability, has_capability, staff_view
 from needlechart.core.public_links import link_refused, public_language
 from needlechart.knowledge.treatment import SEVERITIES, treatment_catalog
 from needlechart.patients.selectors import patient_get_for_user
@@ -99,9 +99,21 @@ def intake_staff(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
             return render(request, "screening/staff_intake.html", context, status=400)
         messages.success(request, _("Intake saved."))
         return redirect("patient_chart", patient_id=patient.pk)
-    # answers that hold for their day only (intoxication) are offered again on the same day only
+    # The patient's earlier answers are health data: offered again (those that hold for their day
+    # only, intoxication, on the same day only) to those who may read clinical records; the front
+    # desk fills in a blank form with the patient. Either way the page view is audited.
+    clinical = has_capability(request.user, Capability.VIEW_CLINICAL)
     earlier = (
-        answers_for_the_day(latest.answers, answered_on=timezone.localdate(latest.submitted_at), on=timezone.localdate()) if latest else {}
+        answers_for_the_day(latest.answers, answered_on=timezone.localdate(latest.submitted_at), on=timezone.localdate())
+        if latest and clinical
+        else {}
+    )
+    audit_read(
+        actor=request.user,
+        object_type=AuditObject.INTAKE if earlier else AuditObject.PATIENT,
+        object_id=latest.pk if earlier and latest else patient.pk,
+        patient_id=patient.pk,
+        detail={"page": "staff intake form"},
     )
     return render(request, "screening/staff_intake.html", {**_form_context(answers=earlier, staff=True), "patient": patient})
 
