@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from needlechart.audit.services import audit_read
 from needlechart.charting import selectors, services
 from needlechart.charting.forms import EncounterForm
 from needlechart.charting.models import EncounterStatus
@@ -42,6 +43,8 @@ def encounter_create(request: StaffRequest, episode_id) -> HttpResponse:
                 return redirect("encounter_detail", encounter_id=encounter.pk)
             return redirect("patient_chart", patient_id=episode.patient_id)
     status = 400 if request.method == "POST" else 200
+    patient_id = episode.patient_id
+    audit_read(actor=request.user, object_type="patient", object_id=patient_id, patient_id=patient_id, detail={"page": "book visit"})
     return render(request, "charting/encounter_form.html", {"form": form, "episode": episode, "patient": episode.patient}, status=status)
 
 

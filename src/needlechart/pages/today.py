@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from needlechart.audit.services import audit_read
 from needlechart.charting.selectors import day_list
 from needlechart.clinics.http import StaffRequest
 from needlechart.core.access import Capability, staff_view
@@ -37,6 +38,7 @@ def today(request: StaffRequest) -> HttpResponse:
     # Practitioners start with their own list; everyone can see the whole clinic's day.
     only_own = request.user.is_practitioner and request.GET.get("all") != "1"
     groups = day_list(user=request.user, day=day, only_own=only_own)
+    audit_read(actor=request.user, object_type="day_list", detail={"day": day.isoformat(), "visits": sum(len(v) for v in groups.values())})
     context = {
         "only_own": only_own,
         "day": day,

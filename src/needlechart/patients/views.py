@@ -98,6 +98,7 @@ def episode_create(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse
             messages.success(request, _("Episode of care started."))
             return redirect("patient_chart", patient_id=patient.pk)
     status = 400 if request.method == "POST" else 200
+    audit_read(actor=request.user, object_type="patient", object_id=patient.pk, patient_id=patient.pk, detail={"page": "new episode"})
     return render(request, "patients/episode_form.html", {"form": form, "patient": patient}, status=status)
 
 
