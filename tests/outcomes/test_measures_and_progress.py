@@ -646,3 +646,16 @@ def test_an_invalid_address_is_refused_with_400(client_for, practitioner, progre
     assert response.status_code == 400 and "Enter a valid e-mail address." in response.content.decode()
     assert not mail.outbox
     assert not AuditEvent.objects.filter(object_type="progress", action="export").exists()
+
+
+def test_a_line_break_in_a_stored_name_neither_fails_the_email_nor_is_logged_as_sent_before_it(
+    client_for, practitioner, progress, django_capture_on_commit_callbacks
+):
+    """A name with a line break (stored before names were checked) broke the e-mail's subject after
+    the audit log already said the report was sent."""
+    type(progress.patient).objects.filter(pk=progress.patient_id).update(family_name="Nord\nmann")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(practitioner).post(reverse("episode_progress_send", args=[progress.pk]), {"email": "gp@example.invalid"})
+    assert response.status_code == 302
+    assert mail.outbox[0].subject == "Progress report: Kari Nord mann"
+    assert AuditEvent.objects.filter(object_type="progress", action="export").count() == 1

@@ -314,3 +314,29 @@ def test_searches_read_their_own_index_and_never_the_table(practitioner, many_pa
     # for the test's few fresh rows, none yet.
     if connection.vendor == "sqlite":
         assert by_name.count("COVERING INDEX") == 2, by_name
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("given_name", "Kari\nBcc: x@example.invalid"), ("family_name", "Nord\rmann"), ("phone", "+47\t900"), ("city", "Ber\u2028gen")],
+)
+def test_names_and_other_one_line_fields_refuse_line_breaks_and_control_characters(client_for, front_desk, patient, field, value):
+    data = {
+        **VALID,
+        "given_name": "Kari",
+        "family_name": "Nordmann",
+        "birth_date": "1985-05-17",
+        "national_id": "17058512311",
+        field: value,
+    }
+    response = client_for(front_desk).post(reverse("patient_edit", args=[patient.pk]), data)
+    assert response.status_code == 400 and "on one line" in response.content.decode()
+    patient.refresh_from_db()
+    assert "\n" not in patient.given_name and patient.family_name == "Nordmann"
+
+
+@pytest.mark.parametrize("birth_date", ["1899-12-31", "9999-12-31", "0001-01-01"])
+def test_a_birth_date_out_of_range_is_a_message(client_for, front_desk, birth_date):
+    data = {**VALID, "given_name": "Ola", "family_name": "Nordmann", "birth_date": birth_date}
+    response = client_for(front_desk).post(reverse("patient_create"), data)
+    assert response.status_code == 400 and ("1900" in response.content.decode() or "2200" in response.content.decode())

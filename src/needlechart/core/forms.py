@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Any, TypeVar
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
@@ -43,6 +45,13 @@ class ClinicalDateField(forms.DateField):
             MinValueValidator(EARLIEST_DATE, message=_("Enter a date from 1900 on.")),
             MaxValueValidator(LATEST_DATE, message=_("Enter a date before 2200.")),
         ]
+
+
+def single_line(value: str) -> None:
+    """A name, phone, address...: one line of text, no control characters (a line break in a name
+    broke the e-mail whose subject carried it)."""
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in value):
+        raise ValidationError(_("Write this on one line, without line breaks or control characters."), code="single_line")
 
 
 def form_field(form: forms.BaseForm, name: str, kind: type[_Field]) -> _Field:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
+from django.core.mail import BadHeaderError, EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -284,10 +284,16 @@ def episode_progress_send(request: StaffRequest, episode_id: uuid.UUID) -> HttpR
         context = {**progress_context(episode), "send_error": _("Enter a valid e-mail address."), "send_to": address}
         return render(request, "outcomes/progress.html", context, status=400)
     content = _progress_pdf(episode)
-    subject = _("Progress report: %(name)s") % {"name": episode.patient.full_name}
+    name = " ".join(episode.patient.full_name.split())  # one line: a header cannot hold a line break
+    subject = _("Progress report: %(name)s") % {"name": name}
     body = request.POST.get("message", "").strip()[:5000] or _("Please find the progress report attached.")
     message = EmailMessage(subject, body, to=[address])
     message.attach(f"progress-{timezone.localdate():%Y-%m-%d}.pdf", content, "application/pdf")
+    try:
+        message.message()  # the headers are checked now, before the audit log says the report was sent
+    except BadHeaderError:
+        context = {**progress_context(episode), "send_error": _("This report cannot be e-mailed to that address."), "send_to": address}
+        return render(request, "outcomes/progress.html", context, status=400)
     with transaction.atomic():
         _audit_progress(request, episode, AuditAction.EXPORT, sent_to=address)
         transaction.on_commit(message.send)

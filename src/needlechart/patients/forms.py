@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from needlechart.core.formatting import date as date_text
-from needlechart.core.forms import DateInput
+from needlechart.core.forms import ClinicalDateField, DateInput, single_line
 from needlechart.patients.identifiers import (
     NORWEGIAN_NIN_SYSTEM,
     nin_birth_date_error,
@@ -47,6 +47,13 @@ class PatientForm(forms.ModelForm):
             "emergency_contact_phone",
         ]
         widgets = {"birth_date": DateInput()}
+        field_classes = {"birth_date": ClinicalDateField}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField) and not isinstance(field, forms.EmailField):
+                field.validators.append(single_line)
 
     def clean_national_id(self) -> str:
         value = normalise_identifier(NORWEGIAN_NIN_SYSTEM, self.cleaned_data["national_id"])
@@ -80,11 +87,11 @@ class PatientForm(forms.ModelForm):
 
 
 class EpisodeForm(forms.Form):
-    complaint = forms.CharField(label=_("Main complaint"), max_length=300)
+    complaint = forms.CharField(label=_("Main complaint"), max_length=300, validators=[single_line])
     condition = forms.ChoiceField(label=_("Condition category"), choices=ConditionCategory.choices)
-    started_on = forms.DateField(label=_("Start date"), widget=DateInput())
-    referrer = forms.CharField(label=_("Referred by"), max_length=200, required=False)
+    started_on = ClinicalDateField(label=_("Start date"))
+    referrer = forms.CharField(label=_("Referred by"), max_length=200, required=False, validators=[single_line])
 
 
 class EpisodeCloseForm(forms.Form):
-    ended_on = forms.DateField(label=_("End date"), widget=DateInput())
+    ended_on = ClinicalDateField(label=_("End date"))
