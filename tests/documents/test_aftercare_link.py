@@ -82,3 +82,18 @@ def test_the_staff_page_keeps_its_links(client_for, practitioner, ready_session)
     assert "/aftercare/" + "pdf/" not in html and 'href="/aftercare/' not in html
     pdf = client.get(staff_pdf)
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+
+
+def test_a_visits_aftercare_links_can_be_ended_at_once(client, client_for, practitioner, ready_session, aftercare_link):
+    """An aftercare link sent to a wrong address could not be taken back (issue 14)."""
+    from needlechart.audit.models import AuditEvent
+
+    page = reverse("aftercare_public", args=[aftercare_link])
+    assert client.get(page).status_code == 200
+    staff = client_for(practitioner)
+    assert staff.post(reverse("aftercare_links_end", args=[ready_session.pk])).status_code == 302
+    assert client.get(page).status_code == 404
+    assert client.get(reverse("aftercare_public_pdf", args=[aftercare_link])).status_code == 404
+    assert AuditEvent.objects.filter(object_type="aftercare_link", detail__ended=1).exists()
+    again = staff.post(reverse("aftercare_links_end", args=[ready_session.pk]), follow=True)
+    assert "No aftercare link of this visit was open." in again.content.decode()

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from needlechart.audit.models import AuditAction
@@ -152,4 +153,28 @@ def aftercare_send(request: StaffRequest, encounter_id: uuid.UUID) -> HttpRespon
         )
         transaction.on_commit(message.send)
     messages.success(request, _("Aftercare sent to %(email)s.") % {"email": patient.email})
+    return redirect("encounter_detail", encounter_id=encounter.pk)
+
+
+@staff_view(Capability.WRITE_CLINICAL)
+@require_POST
+def aftercare_links_end(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
+    """End every open aftercare link of the visit at once (sent to a wrong address, a lost phone):
+    they answer 404 from now on. The PDF already e-mailed stays with whoever has it."""
+    encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
+    now = timezone.now()
+    with transaction.atomic():
+        ended = AftercareLink.objects.filter(encounter=encounter, expires_at__gt=now).update(expires_at=now)
+        audit_record(
+            actor=request.user,
+            action=AuditAction.UPDATE,
+            object_type="aftercare_link",
+            object_id=encounter.pk,
+            patient_id=encounter.patient_id,
+            detail={"ended": ended},
+        )
+    if ended:
+        messages.success(request, ngettext("%(n)s aftercare link ended.", "%(n)s aftercare links ended.", ended) % {"n": ended})
+    else:
+        messages.info(request, _("No aftercare link of this visit was open."))
     return redirect("encounter_detail", encounter_id=encounter.pk)

@@ -70,6 +70,7 @@ urlpatterns = [
     path("encounters/<uuid:encounter_id>/aftercare/", document_views.aftercare_page, name="aftercare_page"),
     path("encounters/<uuid:encounter_id>/aftercare.pdf", document_views.aftercare_pdf, name="aftercare_pdf"),
     path("encounters/<uuid:encounter_id>/aftercare/send/", document_views.aftercare_send, name="aftercare_send"),
+    path("encounters/<uuid:encounter_id>/aftercare/links/end/", document_views.aftercare_links_end, name="aftercare_links_end"),
     path("encounters/<uuid:encounter_id>/measures/", outcome_views.measurement_save, name="measurement_save"),
     path("measurements/<uuid:measurement_id>/retract/", outcome_views.measurement_retract, name="measurement_retract"),
     path("encounters/<uuid:encounter_id>/follow-up/", outcome_views.follow_up_send, name="follow_up_send"),
