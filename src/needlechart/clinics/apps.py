@@ -6,3 +6,6 @@ class ClinicsConfig(AppConfig):
     name = "needlechart.clinics"
     label = "clinics"
     verbose_name = _("Clinics")
+
+    def ready(self) -> None:
+        from needlechart.clinics import sessions  # noqa: F401 - connects the sign-in and sign-out receivers

@@ -170,3 +170,22 @@ class Certification(models.Model):
 
     def is_valid_on(self, day) -> bool:
         return self.completed_on <= day and (self.expires_on is None or day <= self.expires_on)
+
+
+class StaffSession(models.Model):
+    """One signed-in session of a staff member, so that they (and their clinic's admins) can see
+    and end their sessions (clinics.sessions). The session itself is Django's; this names its key."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    signed_in_at = models.DateTimeField(auto_now_add=True)
+    address = models.CharField(max_length=45, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("signed-in session")
+        verbose_name_plural = _("signed-in sessions")
+        ordering = ["-signed_in_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.signed_in_at:%Y-%m-%d %H:%M}"

@@ -10,11 +10,12 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequ
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_read
-from needlechart.clinics import second_factor, selectors, services
+from needlechart.clinics import second_factor, selectors, services, sessions
 from needlechart.clinics.forms import CertificationForm, StaffForm
 from needlechart.clinics.http import StaffRequest
 from needlechart.clinics.models import PractitionerProfile, RegistrationNumber, SecondFactorPolicy, User
@@ -145,4 +146,31 @@ def second_factor_remove(request: StaffRequest, staff_id: int) -> HttpResponse:
     second_factor.reset(actor=request.user, staff=staff)
     message = _("The second factor is removed. %(name)s sets up a new one at the next sign-in.") % {"name": staff.display_name}
     messages.success(request, message)
+    return redirect("staff_detail", staff_id=staff.pk)
+
+
+@staff_view()
+@require_http_methods(["GET", "POST"])
+def my_sessions(request: StaffRequest) -> HttpResponse:
+    """The signed-in user's open sessions (devices), each of which they may end."""
+    user = request.user
+    if request.method == "POST":
+        try:
+            chosen = [int(value) for value in request.POST.getlist("session")]
+        except ValueError:
+            return HttpResponseBadRequest(_("Choose sessions from the list."))
+        ended = sessions.end_sessions(actor=user, staff=user, session_ids=chosen)
+        messages.success(request, ngettext("%(n)s session ended.", "%(n)s sessions ended.", ended) % {"n": ended})
+        return redirect("my_sessions")
+    current = request.session.session_key
+    return render(request, "clinics/sessions.html", {"sessions": sessions.open_sessions(user), "current": current})
+
+
+@staff_view(Capability.MANAGE_STAFF)
+@require_POST
+def staff_sessions_end(request: StaffRequest, staff_id: int) -> HttpResponse:
+    """End every session of a colleague at once (someone leaving the clinic, a lost laptop)."""
+    staff = selectors.staff_get_for_user(user=request.user, staff_id=staff_id)
+    ended = sessions.end_sessions(actor=request.user, staff=staff)
+    messages.success(request, ngettext("%(n)s session ended.", "%(n)s sessions ended.", ended) % {"n": ended})
     return redirect("staff_detail", staff_id=staff.pk)

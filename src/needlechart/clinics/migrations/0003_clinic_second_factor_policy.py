@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clinics', '0002_labels_and_choices'),
+        ("clinics", "0002_labels_and_choices"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='clinic',
-            name='second_factor',
-            field=models.CharField(choices=[('optional', 'Whoever sets one up'), ('clinical', 'Everyone who reads clinical records'), ('all', 'All staff')], default='optional', max_length=20, verbose_name='second factor required for'),
+            model_name="clinic",
+            name="second_factor",
+            field=models.CharField(
+                choices=[("optional", "Whoever sets one up"), ("clinical", "Everyone who reads clinical records"), ("all", "All staff")],
+                default="optional",
+                max_length=20,
+                verbose_name="second factor required for",
+            ),
         ),
     ]
