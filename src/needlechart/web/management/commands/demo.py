@@ -4,6 +4,7 @@ import sys
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 
 from needlechart.web.demo import DEMO_PASSWORD, build_demo
 
@@ -23,7 +24,10 @@ class Command(BaseCommand):
         if not 1 <= workers <= 64:
             raise CommandError("--workers must be between 1 and 64.")
         call_command("migrate", verbosity=0, interactive=False)
-        logins = build_demo()
+        # The demo's patients answer follow-ups as it is built, which e-mails their practitioners:
+        # those messages are kept in memory, not printed over the address and the logins.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            logins = build_demo()
         address = f"http://{host}:{port}/"
         self.stdout.write(self.style.SUCCESS(f"\nneedlechart demo clinic is ready at {address}"))
         self.stdout.write(f"Database: {settings.DATABASES['default']['NAME']}")
