@@ -176,3 +176,12 @@ def test_a_nul_character_is_refused_with_a_message_before_any_view(client_for, p
     assert "NUL" in response.content.decode()
     patient.refresh_from_db()
     assert patient.given_name == "Kari"
+
+
+def test_the_demo_prints_its_address_and_logins_first(db, capsys, settings):
+    """Building the demo sends e-mails (follow-up alerts); they must not bury the address and the logins."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    call_command("demo", "--no-serve")
+    out = capsys.readouterr().out
+    assert out.lstrip().startswith("needlechart demo clinic is ready at http://127.0.0.1:8000/")
+    assert "Subject:" not in out and "ingrid" in out
