@@ -168,7 +168,12 @@ def test_only_the_author_changes_the_programme(client_for, second_practitioner, 
 
 
 def test_a_colleague_cannot_start_a_programme_on_anothers_draft_note(second_practitioner, ready_session, draft_note):
-    with pytest.raises(PermissionDenied, match="author of this visit's note"):
+    with pytest.raises(PermissionDenied, match="practitioner of this visit"):
+        services.programme_item_add(actor=second_practitioner, encounter=ready_session, item_id="heat")
+
+
+def test_a_colleague_cannot_start_a_programme_on_a_visit_without_a_note(second_practitioner, ready_session):
+    with pytest.raises(PermissionDenied, match="practitioner of this visit"):
         services.programme_item_add(actor=second_practitioner, encounter=ready_session, item_id="heat")
     assert not HomeProgramme.objects.filter(encounter=ready_session).exists()
 

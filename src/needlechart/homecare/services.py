@@ -1,6 +1,6 @@
 """Writes of the home programme. Each is atomic and audited; each is refused once the visit's note
 is signed (the programme is signed with it), and each is the prescriber's own: the practitioner who
-wrote the programme, or, before there is one, the author of the visit's note (who will sign it)."""
+wrote the programme, or, before there is one, the visit's practitioner (who writes and signs its note)."""
 
 from __future__ import annotations
 
@@ -48,8 +48,8 @@ def _programme_for_writing(actor: User, encounter: Encounter) -> HomeProgramme:
         raise SignedRecordImmutable(_("The note of this visit is signed, and the home programme with it: it can no longer change."))
     programme = HomeProgramme.objects.select_for_update().filter(encounter=encounter).first()
     if programme is None:
-        if note is not None and note.author_id != actor.pk:
-            raise PermissionDenied(_("Only the author of this visit's note can prescribe its home programme."))
+        if actor.pk != encounter.practitioner_id:  # as the note and the needling: the visit's own practitioner
+            raise PermissionDenied(_("Only the practitioner of this visit prescribes its home programme."))
         programme = HomeProgramme.objects.create(clinic_id=encounter.clinic_id, encounter=encounter, author=actor)
         _audit(actor, programme, AuditAction.CREATE)
     elif programme.author_id != actor.pk:

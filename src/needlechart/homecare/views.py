@@ -59,7 +59,7 @@ def programme_context(
     if note is False:
         note = Note.objects.filter(encounter=encounter).only("signed_at", "author_id").first()
     signed = bool(note and note.signed_at)
-    prescriber = state.programme.author_id if state.programme else note.author_id if note else user.pk
+    prescriber = state.programme.author_id if state.programme else encounter.practitioner_id
     editable = has_capability(user, Capability.WRITE_CLINICAL) and not signed and prescriber == user.pk
     muscles = catalog().muscles
     if needled is None:
