@@ -17,8 +17,7 @@ from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from needlechart.charting.models import Encounter
@@ -40,167 +39,17 @@ from needlechart.needling.forms import (
     RangeOfMotionForm,
 )
 from needlechart.needling.models import NeedlingEntry, NeedlingRecord
-from needlechart.needling.session import SessionState, session_state
-
-
-def _language() -> str:
-    return get_language() or "en"
-
-
-# The parts of the visit page that needling's forms change, each a fragment template
-# (needling/_<part>.html) with an element of the same id: the whole page draws them in the
-# clinic's order (pages/encounter.html) and an HTMX answer sends back those an action changed,
-# swapped in by id (out of band), so a half-filled form elsewhere on the page is left alone.
-PARTS = ("summary", "consent", "assessment", "needles", "count", "aftercare", "problems")
-# Consent once one is recorded (a plan may need a risk it does not name); before that only what the
-# plan needs of it, so a consent form still being filled in is not drawn again.
-RECORDED_CONSENT = "recorded consent"
-CONSENT_NEEDS = "consent needs"
-_ENTRY_PARTS = ("summary", RECORDED_CONSENT, "needles", "count", "problems")  # needles planned, added or removed
-
-
-def panel_context(
-    encounter: Encounter,
-    *,
-    editable: bool,
-    forms: dict[str, BaseForm] | None = None,
-    error: str = "",
-    error_part: str = "",
-    candidate: checks.Planned | None = None,
-    state: SessionState | None = None,
-    parts: tuple[str, ...] = PARTS,
-) -> dict[str, Any]:
-    """What the needling fragments draw. A ``candidate`` (the muscle being chosen) is checked as if
-    planned; ``state`` is the visit's session state when the page has read it already; the forms are
-    built only when ``editable``. ``error`` is shown in the fragment ``error_part``."""
-    language = _language()
-    state = state or session_state(encounter)
-    if RECORDED_CONSENT in parts:
-        parts = tuple(part for part in parts if part != RECORDED_CONSENT) + ("consent" if state.consent else CONSENT_NEEDS,)
-    planned = [*state.planned, candidate] if candidate is not None else state.planned
-    if candidate is not None:
-        state.warnings = checks.safety_warnings(planned, state.suitability)
-    muscles = catalog().muscles
-    version = treatment_catalog().current_consent(timezone.localdate())
-    required = {r.id for r in version.risks if r.always or (r.when_planned and any(checks.matches(r.when_planned, p) for p in planned))}
-    explained = set(state.consent.risks_explained) if state.consent else set()
-    risks = [(r.id, r.text.get(language)) for r in version.risks]
-    record = state.record
-    context: dict[str, Any] = {
-        "encounter": encounter,
-        "state": state,
-        "editable": editable,
-        "parts": parts,
-        "panel_error": error,
-        "error_part": error_part or "needles",
-        "problems": state.signing_problems(),
-        "entries": [(e, muscles[e.muscle_id].name.get(language)) for e in state.entries if e.muscle_id in muscles],
-        "palpation": [
-            (
-                p,
-                muscles[p.muscle_id].name.get(language),
-                checks.classify_trigger_point(
-                    taut_band=p.taut_band, tender_spot=p.tender_spot, referred_pain=p.referred_pain, recognised=p.recognised
-                ),
-            )
-            for p in state.palpation
-            if p.muscle_id in muscles
-        ],
-        "consent_version": version,
-        "consent_risks": [(rid, text, rid in explained, rid in required) for rid, text in risks],
-        # the risks this visit's plan needs explained that the consent on record does not name
-        "consent_missing": [text.split(".")[0] for rid, text in risks if state.consent and rid in required and rid not in explained],
-        "thorax_planned": any(p.muscle.thorax for p in planned),
-        "safety_nets": [n.text.get(language) for n in state.safety_nets],
-        "advice_texts": {a.id: a.text.get(language) for a in treatment_catalog().advice.values()},
-        "chosen_advice": record.advice_ids if record is not None else _default_advice(),
-        "needles_out": record.needles_out if record is not None else None,
-        "count_settled": bool(state.entries)
-        and record is not None
-        and record.needles_out is not None
-        and checks.reconciliation_problem(
-            needles_in=state.needles_in,
-            needles_out=record.needles_out,
-            search=record.mismatch_search,
-            outcome=record.mismatch_outcome,
-        )
-        is None,
-    }
-    if "assessment" in parts:
-        context["rom"] = _rom_rows(encounter, language)
-        context["ppt"] = [
-            (p, muscles[p.muscle_id].name.get(language))
-            for p in encounter.pressure_pain_thresholds.order_by("muscle_id", "side")
-            if p.muscle_id in muscles
-        ]
-    if editable:
-        context.update(_forms(forms or {}, language, risks, record))
-        chosen = context["entry_form"]["muscle_id"].value()
-        context["atlas"] = muscles.get(chosen) if isinstance(chosen, str) else None
-    return context
-
-
-def _forms(forms: dict[str, BaseForm], language: str, risks: list[tuple[str, str]], record: NeedlingRecord | None) -> dict[str, Any]:
-    """The fragments' forms: as sent back with their errors (``forms``), or new. Consent is never
-    pre-filled: every consent is recorded as given at this visit, its method, witness and the risks
-    explained chosen by the practitioner there and then."""
-    advice = _advice_choices()
-    initial = {
-        "needles_out": record.needles_out if record else None,
-        "mismatch_search": record.mismatch_search if record else "",
-        "mismatch_outcome": record.mismatch_outcome if record else "",
-        "relative_reasoning": record.relative_reasoning if record else "",
-        "advice": record.advice_ids if record is not None else _default_advice(),
-    }
-
-    def record_form(part: str) -> BaseForm:
-        return forms.get(part) or forms.get("record") or NeedlingRecordForm(advice=advice, initial=initial)
-
-    return {
-        "palpation_form": forms.get("palpation") or PalpationForm(language=language),
-        "entry_form": forms.get("entry") or NeedlingEntryForm(language=language, initial={"muscle_id": ""}),
-        "consent_form": forms.get("consent") or ConsentForm(risks=risks),
-        "count_form": record_form("count"),
-        "aftercare_form": record_form("aftercare"),
-        "reasoning_form": record_form("reasoning"),
-        "rom_form": forms.get("rom") or RangeOfMotionForm(movements=_movement_choices(language)),
-        "ppt_form": forms.get("ppt") or PressurePainForm(language=language),
-    }
-
-
-def _default_advice() -> list[str]:
-    """The aftercare advice a visit starts with (the catalogue's defaults)."""
-    return [a.id for a in treatment_catalog().advice.values() if a.default]
-
-
-def _movement_choices(language: str) -> list[tuple[str, list[tuple[str, str]]]]:
-    return [
-        (joint.name.get(language), [(f"{joint.id}:{m.id}", f"{m.name.get(language)} ({m.normal_degrees}°)") for m in joint.movements])
-        for joint in treatment_catalog().joints.values()
-    ]
-
-
-def _rom_rows(encounter: Encounter, language: str) -> list[dict[str, Any]]:
-    joints = treatment_catalog().joints
-    rows = []
-    for rom in encounter.range_of_motion.order_by("joint", "movement", "side"):
-        joint = joints.get(rom.joint)
-        if joint is None:
-            continue
-        movement = next((m for m in joint.movements if m.id == rom.movement), None)
-        if movement is None:
-            continue
-        percent = round(100 * rom.degrees / movement.normal_degrees)
-        rows.append(
-            {
-                "rom": rom,
-                "joint": joint.name.get(language),
-                "movement": movement.name.get(language),
-                "normal": movement.normal_degrees,
-                "percent": percent,
-            }
-        )
-    return rows
+from needlechart.needling.panel import (
+    ENTRY_PARTS,
+    PARTS,
+    adverse_events_context,
+    advice_choices,
+    consent_risks,
+    default_advice,
+    movement_choices,
+    page_language,
+    panel_context,
+)
 
 
 def _respond(
@@ -254,15 +103,15 @@ def _form_error(form: BaseForm) -> str:
 def entry_defaults(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
     """The add-needles form pre-filled with the chosen muscle's defaults (HTMX)."""
     encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
-    picked = MuscleSideForm(request.GET, language=_language())
+    picked = MuscleSideForm(request.GET, language=page_language())
     initial: dict[str, Any] = {"side": request.GET.get("side", "r")}
     candidate = None
     if picked.is_valid():
         muscle_id, side = picked.cleaned_data["muscle_id"], picked.cleaned_data["side"]
         initial.update(muscle_id=muscle_id, side=side, **services.default_entry(muscle_id))
         candidate = checks.Planned(catalog().muscles[muscle_id], side, length_mm=initial["length_mm"])
-    form = NeedlingEntryForm(initial=initial, language=_language())
-    return _respond(request, encounter, forms={"entry": form}, candidate=candidate, parts=_ENTRY_PARTS)
+    form = NeedlingEntryForm(initial=initial, language=page_language())
+    return _respond(request, encounter, forms={"entry": form}, candidate=candidate, parts=ENTRY_PARTS)
 
 
 @staff_view(Capability.WRITE_CLINICAL)
@@ -273,8 +122,8 @@ def entry_remove(request: StaffRequest, entry_id: uuid.UUID) -> HttpResponse:
     try:
         services.needling_entry_remove(actor=request.user, entry=entry)
     except ValidationError as error:
-        return _respond(request, encounter, error=_errors(error), status=400, parts=_ENTRY_PARTS)
-    return _respond(request, encounter, parts=_ENTRY_PARTS)
+        return _respond(request, encounter, error=_errors(error), status=400, parts=ENTRY_PARTS)
+    return _respond(request, encounter, parts=ENTRY_PARTS)
 
 
 @staff_view(Capability.WRITE_CLINICAL)
@@ -293,24 +142,11 @@ def repeat_last(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
     return redirect("encounter_detail", encounter_id=encounter.pk)
 
 
-def adverse_events_context(encounter: Encounter, *, form: AdverseEventForm | None = None, error: str = "") -> dict[str, Any]:
-    language = _language()
-    types = {t.id: t.name.get(language) for t in treatment_catalog().adverse_event_types.values()}
-    events = [(e, types.get(e.event_type, e.event_type)) for e in encounter.adverse_events.all()]
-    initial = {"onset": timezone.localtime().replace(second=0, microsecond=0), "severity": "mild", "outcome": "resolved"}
-    return {
-        "encounter": encounter,
-        "adverse_events": events,
-        "ae_error": error,
-        "ae_form": form or AdverseEventForm(types=list(types.items()), initial=initial),
-    }
-
-
 @staff_view(Capability.WRITE_CLINICAL)
 @require_POST
 def adverse_event_save(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
     encounter = encounter_get_for_user(user=request.user, encounter_id=encounter_id)
-    types = [(t.id, t.name.get(_language())) for t in treatment_catalog().adverse_event_types.values()]
+    types = [(t.id, t.name.get(page_language())) for t in treatment_catalog().adverse_event_types.values()]
     form = AdverseEventForm(request.POST, types=types)
     status, error = 200, ""
     shown: AdverseEventForm | None = form
@@ -355,14 +191,6 @@ def _submit(
     return _respond(request, encounter, parts=parts)
 
 
-def _consent_risks() -> list[tuple[str, str]]:
-    return [(r.id, r.text.get(_language())) for r in treatment_catalog().current_consent(timezone.localdate()).risks]
-
-
-def _advice_choices() -> list[tuple[str, str]]:
-    return [(a.id, a.text.get(_language())) for a in treatment_catalog().advice.values()]
-
-
 @staff_view(Capability.WRITE_CLINICAL)
 @require_POST
 def palpation_save(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
@@ -370,7 +198,7 @@ def palpation_save(request: StaffRequest, encounter_id: uuid.UUID) -> HttpRespon
         request,
         encounter_id,
         "palpation",
-        lambda data: PalpationForm(data, language=_language()),
+        lambda data: PalpationForm(data, language=page_language()),
         lambda encounter, data: services.palpation_record(actor=request.user, encounter=encounter, **data),
         ("assessment",),
     )
@@ -383,9 +211,9 @@ def entry_add(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
         request,
         encounter_id,
         "entry",
-        lambda data: NeedlingEntryForm(data, language=_language()),
+        lambda data: NeedlingEntryForm(data, language=page_language()),
         lambda encounter, data: services.needling_entry_save(actor=request.user, encounter=encounter, **data),
-        _ENTRY_PARTS,
+        ENTRY_PARTS,
     )
 
 
@@ -403,7 +231,7 @@ def consent_save(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse
         )
 
     parts = ("summary", "consent", "needles", "problems")
-    return _submit(request, encounter_id, "consent", lambda data: ConsentForm(data, risks=_consent_risks()), save, parts)
+    return _submit(request, encounter_id, "consent", lambda data: ConsentForm(data, risks=consent_risks()), save, parts)
 
 
 @staff_view(Capability.WRITE_CLINICAL)
@@ -421,7 +249,7 @@ def rom_save(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
             painful=data["painful"],
         )
 
-    movements = _movement_choices(_language())
+    movements = movement_choices(page_language())
     return _submit(request, encounter_id, "rom", lambda data: RangeOfMotionForm(data, movements=movements), save, ("assessment",))
 
 
@@ -437,7 +265,7 @@ def ppt_save(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
             trials_kpa=[data["trial_1"], data["trial_2"], data["trial_3"]],
         )
 
-    return _submit(request, encounter_id, "ppt", lambda data: PressurePainForm(data, language=_language()), save, ("assessment",))
+    return _submit(request, encounter_id, "ppt", lambda data: PressurePainForm(data, language=page_language()), save, ("assessment",))
 
 
 # The record's fields each form of the page sends (``part``), and the parts of the page they change;
@@ -466,8 +294,8 @@ def record_save(request: StaffRequest, encounter_id: uuid.UUID) -> HttpResponse:
     def save(encounter: Encounter, data: dict[str, Any]) -> None:
         values = {_SERVICE_FIELDS.get(name, name): data[name] for name in fields}
         if "advice_ids" not in values and not NeedlingRecord.objects.filter(encounter=encounter).exists():
-            values["advice_ids"] = _default_advice()  # a new record starts with the advice the page shows ticked
+            values["advice_ids"] = default_advice()  # a new record starts with the advice the page shows ticked
         services.needling_record_update(actor=request.user, encounter=encounter, **values)
 
     form_key = part or "record"
-    return _submit(request, encounter_id, form_key, lambda data: NeedlingRecordForm(data, advice=_advice_choices()), save, parts)
+    return _submit(request, encounter_id, form_key, lambda data: NeedlingRecordForm(data, advice=advice_choices()), save, parts)

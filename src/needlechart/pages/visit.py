@@ -27,7 +27,7 @@ from needlechart.clinics.http import StaffRequest
 from needlechart.core.access import Capability, has_capability, staff_view
 from needlechart.core.signed import SignedRecordImmutable
 from needlechart.homecare.views import programme_context
-from needlechart.needling.views import adverse_events_context, panel_context
+from needlechart.needling.panel import adverse_events_context, panel_context
 from needlechart.outcomes.views import measures_context
 from needlechart.pages.visit_reads import note_verified, visit_reading
 
