@@ -18,11 +18,11 @@ import pytest
 import yaml
 
 from needlechart.content import ContentError as KnowledgeDataError
+from needlechart.knowledge.atlas_records import Catalog
 from needlechart.knowledge.catalog import (
     DATA_DIR,
     MUSCLE_SOURCE_KEYS,
     VIEW_BOX_WIDTH,
-    Catalog,
     load_catalog,
 )
 

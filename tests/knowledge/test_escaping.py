@@ -17,7 +17,8 @@ from markupsafe import Markup
 
 from needlechart.content.records import Text
 from needlechart.knowledge import bodymap, selectors
-from needlechart.knowledge.catalog import Region, catalog
+from needlechart.knowledge.atlas_records import Region
+from needlechart.knowledge.catalog import catalog
 from needlechart.knowledge.templating import localised
 from tests.escaping import PAYLOADS, assert_shown_as_text
 

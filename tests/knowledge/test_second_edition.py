@@ -9,7 +9,8 @@ from collections import defaultdict
 
 import pytest
 
-from needlechart.knowledge.catalog import MUSCLE_SOURCE_KEYS, PREVALENCE_WEIGHTS, Catalog, catalog, unverified_facts
+from needlechart.knowledge.atlas_records import PREVALENCE_WEIGHTS, Catalog
+from needlechart.knowledge.catalog import MUSCLE_SOURCE_KEYS, catalog, unverified_facts
 from needlechart.knowledge.suggest import suggest_muscles, suggest_paraspinals
 
 C = catalog()

@@ -22,7 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from markupsafe import Markup
 
 from needlechart.core.formatting import url
-from needlechart.knowledge.catalog import Region, catalog
+from needlechart.knowledge.atlas_records import Region
+from needlechart.knowledge.catalog import catalog
 
 VIEWS = ("front", "back")
 # The plain regions' colours (the figures' group and the outline image).

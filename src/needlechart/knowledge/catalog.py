@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,6 @@ from needlechart.content import (
     SOURCE_KEYS,
     ContentError,
     Source,
-    Text,
     bilingual,
     check_keys,
     one_of,
@@ -37,6 +36,18 @@ from needlechart.content import (
     require_source,
     unique_id,
     wrong_types_named,
+)
+from needlechart.knowledge.atlas_records import (
+    PREVALENCE_WEIGHTS,
+    Catalog,
+    CitedSource,
+    CitedText,
+    Muscle,
+    ReferralPattern,
+    Region,
+    RiskFact,
+    Structure,
+    Vignette,
 )
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -63,7 +74,6 @@ SOURCE_KINDS = ("peer_reviewed", "preprint", "editorial", "course", "textbook", 
 UNVERIFIED_KINDS = ("preprint", "editorial", "course")
 # How often a pattern's trigger points are found in patients with pain in its zones: the suggestion
 # engine's tie-break (a larger weight first).
-PREVALENCE_WEIGHTS = {"high": 3, "moderate": 2, "low": 1}
 _MUSCLE_KEYS = (
     "id",
     "name",
@@ -88,174 +98,6 @@ _MUSCLE_KEYS = (
 _PATTERN_KEYS = ("essential", "spillover", "contralateral")
 _REGION_KEYS = ("id", "sided", "group", "name", "segments", "segments_source", "referral_target", "note", "shapes", "unverified")
 _FACT_KEYS = ("en", "nb", "source", "unverified")
-
-
-@dataclass(frozen=True)
-class CitedSource(Source):
-    """An atlas source: a ``Source`` that also says what kind of publication it is."""
-
-    kind: str = "peer_reviewed"
-
-    @property
-    def peer_reviewed(self) -> bool:
-        return self.kind == "peer_reviewed"
-
-
-@dataclass(frozen=True)
-class Region:
-    """One region of the body map as drawn: a base region on one side (or the midline)."""
-
-    id: str  # e.g. temple_r, sternum
-    base: str  # e.g. temple
-    side: str  # r, l or "" for midline
-    group: str
-    name: Text
-    segments: tuple[str, ...]
-    referral_target: bool
-    shapes: dict[str, tuple[str, ...]]  # view -> path data
-    segments_source: str = ""
-    segments_unverified: bool = False
-
-    def label(self, language: str) -> str:
-        if not self.side:
-            return self.name.get(language)
-        sides = {("r", "en"): "right", ("l", "en"): "left", ("r", "nb"): "høyre", ("l", "nb"): "venstre"}
-        return f"{self.name.get(language)}, {sides[(self.side, 'nb' if language.startswith('nb') else 'en')]}"
-
-
-@dataclass(frozen=True)
-class Structure:
-    id: str
-    name: Text
-    source: str
-    non_compressible: bool = False
-
-
-@dataclass(frozen=True)
-class DepthGuidance:
-    text: Text
-    source: str
-    unverified: bool = False
-
-
-@dataclass(frozen=True)
-class Reason:
-    """A sourced statement about a muscle in both languages (why a site is non-compressible, why it is not needled)."""
-
-    text: Text
-    source: str
-    unverified: bool = False
-
-
-@dataclass(frozen=True)
-class RiskFact:
-    """A structure at risk when needling a muscle, with the source of that fact."""
-
-    structure: str
-    source: str
-    unverified: bool = False
-
-
-@dataclass(frozen=True)
-class ReferralPattern:
-    """One referral pattern of a muscle; a muscle with several (gluteus minimus) is ranked per pattern."""
-
-    id: str  # "main" for a muscle's only pattern
-    name: Text | None  # None for a muscle's only pattern
-    essential: tuple[str, ...]
-    spillover: tuple[str, ...]
-    contralateral: tuple[str, ...]
-    prevalence: str  # a key of PREVALENCE_WEIGHTS
-
-    @property
-    def weight(self) -> int:
-        return PREVALENCE_WEIGHTS[self.prevalence]
-
-
-@dataclass(frozen=True)
-class Muscle:
-    id: str
-    name: Text
-    latin: str
-    uberon: str | None
-    lies_in: tuple[str, ...]
-    patterns: tuple[ReferralPattern, ...]
-    nerves: tuple[Text, ...]
-    segments: tuple[str, ...]
-    thorax: bool
-    risks: tuple[RiskFact, ...]
-    position: Text
-    segmental_paraspinal: bool
-    needle_length_mm: tuple[int, ...]
-    depth_guidance: tuple[DepthGuidance, ...]
-    sources: dict[str, str]
-    prevalence: str = "moderate"
-    non_compressible: Reason | None = None
-    needled_by_physiotherapists: bool = True
-    not_needled_reason: Reason | None = None
-    unverified: frozenset[str] = frozenset()  # fact keys (MUSCLE_SOURCE_KEYS) not checked: flagged, or an unverified source
-
-    @property
-    def structures_at_risk(self) -> tuple[str, ...]:
-        return tuple(r.structure for r in self.risks)
-
-    @property
-    def essential(self) -> tuple[str, ...]:
-        """The essential zones of all the muscle's patterns (base region ids)."""
-        return _union(p.essential for p in self.patterns)
-
-    @property
-    def spillover(self) -> tuple[str, ...]:
-        essential = set(self.essential)
-        return tuple(r for r in _union(p.spillover for p in self.patterns) if r not in essential)
-
-    @property
-    def contralateral(self) -> tuple[str, ...]:
-        return _union(p.contralateral for p in self.patterns)
-
-    def is_unverified(self, key: str) -> bool:
-        """Whether the fact group ``key`` (names, referral, risks...) is not checked against a primary source."""
-        return key in self.unverified
-
-
-@dataclass(frozen=True)
-class Vignette:
-    id: str
-    side: str
-    pain: dict[str, int]
-    expected: tuple[str, ...]
-    source: str
-
-    def pain_map(self) -> dict[str, int]:
-        """The vignette's pain as drawn region ids (midline regions keep their id)."""
-        return {f"{base}_{self.side}" if f"{base}_{self.side}" in catalog().regions else base: level for base, level in self.pain.items()}
-
-
-@dataclass
-class Catalog:
-    sources: dict[str, Source] = field(default_factory=dict)
-    regions: dict[str, Region] = field(default_factory=dict)
-    base_regions: dict[str, list[Region]] = field(default_factory=dict)
-    structures: dict[str, Structure] = field(default_factory=dict)
-    muscles: dict[str, Muscle] = field(default_factory=dict)
-    vignettes: dict[str, Vignette] = field(default_factory=dict)
-
-    def region_on_side(self, base: str, side: str) -> Region:
-        """The drawn region for a base id on a side; midline regions ignore the side."""
-        return self.regions.get(f"{base}_{side}") or self.regions[base]
-
-    def regions_on_side(self, bases: Iterable[str], side: str, *, opposite: bool = False) -> list[str]:
-        """Drawn region ids for base regions on a side (or the opposite one); midline stays."""
-        target = {"r": "l", "l": "r"}[side] if opposite else side
-        return [self.region_on_side(base, target).id for base in bases]
-
-    def source_kind(self, source_id: str) -> str:
-        source = self.sources[source_id]
-        return source.kind if isinstance(source, CitedSource) else "peer_reviewed"
-
-
-def _union(groups: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(r for group in groups for r in group))
 
 
 def segment_index(segment: str) -> int:
@@ -458,14 +300,14 @@ def _patterns(raw: Mapping[str, Any], catalog: Catalog, prevalence: str) -> tupl
     return tuple(patterns)
 
 
-def _reason(file: str, entry: str, value: Any, catalog: Catalog, what: str) -> Reason:
+def _reason(file: str, entry: str, value: Any, catalog: Catalog, what: str) -> CitedText:
     """``{en, nb, source, unverified}``: a sourced statement, unverified if flagged or its source is."""
     if not isinstance(value, Mapping):
         raise ContentError(file, entry, f"{what} must be a mapping of en, nb, source (and unverified)")
     check_keys(file, entry, value, _FACT_KEYS, what)
     source = _require_source(file, entry, value.get("source"), catalog.sources, f"{what}.source")
     unverified = _flag(file, entry, value.get("unverified"), f"{what}.unverified") or catalog.sources[source].unverified
-    return Reason(bilingual(file, entry, value, what), source, unverified)
+    return CitedText(bilingual(file, entry, value, what), source, unverified)
 
 
 def _risks(raw: Mapping[str, Any], catalog: Catalog, risks_source: str, risks_unverified: bool) -> tuple[RiskFact, ...]:
@@ -513,10 +355,7 @@ def _muscle(raw: dict[str, Any], catalog: Catalog) -> Muscle:
     lengths = tuple(raw.get("needle_length_mm") or ())
     if not lengths or any(not isinstance(n, int) or isinstance(n, bool) or not 7 <= n <= 125 for n in lengths):
         raise ContentError(file, muscle_id, "needle_length_mm must list lengths between 7 and 125 mm")
-    guidance = tuple(
-        DepthGuidance(r.text, r.source, r.unverified)
-        for r in (_reason(file, muscle_id, g, catalog, "depth_guidance") for g in raw.get("depth_guidance") or ())
-    )
+    guidance = tuple(_reason(file, muscle_id, g, catalog, "depth_guidance") for g in raw.get("depth_guidance") or ())
     needled = raw.get("needled_by_physiotherapists", True)
     if not isinstance(needled, bool):
         raise ContentError(file, muscle_id, "needled_by_physiotherapists must be true or false")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.http import Http404
 
 from needlechart.core.text import search_key
-from needlechart.knowledge.catalog import Muscle, catalog
+from needlechart.knowledge.atlas_records import Muscle
+from needlechart.knowledge.catalog import catalog
 
 
 def muscle_search(text: str) -> list[Muscle]:

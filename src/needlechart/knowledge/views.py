@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from needlechart.clinics.http import StaffRequest
 from needlechart.core.access import staff_view
 from needlechart.knowledge import bodymap, selectors
-from needlechart.knowledge.catalog import Catalog, Muscle, ReferralPattern, catalog
+from needlechart.knowledge.atlas_records import Catalog, Muscle, ReferralPattern
+from needlechart.knowledge.catalog import catalog
 
 # What each kind of source is called where it is cited (peer-reviewed papers carry no label).
 SOURCE_KIND_LABELS = {

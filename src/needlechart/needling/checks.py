@@ -16,7 +16,8 @@ from typing import Protocol
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from needlechart.knowledge.catalog import Muscle, catalog
+from needlechart.knowledge.atlas_records import Muscle
+from needlechart.knowledge.catalog import catalog
 from needlechart.knowledge.treatment import Advice, ConsentVersion, Match, SafetyNet, treatment_catalog
 from needlechart.screening.rules import Finding, Suitability
 
