@@ -32,6 +32,7 @@ def test_each_role_signs_in_searches_opens_the_chart_and_switches_to_norwegian(l
     shot(page, f"{username}-1-today")
 
     page.get_by_role("link", name="Patients").click()
+    page.wait_for_load_state("load")  # htmx listens from the load event on; a keystroke before it fires no search
     page.get_by_test_id("patient-search").fill(demo.family_name[:4])
     result = page.locator("#search-results").get_by_role("link", name=f"{demo.family_name}, {demo.given_name}")
     expect(result).to_be_visible()  # arrived through HTMX without a page load
