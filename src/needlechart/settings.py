@@ -68,7 +68,9 @@ INSTALLED_APPS = [
     "needlechart.documents",
     "needlechart.outcomes",
     "needlechart.analytics",
+    "needlechart.interop",
     "needlechart.pages",
+    "needlechart.api",
 ]
 
 MIDDLEWARE = [
