@@ -38,6 +38,10 @@ if not SECRET_KEY:
     if PRODUCTION:
         raise RuntimeError("NEEDLECHART_SECRET_KEY must be set when NEEDLECHART_PRODUCTION is on.")
     SECRET_KEY = "needlechart-insecure-development-key-change-me"  # noqa: S105
+SECRET_KEY_FALLBACKS = [k for k in os.environ.get("NEEDLECHART_SECRET_KEY_FALLBACKS", "").split(",") if k]
+# The audit rows' seals (audit/seals.py): a key of their own, else one derived from SECRET_KEY.
+AUDIT_SEAL_KEY = os.environ.get("NEEDLECHART_AUDIT_SEAL_KEY", "")
+AUDIT_SEAL_KEY_FALLBACKS = [k for k in os.environ.get("NEEDLECHART_AUDIT_SEAL_KEY_FALLBACKS", "").split(",") if k]
 
 ALLOWED_HOSTS = [h for h in os.environ.get("NEEDLECHART_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("NEEDLECHART_CSRF_TRUSTED_ORIGINS", "").split(",") if o]

@@ -1,5 +1,7 @@
 """The tamper matrix: what someone who can write to the database can do to the audit log and the
-signed record undetected by the hash chains alone, and the checkpoints that reveal it."""
+signed record, and what reveals it: the rows' keyed seals (a row written or rewritten around the
+server) and the checkpoints signed outside the database (rows, chains and signed records removed
+or re-signed). Each case is one that `verify-audit --checkpoints` must report."""
 
 from __future__ import annotations
 
@@ -57,8 +59,22 @@ def _rechain_from(events: list[AuditEvent], start: int) -> None:
 
 
 def _problems(log, key) -> list[str]:
-    assert verify_audit_log().ok, "the chains alone must not see it: that is what the checkpoints are for"
-    return verify_checkpoints(log, parse_public_key(public_key_text(key))).problems
+    """What `verify-audit --checkpoints` reports: the chains' first break, then the checkpoints' findings."""
+    chains = verify_audit_log()
+    found = [] if chains.ok else [str(chains.first_break)]
+    return found + verify_checkpoints(log, parse_public_key(public_key_text(key))).problems
+
+
+def _append_forged(last: AuditEvent, *, seal: str, **changes) -> None:
+    """Append a row after ``last`` as the database alone can: every hash recomputed, the head moved."""
+    forged = AuditEvent(**{f.attname: getattr(last, f.attname) for f in AuditEvent._meta.concrete_fields if not f.primary_key})
+    for name, value in changes.items():
+        setattr(forged, name, value)
+    forged.seq, forged.prev_hash, forged.seal = last.seq + 1, last.hash, seal
+    forged.hash = event_digest(forged)
+    with immutability_lifted(connection):
+        forged.save()
+    _sql("UPDATE audit_auditchainhead SET seq = %s, hash = %s WHERE chain_key = %s", [forged.seq, forged.hash, forged.chain_key])
 
 
 def test_an_intact_record_passes_and_later_activity_is_fine(log, key, practitioner, patient, client_for):
@@ -81,7 +97,27 @@ def test_rewriting_a_row_and_recomputing_the_chain_is_revealed(log, key, signed_
     events = _chain(signed_note)
     events[1].action = "download"
     _rechain_from(events, 1)
-    assert any("is not the one checkpointed" in p for p in _problems(log, key))
+    problems = _problems(log, key)
+    assert f"sequence {events[1].seq}" in problems[0] and "seal does not hold" in problems[0]
+    assert any("is not the one checkpointed" in p for p in problems)
+
+
+def test_a_forged_append_after_the_last_checkpoint_is_revealed(log, key, signed_note, practitioner):
+    last = _chain(signed_note)[-1]
+    _append_forged(last, seal="", action="download", object_type="note", actor_id=practitioner.pk)  # unsealed, as before seals
+    assert "carries no seal" in _problems(log, key)[0]
+
+
+def test_a_forged_append_with_a_made_up_seal_is_revealed(log, key, signed_note):
+    last = _chain(signed_note)[-1]
+    _append_forged(last, seal="ab" * 32, action="download")
+    assert "seal does not hold" in _problems(log, key)[0]
+
+
+def test_a_genuine_row_copied_to_the_end_of_its_chain_is_revealed(log, key, signed_note):
+    last = _chain(signed_note)[-1]
+    _append_forged(last, seal=last.seal)  # the same content and seal, a later place
+    assert "repeats an earlier row" in _problems(log, key)[0]
 
 
 def test_removing_a_whole_chain_with_its_head_is_revealed(log, key, signed_note):

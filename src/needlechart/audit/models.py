@@ -5,6 +5,11 @@ outside any clinic). Row n stores the SHA-256 of its own canonical content toget
 row n-1's hash, and ``AuditChainHead`` remembers the last sequence number and hash, so an
 edited, deleted, inserted or truncated row breaks the chain where it happened
 (ONC 170.315(d)(2) and (d)(8); Norwegian access-log duty, Normen fact sheet 15).
+
+A hash anyone can recompute proves nothing to someone who can write to the database, so each
+row also carries a ``seal``: an HMAC of its content under a key the server holds and the
+database does not (``audit/seals.py``). A row written or rewritten around the server fails its
+seal; checkpoints signed outside the database (``audit/checkpoints.py``) reveal what is removed.
 """
 
 from __future__ import annotations
@@ -61,6 +66,8 @@ class AuditObject(models.TextChoices):
     PROGRESS = "progress", _("progress report")
     ANALYTICS = "analytics", _("clinic analytics")
     CLINIC_INSTRUMENT = "clinic_instrument", _("clinic questionnaire")
+    UNAPPROVED_READ = "unapproved_read", _("first clinical read by an account no second admin approved")
+    SIGN_IN_THROTTLE = "sign_in_throttle", _("sign-in refused for a while (too many failures)")
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -89,6 +96,8 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # Empty only on rows written before seals existed (verify.py accepts those only before a chain's first sealed row).
+    seal = models.CharField(max_length=64, blank=True, default="")
 
     objects = AppendOnlyQuerySet.as_manager()
 

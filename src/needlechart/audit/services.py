@@ -8,17 +8,23 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.dispatch import Signal
 from django.utils import timezone
 
 from needlechart.audit.context import current_client_ip
 from needlechart.audit.models import AuditAction, AuditChainHead, AuditEvent
+from needlechart.audit.seals import seal_of
 from needlechart.core.canonical import canonical_json, sha256_hex
 
 SYSTEM_CHAIN = "system"
 
+# Sent after the read of a patient's record is recorded (``actor``, ``event``): clinics flags the
+# first one by an account no second admin approved (clinics.accounts).
+patient_record_read = Signal()
 
-def _digest_content(event: AuditEvent) -> dict[str, Any]:
-    return {
+
+def _digest_content(event: AuditEvent, *, with_seal: bool = True) -> dict[str, Any]:
+    content = {
         "chain": event.chain_key,
         "seq": event.seq,
         "at": event.at.isoformat(),
@@ -34,6 +40,14 @@ def _digest_content(event: AuditEvent) -> dict[str, Any]:
         "detail": event.detail,
         "prev": event.prev_hash,
     }
+    if with_seal and event.seal:  # rows from before seals hash as they always did
+        content["seal"] = event.seal
+    return content
+
+
+def sealed_content(event: AuditEvent) -> dict[str, Any]:
+    """What the row's seal covers (seals.py takes the lane, sequence and link off it)."""
+    return _digest_content(event, with_seal=False)
 
 
 def event_digest(event: AuditEvent) -> str:
@@ -213,7 +227,9 @@ def _new_event(
         "detail": detail or {},
     }
     by_position: list[Any] = [values.get(name) for name in _ATTNAMES]  # Model.__init__'s quick way
-    return AuditEvent(*by_position)  # type: ignore[misc] # the plugin checks each position against one field
+    event = AuditEvent(*by_position)  # type: ignore[misc] # the plugin checks each position against one field
+    event.seal = seal_of(sealed_content(event))
+    return event
 
 
 def audit_record(
@@ -264,4 +280,6 @@ def audit_read(
     else:
         with transaction.atomic():
             _append(event)
+    if patient_id is not None:
+        patient_record_read.send(sender=AuditEvent, actor=actor, event=event)
     return event

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from needlechart.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
-from needlechart.audit.services import event_digest
+from needlechart.audit.seals import seal_holds
+from needlechart.audit.services import event_digest, sealed_content
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,23 @@ class VerifyResult:
         return self.first_break is None
 
 
+def _seal_problem(event: AuditEvent, seals: set[bytes]) -> str | None:
+    """Why the row's seal does not hold, if it does not. ``seals`` holds the chain's seals so far."""
+    if not event.seal:
+        # Rows from before seals come first in a chain; one after a sealed row was written around the server.
+        return "the row carries no seal: it was not written by the server" if seals else None
+    if not seal_holds(sealed_content(event), event.seal):
+        return "its seal does not hold: the row was written or altered without the server's key"
+    short = bytes.fromhex(event.seal)[:16]
+    if short in seals:
+        return "it repeats an earlier row's sealed content: a copied row"
+    seals.add(short)
+    return None
+
+
 def _verify_chain(head: AuditChainHead) -> tuple[int, ChainBreak | None]:
     expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
+    seals: set[bytes] = set()
     rows = AuditEvent.objects.filter(chain_key=head.chain_key).order_by("seq").iterator(chunk_size=5000)
     for event in rows:
         count += 1
@@ -43,6 +59,8 @@ def _verify_chain(head: AuditChainHead) -> tuple[int, ChainBreak | None]:
             return count, ChainBreak(head.chain_key, event.seq, event.id, "link to the previous row is broken")
         if event_digest(event) != event.hash:
             return count, ChainBreak(head.chain_key, event.seq, event.id, "content does not match its hash (altered)")
+        if problem := _seal_problem(event, seals):
+            return count, ChainBreak(head.chain_key, event.seq, event.id, problem)
         prev_hash = event.hash
         expected_seq += 1
     if head.seq != expected_seq - 1 or head.hash != prev_hash:
