@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "needlechart.web",
     "needlechart.core",
     "needlechart.clinics",
@@ -200,6 +201,12 @@ REQUIRE_SECOND_FACTOR = env_bool("NEEDLECHART_REQUIRE_SECOND_FACTOR", PRODUCTION
 OTP_TOTP_ISSUER = "needlechart"
 OTP_TOTP_THROTTLE_FACTOR = 1  # seconds, doubled after each wrong code (django-otp)
 OTP_STATIC_THROTTLE_FACTOR = 1
+# Passkeys (clinics.passkeys): a second factor only, for the address staff sign in at.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_ID_CALLABLE = "needlechart.clinics.passkeys.relying_party_id"
+OTP_WEBAUTHN_RP_NAME = "needlechart"
+OTP_WEBAUTHN_HELPER_CLASS = "needlechart.clinics.passkeys.PasskeyHelper"  # also the origin each request came to
+OTP_WEBAUTHN_ALLOWED_ORIGINS = CSRF_TRUSTED_ORIGINS or ["http://localhost:8000"]
 
 AXES_FAILURE_LIMIT = env_int("NEEDLECHART_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("NEEDLECHART_LOGIN_COOLOFF_MINUTES", 15))

@@ -23,6 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from needlechart.audit.models import AuditAction, AuditObject
 from needlechart.audit.services import audit_record
+from needlechart.clinics import passkeys
 from needlechart.clinics.models import SecondFactorPolicy, User
 from needlechart.core.access import Capability, has_capability
 
@@ -40,7 +41,8 @@ def required_for(user: User) -> bool:
 
 
 def has_second_factor(user: User) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    """An authenticator app or a passkey (clinics.passkeys)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists() or passkeys.has_passkey(user)
 
 
 def confirmed_device(user: User) -> TOTPDevice | None:
@@ -113,6 +115,7 @@ def reset(*, actor: User, staff: User) -> None:
         raise PermissionDenied(_("Another admin must remove your second factor."))
     TOTPDevice.objects.filter(user=staff).delete()
     StaticDevice.objects.filter(user=staff).delete()
+    passkeys.remove_all(staff)
     _audit(actor, AuditAction.UPDATE, staff, "removed by an admin")
 
 

@@ -100,7 +100,18 @@ class SecondFactorMiddleware:
     factor is looked at again at most once a minute, so an admin's new rule reaches it soon.
     """
 
-    OPEN = frozenset({"login", "logout", "second_factor_verify", "second_factor_setup", "set_language"})
+    OPEN = frozenset(
+        {
+            "login",
+            "logout",
+            "second_factor_verify",
+            "second_factor_setup",
+            "set_language",
+            "credential-authentication-begin",  # a passkey answers the second step (web.passkey_views)
+            "credential-authentication-complete",
+            "js-i18n-catalog",
+        }
+    )
     RECHECK_SECONDS = 60
 
     def __init__(self, get_response: Handler) -> None:

@@ -19,8 +19,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from django_otp.middleware import is_verified
 
-from needlechart.clinics import second_factor
+from needlechart.clinics import passkeys, second_factor
 from needlechart.clinics.models import User
+from needlechart.web.passkey_views import page_config
 
 
 class CodeForm(forms.Form):
@@ -53,7 +54,8 @@ def second_factor_verify(request: HttpRequest) -> HttpResponse:
             return redirect(_next_url(request))
         form.add_error("code", _("That code is not right, or it has expired. Wait for the next code; each wrong one adds to the wait."))
     status = 400 if request.method == "POST" else 200
-    return render(request, "registration/second_factor_verify.html", {"form": form, "next": _next_url(request)}, status=status)
+    context = {"form": form, "next": _next_url(request), "passkey_config": passkeys.has_passkey(user) and page_config(request)}
+    return render(request, "registration/second_factor_verify.html", context, status=status)
 
 
 def _qr_code(uri: str) -> str:
@@ -90,5 +92,7 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
         "has_factor": second_factor.has_second_factor(user),
         "required": second_factor.required_for(user),
         "next": _next_url(request),
+        "passkey_config": is_verified(user) and page_config(request),
+        "passkeys": passkeys.passkeys_of(user),
     }
     return render(request, "registration/second_factor_setup.html", context, status=400 if request.method == "POST" else 200)

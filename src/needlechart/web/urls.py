@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from django.views.i18n import set_language
 
 from needlechart.analytics import views as analytics_views
@@ -18,7 +18,7 @@ from needlechart.pages import today as day_list_pages
 from needlechart.pages import visit as visit_pages
 from needlechart.patients import views as patient_views
 from needlechart.screening import views as screening_views
-from needlechart.web import second_factor_views
+from needlechart.web import passkey_views, second_factor_views
 from needlechart.web import views as shell_views
 
 urlpatterns = [
@@ -27,6 +27,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/verify/", second_factor_views.second_factor_verify, name="second_factor_verify"),
     path("accounts/second-factor/", second_factor_views.second_factor_setup, name="second_factor_setup"),
+    path("accounts/passkeys/", include((passkey_views.urlpatterns, "otp_webauthn"))),
     path("accounts/sessions/", clinic_views.my_sessions, name="my_sessions"),
     path("staff/<int:staff_id>/sessions/end/", clinic_views.staff_sessions_end, name="staff_sessions_end"),
     path("staff/second-factor/", clinic_views.second_factor_policy, name="second_factor_policy"),
