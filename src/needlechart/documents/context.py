@@ -13,7 +13,7 @@ from needlechart.knowledge.catalog import catalog
 from needlechart.knowledge.treatment import treatment_catalog
 from needlechart.needling.checks import classify_trigger_point
 from needlechart.needling.session import session_state
-from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
+from needlechart.patients.identifiers import NATIONAL_ID_SYSTEMS
 
 
 def aftercare_context(encounter: Encounter) -> dict:
@@ -61,7 +61,7 @@ def session_note_context(encounter: Encounter, note: Note | None) -> dict:
         **aftercare_context(encounter),
         "note": note,
         "addenda": list(note.addenda.filter(signed_at__isnull=False).select_related("author").order_by("created_at")) if note else [],
-        "nin": encounter.patient.identifiers.filter(system=NORWEGIAN_NIN_SYSTEM).values_list("value", flat=True).first(),
+        "nin": encounter.patient.identifiers.filter(system__in=NATIONAL_ID_SYSTEMS).values_list("value", flat=True).first(),
         "authorisation": state.authorisation,
         "certification": judgements.get("certification"),
         "screening": [(rules[f["rule"]].message.get(language), f["severity"]) for f in (screening or []) if f["rule"] in rules],

@@ -9,6 +9,7 @@ from needlechart.core.formatting import date as date_text
 from needlechart.core.forms import ClinicalDateField, DateInput, single_line
 from needlechart.patients.identifiers import (
     NORWEGIAN_NIN_SYSTEM,
+    national_id_system,
     nin_birth_date_error,
     nin_birth_date_mismatch,
     normalise_identifier,
@@ -80,7 +81,7 @@ class PatientForm(forms.ModelForm):
     def identifiers(self) -> list[tuple[str, str]]:
         result = []
         if self.cleaned_data.get("national_id"):
-            result.append((NORWEGIAN_NIN_SYSTEM, self.cleaned_data["national_id"]))
+            result.append((national_id_system(self.cleaned_data["national_id"]), self.cleaned_data["national_id"]))
         if self.cleaned_data.get("other_id_value"):
             result.append((self.cleaned_data["other_id_system"].strip(), self.cleaned_data["other_id_value"].strip()))
         return result

@@ -4,6 +4,11 @@ A Norwegian national identity number (fødselsnummer) has 11 digits: birth date 
 a three-digit individual number, and two modulus-11 check digits. D-numbers add 4 to the
 first digit; H-numbers add 4 to the third; synthetic test numbers add 8 to the third. The
 birth date the number encodes must be the patient's date of birth (``validate_nin_birth_date``).
+
+A D-number is filed under its own system (HL7 Norway's basis profiles: fødselsnummer
+``urn:oid:2.16.578.1.12.4.1.4.1``, D-number ``urn:oid:2.16.578.1.12.4.1.4.2``), whichever of the
+two a caller names: ``filed_identifier`` decides by the number itself. H-numbers and synthetic
+test numbers stay under the fødselsnummer system, as before.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from django.utils.translation import gettext_lazy as _
 from needlechart.core.formatting import date as date_text
 
 NORWEGIAN_NIN_SYSTEM = "urn:oid:2.16.578.1.12.4.1.4.1"
+NORWEGIAN_D_NUMBER_SYSTEM = "urn:oid:2.16.578.1.12.4.1.4.2"
+# The systems the national identity number field files under (the form's one field takes either).
+NATIONAL_ID_SYSTEMS = (NORWEGIAN_NIN_SYSTEM, NORWEGIAN_D_NUMBER_SYSTEM)
 
 _WEIGHTS_1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
 _WEIGHTS_2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
@@ -118,16 +126,31 @@ def validate_norwegian_nin(value: str) -> None:
         raise ValidationError(_("The check digits do not match: please check the number for typing errors."), code="nin_checksum")
 
 
+def national_id_system(value: str) -> str:
+    """The system an 11-digit national identity number belongs to: the D-number system for a
+    D-number, the fødselsnummer system otherwise."""
+    return NORWEGIAN_D_NUMBER_SYSTEM if len(value) == 11 and value.isdigit() and nin_kind(value) == "d" else NORWEGIAN_NIN_SYSTEM
+
+
 def normalise_identifier(system: str, value: str) -> str:
     value = value.strip()
-    if system == NORWEGIAN_NIN_SYSTEM:
+    if system in NATIONAL_ID_SYSTEMS:
         return value.replace(" ", "")
     return value
 
 
+def filed_identifier(system: str, raw: str) -> tuple[str, str]:
+    """The (system, value) an identifier is stored as: normalised, and a national identity number
+    under the system of its kind (a D-number given as a fødselsnummer is filed as a D-number)."""
+    value = normalise_identifier(system, raw)
+    if system in NATIONAL_ID_SYSTEMS:
+        return national_id_system(value), value
+    return system, value
+
+
 def validate_identifier(system: str, value: str, *, birth_date: dt.date | None = None) -> None:
     """Refuse a malformed identifier; a national identity number must also encode ``birth_date`` (when given)."""
-    if system == NORWEGIAN_NIN_SYSTEM:
+    if system in NATIONAL_ID_SYSTEMS:
         validate_norwegian_nin(value)
         validate_nin_birth_date(value, birth_date)
     elif not value:

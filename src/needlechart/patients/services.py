@@ -14,7 +14,7 @@ from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_record
 from needlechart.clinics.models import User
 from needlechart.core.access import Capability, require_capability
-from needlechart.patients.identifiers import normalise_identifier, validate_identifier
+from needlechart.patients.identifiers import filed_identifier, validate_identifier
 from needlechart.patients.models import Episode, Patient, PatientIdentifier
 
 DEMOGRAPHIC_FIELDS = (
@@ -36,10 +36,11 @@ DEMOGRAPHIC_FIELDS = (
 
 def _set_identifiers(*, patient: Patient, identifiers: list[tuple[str, str]]) -> None:
     """Replace the patient's identifiers; each is validated (a national identity number against the
-    patient's date of birth) and unique within the clinic."""
+    patient's date of birth), filed under the system of its kind (a D-number under the D-number
+    system) and unique within the clinic."""
     cleaned: dict[tuple[str, str], None] = {}
-    for system, raw in identifiers:
-        value = normalise_identifier(system, raw)
+    for given_system, raw in identifiers:
+        system, value = filed_identifier(given_system, raw)
         if not value:
             continue
         validate_identifier(system, value, birth_date=patient.birth_date)

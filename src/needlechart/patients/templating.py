@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.utils.text import Truncator
 
 from needlechart.core.formatting import date, local_isoformat, url
-from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
+from needlechart.patients.identifiers import NATIONAL_ID_SYSTEMS
 from needlechart.patients.selectors import FoundPatient
 
 
@@ -42,6 +42,6 @@ def truncatechars(text: str, length: int = 140) -> str:
     return text if len(text) <= length else Truncator(text).chars(length)
 
 
-# The patient header names this identifier "National identity number", any other by its system.
-GLOBALS = {"patient_search_rows": patient_search_rows, "NORWEGIAN_NIN_SYSTEM": NORWEGIAN_NIN_SYSTEM}
+# The patient header names these identifiers (a fødselsnummer, a D-number) "National identity number", any other by its system.
+GLOBALS = {"patient_search_rows": patient_search_rows, "NATIONAL_ID_SYSTEMS": NATIONAL_ID_SYSTEMS}
 FILTERS = {"local_isoformat": local_isoformat, "truncatechars": truncatechars}

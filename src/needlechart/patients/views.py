@@ -19,7 +19,7 @@ from needlechart.clinics.http import StaffRequest
 from needlechart.core.access import Capability, staff_view
 from needlechart.patients import selectors, services
 from needlechart.patients.forms import EpisodeCloseForm, EpisodeForm, PatientForm
-from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
+from needlechart.patients.identifiers import NATIONAL_ID_SYSTEMS
 
 
 @staff_view(Capability.VIEW_DEMOGRAPHICS)
@@ -59,8 +59,8 @@ def patient_create(request: StaffRequest) -> HttpResponse:
 def patient_edit(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
     identifiers = list(patient.identifiers.all())
-    nin = next((i.value for i in identifiers if i.system == NORWEGIAN_NIN_SYSTEM), "")
-    other = next((i for i in identifiers if i.system != NORWEGIAN_NIN_SYSTEM), None)
+    nin = next((i.value for i in identifiers if i.system in NATIONAL_ID_SYSTEMS), "")
+    other = next((i for i in identifiers if i.system not in NATIONAL_ID_SYSTEMS), None)
     initial = {"national_id": nin, "other_id_system": other.system if other else "", "other_id_value": other.value if other else ""}
     form = PatientForm(request.POST or None, instance=patient, initial=initial)
     if request.method == "POST" and form.is_valid():
