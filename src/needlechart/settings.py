@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "needlechart.knowledge",
     "needlechart.screening",
     "needlechart.charting",
+    "needlechart.scheduling",
     "needlechart.needling",
     "needlechart.homecare",
     "needlechart.documents",

@@ -68,6 +68,9 @@ class AuditObject(models.TextChoices):
     CLINIC_INSTRUMENT = "clinic_instrument", _("clinic questionnaire")
     UNAPPROVED_READ = "unapproved_read", _("first clinical read by an account no second admin approved")
     SIGN_IN_THROTTLE = "sign_in_throttle", _("sign-in refused for a while (too many failures)")
+    APPOINTMENT = "appointment", _("appointment")
+    CALENDAR = "calendar", _("calendar")
+    CALENDAR_SETUP = "calendar_setup", _("calendar set-up (rooms, types, hours)")
 
 
 class AppendOnlyQuerySet(models.QuerySet):

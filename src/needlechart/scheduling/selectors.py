@@ -1,0 +1,232 @@
+"""Reads of the calendar, always within the reader's clinic (missing and another clinic's: 404).
+
+``calendar_read`` reads everything a calendar page or a free-time search needs for a span in a
+fixed number of queries (the appointments of the whole clinic, for the rooms' times; the working
+hours, the exceptions, and the visits booked outside the calendar), and ``diaries`` turns it into
+the inputs of the pure free-time computation (``scheduling.slots``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from django.conf import settings
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from needlechart.charting.models import Encounter, EncounterStatus
+from needlechart.clinics.models import User
+from needlechart.clinics.selectors import clinic_id_of, practitioners_for_clinic
+from needlechart.scheduling.access import CalendarAction, require
+from needlechart.scheduling.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    CalendarSettings,
+    Room,
+    ScheduleException,
+    WorkingHours,
+)
+from needlechart.scheduling.slots import Diary, Span, TimeOff, WeeklyHours
+
+# A visit booked outside the calendar (charting's "Book visit") takes its practitioner's time too;
+# none is longer than this, so reading visits that start this much before a span finds them all.
+LONGEST_VISIT = dt.timedelta(minutes=480)
+
+_Row = TypeVar("_Row", bound=Model)
+
+
+def calendar_settings(clinic_id: uuid.UUID) -> CalendarSettings:
+    """The clinic's settings (the defaults, unsaved, for a clinic that has none)."""
+    return CalendarSettings.objects.filter(clinic_id=clinic_id).first() or CalendarSettings(clinic_id=clinic_id)
+
+
+def zone_of(calendar: CalendarSettings) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(calendar.time_zone or settings.TIME_ZONE)
+
+
+def clinic_zone(clinic_id: uuid.UUID) -> zoneinfo.ZoneInfo:
+    """The clinic's time zone: its own, else the server's (settings.TIME_ZONE)."""
+    return zone_of(calendar_settings(clinic_id))
+
+
+def _get(rows: QuerySet[_Row], row_id: uuid.UUID | int | str) -> _Row:
+    try:
+        return rows.get(pk=row_id)
+    except (rows.model.DoesNotExist, ValueError) as exc:  # type: ignore[attr-defined]  # every model has DoesNotExist
+        raise Http404 from exc
+
+
+def calendar_practitioners(*, user: User) -> QuerySet[User]:
+    require(user, CalendarAction.VIEW)
+    return practitioners_for_clinic(user=user)
+
+
+def practitioner_get_for_user(*, user: User, practitioner_id: int | str) -> User:
+    return _get(calendar_practitioners(user=user), practitioner_id)
+
+
+def rooms_for_user(*, user: User, active_only: bool = True) -> QuerySet[Room]:
+    require(user, CalendarAction.VIEW)
+    rooms = Room.objects.filter(clinic_id=clinic_id_of(user))
+    return rooms.filter(active=True) if active_only else rooms
+
+
+def room_get_for_user(*, user: User, room_id: uuid.UUID | str) -> Room:
+    return _get(rooms_for_user(user=user, active_only=False), room_id)
+
+
+def appointment_types_for_user(*, user: User, active_only: bool = True) -> QuerySet[AppointmentType]:
+    require(user, CalendarAction.VIEW)
+    types = AppointmentType.objects.filter(clinic_id=clinic_id_of(user))
+    return types.filter(active=True) if active_only else types
+
+
+def appointment_type_get_for_user(*, user: User, appointment_type_id: uuid.UUID | str) -> AppointmentType:
+    return _get(appointment_types_for_user(user=user, active_only=False), appointment_type_id)
+
+
+def working_hours_for_user(*, user: User, practitioner: User | None = None) -> QuerySet[WorkingHours]:
+    require(user, CalendarAction.VIEW)
+    hours = WorkingHours.objects.filter(clinic_id=clinic_id_of(user)).select_related("room")
+    return hours if practitioner is None else hours.filter(practitioner=practitioner)
+
+
+def working_hours_get_for_user(*, user: User, working_hours_id: uuid.UUID | str) -> WorkingHours:
+    return _get(working_hours_for_user(user=user), working_hours_id)
+
+
+def exceptions_for_user(*, user: User, practitioner: User | None = None, from_day: dt.date | None = None) -> QuerySet[ScheduleException]:
+    """Exceptions of the clinic (``practitioner``: theirs and the whole clinic's), ending on ``from_day`` or later."""
+    require(user, CalendarAction.VIEW)
+    rows = ScheduleException.objects.filter(clinic_id=clinic_id_of(user)).select_related("practitioner")
+    if practitioner is not None:
+        rows = rows.filter(Q(practitioner=practitioner) | Q(practitioner__isnull=True))
+    return rows if from_day is None else rows.filter(last_day__gte=from_day)
+
+
+def schedule_exception_get_for_user(*, user: User, schedule_exception_id: uuid.UUID | str) -> ScheduleException:
+    return _get(exceptions_for_user(user=user), schedule_exception_id)
+
+
+def appointments_for_user(*, user: User) -> QuerySet[Appointment]:
+    require(user, CalendarAction.VIEW)
+    return Appointment.objects.filter(clinic_id=clinic_id_of(user)).select_related(
+        "patient", "practitioner", "room", "appointment_type", "encounter"
+    )
+
+
+def appointment_get_for_user(*, user: User, appointment_id: uuid.UUID | str) -> Appointment:
+    return _get(appointments_for_user(user=user), appointment_id)
+
+
+def series_of(*, user: User, appointment: Appointment) -> list[Appointment]:
+    """The appointments of ``appointment``'s weekly series (none for a single appointment)."""
+    if appointment.series_id is None:
+        return []
+    return list(appointments_for_user(user=user).filter(series_id=appointment.series_id).order_by("starts_at"))
+
+
+@dataclass
+class CalendarRead:
+    """What a span of the calendar holds, read once for a page or a free-time search."""
+
+    span: Span
+    zone: zoneinfo.ZoneInfo
+    calendar: CalendarSettings
+    appointments: list[Appointment]  # of the whole clinic, every status, by start
+    visits: list[Encounter]  # booked outside the calendar, not cancelled
+    hours: dict[int, list[WorkingHours]] = field(default_factory=dict)  # by practitioner
+    exceptions: list[ScheduleException] = field(default_factory=list)
+
+    def appointments_of(self, practitioner_id: int) -> list[Appointment]:
+        return [a for a in self.appointments if a.practitioner_id == practitioner_id]
+
+    def visits_of(self, practitioner_id: int) -> list[Encounter]:
+        return [v for v in self.visits if v.practitioner_id == practitioner_id]
+
+    def exceptions_of(self, practitioner_id: int) -> list[ScheduleException]:
+        return [e for e in self.exceptions if e.practitioner_id in (None, practitioner_id)]
+
+
+def calendar_read(*, user: User, span: Span, practitioner_ids: Sequence[int], calendar: CalendarSettings | None = None) -> CalendarRead:
+    """The clinic's appointments in ``span`` and the hours, exceptions and outside visits of ``practitioner_ids``."""
+    require(user, CalendarAction.VIEW)
+    clinic_id = clinic_id_of(user)
+    calendar = calendar or calendar_settings(clinic_id)
+    zone = zone_of(calendar)
+    appointments = list(
+        Appointment.objects.filter(clinic_id=clinic_id, starts_at__lt=span.end, blocked_until__gt=span.start)
+        .select_related("patient", "appointment_type", "room")
+        .order_by("starts_at")
+    )
+    visits = [
+        visit
+        for visit in Encounter.objects.filter(
+            clinic_id=clinic_id,
+            practitioner_id__in=practitioner_ids,
+            starts_at__lt=span.end,
+            starts_at__gt=span.start - LONGEST_VISIT,
+            appointment__isnull=True,
+        )
+        .exclude(status=EncounterStatus.CANCELLED)
+        .select_related("patient")
+        .order_by("starts_at")
+        if visit.starts_at + dt.timedelta(minutes=visit.duration_minutes) > span.start
+    ]
+    hours: dict[int, list[WorkingHours]] = defaultdict(list)
+    for row in WorkingHours.objects.filter(clinic_id=clinic_id, practitioner_id__in=practitioner_ids).select_related("room"):
+        hours[row.practitioner_id].append(row)
+    first_day = span.start.astimezone(zone).date() - dt.timedelta(days=1)
+    last_day = span.end.astimezone(zone).date() + dt.timedelta(days=1)
+    exceptions = list(
+        ScheduleException.objects.filter(clinic_id=clinic_id, first_day__lte=last_day, last_day__gte=first_day).filter(
+            Q(practitioner_id__in=practitioner_ids) | Q(practitioner__isnull=True)
+        )
+    )
+    return CalendarRead(span, zone, calendar, appointments, visits, dict(hours), exceptions)
+
+
+def taken_span(appointment: Appointment) -> Span:
+    return Span(appointment.starts_at, appointment.blocked_until)
+
+
+def diaries(read: CalendarRead, practitioner_ids: Sequence[int], *, leaving_out: uuid.UUID | None = None) -> list[Diary]:
+    """The free-time inputs of each practitioner, in the order given (``leaving_out``: an appointment
+    being moved, whose own time is free for it)."""
+    result = []
+    for practitioner_id in practitioner_ids:
+        taken = [taken_span(a) for a in read.appointments_of(practitioner_id) if a.status in ACTIVE_STATUSES and a.pk != leaving_out]
+        taken += [Span(v.starts_at, v.starts_at + dt.timedelta(minutes=v.duration_minutes)) for v in read.visits_of(practitioner_id)]
+        result.append(
+            Diary(
+                practitioner_id=practitioner_id,
+                hours=[WeeklyHours(h.weekday, h.start_time, h.end_time, h.room_id) for h in read.hours.get(practitioner_id, [])],
+                time_off=[TimeOff(e.first_day, e.last_day, e.start_time, e.end_time) for e in read.exceptions_of(practitioner_id)],
+                taken=taken,
+            )
+        )
+    return result
+
+
+def rooms_taken(read: CalendarRead, *, leaving_out: uuid.UUID | None = None) -> dict[uuid.UUID, list[Span]]:
+    taken: dict[uuid.UUID, list[Span]] = defaultdict(list)
+    for appointment in read.appointments:
+        if appointment.room_id and appointment.status in ACTIVE_STATUSES and appointment.pk != leaving_out:
+            taken[appointment.room_id].append(taken_span(appointment))
+    return dict(taken)
+
+
+def booked_for_day_list(*, user: User, start: dt.datetime, end: dt.datetime, practitioner: User | None = None) -> list[Appointment]:
+    """The booked appointments starting in [start, end) that are not yet visits (the day list shows them beside the visits)."""
+    rows = appointments_for_user(user=user).filter(
+        starts_at__gte=start, starts_at__lt=end, status=AppointmentStatus.BOOKED, encounter__isnull=True
+    )
+    return list(rows if practitioner is None else rows.filter(practitioner=practitioner))
