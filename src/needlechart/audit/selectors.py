@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from needlechart.audit.models import AuditEvent
+from needlechart.audit.models import AuditEvent, AuditObject
 from needlechart.core.access import Capability, ClinicMember, require_capability
 
 REPORT_LIMIT = 5000
@@ -33,3 +33,12 @@ def audit_report(
     if action:
         qs = qs.filter(action=action)
     return qs.order_by("-at", "-seq")
+
+
+def account_changes(*, user: ClinicMember, start: dt.datetime, end: dt.datetime) -> QuerySet[AuditEvent]:
+    """The clinic's staff accounts created or changed in the period (clinics.accounts writes each with
+    an ``account`` event), and the first reads by accounts no second admin approved; newest first."""
+    require_capability(user, Capability.VIEW_AUDIT)
+    rows = AuditEvent.objects.filter(clinic_id=user.clinic_id, at__gte=start, at__lt=end)
+    changes = Q(object_type=AuditObject.STAFF, detail__has_key="account") | Q(object_type=AuditObject.UNAPPROVED_READ)
+    return rows.filter(changes).order_by("-at", "-seq")[:REPORT_LIMIT]

@@ -8,4 +8,5 @@ class ClinicsConfig(AppConfig):
     verbose_name = _("Clinics")
 
     def ready(self) -> None:
-        from needlechart.clinics import sessions  # noqa: F401 - connects the sign-in and sign-out receivers
+        # Connect their receivers: sign-in and sign-out, reads by unapproved accounts.
+        from needlechart.clinics import accounts, sessions  # noqa: F401

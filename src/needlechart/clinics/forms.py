@@ -95,3 +95,22 @@ class StaffForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password", error)
         return cleaned
+
+
+class RoleForm(forms.Form):
+    """A colleague's new role (clinics.accounts.role_change); a new practitioner's discipline with it."""
+
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    discipline = forms.ChoiceField(label=_("Discipline (practitioners)"), choices=[("", "—"), *Discipline.choices], required=False)
+
+    def __init__(self, *args: Any, staff: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.staff = staff
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        has_profile = hasattr(self.staff, "practitioner_profile")
+        if cleaned.get("role") == Role.PRACTITIONER and not has_profile and not cleaned.get("discipline"):
+            self.add_error("discipline", _("Choose the practitioner's discipline."))
+        return cleaned

@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from needlechart.core.access import Role
+from needlechart.core.access import Approval, Role
 
 
 class SecondFactorPolicy(models.TextChoices):
@@ -30,6 +30,11 @@ class Clinic(models.Model):
     organisation_number = models.CharField(_("organisation number"), max_length=40, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    # Set by whoever runs the system (Django's admin), not by the clinic's admins: it hears of what
+    # an admin did alone (clinics.notices), so it is no channel of theirs to redirect.
+    email = models.EmailField(
+        _("contact e-mail"), blank=True, help_text=_("Where notices about staff accounts go (a clinic admin acting alone).")
+    )
     second_factor = models.CharField(
         _("second factor required for"), max_length=20, choices=SecondFactorPolicy.choices, default=SecondFactorPolicy.OPTIONAL
     )
@@ -55,6 +60,15 @@ class User(AbstractUser):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, null=True, blank=True, related_name="staff")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
     preferred_language = models.CharField(_("preferred language"), max_length=5, choices=settings.LANGUAGES, default="en")
+    # Separation of duties (clinics.accounts): an account given a clinical role, or whose password an
+    # admin set, by one clinic admin waits for another's approval. Accounts made by the system's
+    # operator (the command line, Django's admin, the demo) are approved.
+    approval = models.CharField(_("approval"), max_length=20, choices=Approval.choices, default=Approval.APPROVED)
+    granted_by = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    approved_by = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    # When the first read of a patient's record by this account, unapproved in a one-admin clinic, was flagged.
+    unapproved_read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("staff member")
@@ -189,3 +203,4 @@ class StaffSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.signed_in_at:%Y-%m-%d %H:%M}"
+

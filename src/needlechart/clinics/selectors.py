@@ -13,7 +13,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from needlechart.clinics.models import Certification, PractitionerProfile, User
-from needlechart.core.access import Role
+from needlechart.core.access import Approval, Role
 
 
 def clinic_id_of(user: User) -> uuid.UUID:
@@ -30,6 +30,17 @@ def clinic_id_of(user: User) -> uuid.UUID:
 
 def staff_for_clinic(*, user: User) -> QuerySet[User]:
     return User.objects.filter(clinic_id=clinic_id_of(user), is_active=True).order_by("last_name", "first_name")
+
+
+def staff_accounts_for_clinic(*, user: User) -> QuerySet[User]:
+    """Every account of the reader's clinic, deactivated ones too (the staff list, to activate them again)."""
+    return User.objects.filter(clinic_id=clinic_id_of(user)).order_by("-is_active", "last_name", "first_name")
+
+
+def awaiting_approval(*, user: User) -> QuerySet[User]:
+    """The clinic's active accounts whose clinical role no second admin approved (clinics.accounts)."""
+    waiting = User.objects.filter(clinic_id=clinic_id_of(user), is_active=True).exclude(approval=Approval.APPROVED)
+    return waiting.select_related("granted_by").order_by("approval", "last_name", "first_name")
 
 
 def practitioners_for_clinic(*, user: User) -> QuerySet[User]:

@@ -10,13 +10,16 @@ from django.db import transaction
 
 from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_record
+from needlechart.clinics import accounts
 from needlechart.clinics.models import Certification, Clinic, PractitionerProfile, RegistrationNumber, User
 from needlechart.core.access import Role
 
 
 @transaction.atomic
-def clinic_create(*, actor: User | None, name: str, organisation_number: str = "", address: str = "", phone: str = "") -> Clinic:
-    clinic = Clinic.objects.create(name=name, organisation_number=organisation_number, address=address, phone=phone)
+def clinic_create(
+    *, actor: User | None, name: str, organisation_number: str = "", address: str = "", phone: str = "", email: str = ""
+) -> Clinic:
+    clinic = Clinic.objects.create(name=name, organisation_number=organisation_number, address=address, phone=phone, email=email)
     audit_record(actor=actor, action=AuditAction.CREATE, object_type="clinic", object_id=clinic.pk, clinic_id=clinic.pk)
     return clinic
 
@@ -36,7 +39,10 @@ def staff_create(
     discipline: str = "",
     registrations: Iterable[tuple[str, str]] = (),
 ) -> User:
-    """A staff account; practitioners also get a profile with discipline and registrations."""
+    """A staff account; practitioners also get a profile with discipline and registrations.
+
+    ``actor`` gives the role under the rules of clinics.accounts (a clinical role given by an admin
+    waits for a second admin's approval); ``None`` is the system's operator (the command line, the demo)."""
     user = User(
         clinic=clinic,
         role=role,
@@ -46,14 +52,13 @@ def staff_create(
         email=email,
         preferred_language=preferred_language,
     )
+    accounts.new_account(actor=actor, staff=user)
     user.set_password(password)
     user.save()
     if role == Role.PRACTITIONER:
         profile = PractitionerProfile.objects.create(user=user, clinic=clinic, discipline=discipline or "physiotherapist")
         RegistrationNumber.objects.bulk_create(RegistrationNumber(profile=profile, system=s, value=v) for s, v in registrations)
-    audit_record(
-        actor=actor, action=AuditAction.CREATE, object_type="staff", object_id=user.pk, clinic_id=clinic.pk, detail={"role": str(role)}
-    )
+    accounts.account_created(actor=actor, staff=user)
     return user
 
 

@@ -51,14 +51,16 @@ def open_sessions(user: User) -> list[StaffSession]:
 
 
 @transaction.atomic
-def end_sessions(*, actor: User, staff: User, session_ids: list[int] | None = None) -> int:
-    """End ``staff``'s sessions (those of ``session_ids``, or all): their next request signs in again.
-    Staff end their own; a clinic admin ends a colleague's."""
+def end_sessions(*, actor: User, staff: User, session_ids: list[int] | None = None, keep_session_key: str | None = None) -> int:
+    """End ``staff``'s sessions (those of ``session_ids``, or all but ``keep_session_key``): their next
+    request signs in again. Staff end their own; a clinic admin ends a colleague's."""
     if actor.pk != staff.pk and not (has_capability(actor, Capability.MANAGE_STAFF) and actor.clinic_id == staff.clinic_id):
         raise PermissionDenied(_("Only the clinic's admins can end a colleague's sessions."))
     rows = StaffSession.objects.filter(user=staff)
     if session_ids is not None:
         rows = rows.filter(pk__in=session_ids)
+    if keep_session_key:
+        rows = rows.exclude(session_key=keep_session_key)
     keys = list(rows.values_list("session_key", flat=True))
     Session.objects.filter(session_key__in=keys).delete()
     rows.delete()
@@ -66,3 +68,10 @@ def end_sessions(*, actor: User, staff: User, session_ids: list[int] | None = No
         actor=actor, action=AuditAction.UPDATE, object_type=AuditObject.STAFF, object_id=staff.pk, detail={"sessions_ended": len(keys)}
     )
     return len(keys)
+
+
+def session_key_changed(*, old_key: str | None, new_key: str | None) -> None:
+    """A session got a new key (Django's ``update_session_auth_hash`` after a password change cycles
+    it): its record follows, so the session stays on the user's list and can still be ended."""
+    if old_key and new_key and old_key != new_key:
+        StaffSession.objects.filter(session_key=old_key).update(session_key=new_key)

@@ -16,10 +16,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_read
 from needlechart.clinics import second_factor, selectors, services, sessions
-from needlechart.clinics.forms import CertificationForm, StaffForm
+from needlechart.clinics.forms import CertificationForm, RoleForm, StaffForm
 from needlechart.clinics.http import StaffRequest
 from needlechart.clinics.models import PractitionerProfile, RegistrationNumber, SecondFactorPolicy, User
-from needlechart.core.access import Capability, has_capability, staff_view
+from needlechart.core.access import Approval, Capability, has_capability, staff_view
 
 
 def _may_manage_credentials(user: User, staff: User) -> bool:
@@ -37,15 +37,22 @@ def _staff_or_self(request: StaffRequest, staff_id: int) -> User:
 def staff_list(request: StaffRequest) -> HttpResponse:
     today = timezone.localdate()
     staff = list(
-        selectors.staff_for_clinic(user=request.user)
+        selectors.staff_accounts_for_clinic(user=request.user)
         .select_related("practitioner_profile")
         .prefetch_related("practitioner_profile__certifications")
     )
     rows = [
         (member, selectors.needling_authorisation(practitioner=member, on=today) if member.is_practitioner else None) for member in staff
     ]
-    policy = request.user.clinic.second_factor if request.user.clinic else ""
-    context = {"rows": rows, "today": today, "policy": policy, "policies": SecondFactorPolicy.choices}
+    clinic = request.user.clinic
+    context = {
+        "rows": rows,
+        "today": today,
+        "policy": clinic.second_factor if clinic else "",
+        "policies": SecondFactorPolicy.choices,
+        "contact": clinic.email if clinic else "",
+        "awaiting_count": sum(1 for member in staff if member.is_active and member.approval != Approval.APPROVED),
+    }
     return render(request, "clinics/staff_list.html", context)
 
 
@@ -71,7 +78,18 @@ def staff_create(request: StaffRequest) -> HttpResponse:
             discipline=data["discipline"],
             registrations=registrations,
         )
-        messages.success(request, _("Staff account created."))
+        if member.approval == Approval.PENDING:
+            messages.info(request, _("Staff account created. Another clinic admin must approve it before it opens any record."))
+        elif member.approval == Approval.SOLE_ADMIN:
+            messages.warning(
+                request,
+                _(
+                    "Staff account created. With no second clinic admin to approve it, "
+                    "its first read of a record is flagged on the audit report."
+                ),
+            )
+        else:
+            messages.success(request, _("Staff account created."))
         return redirect("staff_detail", staff_id=member.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "clinics/staff_form.html", {"form": form}, status=status)
@@ -91,6 +109,8 @@ def staff_detail(request: StaffRequest, staff_id: int) -> HttpResponse:
         "today": today,
         "has_second_factor": second_factor.has_second_factor(staff),
         "second_factor_required": second_factor.required_for(staff),
+        "role_form": RoleForm(initial={"role": staff.role}, staff=staff) if request.user.pk != staff.pk else None,
+        "granted_by": staff.granted_by if staff.approval != Approval.APPROVED else None,
     }
     return render(request, "clinics/staff_detail.html", context)
 

@@ -3,6 +3,10 @@
 Objects are always fetched through a clinic-scoped selector, so another clinic's rows are
 indistinguishable from missing ones (404). A role that lacks a capability gets 403 with a
 message, because the user is entitled to know the page exists but is not theirs.
+
+An account given a clinical role by one clinic admin waits for a second admin's approval
+(``Approval.PENDING``, clinics.accounts): until then it has no capability at all, and every
+page that needs one answers 403 saying so (``AwaitingApproval``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,14 @@ class Role(models.TextChoices):
     CLINIC_ADMIN = "clinic_admin", _("Clinic admin")
     PRACTITIONER = "practitioner", _("Practitioner")
     FRONT_DESK = "front_desk", _("Front desk")
+
+
+class Approval(models.TextChoices):
+    """Whether a second clinic admin approved the account's role (clinics.accounts decides which applies)."""
+
+    APPROVED = "approved", _("Approved")
+    PENDING = "pending", _("Waiting for approval by another clinic admin")
+    SOLE_ADMIN = "sole_admin", _("Not approved by a second admin (the clinic had one admin)")
 
 
 class Capability(enum.StrEnum):
@@ -55,6 +67,24 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.CLINIC_ADMIN: frozenset(_COMMON | {Capability.VIEW_AUDIT, Capability.MANAGE_STAFF, Capability.VIEW_ANALYTICS}),
 }
 
+# Reading and writing health records: the capabilities one admin alone may not give (clinics.accounts).
+CLINICAL_CAPABILITIES = frozenset({Capability.VIEW_CLINICAL, Capability.WRITE_CLINICAL})
+
+
+class Refusal(PermissionDenied):
+    """A 403 whose message is written for the user: the error page shows it (web.views.permission_denied)."""
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class AwaitingApproval(Refusal):
+    """The 403 of an account whose role waits for a second clinic admin's approval."""
+
+    def __init__(self) -> None:
+        super().__init__(_("Your account is waiting for approval by another clinic admin. Until then it cannot open the clinic's records."))
+
 
 class ClinicMember(Protocol):
     """What the capability checks and a clinic-scoped read use of a staff member.
@@ -71,18 +101,26 @@ class ClinicMember(Protocol):
     def clinic_id(self) -> uuid.UUID | None: ...
     @property
     def role(self) -> str: ...
+    @property
+    def approval(self) -> str: ...
 
 
 def is_clinic_staff(user: Any) -> bool:
     return bool(user.is_authenticated and user.is_active and user.clinic_id and user.role in ROLE_CAPABILITIES)
 
 
+def is_awaiting_approval(user: Any) -> bool:
+    return is_clinic_staff(user) and user.approval == Approval.PENDING
+
+
 def has_capability(user: Any, capability: Capability) -> bool:
-    return is_clinic_staff(user) and capability in ROLE_CAPABILITIES[user.role]
+    return is_clinic_staff(user) and capability in ROLE_CAPABILITIES[user.role] and user.approval != Approval.PENDING
 
 
 def require_capability(user: Any, capability: Capability) -> None:
     if not has_capability(user, capability):
+        if is_awaiting_approval(user):
+            raise AwaitingApproval
         raise PermissionDenied(capability.value)
 
 

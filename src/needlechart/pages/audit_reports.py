@@ -21,6 +21,7 @@ from needlechart.audit.models import AuditAction, AuditEvent
 from needlechart.audit.services import audit_read
 from needlechart.clinics.http import StaffRequest
 from needlechart.core.access import Capability, staff_view
+from needlechart.pages.audit_accounts import account_rows
 from needlechart.pages.audit_forms import AuditRangeForm
 from needlechart.patients.selectors import patient_get_for_user
 
@@ -97,4 +98,5 @@ def audit_report(request: StaffRequest) -> HttpResponse | StreamingHttpResponse:
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "audit/report.html", {"form": form, "page": page, "query": query.urlencode()})
+    accounts = account_rows(user=request.user, start=start, end=end)
+    return render(request, "audit/report.html", {"form": form, "page": page, "query": query.urlencode(), "accounts": accounts})

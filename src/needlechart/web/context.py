@@ -13,7 +13,7 @@ from django.template.backends.utils import csrf_input
 from django.utils.functional import lazy
 from django.utils.safestring import SafeString
 
-from needlechart.core.access import ROLE_CAPABILITIES, Capability, is_clinic_staff
+from needlechart.core.access import ROLE_CAPABILITIES, Capability, is_awaiting_approval, is_clinic_staff
 from needlechart.core.formatting import PageLocale
 
 # What each role may do, by capability name, for templates ("nav.view_clinical"): built once.
@@ -23,7 +23,8 @@ _NO_NAV = MappingProxyType({cap.value: False for cap in Capability})
 
 def nav_of(user: Any) -> Mapping[str, bool]:
     """What ``user`` may do, by capability name: nothing for anyone but a clinic's staff."""
-    return _NAV_OF_ROLE[user.role] if user is not None and is_clinic_staff(user) else _NO_NAV
+    # An account waiting for a second admin's approval may do nothing yet (core.access).
+    return _NAV_OF_ROLE[user.role] if user is not None and is_clinic_staff(user) and not is_awaiting_approval(user) else _NO_NAV
 
 
 def _once_per_response(request: HttpRequest) -> SafeString:

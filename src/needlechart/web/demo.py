@@ -301,7 +301,12 @@ def build_demo(*, patient_count: int = 48, seed: int = 2026) -> list[DemoLogin]:
     now = timezone.now()
     tz = timezone.get_current_timezone()
     clinic = clinics.clinic_create(
-        actor=None, name=DEMO_CLINIC_NAME, organisation_number="999 888 777", address="Kaigata 4, 5003 Bergen", phone="+47 55 00 00 00"
+        actor=None,
+        name=DEMO_CLINIC_NAME,
+        organisation_number="999 888 777",
+        address="Kaigata 4, 5003 Bergen",
+        phone="+47 55 00 00 00",
+        email="kontakt@fjordbyen.demo.needlechart.invalid",
     )
     staff = _create_staff(clinic, today)
     other = clinics.clinic_create(actor=None, name=OTHER_CLINIC_NAME, address="Torget 1, 0150 Oslo")

@@ -6,6 +6,7 @@ from django.views.i18n import set_language
 from needlechart.analytics import views as analytics_views
 from needlechart.charting import pain_map_views
 from needlechart.charting import views as charting_views
+from needlechart.clinics import account_views
 from needlechart.clinics import views as clinic_views
 from needlechart.documents import views as document_views
 from needlechart.homecare import views as homecare_views
@@ -29,6 +30,7 @@ urlpatterns = [
     path("accounts/second-factor/", second_factor_views.second_factor_setup, name="second_factor_setup"),
     path("accounts/passkeys/", include((passkey_views.urlpatterns, "otp_webauthn"))),
     path("accounts/sessions/", clinic_views.my_sessions, name="my_sessions"),
+    path("accounts/password/", account_views.password_change, name="password_change"),
     path("staff/<int:staff_id>/sessions/end/", clinic_views.staff_sessions_end, name="staff_sessions_end"),
     path("staff/second-factor/", clinic_views.second_factor_policy, name="second_factor_policy"),
     path("staff/<int:staff_id>/second-factor/remove/", clinic_views.second_factor_remove, name="second_factor_remove"),
@@ -96,6 +98,11 @@ urlpatterns = [
     path("staff/", clinic_views.staff_list, name="staff_list"),
     path("staff/new/", clinic_views.staff_create, name="staff_create"),
     path("staff/<int:staff_id>/", clinic_views.staff_detail, name="staff_detail"),
+    path("staff/approvals/", account_views.approvals, name="staff_approvals"),
+    path("staff/<int:staff_id>/approve/", account_views.staff_approve, name="staff_approve"),
+    path("staff/<int:staff_id>/role/", account_views.staff_role, name="staff_role"),
+    path("staff/<int:staff_id>/active/", account_views.staff_active, name="staff_active"),
+    path("staff/<int:staff_id>/password/", account_views.staff_password, name="staff_password"),
     path("staff/<int:staff_id>/certifications/new/", clinic_views.certification_add, name="certification_add"),
     path("certifications/<uuid:certification_id>/evidence/", clinic_views.certification_evidence, name="certification_evidence"),
     path("audit/", audit_reports.audit_report, name="audit_report"),

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from needlechart.core.access import AwaitingApproval, Refusal
 from needlechart.core.forms import form_field
 
 
@@ -56,6 +57,10 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    if isinstance(exception, AwaitingApproval):
+        return _error(request, 403, _("Waiting for approval"), exception.message)
+    if isinstance(exception, Refusal):
+        return _error(request, 403, _("Not allowed"), exception.message)
     return _error(
         request,
         403,
