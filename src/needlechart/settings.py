@@ -180,6 +180,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "clinics.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "needlechart.clinics.throttle.SignInThrottleBackend",  # one account tried from many addresses
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [
@@ -215,6 +216,14 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Besides axes' lock on a username and address pair: failures for one username from addresses it
+# never signed in from (axes' log of sign-ins) refuse its next attempts for a while, doubling from
+# a minute to at most the maximum, which bounds how long a stranger can keep a colleague out
+# (clinics/throttle.py). Counted failures are forgotten after the window without one.
+SIGN_IN_THROTTLE_LIMIT = env_int("NEEDLECHART_ACCOUNT_FAILURE_LIMIT", 10)
+SIGN_IN_THROTTLE_DELAY = timedelta(minutes=1)
+SIGN_IN_THROTTLE_MAX_DELAY = timedelta(minutes=env_int("NEEDLECHART_ACCOUNT_MAX_DELAY_MINUTES", 15))
+SIGN_IN_THROTTLE_WINDOW = max(timedelta(hours=1), 2 * SIGN_IN_THROTTLE_MAX_DELAY)  # longer than a refusal
 
 # Idle sessions end after this many minutes without a request (ONC 170.315(d)(5)).
 IDLE_TIMEOUT_MINUTES = env_int("NEEDLECHART_IDLE_TIMEOUT_MINUTES", 15)

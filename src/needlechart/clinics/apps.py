@@ -8,5 +8,5 @@ class ClinicsConfig(AppConfig):
     verbose_name = _("Clinics")
 
     def ready(self) -> None:
-        # Connect their receivers: sign-in and sign-out, reads by unapproved accounts.
-        from needlechart.clinics import accounts, sessions  # noqa: F401
+        # Connect their receivers: sign-in and sign-out, failed sign-ins, reads by unapproved accounts.
+        from needlechart.clinics import accounts, sessions, throttle  # noqa: F401

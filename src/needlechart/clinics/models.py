@@ -204,3 +204,15 @@ class StaffSession(models.Model):
     def __str__(self) -> str:
         return f"{self.user} {self.signed_in_at:%Y-%m-%d %H:%M}"
 
+
+class SignInThrottle(models.Model):
+    """Failed sign-ins for one username from addresses it never signed in from (clinics.throttle)."""
+
+    username = models.CharField(max_length=150, unique=True)  # folded: case variants are one account
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(db_index=True)
+    refused_until = models.DateTimeField(null=True, blank=True)
+    refused = models.PositiveIntegerField(default=0)  # attempts refused unchecked since the last failure
+
+    def __str__(self) -> str:
+        return f"{self.username}: {self.failures}"

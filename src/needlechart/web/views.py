@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import views as auth_views
@@ -10,8 +12,11 @@ from django.core.validators import MaxLengthValidator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from needlechart.clinics import throttle
 from needlechart.core.access import AwaitingApproval, Refusal
 from needlechart.core.forms import form_field
 
@@ -28,11 +33,31 @@ class LoginForm(AuthenticationForm):
         field = form_field(self, "username", forms.CharField)
         field.validators.append(MaxLengthValidator(field.max_length or 150))
 
+    def get_invalid_login_error(self) -> forms.ValidationError:
+        until = getattr(self.request, throttle.REFUSED_UNTIL, None)
+        if until is None:
+            return super().get_invalid_login_error()
+        minutes = max(1, math.ceil((until - timezone.now()).total_seconds() / 60))
+        message = ngettext(
+            "Too many failed sign-ins for this account from elsewhere. Try again in %(n)s minute; from a computer it has "
+            "signed in from before, it can sign in now.",
+            "Too many failed sign-ins for this account from elsewhere. Try again in %(n)s minutes; from a computer it has "
+            "signed in from before, it can sign in now.",
+            minutes,
+        )
+        return forms.ValidationError(message % {"n": minutes}, code="throttled")
+
 
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if getattr(self.request, throttle.REFUSED_UNTIL, None) is not None:
+            response.status_code = 429
+        return response
 
     def form_valid(self, form):
         response = super().form_valid(form)
