@@ -16,6 +16,8 @@ from needlechart.charting.pain_maps import pain_map_mark
 from needlechart.needling.models import AdverseEvent
 from needlechart.patients import services as patients
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
+from needlechart.screening import services as screening
+from tests.screening.test_rules_engine import minimal_valid_answers
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="(\w+)"')
 
@@ -134,3 +136,26 @@ def test_the_charts_forms_carry_one_token_per_response_that_django_accepts(pract
     with translation.override("en"):
         response = client.post(reverse("set_language"), {"language": "nb", "next": "/", "csrfmiddlewaretoken": tokens[0]})
     assert response.status_code == 302
+
+
+def test_the_front_desk_sends_and_resends_the_intake_link_from_the_chart_and_sees_no_answers(
+    client_for, front_desk, patient, mailoutbox, django_capture_on_commit_callbacks
+):
+    patient.email = "kari@example.org"
+    patient.save(update_fields=["email"])
+    client = client_for(front_desk)
+    html = _chart(client, patient)
+    card = html[html.index('data-testid="intake-status"') :]
+    assert "no intake yet" in card and ">Send intake link</button>" in card
+    assert f'href="{reverse("intake_staff", args=[patient.pk])}">Fill in with patient</a>' in card
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("intake_link_create", args=[patient.pk]))
+    assert response.status_code == 200 and mailoutbox[0].to == ["kari@example.org"]
+    html = _chart(client, patient)
+    assert ">Send the link again</button>" in html and "waits for the patient until" in html
+
+    answers = minimal_valid_answers() | {"main_complaint": "Stiff neck"}
+    screening.intake_record_by_staff(actor=front_desk, patient=patient, raw_answers=answers)
+    html = _chart(client, patient)
+    assert "Last answered" in html and "Stiff neck" not in html and 'data-testid="suitability"' not in html

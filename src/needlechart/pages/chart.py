@@ -7,6 +7,7 @@ import uuid
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_read
@@ -16,7 +17,7 @@ from needlechart.core.access import Capability, has_capability, staff_view
 from needlechart.needling.selectors import serious_adverse_events
 from needlechart.pages import chart_reads, visit_reads
 from needlechart.patients.selectors import episode_get_for_user
-from needlechart.screening.selectors import screening_of
+from needlechart.screening.selectors import latest_intake_link, screening_of
 
 
 @staff_view(Capability.VIEW_DEMOGRAPHICS)
@@ -35,12 +36,17 @@ def patient_chart(request: StaffRequest, patient_id) -> HttpResponse:
         "screening": None,
         "serious_events": [],
         "latest_pain": None,  # pain_map_context's, with "taken_at"
+        "intake_status": None,  # for who records intakes without reading them
+        "now": timezone.now(),
     }
     if has_capability(user, Capability.VIEW_CLINICAL):
         context["screening"] = screening_of(user=user, response=found.intake, clinic_has_rule_settings=found.has_rule_settings)
         context["serious_events"] = serious_adverse_events(patient) if found.has_serious_events else []
         if pain_map := chart_reads.latest_pain_map(user=user, patient=patient, timeline=timeline):
             context["latest_pain"] = {"taken_at": pain_map[0], **pain_map_context(pain_map[1], editable=False)}
+    elif has_capability(user, Capability.RECORD_INTAKE):
+        answered_at = found.intake.submitted_at if found.intake else None
+        context["intake_status"] = {"answered_at": answered_at, "link": latest_intake_link(user=user, patient=patient)}
     return render(request, "pages/chart.html", context)
 
 

@@ -11,7 +11,7 @@ from needlechart.clinics.models import User
 from needlechart.clinics.selectors import clinic_id_of
 from needlechart.core.access import Capability, require_capability
 from needlechart.patients.models import Patient
-from needlechart.screening.models import IntakeResponse, RuleSetting
+from needlechart.screening.models import IntakeLink, IntakeResponse, RuleSetting
 from needlechart.screening.rules import Suitability, evaluate
 
 
@@ -24,6 +24,12 @@ def rule_adjustments(clinic_id: uuid.UUID) -> dict[str, str | None]:
 class Screening:
     response: IntakeResponse | None
     suitability: Suitability | None
+
+
+def latest_intake_link(*, user: User, patient: Patient) -> IntakeLink | None:
+    """The intake link sent last to ``patient``: when, until when, whether it was used (no answers)."""
+    require_capability(user, Capability.RECORD_INTAKE)
+    return IntakeLink.objects.filter(patient=patient, clinic_id=clinic_id_of(user)).order_by("-created_at").first()
 
 
 def screening_for_patient(*, user: User, patient: Patient) -> Screening:
