@@ -96,8 +96,13 @@ def parse_search(text: str) -> SearchQuery:
     elif re.fullmatch(r"[0-9A-Za-z\-]{5,}", compact) and sum(c.isdigit() for c in compact) >= 4:
         query.identifier = compact
     else:
-        query.name_keys = [k for k in (search_key(t) for t in text.split()) if k][:4]
+        query.name_keys = name_keys(text)
     return query
+
+
+def name_keys(text: str) -> list[str]:
+    """The search keys of up to four words of a name."""
+    return [k for k in (search_key(t) for t in text.split()) if k][:4]
 
 
 # Search is written out in SQL like the chart (see patients.chart): through the ORM, compiling
@@ -136,10 +141,16 @@ def _found(sql: str, params: list[Any]) -> list[FoundPatient]:
 
 
 def patient_search(*, user: User, text: str) -> tuple[SearchQuery, list[FoundPatient]]:
-    """Find patients by name prefix(es), date of birth, or an exact identifier."""
+    """Find patients by name prefix(es), date of birth, or an exact identifier, as typed in one box."""
     query = parse_search(text)
+    return query, patient_find(user=user, query=query)
+
+
+def patient_find(*, user: User, query: SearchQuery) -> list[FoundPatient]:
+    """The patients a query finds (at most SEARCH_LIMIT), by its date of birth, else its identifier,
+    else its name keys. The API builds its queries field by field; the search box parses one."""
     if query.is_empty:
-        return query, []
+        return []
     require_capability(user, Capability.VIEW_DEMOGRAPHICS)
     clinic = uuid_param(clinic_id_of(user))
     if query.birth_date:
@@ -147,8 +158,8 @@ def patient_search(*, user: User, text: str) -> tuple[SearchQuery, list[FoundPat
     elif query.identifier:
         sql, params = _BY_IDENTIFIER, [clinic, query.identifier, clinic]
     else:
-        return query, _name_search(clinic, query.name_keys)
-    return query, _found(sql, [*params, SEARCH_LIMIT])
+        return _name_search(clinic, query.name_keys)
+    return _found(sql, [*params, SEARCH_LIMIT])
 
 
 def _name_search(clinic: Any, keys: list[str]) -> list[FoundPatient]:
