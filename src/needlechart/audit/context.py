@@ -3,18 +3,26 @@
 Services take the acting user as an argument; the address is request metadata that every
 audit row needs, so the middleware puts it in a context variable instead of threading it
 through every service signature. Outside a request (CLI, jobs) it reads "cli".
+
+``current_detail`` is more of the same: what every audit row of the request carries in its
+detail besides its own. An API call sets it to its client and scope once it is authenticated
+(api.auth), so the rows the services write for the call name the client, as the API's own do.
+The middleware starts each request with none.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
+from types import MappingProxyType
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 current_client_ip: ContextVar[str] = ContextVar("current_client_ip", default="cli")
+current_detail: ContextVar[Mapping[str, Any]] = ContextVar("current_detail", default=MappingProxyType({}))
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -43,8 +51,9 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = current_client_ip.set(client_ip(request))
+        token, detail_token = current_client_ip.set(client_ip(request)), current_detail.set(MappingProxyType({}))
         try:
             return self.get_response(request)
         finally:
             current_client_ip.reset(token)
+            current_detail.reset(detail_token)

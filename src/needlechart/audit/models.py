@@ -66,6 +66,7 @@ class AuditObject(models.TextChoices):
     PROGRESS = "progress", _("progress report")
     ANALYTICS = "analytics", _("clinic analytics")
     CLINIC_INSTRUMENT = "clinic_instrument", _("clinic questionnaire")
+    API_CLIENT = "api_client", _("API client")
     UNAPPROVED_READ = "unapproved_read", _("first clinical read by an account no second admin approved")
     SIGN_IN_THROTTLE = "sign_in_throttle", _("sign-in refused for a while (too many failures)")
     APPOINTMENT = "appointment", _("appointment")

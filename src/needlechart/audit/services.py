@@ -11,7 +11,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.dispatch import Signal
 from django.utils import timezone
 
-from needlechart.audit.context import current_client_ip
+from needlechart.audit.context import current_client_ip, current_detail
 from needlechart.audit.models import AuditAction, AuditChainHead, AuditEvent
 from needlechart.audit.seals import seal_of
 from needlechart.core.canonical import canonical_json, sha256_hex
@@ -224,7 +224,8 @@ def _new_event(
         "object_type": object_type,
         "object_id": str(object_id) if object_id else "",
         "ip": current_client_ip.get(),
-        "detail": detail or {},
+        # What the request adds to every row (an API call: its client and scope); the row's own detail wins.
+        "detail": {**current_detail.get(), **(detail or {})},
     }
     by_position: list[Any] = [values.get(name) for name in _ATTNAMES]  # Model.__init__'s quick way
     event = AuditEvent(*by_position)  # type: ignore[misc] # the plugin checks each position against one field
