@@ -281,6 +281,10 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# --- API (needlechart.api) -------------------------------------------------------------------
+# The longest an API client's token may be valid.
+API_TOKEN_MAX_DAYS = env_int("NEEDLECHART_API_TOKEN_MAX_DAYS", 365)
+
 # Intake links sent to patients stay valid this many hours (and work once).
 INTAKE_LINK_HOURS = env_int("NEEDLECHART_INTAKE_LINK_HOURS", 72)
 # Aftercare links sent to patients can be opened for this many days.

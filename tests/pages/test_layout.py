@@ -16,6 +16,7 @@ MENU = {
     "alert_list": "Alerts",
     "analytics": "Analytics",
     "staff_list": "Staff",
+    "api_client_list": "API clients",
     "clinic_instruments": "Questionnaires",
     "rule_settings": "Screening rules",
     "audit_report": "Audit log",
@@ -23,7 +24,7 @@ MENU = {
 ROLE_MENU = {
     "front_desk": {"today", "patient_list"},
     "practitioner": {"today", "patient_list", "atlas", "alert_list", "analytics"},
-    "clinic_admin": {"today", "patient_list", "analytics", "staff_list", "clinic_instruments", "rule_settings", "audit_report"},
+    "clinic_admin": {"today", "patient_list", "analytics", "staff_list", "api_client_list", "clinic_instruments", "rule_settings", "audit_report"},
 }
 
 

@@ -18,6 +18,7 @@ MAIN_MENU = (
     ("view_clinical", "alert_list", gettext_noop("Alerts"), True),
     ("view_analytics", "analytics", gettext_noop("Analytics"), True),
     ("manage_staff", "staff_list", gettext_noop("Staff"), False),
+    ("manage_staff", "api_client_list", gettext_noop("API clients"), False),
     ("manage_staff", "clinic_instruments", gettext_noop("Questionnaires"), False),
     ("manage_staff", "rule_settings", gettext_noop("Screening rules"), False),
     ("view_audit", "audit_report", gettext_noop("Audit log"), False),

@@ -1,0 +1,60 @@
+"""API clients: the other systems a clinic lets read and write its records, each with its scopes
+and its personal access token (api.tokens)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from needlechart.clinics.models import Clinic, User
+from needlechart.core.access import Role
+
+
+class ApiClient(models.Model):
+    """A system acting within one clinic through the API, with the scopes it was given.
+
+    ``acting_role`` is the role of the staff member who created it, kept so that the services the
+    client calls check it as they check a person (a client never does more than that role may,
+    whatever its scopes); the scopes narrow it further. The token is stored only as its digest.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    scope = models.CharField(_("scopes"), max_length=200, help_text=_("Space-separated, as in OAuth 2."))
+    acting_role = models.CharField(max_length=20, choices=Role.choices)
+    token_prefix = models.CharField(max_length=12, unique=True)
+    token_digest = models.CharField(max_length=64)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["clinic", "name"], name="api_client_name_per_clinic")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset(self.scope.split())
+
+    @property
+    def shown_token(self) -> str:
+        """How the token is named on pages and in logs: its public start only."""
+        return f"nct_{self.token_prefix}_…"
+
+    def is_expired(self, now: dt.datetime) -> bool:
+        return self.expires_at <= now
+
+    def is_usable(self, now: dt.datetime) -> bool:
+        return self.revoked_at is None and not self.is_expired(now)
