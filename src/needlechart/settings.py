@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # the API's documentation page and its static files, served from here rather than a CDN
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -282,7 +283,8 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- API (needlechart.api) -------------------------------------------------------------------
-# The longest an API client's token may be valid.
+# Calls each API client may make per minute (api/ratelimit.py), and the longest a token may be valid.
+API_RATE_LIMIT_PER_MINUTE = env_int("NEEDLECHART_API_RATE_LIMIT_PER_MINUTE", 300)
 API_TOKEN_MAX_DAYS = env_int("NEEDLECHART_API_TOKEN_MAX_DAYS", 365)
 
 # Intake links sent to patients stay valid this many hours (and work once).

@@ -17,7 +17,7 @@ from needlechart.api.scopes import SCOPE_CAPABILITIES, Scope, grantable_scopes
 from needlechart.audit.models import AuditEvent
 from needlechart.core import access
 from needlechart.core.access import Capability, Role
-from tests.api.conftest import READ
+from tests.api.conftest import READ, Api
 
 
 def test_a_new_clients_token_is_stored_only_as_its_digest(clinic_admin):
@@ -88,19 +88,21 @@ def test_a_clinic_has_one_client_of_a_name(clinic_admin, other_admin):
     services.api_client_create(actor=other_admin, name="Booking", scopes=READ, valid_days=30)
 
 
-def test_revoking_is_audited_once(clinic_admin, other_admin):
-    client, _token = services.api_client_create(actor=clinic_admin, name="Booking", scopes=READ, valid_days=30)
+def test_revoking_is_audited_once_and_stops_the_token(clinic_admin, patient, other_admin):
+    client, token = services.api_client_create(actor=clinic_admin, name="Booking", scopes=READ, valid_days=30)
+    assert Api(token).get(f"/api/v1/patients/{patient.pk}").status_code == 200
     with pytest.raises(PermissionDenied):
         services.api_client_revoke(actor=other_admin, client=client)
     services.api_client_revoke(actor=clinic_admin, client=client)
     services.api_client_revoke(actor=clinic_admin, client=client)
     assert AuditEvent.objects.filter(object_type="api_client", action="update").count() == 1
+    assert Api(token).get(f"/api/v1/patients/{patient.pk}").status_code == 401
 
 
 # --- the pages -----------------------------------------------------------------------------------
 
 
-def test_an_admin_makes_a_client_on_the_page_and_sees_the_token_once(client_for, clinic_admin):
+def test_an_admin_makes_a_client_on_the_page_and_sees_the_token_once(client_for, clinic_admin, patient):
     page = client_for(clinic_admin)
     form = page.get(reverse("api_client_create"))
     assert form.status_code == 200
@@ -110,6 +112,7 @@ def test_an_admin_makes_a_client_on_the_page_and_sees_the_token_once(client_for,
     assert created.status_code == 200
     token = created.context["token"]
     assert token in created.content.decode() and created["Cache-Control"] == "no-store, private"
+    assert Api(token).get(f"/api/v1/patients/{patient.pk}").status_code == 200
     listing = page.get(reverse("api_client_list")).content.decode()
     assert "Booking system" in listing and token not in listing and token[:16] in listing
     assert 'href="/staff/api-clients/"' in page.get(reverse("staff_list")).content.decode()  # the main menu's link

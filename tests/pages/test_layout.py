@@ -24,7 +24,16 @@ MENU = {
 ROLE_MENU = {
     "front_desk": {"today", "patient_list"},
     "practitioner": {"today", "patient_list", "atlas", "alert_list", "analytics"},
-    "clinic_admin": {"today", "patient_list", "analytics", "staff_list", "api_client_list", "clinic_instruments", "rule_settings", "audit_report"},
+    "clinic_admin": {
+        "today",
+        "patient_list",
+        "analytics",
+        "staff_list",
+        "api_client_list",
+        "clinic_instruments",
+        "rule_settings",
+        "audit_report",
+    },
 }
 
 

@@ -15,6 +15,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django_otp.middleware import is_verified
 
+from needlechart.api.problems import is_api_request, shell_problem
 from needlechart.clinics import second_factor
 
 Handler = Callable[[HttpRequest], HttpResponse]
@@ -157,6 +158,8 @@ class NulCharacterMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if self._holds_nul(request):
             message = _("The text you sent holds a character that cannot be stored (NUL). Remove it and try again.")
+            if is_api_request(request):
+                return shell_problem(400, message)
             return render(request, "error.html", {"status": 400, "title": _("Bad request"), "message": message}, status=400)
         return self.get_response(request)
 
@@ -164,5 +167,7 @@ class NulCharacterMiddleware:
     def _holds_nul(request: HttpRequest) -> bool:
         if "\x00" in request.path:
             return True
-        queries = [request.GET] + ([request.POST] if request.method == "POST" else [])
+        # The API reads JSON bodies only, and its schemas refuse control characters in them.
+        form = request.method == "POST" and not is_api_request(request)
+        queries = [request.GET] + ([request.POST] if form else [])
         return any("\x00" in key or any("\x00" in value for value in values) for query in queries for key, values in query.lists())

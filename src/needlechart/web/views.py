@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from needlechart.api.problems import is_api_request, shell_problem
 from needlechart.clinics import throttle
 from needlechart.core.access import AwaitingApproval, Refusal
 from needlechart.core.forms import form_field
@@ -74,6 +75,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def _error(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
+    if is_api_request(request):  # an address under /api/ the API's own views did not answer
+        return shell_problem(status, message)
     return render(request, "error.html", {"status": status, "title": title, "message": message}, status=status)
 
 

@@ -1,0 +1,98 @@
+"""Who is calling: the API client a bearer token belongs to, acting within its clinic.
+
+Each operation names the one scope it needs (``ClientToken(Scope...)``). A call is answered in
+this order: no token, a malformed one, one of no client, an expired or a revoked one: 401; over
+the client's rate: 429; a token without the scope: 403. Only then does the operation run, as the
+client's ``Caller``: its ``user`` is the client standing in for a staff member (never saved), so
+the services and selectors check and scope it as they check a person; the audit rows of the
+call name the client and the scope (audit.context.current_detail).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from ninja.security.http import HttpAuthBase
+
+from needlechart.api.models import ApiClient
+from needlechart.api.problems import FORBIDDEN, UNAUTHENTICATED, ProblemError
+from needlechart.api.ratelimit import count_call
+from needlechart.api.scopes import Scope
+from needlechart.api.selectors import api_client_for_token
+from needlechart.audit.context import current_detail
+from needlechart.clinics.models import User
+
+REALM = 'Bearer realm="needlechart"'
+# How often a client's "last used" is written: not on every call.
+LAST_USED_EVERY = dt.timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated client of a call, the scope the operation needs, and the user it acts as."""
+
+    client: ApiClient
+    scope: str
+    user: User
+
+
+def acting_user(client: ApiClient) -> User:
+    """The client as the services see an actor: a staff member of its clinic with the role of the
+    admin who created it, named ``api:<client>`` in the audit log. Never saved: it has no id."""
+    return User(clinic_id=client.clinic_id, role=client.acting_role, username=f"api:{client.name}"[:150], is_active=True)
+
+
+def _unauthenticated(detail: str, *, error: str | None = "invalid_token") -> ProblemError:
+    challenge = f'{REALM}, error="{error}"' if error else REALM
+    return ProblemError(UNAUTHENTICATED, detail, headers={"WWW-Authenticate": challenge})
+
+
+def authenticated_client(request: HttpRequest) -> ApiClient:
+    """The usable client whose token the request carries, or the 401 problem saying why not."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        raise _unauthenticated(_("Send the client's token in the header Authorization: Bearer <token>."), error=None)
+    scheme, _space, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise _unauthenticated(_("The Authorization header must read: Bearer <token>."), error="invalid_request")
+    client = api_client_for_token(token)
+    if client is None:
+        raise _unauthenticated(_("The token is not valid."))
+    now = timezone.now()
+    if client.revoked_at is not None:
+        raise _unauthenticated(_("The token was revoked."))
+    if client.is_expired(now):
+        raise _unauthenticated(_("The token expired on %(date)s.") % {"date": date_format(timezone.localtime(client.expires_at))})
+    if client.last_used_at is None or now - client.last_used_at >= LAST_USED_EVERY:
+        ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+    return client
+
+
+class ClientToken(HttpAuthBase):
+    """Bearer-token authentication requiring ``scope`` (a personal access token of an ApiClient).
+    ``openapi_*`` describe it in the OpenAPI document (ninja's AuthBase reads them)."""
+
+    openapi_scheme = "bearer"
+    openapi_description = "A personal access token of an API client of the clinic: Authorization: Bearer nct_..."
+
+    def __init__(self, scope: Scope) -> None:
+        super().__init__()
+        self.scope = scope
+
+    def __call__(self, request: HttpRequest) -> Caller:
+        client = authenticated_client(request)
+        count_call(client.pk)
+        if self.scope not in client.scopes:
+            raise ProblemError(
+                FORBIDDEN,
+                _("This client's token does not have the scope %(scope)s.") % {"scope": self.scope},
+                headers={"WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="{self.scope}"'},
+            )
+        current_detail.set({"api_client": str(client.pk), "scope": str(self.scope)})
+        return Caller(client=client, scope=self.scope, user=acting_user(client))
