@@ -15,7 +15,6 @@ Prints p50/p95/p99 in ms and writes bench/results/sign-<db>.json.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import random
@@ -68,18 +67,13 @@ def main() -> int:
     from django.db import connection
     from django.test import Client
     from django.urls import reverse
-    from django.utils import timezone
 
-    from needlechart.charting import services as charting
+    from bench_sessions import certify, ready_visit
     from needlechart.charting.models import Encounter, Note
-    from needlechart.clinics import services as clinics
     from needlechart.clinics.models import Clinic, User
     from needlechart.core.access import Role
-    from needlechart.needling import services as needling
     from needlechart.needling.session import session_state
     from needlechart.patients.models import Episode, Patient
-    from needlechart.screening import services as screening
-    from needlechart.web.demo import demo_intake
 
     if args.synchronous and connection.vendor == "sqlite":
         with connection.cursor() as cursor:
@@ -92,16 +86,7 @@ def main() -> int:
         print("No synthetic clinic: run bench/bench_chart.py first or pass --build.", file=sys.stderr)
         return 2
     practitioner = User.objects.filter(clinic=clinic, role=Role.PRACTITIONER).order_by("username").first()
-    today = timezone.localdate()
-    if not practitioner.practitioner_profile.certifications.exists():
-        clinics.certification_add(
-            actor=practitioner,
-            profile=practitioner.practitioner_profile,
-            kind="ims",
-            course="Benchmark IMS course",
-            issuer="Benchmark",
-            completed_on=today - dt.timedelta(days=30),
-        )
+    certify(practitioner)
     sizes = {
         "patients": Patient.objects.filter(clinic=clinic).count(),
         "encounters": Encounter.objects.filter(clinic=clinic).count(),
@@ -114,32 +99,7 @@ def main() -> int:
     timings = []
     for round_number in range(args.sessions + 10):
         episode = Episode.objects.select_related("patient").get(pk=rng.choice(episodes))
-        patient = episode.patient
-        if not patient.intake_responses.exists():
-            screening.intake_record_by_staff(
-                actor=practitioner,
-                patient=patient,
-                raw_answers=demo_intake(rng, patient.birth_date, patient.sex) | {"medications": ["none"], "needle_fear": "none"},
-            )
-        encounter = charting.encounter_create(actor=practitioner, episode=episode, practitioner=practitioner, starts_at=timezone.now())
-        for muscle_id, side in (("upper_trapezius", "r"), ("gluteus_medius", "l")):
-            needling.needling_entry_save(
-                actor=practitioner, encounter=encounter, muscle_id=muscle_id, side=side, **needling.default_entry(muscle_id)
-            )
-        needling.needling_record_update(
-            actor=practitioner,
-            encounter=encounter,
-            needles_out=2,
-            advice_ids=["soreness_24_48"],
-            relative_reasoning="Benefits and risks discussed.",
-        )
-        needling.consent_record(
-            actor=practitioner,
-            encounter=encounter,
-            method="verbal",
-            witness_name="Witness",
-            risks_explained=["soreness", "bruising_bleeding", "fainting", "pneumothorax"],
-        )
+        encounter = ready_visit(practitioner, episode, rng)
         url = reverse("note_save", args=[encounter.pk])
         data = {"subjective": f"Benchmark session {round_number}", "objective": "", "assessment": "", "plan": "", "sign": "1"}
         started = time.perf_counter()
