@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",  # the API's documentation page and its static files, served from here rather than a CDN
+    "oauth2_provider",  # OAuth 2 client credentials for API clients (api/oauth.py)
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -286,6 +287,16 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Calls each API client may make per minute (api/ratelimit.py), and the longest a token may be valid.
 API_RATE_LIMIT_PER_MINUTE = env_int("NEEDLECHART_API_RATE_LIMIT_PER_MINUTE", 300)
 API_TOKEN_MAX_DAYS = env_int("NEEDLECHART_API_TOKEN_MAX_DAYS", 365)
+# OAuth 2 (django-oauth-toolkit): client credentials only, access tokens for 10 minutes, stored as
+# their SHA-256 only (RFC 9700); the clients and their scopes are the API's (api/oauth.py).
+OAUTH2_PROVIDER = {
+    "SCOPES_BACKEND_CLASS": "needlechart.api.oauth.ClientScopes",
+    "OAUTH2_VALIDATOR_CLASS": "needlechart.api.oauth.ClientValidator",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("NEEDLECHART_API_ACCESS_TOKEN_SECONDS", 600),
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+}
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # named for the migrations of api.ApiClient's link to it
+
 
 # Intake links sent to patients stay valid this many hours (and work once).
 INTAKE_LINK_HOURS = env_int("NEEDLECHART_INTAKE_LINK_HOURS", 72)

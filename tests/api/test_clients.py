@@ -30,7 +30,7 @@ def test_a_new_clients_token_is_stored_only_as_its_digest(clinic_admin):
     assert abs(client.expires_at - (timezone.now() + dt.timedelta(days=30))) < dt.timedelta(minutes=1)
     event = AuditEvent.objects.get(object_type="api_client")
     assert (event.action, event.actor_id, event.object_id) == ("create", clinic_admin.pk, str(client.pk))
-    assert token not in str(event.detail) and event.detail["token"] == client.shown_token
+    assert token not in str(event.detail) and event.detail["credentials"] == client.shown_token
 
 
 def test_two_tokens_never_share_a_prefix_or_a_secret(clinic_admin):
@@ -110,7 +110,7 @@ def test_an_admin_makes_a_client_on_the_page_and_sees_the_token_once(client_for,
     assert 'value="clinical:read" disabled' in html and 'value="demographics:read">' in html
     created = page.post(reverse("api_client_create"), {"name": "Booking system", "scopes": ["demographics:read"], "valid_days": "90"})
     assert created.status_code == 200
-    token = created.context["token"]
+    token = created.context["secret"]
     assert token in created.content.decode() and created["Cache-Control"] == "no-store, private"
     assert Api(token).get(f"/api/v1/patients/{patient.pk}").status_code == 200
     listing = page.get(reverse("api_client_list")).content.decode()

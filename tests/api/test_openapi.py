@@ -28,9 +28,11 @@ def test_the_document_is_valid_openapi(document):
 
 def test_every_operation_names_the_one_scope_it_needs(document):
     schemes = document["components"]["securitySchemes"]
-    assert schemes == {"ClientToken": {"type": "http", "scheme": "bearer", "description": schemes["ClientToken"]["description"]}}
+    assert set(schemes) == {"ClientToken", "OAuth2"}
+    assert (schemes["ClientToken"]["type"], schemes["ClientToken"]["scheme"]) == ("http", "bearer")
     for method, path, op in _operations(document):
-        assert len(op["security"]) == 1 and len(op["security"][0]["ClientToken"]) == 1, (method, path)
+        assert [list(requirement) for requirement in op["security"]] == [["ClientToken"], ["OAuth2"]], (method, path)
+        assert len(op["security"][0]["ClientToken"]) == 1 and op["security"][0]["ClientToken"] == op["security"][1]["OAuth2"]
 
 
 def test_every_operation_declares_the_errors_it_can_give(document):

@@ -1,5 +1,9 @@
 """Who is calling: the API client a bearer token belongs to, acting within its clinic.
 
+The token is the client's personal access token (``nct_...``) or an OAuth 2 access token the
+client got from /o/token/ (api.oauth); an access token has the scopes it was given, at most the
+client's.
+
 Each operation names the one scope it needs (``ClientToken(Scope...)``). A call is answered in
 this order: no token, a malformed one, one of no client, an expired or a revoked one: 401; over
 the client's rate: 429; a token without the scope: 403. Only then does the operation run, as the
@@ -20,10 +24,12 @@ from django.utils.translation import gettext as _
 from ninja.security.http import HttpAuthBase
 
 from needlechart.api.models import ApiClient
+from needlechart.api.oauth import access_token_of
 from needlechart.api.problems import FORBIDDEN, UNAUTHENTICATED, ProblemError
 from needlechart.api.ratelimit import count_call
 from needlechart.api.scopes import Scope
 from needlechart.api.selectors import api_client_for_token
+from needlechart.api.tokens import TOKEN_START
 from needlechart.audit.context import current_detail
 from needlechart.clinics.models import User
 
@@ -52,8 +58,9 @@ def _unauthenticated(detail: str, *, error: str | None = "invalid_token") -> Pro
     return ProblemError(UNAUTHENTICATED, detail, headers={"WWW-Authenticate": challenge})
 
 
-def authenticated_client(request: HttpRequest) -> ApiClient:
-    """The usable client whose token the request carries, or the 401 problem saying why not."""
+def authenticated_client(request: HttpRequest) -> tuple[ApiClient, frozenset[str]]:
+    """The usable client whose token the request carries and the token's scopes, or the 401
+    problem saying why not."""
     header = request.headers.get("Authorization", "")
     if not header:
         raise _unauthenticated(_("Send the client's token in the header Authorization: Bearer <token>."), error=None)
@@ -61,17 +68,31 @@ def authenticated_client(request: HttpRequest) -> ApiClient:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise _unauthenticated(_("The Authorization header must read: Bearer <token>."), error="invalid_request")
-    client = api_client_for_token(token)
-    if client is None:
-        raise _unauthenticated(_("The token is not valid."))
     now = timezone.now()
+    client, scopes = _client_and_scopes(token, now)
     if client.revoked_at is not None:
         raise _unauthenticated(_("The token was revoked."))
     if client.is_expired(now):
         raise _unauthenticated(_("The token expired on %(date)s.") % {"date": date_format(timezone.localtime(client.expires_at))})
     if client.last_used_at is None or now - client.last_used_at >= LAST_USED_EVERY:
         ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
-    return client
+    return client, scopes
+
+
+def _client_and_scopes(token: str, now: dt.datetime) -> tuple[ApiClient, frozenset[str]]:
+    if token.startswith(TOKEN_START):
+        client = api_client_for_token(token)
+        if client is None:
+            raise _unauthenticated(_("The token is not valid."))
+        return client, client.scopes
+    access = access_token_of(token)
+    # An access token of no API client's application (one made in Django's admin) opens nothing.
+    client = getattr(access.application, "api_client", None) if access is not None else None
+    if access is None or client is None:
+        raise _unauthenticated(_("The token is not valid."))
+    if access.expires <= now:
+        raise _unauthenticated(_("The access token expired. Ask for a new one at /o/token/."))
+    return client, frozenset(access.scope.split()) & client.scopes
 
 
 class ClientToken(HttpAuthBase):
@@ -79,16 +100,19 @@ class ClientToken(HttpAuthBase):
     ``openapi_*`` describe it in the OpenAPI document (ninja's AuthBase reads them)."""
 
     openapi_scheme = "bearer"
-    openapi_description = "A personal access token of an API client of the clinic: Authorization: Bearer nct_..."
+    openapi_description = (
+        "A personal access token of an API client of the clinic (Authorization: Bearer nct_...), or an access token"
+        " its OAuth 2 client credentials got from /o/token/."
+    )
 
     def __init__(self, scope: Scope) -> None:
         super().__init__()
         self.scope = scope
 
     def __call__(self, request: HttpRequest) -> Caller:
-        client = authenticated_client(request)
+        client, scopes = authenticated_client(request)
         count_call(client.pk)
-        if self.scope not in client.scopes:
+        if self.scope not in scopes:
             raise ProblemError(
                 FORBIDDEN,
                 _("This client's token does not have the scope %(scope)s.") % {"scope": self.scope},

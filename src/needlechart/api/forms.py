@@ -20,6 +20,16 @@ class ApiClientForm(forms.Form):
     )
     scopes = forms.MultipleChoiceField(label=_("Scopes"), widget=forms.CheckboxSelectMultiple)
     valid_days = forms.IntegerField(label=_("Valid for (days)"), min_value=1, initial=90)
+    credentials = forms.ChoiceField(
+        label=_("How the system signs in"),
+        choices=[
+            ("token", _("A personal access token: the system sends it with every call")),
+            ("oauth", _("OAuth 2 client credentials: the system asks /o/token/ for access tokens lasting minutes")),
+        ],
+        initial="token",
+        required=False,  # a personal access token when not chosen
+        widget=forms.RadioSelect,
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

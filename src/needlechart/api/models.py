@@ -1,5 +1,5 @@
 """API clients: the other systems a clinic lets read and write its records, each with its scopes
-and its personal access token (api.tokens)."""
+and either a personal access token (api.tokens) or OAuth 2 client credentials (api.oauth)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import uuid
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from oauth2_provider.settings import oauth2_settings
 
 from needlechart.clinics.models import Clinic, User
 from needlechart.core.access import Role
@@ -18,7 +19,8 @@ class ApiClient(models.Model):
 
     ``acting_role`` is the role of the staff member who created it, kept so that the services the
     client calls check it as they check a person (a client never does more than that role may,
-    whatever its scopes); the scopes narrow it further. The token is stored only as its digest.
+    whatever its scopes); the scopes narrow it further. The token is stored only as its digest;
+    a client for OAuth 2 has an ``application`` (django-oauth-toolkit's) and no token of its own.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -26,8 +28,11 @@ class ApiClient(models.Model):
     name = models.CharField(_("name"), max_length=100)
     scope = models.CharField(_("scopes"), max_length=200, help_text=_("Space-separated, as in OAuth 2."))
     acting_role = models.CharField(max_length=20, choices=Role.choices)
-    token_prefix = models.CharField(max_length=12, unique=True)
-    token_digest = models.CharField(max_length=64)
+    token_prefix = models.CharField(max_length=12, unique=True, null=True, blank=True)
+    token_digest = models.CharField(max_length=64, blank=True)
+    application = models.OneToOneField(
+        oauth2_settings.APPLICATION_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="api_client"
+    )
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"))
@@ -39,7 +44,14 @@ class ApiClient(models.Model):
         verbose_name = _("API client")
         verbose_name_plural = _("API clients")
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["clinic", "name"], name="api_client_name_per_clinic")]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "name"], name="api_client_name_per_clinic"),
+            models.CheckConstraint(
+                condition=models.Q(token_prefix__isnull=False, application__isnull=True)
+                | models.Q(token_prefix__isnull=True, application__isnull=False),
+                name="api_client_token_or_application",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -50,7 +62,9 @@ class ApiClient(models.Model):
 
     @property
     def shown_token(self) -> str:
-        """How the token is named on pages and in logs: its public start only."""
+        """How the token is named on pages and in logs: its public start only (OAuth 2: the client id)."""
+        if self.application_id is not None and self.application is not None:
+            return f"OAuth 2: {self.application.client_id}"
         return f"nct_{self.token_prefix}_…"
 
     def is_expired(self, now: dt.datetime) -> bool:

@@ -19,7 +19,7 @@ from needlechart.clinics.selectors import clinic_id_of
 def api_clients_for_user(*, user: User) -> QuerySet[ApiClient]:
     if not may_manage_clients(user):
         raise PermissionDenied(_("Only clinic admins can manage API clients."))
-    return ApiClient.objects.filter(clinic_id=clinic_id_of(user)).select_related("created_by", "revoked_by")
+    return ApiClient.objects.filter(clinic_id=clinic_id_of(user)).select_related("created_by", "revoked_by", "application")
 
 
 def api_client_get_for_user(*, user: User, client_id: uuid.UUID) -> ApiClient:

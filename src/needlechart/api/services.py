@@ -1,4 +1,4 @@
-"""Writes for API clients: creating one (its token is returned once) and revoking it. Audited."""
+"""Writes for API clients: creating one (its token or OAuth 2 secret is returned once) and revoking it. Audited."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.models import AccessToken, Application
 
 from needlechart.api.models import ApiClient
 from needlechart.api.scopes import Scope, may_grant, may_manage_clients
@@ -27,8 +29,10 @@ def _require_manager(actor: User) -> None:
 
 
 @transaction.atomic
-def api_client_create(*, actor: User, name: str, scopes: Collection[str], valid_days: int) -> tuple[ApiClient, str]:
-    """A new client of the actor's clinic and its token, which exists only in the returned text.
+def api_client_create(*, actor: User, name: str, scopes: Collection[str], valid_days: int, oauth: bool = False) -> tuple[ApiClient, str]:
+    """A new client of the actor's clinic and its secret, which exists only in the returned text:
+    its personal access token, or with ``oauth`` the secret of its OAuth 2 client credentials
+    (the client id is ``client.application.client_id``).
 
     The actor must manage staff and hold every capability of every scope given
     (api.scopes.may_grant); the token expires after ``valid_days``, at most
@@ -53,30 +57,41 @@ def api_client_create(*, actor: User, name: str, scopes: Collection[str], valid_
     clinic_id = clinic_id_of(actor)
     if ApiClient.objects.filter(clinic_id=clinic_id, name=name).exists():
         raise ValidationError(_("The clinic already has a client of this name."), code="name_taken")
-    token = new_token()
-    client = ApiClient.objects.create(
+    client = ApiClient(
         clinic_id=clinic_id,
         name=name,
         scope=" ".join(wanted),
         acting_role=actor.role,
-        token_prefix=token.prefix,
-        token_digest=token.digest,
         created_by=actor,
         expires_at=timezone.now() + dt.timedelta(days=valid_days),
     )
+    if oauth:
+        secret = generate_client_secret()
+        # Saved hashed by the toolkit (hash_client_secret); the text is returned once.
+        client.application = Application.objects.create(
+            name=f"{name} ({clinic_id})"[:255],
+            client_type=Application.CLIENT_CONFIDENTIAL,
+            authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+            client_secret=secret,
+        )
+    else:
+        token = new_token()
+        client.token_prefix, client.token_digest, secret = token.prefix, token.digest, token.text
+    client.save()
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
         object_type=AuditObject.API_CLIENT,
         object_id=client.pk,
-        detail={"name": name, "scopes": wanted, "expires_at": client.expires_at.isoformat(), "token": client.shown_token},
+        detail={"name": name, "scopes": wanted, "expires_at": client.expires_at.isoformat(), "credentials": client.shown_token},
     )
-    return client, token.text
+    return client, secret
 
 
 @transaction.atomic
 def api_client_revoke(*, actor: User, client: ApiClient) -> ApiClient:
-    """Revoke the client's token at once; its next call is refused. Revoking twice changes nothing."""
+    """Revoke the client at once: its next call is refused, and an OAuth 2 client's access tokens are
+    removed. Revoking twice changes nothing."""
     _require_manager(actor)
     if client.clinic_id != actor.clinic_id:
         raise PermissionDenied
@@ -84,6 +99,8 @@ def api_client_revoke(*, actor: User, client: ApiClient) -> ApiClient:
     if locked.revoked_at is None:
         locked.revoked_at, locked.revoked_by = timezone.now(), actor
         locked.save(update_fields=["revoked_at", "revoked_by"])
+        if locked.application_id is not None:
+            AccessToken.objects.filter(application_id=locked.application_id).delete()
         audit_record(
             actor=actor,
             action=AuditAction.UPDATE,

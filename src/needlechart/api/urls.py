@@ -1,8 +1,10 @@
-"""The API's URLs, included by the web shell: the clinic admins' API client pages and /api/v1/."""
+"""The API's URLs, included by the web shell: the clinic admins' API client pages, /api/v1/, and
+the OAuth 2 token endpoint (django-oauth-toolkit's, client credentials only: no authorization pages)."""
 
 from __future__ import annotations
 
 from django.urls import path
+from oauth2_provider.views import TokenView
 
 from needlechart.api import views
 from needlechart.api.v1.urls import api
@@ -12,4 +14,5 @@ urlpatterns = [
     path("staff/api-clients/new/", views.client_create, name="api_client_create"),
     path("staff/api-clients/<uuid:client_id>/revoke/", views.client_revoke, name="api_client_revoke"),
     path("api/v1/", api.urls),
+    path("o/token/", TokenView.as_view(), name="oauth_token"),
 ]

@@ -32,15 +32,20 @@ def client_create(request: StaffRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            client, token = services.api_client_create(
-                actor=request.user, name=data["name"], scopes=data["scopes"], valid_days=data["valid_days"]
+            client, secret = services.api_client_create(
+                actor=request.user,
+                name=data["name"],
+                scopes=data["scopes"],
+                valid_days=data["valid_days"],
+                oauth=data["credentials"] == "oauth",
             )
         except ValidationError as error:
             for message in error.messages:
                 form.add_error(None, message)
         else:
-            # The token exists only in this answer: it is not stored, and the page is not kept (no-store).
-            return render(request, "api/client_created.html", {"client": client, "token": token, "scope_labels": dict(Scope.choices)})
+            # The secret exists only in this answer: it is not stored, and the page is not kept (no-store).
+            context = {"client": client, "secret": secret, "scope_labels": dict(Scope.choices)}
+            return render(request, "api/client_created.html", context)
     scopes = [(scope, SCOPE_HELP[scope], may_grant(request.user, scope)) for scope in Scope]
     status = 400 if request.method == "POST" else 200
     return render(request, "api/client_form.html", {"form": form, "scopes": scopes}, status=status)

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.urls import URLPattern, URLResolver, re_path
+from django.urls import URLPattern, URLResolver, re_path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
@@ -21,10 +21,12 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import OpenAPISchema
 from ninja.operation import Operation
+from ninja.responses import Response as NinjaResponse
 
 from needlechart.api import problems
 from needlechart.api.auth import REALM, ClientToken
 from needlechart.api.problems import MEDIA_TYPE, ProblemError, field_error, problem_response
+from needlechart.api.scopes import Scope
 from needlechart.api.v1.parsing import JsonBodyParser
 
 logger = logging.getLogger(__name__)
@@ -59,9 +61,18 @@ class _Document(OpenAPISchema):
     a bearer scheme list them), errors as problem+json and the headers of each response."""
 
     def operation_security(self, operation: Operation) -> list[dict[str, Any]] | None:
+        """The client's personal access token, or an OAuth 2 access token of its client credentials
+        (ClientToken takes either), with the scope the operation needs."""
         security = super().operation_security(operation)
         scopes = [str(auth.scope) for auth in operation.auth_callbacks if isinstance(auth, ClientToken)]
-        return [dict.fromkeys(requirement, scopes) for requirement in security or []] or None
+        if not scopes:
+            return security
+        self.securitySchemes["OAuth2"] = {
+            "type": "oauth2",
+            "description": "OAuth 2 client credentials of an API client: access tokens from the token endpoint, lasting minutes.",
+            "flows": {"clientCredentials": {"tokenUrl": reverse("oauth_token"), "scopes": {s.value: str(s.label) for s in Scope}}},
+        }
+        return [*(dict.fromkeys(requirement, scopes) for requirement in security or []), {"OAuth2": scopes}]
 
     def responses(self, operation: Operation) -> dict[int, Any]:
         result = super().responses(operation)
@@ -85,10 +96,19 @@ class NeedlechartApi(NinjaAPI):
         urls: list[URLResolver | URLPattern] = []
         for entry in super()._get_urls():
             if isinstance(entry, URLPattern):
-                entry = URLPattern(entry.pattern, _problems_for(entry.callback), entry.default_args, entry.name)
+                view = self._document if entry.name == "openapi-json" else entry.callback
+                entry = URLPattern(entry.pattern, _problems_for(view), entry.default_args, entry.name)
             urls.append(entry)
         urls.append(re_path(r"^.*$", not_found))
         return urls
+
+    def _document(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        """The OpenAPI document, with the token endpoint's address in full, as OpenAPI 3.1 wants it."""
+        document = self.get_openapi_schema(path_params=kwargs)
+        for scheme in document["components"].get("securitySchemes", {}).values():
+            for flow in scheme.get("flows", {}).values():
+                flow["tokenUrl"] = request.build_absolute_uri(flow["tokenUrl"])
+        return NinjaResponse(document)
 
 
 def _problems_for(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
