@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "needlechart.homecare",
     "needlechart.documents",
     "needlechart.outcomes",
+    "needlechart.public",
     "needlechart.analytics",
     "needlechart.interop",
     "needlechart.pages",

@@ -1,8 +1,8 @@
 """The Norwegian texts use the terms of docs/glossary.md (issue 13).
 
-Every msgstr of the Bokmål catalogue and every ``nb`` text of the data files is checked against the
-glossary's YAML block: no text may contain a variant the glossary lists under ``avoid``, and each
-preferred term must be in use somewhere."""
+Every msgstr of the Bokmål catalogue and every ``nb`` text of the data files (all of a ``*.nb.yaml``
+file) is checked against the glossary's YAML block: no text may contain a variant the glossary
+lists under ``avoid``, and each preferred term must be in use somewhere."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tests.core.test_translations import PO_FILE, parse_po
 
 GLOSSARY = Path(__file__).resolve().parents[2] / "docs" / "glossary.md"
 PACKAGE = Path(needlechart.__file__).resolve().parent
-DATA_DIRS = [PACKAGE / app / "data" for app in ("knowledge", "homecare", "outcomes")]
+DATA_DIRS = [PACKAGE / app / "data" for app in ("knowledge", "homecare", "outcomes", "public")]
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,10 @@ def norwegian_texts() -> list[tuple[str, str]]:
     for directory in DATA_DIRS:
         for file in sorted(directory.glob("*.yaml")):
             data = yaml.safe_load(file.read_text(encoding="utf-8"))
-            texts.extend((f"{file.name}:{where}", text) for where, text in _nb_strings(data, ""))
+            if file.name.endswith(".nb.yaml"):  # one language's words by id (public/data/text.nb.yaml)
+                texts.extend((f"{file.name}:{key}", str(text)) for key, text in data.items())
+            else:
+                texts.extend((f"{file.name}:{where}", text) for where, text in _nb_strings(data, ""))
     return texts
 
 

@@ -72,6 +72,7 @@ class AuditObject(models.TextChoices):
     APPOINTMENT = "appointment", _("appointment")
     CALENDAR = "calendar", _("calendar")
     CALENDAR_SETUP = "calendar_setup", _("calendar set-up (rooms, types, hours)")
+    PUBLIC_PAGES = "public_pages", _("public pages")
 
 
 class AppendOnlyQuerySet(models.QuerySet):

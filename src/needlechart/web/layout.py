@@ -21,6 +21,7 @@ MAIN_MENU = (
     ("manage_staff", "api_client_list", gettext_noop("API clients"), False),
     ("manage_staff", "clinic_instruments", gettext_noop("Questionnaires"), False),
     ("manage_staff", "rule_settings", gettext_noop("Screening rules"), False),
+    ("manage_staff", "public_admin", gettext_noop("Public pages"), False),
     ("view_audit", "audit_report", gettext_noop("Audit log"), False),
 )
 

@@ -25,7 +25,8 @@ _TOUCH_EVERY_SECONDS = 30
 
 
 class SecurityHeadersMiddleware:
-    """Strict Content-Security-Policy, permissions policy and no caching of pages on every response."""
+    """Strict Content-Security-Policy, permissions policy and no caching of pages on every response
+    (but those that ask for a public cache and set no cookie)."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -35,9 +36,17 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         # Health data must not linger in shared or browser caches: staff pages and the patients'
-        # link pages alike. Static files keep the long cache WhiteNoise gives them.
+        # link pages alike. Static files keep the long cache WhiteNoise gives them, and a clinic's
+        # public pages (needlechart.public: no patient data) ask for a public cache themselves; but
+        # a response that sets a cookie (a signed-in visitor's session) is never kept by a cache.
+        if response.cookies and "public" in _directives(response.headers.get("Cache-Control", "")):
+            response.headers["Cache-Control"] = "no-store, private"
         response.headers.setdefault("Cache-Control", "no-store, private")
         return response
+
+
+def _directives(cache_control: str) -> set[str]:
+    return {directive.split("=", 1)[0].strip().lower() for directive in cache_control.split(",")}
 
 
 class ResolvedUserMiddleware:
