@@ -2,7 +2,7 @@
 query parameters, and every form each page offers, posted with hostile values.
 
 Nothing here names an endpoint or a form. The URLs come from the URL conf (each path parameter
-filled with a real row's id of the demo clinic where a model of that name exists, else a
+filled with a real row's id, or slug, of the demo clinic where a model of that name exists, else a
 stranger's), the forms from the pages themselves (each <form method="post"> and its fields, as a
 browser would send them), and the patients' link pages from the e-mails the practitioner's "send"
 and "link" buttons send; so pages and endpoints added later are fuzzed without new code.
@@ -93,6 +93,22 @@ def _model_id(name: str) -> str | None:
     return None
 
 
+def _model_slug(name: str) -> str | None:
+    """A real row's slug for a path parameter ``<owner>_slug`` (``clinic_slug``: the slug of a row
+    that belongs to the demo clinic), from a model with a ``slug`` field and an ``<owner>`` field."""
+    owner = name.removesuffix("_slug")
+    for model in apps.get_models():
+        fields = {field.name for field in model._meta.fields}
+        if "slug" in fields and owner in fields:
+            rows = model._base_manager.order_by("pk")
+            if "clinic" in fields:
+                rows = rows.filter(clinic__name=DEMO_CLINIC_NAME)
+            slug = rows.values_list("slug", flat=True).first()
+            if slug is not None:
+                return str(slug)
+    return None
+
+
 def _fill(route: str, chosen: dict[str, str] | None = None) -> str:
     """The route with each <converter:name> replaced by a value of its kind (``chosen``: by name)."""
     out, rest = "", route
@@ -107,7 +123,7 @@ def _fill(route: str, chosen: dict[str, str] | None = None) -> str:
         elif converter == "uuid":
             value = _model_id(name) or str(uuid.uuid4())
         elif converter == "slug":
-            value = {"muscle_id": "upper_trapezius", "view": "front"}.get(name, "x")
+            value = {"muscle_id": "upper_trapezius", "view": "front"}.get(name) or _model_slug(name) or "x"
         else:
             value = "no-such-secret"
         out += before + value

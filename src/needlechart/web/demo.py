@@ -29,6 +29,7 @@ from needlechart.patients import services as patients
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM, nin_check_digits
 from needlechart.screening import services as screening
 from needlechart.web.demo_content import CITIES, COMPLAINTS, DEMO_NEEDLING, FAMILY, GIVEN_FEMALE, GIVEN_MALE, NOTE_SNIPPETS, PSFS_ACTIVITIES
+from needlechart.web.demo_public import build_demo_public_pages
 
 DEMO_CLINIC_NAME = "Fjordbyen Fysioterapi og IMS"
 OTHER_CLINIC_NAME = "Nabolaget Helse"
@@ -309,6 +310,7 @@ def build_demo(*, patient_count: int = 48, seed: int = 2026) -> list[DemoLogin]:
         email="kontakt@fjordbyen.demo.needlechart.invalid",
     )
     staff = _create_staff(clinic, today)
+    build_demo_public_pages(clinic=clinic, admin=staff["admin"])
     other = clinics.clinic_create(actor=None, name=OTHER_CLINIC_NAME, address="Torget 1, 0150 Oslo")
     _staff(other, "other", Role.PRACTITIONER, "Siri", "Nabo", discipline="physiotherapist")
     practitioners = [staff["ingrid"], staff["lars"], staff["erik"]]
