@@ -1,7 +1,7 @@
 """Every page that shows a patient's data writes an audit row: each route of the URL conf that
-takes a patient, episode, encounter, note or measurement (or lists patients: the day list, search),
-opened by a practitioner and by the front desk, leaves one more row in the audit log when it
-answers 200. Routes added later are checked without new code."""
+takes a patient, episode, encounter, note, measurement or appointment (or lists patients: the day
+list, the calendar, search), opened by a practitioner and by the front desk, leaves one more row
+in the audit log when it answers 200. Routes added later are checked without new code."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from django.urls import get_resolver
 from needlechart.audit.models import AuditEvent
 from tests.fuzz.test_every_endpoint import _client, _fill, _patterns, demo  # noqa: F401 - the demo clinic fixture
 
-PATIENT_PARAMETERS = ("patient_id", "episode_id", "encounter_id", "note_id", "addendum_id", "measurement_id")
-LISTS_PATIENTS = ("",)  # the day list (a search is audited when it has a query: tests/audit/test_audit_log.py)
+PATIENT_PARAMETERS = ("patient_id", "episode_id", "encounter_id", "note_id", "addendum_id", "measurement_id", "appointment_id")
+LISTS_PATIENTS = ("", "calendar/")  # the day list and the calendar (a search is audited when it has a query: tests/audit/test_audit_log.py)
 
 
 def _patient_routes() -> list[str]:

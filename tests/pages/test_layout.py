@@ -35,6 +35,9 @@ ROLE_MENU = {
         "audit_report",
     },
 }
+MENU["calendar"] = "Calendar"
+for links in ROLE_MENU.values():
+    links.add("calendar")  # every role sees the clinic's calendar
 
 
 def _menu_links(html: str) -> dict[str, str]:

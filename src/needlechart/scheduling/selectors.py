@@ -142,7 +142,7 @@ class CalendarRead:
     zone: zoneinfo.ZoneInfo
     calendar: CalendarSettings
     appointments: list[Appointment]  # of the whole clinic, every status, by start
-    visits: list[Encounter]  # booked outside the calendar, not cancelled
+    visits: list[Encounter]  # booked outside the calendar (and no appointment's), not cancelled
     hours: dict[int, list[WorkingHours]] = field(default_factory=dict)  # by practitioner
     exceptions: list[ScheduleException] = field(default_factory=list)
 
@@ -181,6 +181,10 @@ def calendar_read(*, user: User, span: Span, practitioner_ids: Sequence[int], ca
         .order_by("starts_at")
         if visit.starts_at + dt.timedelta(minutes=visit.duration_minutes) > span.start
     ]
+    # A visit booked outside the calendar with an appointment for the same patient, practitioner and
+    # time is that appointment's visit (it is linked on arrival): one booking, shown once.
+    booked = {(a.patient_id, a.practitioner_id, a.starts_at) for a in appointments if a.status in ACTIVE_STATUSES}
+    visits = [v for v in visits if (v.patient_id, v.practitioner_id, v.starts_at) not in booked]
     hours: dict[int, list[WorkingHours]] = defaultdict(list)
     for row in WorkingHours.objects.filter(clinic_id=clinic_id, practitioner_id__in=practitioner_ids).select_related("room"):
         hours[row.practitioner_id].append(row)
@@ -230,3 +234,10 @@ def booked_for_day_list(*, user: User, start: dt.datetime, end: dt.datetime, pra
         starts_at__gte=start, starts_at__lt=end, status=AppointmentStatus.BOOKED, encounter__isnull=True
     )
     return list(rows if practitioner is None else rows.filter(practitioner=practitioner))
+
+
+def booked_appointments_of_visits(*, user: User, encounter_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """The booked appointment (by id) of each of these visits that has one (a visit opened before the
+    patient arrived): the day list records their arrival through the appointment."""
+    rows = appointments_for_user(user=user).filter(encounter_id__in=encounter_ids, status=AppointmentStatus.BOOKED)
+    return {encounter_id: pk for pk, encounter_id in rows.values_list("pk", "encounter_id")}

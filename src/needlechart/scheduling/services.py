@@ -85,17 +85,26 @@ def _check_parties(clinic_id: uuid.UUID, *, patient: Patient, practitioner: User
 
 
 def _problem(
-    actor: User, *, practitioner: User, room: Room | None, span: Span, outside_hours: bool, leaving_out: uuid.UUID | None = None
+    actor: User,
+    *,
+    patient: Patient,
+    practitioner: User,
+    room: Room | None,
+    span: Span,
+    outside_hours: bool,
+    leaving_out: uuid.UUID | None = None,
 ) -> str | None:
-    """Why ``span`` cannot be booked for the practitioner (and room), or None (``leaving_out``: the
-    appointment being moved, whose own time does not count)."""
+    """Why ``span`` cannot be booked for the patient with the practitioner (and room), or None
+    (``leaving_out``: the appointment being moved, whose own time does not count). A visit booked
+    outside the calendar for the same patient at the same time is no conflict: the appointment
+    becomes that visit on arrival."""
     read = calendar_read(user=actor, span=span, practitioner_ids=[practitioner.pk])
     others = [a for a in read.appointments if a.status in ACTIVE_STATUSES and a.pk != leaving_out]
     if any(a.practitioner_id == practitioner.pk for a in others):
         return _("The practitioner has another appointment then.")
     if room is not None and any(a.room_id == room.pk for a in others):
         return _("The room is booked then.")
-    if read.visits:
+    if any((v.patient_id, v.starts_at) != (patient.pk, span.start) for v in read.visits):
         return _("The practitioner has a visit then.")
     if not outside_hours and not within_hours(diaries(read, [practitioner.pk], leaving_out=leaving_out)[0], span, read.zone):
         return _("The practitioner does not work then (working hours and exceptions).")
@@ -141,7 +150,8 @@ def appointment_book(
     start = _on_the_minute(starts_at)
     end = start + dt.timedelta(minutes=appointment_type.duration_minutes)
     blocked_until = end + dt.timedelta(minutes=appointment_type.buffer_minutes)
-    problem = _problem(actor, practitioner=practitioner, room=room, span=Span(start, blocked_until), outside_hours=outside_hours)
+    span = Span(start, blocked_until)
+    problem = _problem(actor, patient=patient, practitioner=practitioner, room=room, span=span, outside_hours=outside_hours)
     if problem:
         raise BookingConflict(problem)
     appointment = Appointment(
@@ -207,7 +217,11 @@ def appointment_book_series(
     conflicts = [
         (start, problem)
         for start in starts
-        if (problem := _problem(actor, practitioner=practitioner, room=room, span=Span(start, start + length), outside_hours=outside_hours))
+        if (
+            problem := _problem(
+                actor, patient=patient, practitioner=practitioner, room=room, span=Span(start, start + length), outside_hours=outside_hours
+            )
+        )
     ]
     if conflicts and not skip_conflicts:
         raise SeriesConflict(conflicts, zone)
@@ -276,7 +290,15 @@ def appointment_move(
     end = start + (appointment.ends_at - appointment.starts_at)
     blocked_until = end + (appointment.blocked_until - appointment.ends_at)
     span = Span(start, blocked_until)
-    problem = _problem(actor, practitioner=practitioner, room=room, span=span, outside_hours=outside_hours, leaving_out=appointment.pk)
+    problem = _problem(
+        actor,
+        patient=appointment.patient,
+        practitioner=practitioner,
+        room=room,
+        span=span,
+        outside_hours=outside_hours,
+        leaving_out=appointment.pk,
+    )
     if problem:
         raise BookingConflict(problem)
     detail: dict[str, object] = {"moved_from": appointment.starts_at.isoformat(), "moved_to": start.isoformat()}

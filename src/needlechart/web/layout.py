@@ -13,6 +13,7 @@ from markupsafe import Markup
 # (capability, URL name, label, whether the link marks its own page as the current one)
 MAIN_MENU = (
     ("view_day_list", "today", gettext_noop("Today"), True),
+    ("view_day_list", "calendar", gettext_noop("Calendar"), True),
     ("view_demographics", "patient_list", gettext_noop("Patients"), True),
     ("view_clinical", "atlas", gettext_noop("Muscle atlas"), True),
     ("view_clinical", "alert_list", gettext_noop("Alerts"), True),

@@ -106,6 +106,7 @@ urlpatterns = [
     path("staff/<int:staff_id>/certifications/new/", clinic_views.certification_add, name="certification_add"),
     path("certifications/<uuid:certification_id>/evidence/", clinic_views.certification_evidence, name="certification_evidence"),
     path("audit/", audit_reports.audit_report, name="audit_report"),
+    path("calendar/", include("needlechart.scheduling.urls")),
     path("", include("needlechart.api.urls")),  # the API: its clients' pages and /api/v1/ (api/urls.py)
     path("", include("needlechart.public.urls")),  # a clinic's public pages (/c/...), robots.txt, sitemap.xml
     path("admin/", admin.site.urls),

@@ -1,0 +1,160 @@
+"""What the calendar pages draw: columns of blocks on a grid of five-minute rows.
+
+A column is one practitioner on one day (the week of one practitioner, or the day of the whole
+clinic). Its blocks are the working hours (the background), the exceptions, the appointments,
+the visits booked outside the calendar, and the free times for the chosen appointment type (each
+a link to book it, one step of the grid high, so that they tile). Every block carries its grid
+row and its height in rows; the stylesheet places it (``scheduling/calendar.css``: the page's
+Content-Security-Policy allows no inline style).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from needlechart.charting.models import Encounter
+from needlechart.clinics.models import User
+from needlechart.scheduling.models import Appointment
+from needlechart.scheduling.selectors import CalendarRead
+from needlechart.scheduling.slots import Slot, wall_clock
+
+ROW_MINUTES = 5
+DEFAULT_HOURS = (8, 16)  # a day with neither hours nor appointments
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # hours, off, appointment, visit, free
+    row: int  # the grid row it starts on (1: the first five minutes)
+    rows: int
+    start: dt.datetime
+    end: dt.datetime
+    item: Any = None  # the Appointment, the Encounter, the Slot, the exception
+
+
+@dataclass
+class Column:
+    day: dt.date
+    practitioner: User
+    blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def appointments(self) -> list[Block]:
+        return [b for b in self.blocks if b.kind in ("appointment", "visit")]
+
+
+@dataclass
+class Grid:
+    first_hour: int
+    last_hour: int
+    columns: list[Column]
+
+    @property
+    def rows(self) -> int:
+        return (self.last_hour - self.first_hour) * 60 // ROW_MINUTES
+
+    @property
+    def hour_rows(self) -> list[tuple[int, str]]:
+        return [(1 + (hour - self.first_hour) * 60 // ROW_MINUTES, f"{hour:02d}:00") for hour in range(self.first_hour, self.last_hour)]
+
+
+def _minutes_into(day: dt.date, moment: dt.datetime, zone: ZoneInfo) -> int:
+    """Wall-clock minutes from the start of ``day`` to ``moment`` (negative before it, over 1440 after it)."""
+    local = moment.astimezone(zone)
+    return (local.date() - day).days * 1440 + local.hour * 60 + local.minute
+
+
+def _hours_bounds(
+    read: CalendarRead, columns: Sequence[tuple[dt.date, User]], busy: Sequence[tuple[dt.date, dt.datetime, dt.datetime]]
+) -> tuple[int, int]:
+    starts, ends = [], []
+    for day, practitioner in columns:
+        for hours in read.hours.get(practitioner.pk, []):
+            if hours.weekday == day.weekday():
+                starts.append(hours.start_time.hour)
+                ends.append(hours.end_time.hour + (1 if hours.end_time.minute else 0))
+    for day, start, end in busy:
+        starts.append(max(0, _minutes_into(day, start, read.zone)) // 60)
+        ends.append(min(1440, _minutes_into(day, end, read.zone) + 59) // 60)
+    if not starts:
+        return DEFAULT_HOURS
+    return max(0, min(starts)), min(24, max(max(ends), min(starts) + 1))
+
+
+def build_grid(read: CalendarRead, columns: Sequence[tuple[dt.date, User]], free: Sequence[Slot], step_minutes: int) -> Grid:
+    """The grid of ``columns`` (day, practitioner) from what ``read`` holds, with the ``free`` times."""
+    zone = read.zone
+    placed: list[tuple[dt.date, User, str, dt.datetime, dt.datetime, Any]] = []
+    for day, practitioner in columns:
+        for hours in read.hours.get(practitioner.pk, []):
+            if hours.weekday == day.weekday():
+                placed.append(
+                    (day, practitioner, "hours", wall_clock(day, hours.start_time, zone), wall_clock(day, hours.end_time, zone), hours)
+                )
+        for exception in read.exceptions_of(practitioner.pk):
+            if exception.first_day <= day <= exception.last_day:
+                away_from, away_until = (exception.start_time or dt.time(0)), (exception.end_time or dt.time(23, 59))
+                placed.append((day, practitioner, "off", wall_clock(day, away_from, zone), wall_clock(day, away_until, zone), exception))
+        for appointment in read.appointments_of(practitioner.pk):
+            if appointment.starts_at.astimezone(zone).date() == day:
+                placed.append((day, practitioner, "appointment", appointment.starts_at, appointment.ends_at, appointment))
+        for visit in read.visits_of(practitioner.pk):
+            if visit.starts_at.astimezone(zone).date() == day:
+                visit_end = visit.starts_at + dt.timedelta(minutes=visit.duration_minutes)
+                placed.append((day, practitioner, "visit", visit.starts_at, visit_end, visit))
+    by_column = {(day, practitioner.pk): index for index, (day, practitioner) in enumerate(columns)}
+    for slot in free:
+        day = slot.start.astimezone(zone).date()
+        if (day, slot.practitioner_id) in by_column:
+            practitioner = columns[by_column[(day, slot.practitioner_id)]][1]
+            placed.append((day, practitioner, "free", slot.start, slot.start + dt.timedelta(minutes=step_minutes), slot))
+    busy = [(day, start, end) for day, _p, kind, start, end, _i in placed if kind in ("appointment", "visit")]
+    first_hour, last_hour = _hours_bounds(read, columns, busy)
+    grid = Grid(first_hour, last_hour, [Column(day, practitioner) for day, practitioner in columns])
+    for day, practitioner, kind, start, end, item in placed:
+        top = max(_minutes_into(day, start, zone), first_hour * 60)
+        bottom = min(_minutes_into(day, end, zone), last_hour * 60)
+        if bottom <= top:
+            continue
+        row = 1 + (top - first_hour * 60) // ROW_MINUTES
+        rows = max(1, -(-(bottom - top) // ROW_MINUTES))
+        grid.columns[by_column[(day, practitioner.pk)]].blocks.append(Block(kind, row, rows, start, end, item))
+    order = {"hours": 0, "off": 1, "free": 2, "visit": 3, "appointment": 3}
+    for column in grid.columns:
+        column.blocks.sort(key=lambda block: (order[block.kind], block.start))
+    return grid
+
+
+@dataclass(frozen=True)
+class WeekCell:
+    """The clinic's week: one practitioner's day, listed (appointments and outside visits) with its free times counted."""
+
+    day: dt.date
+    practitioner: User
+    items: list[Appointment | Encounter]
+    free: int
+
+
+def week_cells(read: CalendarRead, days: Sequence[dt.date], practitioners: Sequence[User], free: Sequence[Slot]) -> list[list[WeekCell]]:
+    """Rows of days, columns of practitioners."""
+    zone = read.zone
+    free_count: dict[tuple[dt.date, int], int] = {}
+    for slot in free:
+        key = (slot.start.astimezone(zone).date(), slot.practitioner_id)
+        free_count[key] = free_count.get(key, 0) + 1
+    rows = []
+    for day in days:
+        row = []
+        for practitioner in practitioners:
+            items: list[Appointment | Encounter] = [
+                a for a in read.appointments_of(practitioner.pk) if a.starts_at.astimezone(zone).date() == day
+            ]
+            items += [v for v in read.visits_of(practitioner.pk) if v.starts_at.astimezone(zone).date() == day]
+            items.sort(key=lambda item: item.starts_at)
+            row.append(WeekCell(day, practitioner, items, free_count.get((day, practitioner.pk), 0)))
+        rows.append(row)
+    return rows

@@ -1,0 +1,234 @@
+"""Every calendar view as anonymous, wrong role, other clinic's staff, and permitted.
+
+Anonymous users are sent to sign in; a role that may not do it gets 403; another clinic's
+appointment, room, type, hours or exception answers 404 like a missing one; the permitted roles
+get through (200, or a redirect after a successful POST). Cases that change an appointment take
+a fresh one for each role (``fresh``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from needlechart.scheduling import configuration, services
+from tests.scheduling.conftest import next_weekday, oslo
+
+ALL_STAFF = ("practitioner", "front_desk", "clinic_admin")
+DESK = ("front_desk", "clinic_admin")
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    method: str
+    url: Any  # callable(objects) -> str
+    permitted: tuple[str, ...]
+    data: Any = None  # callable(objects) -> dict
+    other_clinic_persona: str = "other_practitioner"
+    object_scoped: bool = True
+
+
+@pytest.fixture
+def objects(practitioner, front_desk, clinic_admin, patient, follow_up, rooms, week, other_practitioner, other_admin):
+    minutes = itertools.count()
+
+    def fresh():
+        """A new booked appointment of the practitioner that has just begun, at a time of its own."""
+        start = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(hours=20) + dt.timedelta(minutes=45 * next(minutes))
+        return services.appointment_book(
+            actor=front_desk, patient=patient, practitioner=practitioner, appointment_type=follow_up, starts_at=start, outside_hours=True
+        )
+
+    def fresh_hours():
+        hour = 6 + next(minutes) % 16  # Saturdays, an hour of its own
+        return configuration.working_hours_add(
+            actor=clinic_admin, practitioner=practitioner, weekday=5, start_time=dt.time(hour), end_time=dt.time(hour, 59)
+        )
+
+    def fresh_exception():
+        day = timezone.localdate() + dt.timedelta(days=30 + next(minutes))
+        return configuration.schedule_exception_add(
+            actor=clinic_admin, practitioner=practitioner, first_day=day, last_day=day, reason="course"
+        )
+
+    monday = next_weekday(0)
+    return {
+        "practitioner": practitioner,
+        "front_desk": front_desk,
+        "clinic_admin": clinic_admin,
+        "other_practitioner": other_practitioner,
+        "other_admin": other_admin,
+        "patient": patient,
+        "type": follow_up,
+        "room": rooms[0],
+        "appointment": fresh(),
+        "fresh": fresh,
+        "fresh_hours": fresh_hours,
+        "fresh_exception": fresh_exception,
+        "free_time": oslo(monday, 12),
+        "monday": monday,
+    }
+
+
+def _free_monday_time(o) -> str:
+    """A free time on Monday for each call (each booking takes one)."""
+    o["free_time"] += dt.timedelta(minutes=45)
+    return o["free_time"].strftime("%Y-%m-%dT%H:%M")
+
+
+CASES = [
+    Case("calendar", "get", lambda o: reverse("calendar"), ALL_STAFF, object_scoped=False),
+    Case(
+        "calendar_week",
+        "get",
+        lambda o: reverse("calendar") + f"?view=week&practitioner={o['practitioner'].pk}",
+        ALL_STAFF,
+        object_scoped=False,
+    ),
+    Case("calendar_clinic_week", "get", lambda o: reverse("calendar") + "?view=week&practitioner=", ALL_STAFF, object_scoped=False),
+    Case("free_times", "get", lambda o: reverse("free_times") + f"?appointment_type={o['type'].pk}", ALL_STAFF, object_scoped=False),
+    Case("booking", "get", lambda o: reverse("booking") + f"?patient={o['patient'].pk}", ALL_STAFF, object_scoped=False),
+    Case(
+        "booking_post",
+        "post",
+        lambda o: reverse("booking"),
+        ALL_STAFF,
+        data=lambda o: {
+            "patient": o["patient"].pk,
+            "appointment_type": o["type"].pk,
+            "practitioner": o["practitioner"].pk,
+            "starts_at": _free_monday_time(o),
+            "weeks": "1",
+        },
+        object_scoped=False,
+    ),
+    Case("booking_patients", "get", lambda o: reverse("booking_patients") + "?q=Nordmann", ALL_STAFF, object_scoped=False),
+    Case("appointment_detail", "get", lambda o: reverse("appointment_detail", args=[o["appointment"].pk]), ALL_STAFF),
+    Case("appointment_move", "get", lambda o: reverse("appointment_move", args=[o["appointment"].pk]), DESK),
+    Case(
+        "appointment_move_post",
+        "post",
+        lambda o: reverse("appointment_move", args=[o["fresh"]().pk]),
+        DESK,
+        data=lambda o: {"starts_at": _free_monday_time(o), "practitioner": o["practitioner"].pk},
+    ),
+    Case(
+        "appointment_cancel",
+        "post",
+        lambda o: reverse("appointment_cancel", args=[o["fresh"]().pk]),
+        DESK,
+        data=lambda o: {"reason": "Ill"},
+    ),
+    Case(
+        "appointment_arrived",
+        "post",
+        lambda o: reverse("appointment_status", args=[o["fresh"]().pk]),
+        ALL_STAFF,  # the practitioner is the appointment's own
+        data=lambda o: {"status": "arrived"},
+    ),
+    Case(
+        "appointment_no_show",
+        "post",
+        lambda o: reverse("appointment_status", args=[o["fresh"]().pk]),
+        DESK,
+        data=lambda o: {"status": "no_show"},
+    ),
+    Case("appointment_visit", "post", lambda o: reverse("appointment_visit", args=[o["fresh"]().pk]), ("practitioner",)),
+    Case("calendar_setup", "get", lambda o: reverse("calendar_setup"), ("clinic_admin",), object_scoped=False),
+    Case(
+        "calendar_setup_post",
+        "post",
+        lambda o: reverse("calendar_setup"),
+        ("clinic_admin",),
+        data=lambda o: {"time_zone": "", "slot_minutes": "15", "minimum_notice_minutes": "60", "horizon_days": "90"},
+        object_scoped=False,
+    ),
+    Case("room_create", "get", lambda o: reverse("room_create"), ("clinic_admin",), object_scoped=False),
+    Case("room_edit", "get", lambda o: reverse("room_edit", args=[o["room"].pk]), ("clinic_admin",), other_clinic_persona="other_admin"),
+    Case("appointment_type_create", "get", lambda o: reverse("appointment_type_create"), ("clinic_admin",), object_scoped=False),
+    Case(
+        "appointment_type_edit",
+        "get",
+        lambda o: reverse("appointment_type_edit", args=[o["type"].pk]),
+        ("clinic_admin",),
+        other_clinic_persona="other_admin",
+    ),
+    Case("working_hours", "get", lambda o: reverse("working_hours"), ("clinic_admin",), object_scoped=False),
+    Case(
+        "working_hours_remove",
+        "post",
+        lambda o: reverse("working_hours_remove", args=[o["fresh_hours"]().pk]),
+        ("clinic_admin",),
+        other_clinic_persona="other_admin",
+    ),
+    Case(
+        "schedule_exception_remove",
+        "post",
+        lambda o: reverse("schedule_exception_remove", args=[o["fresh_exception"]().pk]),
+        ("clinic_admin",),
+        other_clinic_persona="other_admin",
+    ),
+]
+IDS = [c.name for c in CASES]
+
+
+def _call(client, case: Case, objects):
+    url = case.url(objects)
+    data = case.data(objects) if case.data else {}
+    return client.get(url) if case.method == "get" else client.post(url, data)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_anonymous_users_are_sent_to_sign_in(client, objects, case):
+    response = _call(client, case, objects)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if set(c.permitted) != set(ALL_STAFF)], ids=[c.name for c in CASES if set(c.permitted) != set(ALL_STAFF)]
+)
+def test_roles_that_may_not_are_refused_with_403(client, objects, case):
+    for role in [r for r in ALL_STAFF if r not in case.permitted]:
+        client.force_login(objects[role])
+        response = _call(client, case, objects)
+        assert response.status_code == 403, role
+        assert b"Not available for your role" in response.content
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.object_scoped], ids=[c.name for c in CASES if c.object_scoped])
+def test_other_clinics_staff_get_404_for_this_clinics_objects(client, objects, case):
+    client.force_login(objects[case.other_clinic_persona])
+    assert _call(client, case, objects).status_code == 404
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_permitted_roles_get_through(client, objects, case):
+    for role in case.permitted:
+        client.force_login(objects[role])
+        response = _call(client, case, objects)
+        assert response.status_code in (200, 302), (role, response.status_code, response.content.decode()[:800])
+        if response.status_code == 302:
+            assert not response["Location"].startswith(reverse("login"))
+
+
+def test_a_practitioner_may_not_record_the_arrival_of_a_colleagues_patient(client, objects, second_practitioner):
+    client.force_login(second_practitioner)
+    response = client.post(reverse("appointment_status", args=[objects["fresh"]().pk]), {"status": "arrived"})
+    assert response.status_code == 403
+
+
+def test_other_clinics_calendars_never_show_this_clinics_appointments(client, objects):
+    client.force_login(objects["other_admin"])
+    for url in (reverse("calendar"), reverse("calendar") + "?view=week", reverse("calendar") + "?view=week&practitioner="):
+        page = client.get(url).content.decode()
+        assert "Nordmann" not in page and str(objects["appointment"].pk) not in page
+    assert "Nordmann" not in client.get(reverse("booking_patients") + "?q=Nordmann").content.decode()
+    stranger = client.get(reverse("calendar") + f"?practitioner={objects['practitioner'].pk}").content.decode()
+    assert "Nordmann" not in stranger  # a practitioner id of another clinic is no one's here: the whole clinic is shown
