@@ -28,6 +28,7 @@ from needlechart.outcomes import services as outcomes
 from needlechart.patients import services as patients
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM, nin_check_digits
 from needlechart.screening import services as screening
+from needlechart.web.demo_calendar import build_demo_calendar
 from needlechart.web.demo_content import CITIES, COMPLAINTS, DEMO_NEEDLING, FAMILY, GIVEN_FEMALE, GIVEN_MALE, NOTE_SNIPPETS, PSFS_ACTIVITIES
 from needlechart.web.demo_public import build_demo_public_pages
 
@@ -338,6 +339,7 @@ def build_demo(*, patient_count: int = 48, seed: int = 2026) -> list[DemoLogin]:
                 actor=staff["frontdesk"], episode=episode, practitioner=practitioners[(index // 6) % 2], starts_at=slot, reason="Follow-up"
             )
     _follow_ups(clinic)
+    build_demo_calendar(clinic=clinic, staff=staff, rng=rng)
     return demo_logins()
 
 
