@@ -65,6 +65,9 @@ def test_the_clinics_day_has_a_column_per_practitioner_and_names_who_is_away(
 def test_a_practitioner_starts_with_their_own_week_and_the_clinic_week_lists_by_day(client_for, practitioner, front_desk, booked, monday):
     week = _page(client_for(practitioner), date=monday.isoformat(), view="week")
     assert "Practitioner Tester" in week and week.count('class="cal-col') == 6  # the hours and Monday to Friday
+    whole = _page(client_for(practitioner), date=monday.isoformat(), practitioner="")
+    next_day = re.search(r'<a href="([^"]+)"[^>]*rel="next"', whole).group(1)
+    assert "practitioner=&" in next_day.replace("&amp;", "&")  # the next day of the whole clinic, not of their own
     clinic = _page(client_for(front_desk), date=monday.isoformat(), view="week", practitioner="")
     assert 'class="cal-week"' in clinic and "09:00 Kari Nordmann" in clinic and "free times" in clinic
 

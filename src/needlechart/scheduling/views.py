@@ -113,7 +113,8 @@ class Page:
         values = {"date": self.day.isoformat(), "view": self.view, "practitioner": self.practitioner.pk if self.practitioner else ""}
         values["type"] = str(self.kind.pk) if self.kind else ""
         values.update(changes)
-        return "?" + urlencode({k: v for k, v in values.items() if v not in ("", None)})
+        # "practitioner" stays even when empty: it is how a practitioner asks for the whole clinic (they start with their own).
+        return "?" + urlencode({k: v for k, v in values.items() if k == "practitioner" or v not in ("", None)})
 
 
 @staff_view(Capability.VIEW_DAY_LIST)
