@@ -109,7 +109,9 @@ def test_a_recovery_code_signs_in_once(client, practitioner, patient):
     ("policy", "practitioner_asked", "front_desk_asked"),
     [(SecondFactorPolicy.OPTIONAL, False, False), (SecondFactorPolicy.CLINICAL, True, False), (SecondFactorPolicy.ALL, True, True)],
 )
-def test_the_clinic_decides_who_must_set_one_up(client, clinic_admin, practitioner, front_desk, policy, practitioner_asked, front_desk_asked):  # noqa: E501 - the cases' names
+def test_the_clinic_decides_who_must_set_one_up(
+    client, clinic_admin, practitioner, front_desk, policy, practitioner_asked, front_desk_asked
+):
     _sign_in(client, clinic_admin)
     assert client.post(reverse("second_factor_policy"), {"second_factor": policy}).status_code == 302
     client.post(reverse("logout"))
