@@ -35,9 +35,8 @@ def base_chain(chain_key: str) -> str:
 
 def _secrets() -> list[str]:
     """The current secret first, then the older ones that still verify."""
-    own = getattr(settings, "AUDIT_SEAL_KEY", "")
-    if own:
-        return [own, *getattr(settings, "AUDIT_SEAL_KEY_FALLBACKS", [])]
+    if settings.AUDIT_SEAL_KEY:
+        return [settings.AUDIT_SEAL_KEY, *settings.AUDIT_SEAL_KEY_FALLBACKS]
     return [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
 
 

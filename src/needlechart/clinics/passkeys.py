@@ -16,8 +16,6 @@ from django.http.request import split_domain_port
 from django_otp_webauthn.helpers import WebAuthnHelper
 from django_otp_webauthn.models import WebAuthnCredential
 
-from needlechart.audit.models import AuditAction, AuditObject
-from needlechart.audit.services import audit_record
 from needlechart.clinics.models import User
 
 
@@ -56,6 +54,3 @@ def remove_all(user: User) -> None:
     """A lost device: clinics.second_factor.reset removes passkeys with the app."""
     WebAuthnCredential.objects.filter(user=user).delete()
 
-
-def audit_event(*, user: User, action: AuditAction, event: str) -> None:
-    audit_record(actor=user, action=action, object_type=AuditObject.STAFF, object_id=user.pk, detail={"second_factor": event})

@@ -55,7 +55,8 @@ def enrolment_device(user: User) -> TOTPDevice:
     return device or TOTPDevice.objects.create(user=user, name=AUTHENTICATOR, confirmed=False)
 
 
-def _audit(actor: User, action: AuditAction, staff: User, event: str) -> None:
+def audit_event(actor: User, action: AuditAction, staff: User, event: str) -> None:
+    """One audit row about ``staff``'s second factor (the app, recovery codes, passkeys)."""
     audit_record(actor=actor, action=action, object_type=AuditObject.STAFF, object_id=staff.pk, detail={"second_factor": event})
 
 
@@ -65,13 +66,13 @@ def confirm_enrolment(*, user: User, token: str) -> list[str] | None:
     or None when the code is not right. A confirmed authenticator replaces any earlier one."""
     device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
     if device is None or not device.verify_token(token):
-        _audit(user, AuditAction.LOGIN_FAILED, user, "enrolment code refused")
+        audit_event(user, AuditAction.LOGIN_FAILED, user, "enrolment code refused")
         return None
     TOTPDevice.objects.filter(user=user, confirmed=True).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     codes = _new_recovery_codes(user)
-    _audit(user, AuditAction.CREATE, user, "authenticator set up")
+    audit_event(user, AuditAction.CREATE, user, "authenticator set up")
     return codes
 
 
@@ -89,7 +90,7 @@ def recovery_codes_renew(*, user: User) -> list[str]:
     if not has_second_factor(user):
         raise PermissionDenied(_("Set up an authenticator app first."))
     codes = _new_recovery_codes(user)
-    _audit(user, AuditAction.UPDATE, user, "recovery codes renewed")
+    audit_event(user, AuditAction.UPDATE, user, "recovery codes renewed")
     return codes
 
 
@@ -99,9 +100,9 @@ def verify(*, user: User, token: str) -> Any:
     token = "".join(token.split()).replace("-", "")
     device = match_token(user, token) if token.isdigit() and len(token) <= 10 else None
     if device is None:
-        _audit(user, AuditAction.LOGIN_FAILED, user, "code refused")
+        audit_event(user, AuditAction.LOGIN_FAILED, user, "code refused")
     else:
-        _audit(user, AuditAction.LOGIN, user, "recovery code" if isinstance(device, StaticDevice) else "authenticator code")
+        audit_event(user, AuditAction.LOGIN, user, "recovery code" if isinstance(device, StaticDevice) else "authenticator code")
     return device
 
 
@@ -116,7 +117,7 @@ def reset(*, actor: User, staff: User) -> None:
     TOTPDevice.objects.filter(user=staff).delete()
     StaticDevice.objects.filter(user=staff).delete()
     passkeys.remove_all(staff)
-    _audit(actor, AuditAction.UPDATE, staff, "removed by an admin")
+    audit_event(actor, AuditAction.UPDATE, staff, "removed by an admin")
 
 
 @transaction.atomic

@@ -11,40 +11,42 @@ from typing import Any, cast
 from django.http import HttpRequest
 from django.urls import path
 from django.utils.html import json_script
+from django.utils.safestring import SafeString
 from django.views.i18n import JavaScriptCatalog
 from django_otp_webauthn import views as webauthn
 from django_otp_webauthn.templatetags.otp_webauthn import get_configuration
-from markupsafe import Markup
 
 from needlechart.audit.models import AuditAction
-from needlechart.clinics import passkeys
+from needlechart.clinics import passkeys, second_factor
 from needlechart.clinics.models import User
 
 
-def page_config(request: HttpRequest) -> Markup | None:
+def page_config(request: HttpRequest) -> SafeString | None:
     """What the library's script reads from the page (its endpoints and the CSRF token), or None where
     passkeys cannot work (an IP address)."""
     if not passkeys.offered_at(request):
         return None
     configuration = get_configuration(request, {"nextFieldSelector": "#second-factor-next"})  # not the language switch's "next"
-    return Markup(json_script(configuration, "otp_webauthn_config"))  # noqa: S704 - Django's json_script escapes
+    return json_script(configuration, "otp_webauthn_config")  # Django's, escaped; safe in Jinja2 through __html__
 
 
 class AddPasskey(webauthn.CompleteCredentialRegistrationView):
     def post(self, *args: Any, **kwargs: Any) -> Any:
         response = super().post(*args, **kwargs)
-        passkeys.audit_event(user=cast(User, self.request.user), action=AuditAction.CREATE, event="passkey added")
+        user = cast(User, self.request.user)
+        second_factor.audit_event(user, AuditAction.CREATE, user, "passkey added")
         return response
 
 
 class SignInWithPasskey(webauthn.CompleteCredentialAuthenticationView):
     def complete_auth(self, device: Any) -> Any:
         super().complete_auth(device)
-        passkeys.audit_event(user=device.user, action=AuditAction.LOGIN, event="passkey")
+        second_factor.audit_event(device.user, AuditAction.LOGIN, device.user, "passkey")
 
     def handle_exception(self, exc: Exception) -> Any:
         if self.request.user.is_authenticated:
-            passkeys.audit_event(user=cast(User, self.request.user), action=AuditAction.LOGIN_FAILED, event="passkey refused")
+            user = cast(User, self.request.user)
+            second_factor.audit_event(user, AuditAction.LOGIN_FAILED, user, "passkey refused")
         return super().handle_exception(exc)
 
 
