@@ -11,33 +11,34 @@ from tests.conftest import make_staff
 
 MENU = {
     "today": "Today",
+    "calendar": "Calendar",
     "patient_list": "Patients",
     "atlas": "Muscle atlas",
     "alert_list": "Alerts",
     "analytics": "Analytics",
     "staff_list": "Staff",
     "api_client_list": "API clients",
+    "public_admin": "Public pages",
     "clinic_instruments": "Questionnaires",
     "rule_settings": "Screening rules",
     "audit_report": "Audit log",
 }
 ROLE_MENU = {
-    "front_desk": {"today", "patient_list"},
-    "practitioner": {"today", "patient_list", "atlas", "alert_list", "analytics"},
+    "front_desk": {"today", "calendar", "patient_list"},
+    "practitioner": {"today", "calendar", "patient_list", "atlas", "alert_list", "analytics"},
     "clinic_admin": {
         "today",
+        "calendar",
         "patient_list",
         "analytics",
         "staff_list",
         "api_client_list",
+        "public_admin",
         "clinic_instruments",
         "rule_settings",
         "audit_report",
     },
 }
-MENU["calendar"] = "Calendar"
-for links in ROLE_MENU.values():
-    links.add("calendar")  # every role sees the clinic's calendar
 
 
 def _menu_links(html: str) -> dict[str, str]:

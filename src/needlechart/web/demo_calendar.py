@@ -106,6 +106,8 @@ def _fill_the_days_ahead(
     cancellation and one patient who did not come yesterday."""
     zone = selectors.clinic_zone(clinic.pk)
     patients = list(Patient.objects.filter(clinic=clinic).order_by("family_name", "given_name"))
+    if not patients:
+        return
     window = Span(
         wall_clock(today + dt.timedelta(days=1), dt.time(0), zone), wall_clock(today + dt.timedelta(days=DAYS_AHEAD), dt.time(0), zone)
     )
@@ -136,9 +138,10 @@ def _a_week_of_changes(
     desk: User, practitioner: User, patients: list[Patient], kind: AppointmentType, zone: ZoneInfo, today: dt.date
 ) -> None:
     monday = today + dt.timedelta(days=7 - today.weekday())
+    first, second, third = (patients * 3)[:3]  # a small demo has fewer patients: some come twice
     services.appointment_book_series(
         actor=desk,
-        patient=patients[0],
+        patient=first,
         practitioner=practitioner,
         appointment_type=kind,
         first_start=wall_clock(monday, dt.time(7, 15), zone),
@@ -148,7 +151,7 @@ def _a_week_of_changes(
     )
     ahead = services.appointment_book(
         actor=desk,
-        patient=patients[1],
+        patient=second,
         practitioner=practitioner,
         appointment_type=kind,
         starts_at=wall_clock(monday, dt.time(16, 15), zone),
@@ -158,7 +161,7 @@ def _a_week_of_changes(
     yesterday = today - dt.timedelta(days=1)
     missed = services.appointment_book(
         actor=desk,
-        patient=patients[2],
+        patient=third,
         practitioner=practitioner,
         appointment_type=kind,
         starts_at=wall_clock(yesterday, dt.time(7, 15), zone),
