@@ -1,9 +1,10 @@
 """The API's URLs, included by the web shell: the clinic admins' API client pages, /api/v1/, and
-the OAuth 2 token endpoint (django-oauth-toolkit's, client credentials only: no authorization pages)."""
+the OAuth 2 token endpoint (django-oauth-toolkit's, client credentials only: no authorization pages)
+and FHIR R4 under /fhir/."""
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 from oauth2_provider.views import TokenView
 
 from needlechart.api import views
@@ -15,4 +16,5 @@ urlpatterns = [
     path("staff/api-clients/<uuid:client_id>/revoke/", views.client_revoke, name="api_client_revoke"),
     path("api/v1/", api.urls),
     path("o/token/", TokenView.as_view(), name="oauth_token"),
+    path("fhir/", include("needlechart.api.fhir.urls")),  # FHIR R4 read and search (api/fhir)
 ]

@@ -1,0 +1,255 @@
+"""FHIR R4 REST: ``GET /fhir/metadata``, ``GET /fhir/<type>/<id>`` (read), ``GET /fhir/<type>?...`` (search).
+
+A call is authenticated, rate-limited and scoped exactly as a v1 API call (``api.auth.ClientToken``
+with the type's scope), acts within the client's clinic, and is audited as v1 reads are
+(``audit_read``, the client and scope in the row's context). Another clinic's id is a 404, as a
+missing one. Errors are OperationOutcomes with the status (and headers) the v1 API gives.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from needlechart.api.auth import REALM, Caller, ClientToken
+from needlechart.api.fhir.outcome import FhirError, fhir_response, issue, operation_outcome, outcome_response, problem_outcome
+from needlechart.api.fhir.search import CONTROL, count_of, cursor_position, cursor_text, key_of, search_key, source_filter
+from needlechart.api.fhir.sources import TYPES, ResourceType, Source
+from needlechart.api.problems import FORBIDDEN, ProblemError
+from needlechart.api.scopes import Scope
+from needlechart.audit.models import AuditAction
+from needlechart.audit.services import audit_read
+from needlechart.core.access import Capability, has_capability
+from needlechart.interop.validation import validate_resource
+
+logger = logging.getLogger(__name__)
+View = Callable[..., HttpResponse]
+
+
+def _fhir_view(view: View) -> View:
+    """GET only; every error an OperationOutcome, never an HTML page or a bare 500."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            return outcome_response(405, _("This FHIR server only reads: use GET."), headers={"Allow": "GET, HEAD"})
+        try:
+            return view(request, *args, **kwargs)
+        except FhirError as error:
+            return error.response()
+        except ProblemError as error:
+            return problem_outcome(error)
+        except Http404:
+            return _missing()
+        except Exception:
+            logger.exception("FHIR call failed: %s %s", request.method, request.path)
+            return outcome_response(500, _("The error has been logged. Nothing was changed by this call."))
+
+    return wrapped
+
+
+def _missing() -> HttpResponse:
+    return outcome_response(404, _("There is no such resource in this clinic."))
+
+
+def _kind(resource_type: str) -> ResourceType:
+    kind = TYPES.get(resource_type)
+    if kind is None:
+        raise FhirError(404, _("This server has no resource type %(type)s.") % {"type": resource_type[:64]}, code="not-supported")
+    return kind
+
+
+def _authorize(request: HttpRequest, kind: ResourceType) -> Caller:
+    """The v1 API's check (401, 429, 403 without the scope); the access log also needs an admin-made client."""
+    caller = ClientToken(kind.scope)(request)
+    if kind.audit_log and not has_capability(caller.user, Capability.VIEW_AUDIT):
+        raise ProblemError(
+            FORBIDDEN,
+            _("Only a client made by a clinic admin may read the access log."),
+            headers={"WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="{kind.scope}"'},
+        )
+    return caller
+
+
+def _base(request: HttpRequest) -> str:
+    return request.build_absolute_uri(reverse("fhir_root"))
+
+
+def _rows_by_id(kind: ResourceType, caller: Caller, resource_id: str) -> tuple[Source, Any] | None:
+    for source in kind.sources:
+        queryset = source.rows(caller.user)
+        key = key_of(queryset, resource_id)
+        row = queryset.filter(pk=key).first() if key is not None else None
+        if row is not None:
+            return source, row
+    return None
+
+
+@_fhir_view
+def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
+    kind = _kind(resource_type)
+    caller = _authorize(request, kind)
+    found = _rows_by_id(kind, caller, resource_id)
+    if found is None:
+        raise Http404
+    source, row = found
+    resource = source.build(row)
+    audit_read(
+        actor=caller.user,
+        object_type=source.audit_object,
+        object_id=row.pk,
+        patient_id=source.patient_of(row),
+        detail={"fhir": f"{kind.name}/{row.pk}"},
+    )
+    return fhir_response(resource)
+
+
+def _strict(request: HttpRequest) -> bool:
+    return any(part.strip() == "handling=strict" for part in request.headers.get("Prefer", "").split(";"))
+
+
+def _audit_search(caller: Caller, kind: ResourceType, shown: list[tuple[Source, Any]]) -> None:
+    """One row per patient shown (so each patient's access log lists the search), naming the
+    resources shown of them; one row without a patient for what names none, or for no result."""
+    by_patient: dict[Any, list[str]] = {}
+    for source, row in shown:
+        by_patient.setdefault(source.patient_of(row), []).append(str(row.pk))
+    if not by_patient:
+        by_patient[None] = []
+    for patient_id, ids in by_patient.items():
+        audit_read(
+            actor=caller.user,
+            action=AuditAction.SEARCH,
+            object_type=kind.sources[0].audit_object,
+            patient_id=patient_id,
+            detail={"fhir": kind.name, "ids": ids},
+        )
+
+
+@_fhir_view
+def search(request: HttpRequest, resource_type: str) -> HttpResponse:
+    kind = _kind(resource_type)
+    caller = _authorize(request, kind)
+    params = [(name, value) for name, values in request.GET.lists() for value in values]
+    known = kind.searchable
+    unknown = sorted({name for name, _value in params if name not in known and name not in CONTROL})
+    if unknown and _strict(request):
+        raise FhirError(
+            400,
+            _("Unknown search parameters for %(type)s: %(names)s.") % {"type": kind.name, "names": ", ".join(unknown)},
+            code="not-supported",
+        )
+    filters = [(name, value) for name, value in params if name in known]
+    count = count_of(params)
+    key = search_key(kind, params)
+    cursors = [value for name, value in params if name == "_cursor"]
+    start, after = cursor_position(key, cursors[-1]) if cursors else (0, None)
+    querysets = [source_filter(kind, source, source.rows(caller.user), filters) for source in kind.sources]
+    total = sum(queryset.count() for queryset in querysets)
+    shown: list[tuple[int, Any]] = []
+    for index, queryset in enumerate(querysets):
+        if index < start or len(shown) > count:
+            continue
+        rows = queryset.order_by("pk")
+        if index == start and after is not None:
+            rows = rows.filter(pk__gt=key_of(rows, after))
+        shown.extend((index, row) for row in rows[: count + 1 - len(shown)])
+    base = _base(request)
+    links = [{"relation": "self", "url": request.build_absolute_uri()}]
+    if len(shown) > count:
+        shown = shown[:count]
+        index, last = shown[-1]
+        kept = [(name, value) for name, value in params if name != "_cursor"]
+        query = urlencode([*kept, ("_cursor", cursor_text(key, index, last.pk))])
+        links.append({"relation": "next", "url": f"{base}{kind.name}?{query}"})
+    rows_shown = [(kind.sources[index], row) for index, row in shown]
+    entries: list[dict[str, Any]] = []
+    for source, row in rows_shown:
+        resource = source.build(row)
+        entries.append({"fullUrl": f"{base}{kind.name}/{resource['id']}", "resource": resource, "search": {"mode": "match"}})
+    if unknown:
+        warning = _("Ignored search parameters for %(type)s: %(names)s.") % {"type": kind.name, "names": ", ".join(unknown)}
+        outcome = operation_outcome(issue(warning, code="not-supported", severity="warning"))
+        entries.append({"resource": outcome, "search": {"mode": "outcome"}})
+    _audit_search(caller, kind, rows_shown)
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "meta": {"lastUpdated": timezone.now().isoformat()},
+        "total": total,
+        "link": links,
+        "entry": entries,
+    }
+    return fhir_response(bundle)
+
+
+_SECURITY = "http://terminology.hl7.org/CodeSystem/restful-security-service"
+_OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
+
+
+def capability_statement(base: str, token_url: str) -> dict[str, Any]:
+    """What /fhir/ serves: each type's read and search-type and its search parameters; validated."""
+    resources = []
+    for kind in TYPES.values():
+        scope = str(kind.scope) + (" (and a client made by a clinic admin)" if kind.audit_log else "")
+        resources.append(
+            {
+                "type": kind.name,
+                "documentation": f"Needs the scope {scope}.",
+                "interaction": [{"code": "read"}, {"code": "search-type"}],
+                "searchParam": [{"name": name, "type": kind_of} for name, kind_of in kind.searchable.items()]
+                + [{"name": "_count", "type": "number", "documentation": "1 to 100, 20 when not given."}],
+            }
+        )
+    statement: dict[str, Any] = {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": timezone.now().date().isoformat(),
+        "publisher": "needlechart",
+        "kind": "instance",
+        "software": {"name": "needlechart"},
+        "implementation": {"description": "needlechart FHIR R4 read and search", "url": base},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": (
+                    "Search pages with _count and the next link's _cursor. Unknown search parameters are ignored and named in an"
+                    " OperationOutcome entry (search mode outcome); send Prefer: handling=strict to have them refused with 400."
+                ),
+                "security": {
+                    "extension": [{"url": _OAUTH_URIS, "extension": [{"url": "token", "valueUri": token_url}]}],
+                    "cors": False,
+                    "service": [{"coding": [{"system": _SECURITY, "code": "OAuth", "display": "OAuth"}]}],
+                    "description": (
+                        "Authorization: Bearer with an API client's personal access token, or an access token of its OAuth 2 client"
+                        f" credentials from {token_url}. Scopes: {Scope.DEMOGRAPHICS_READ} for Patient, Practitioner, PractitionerRole"
+                        f" and Organization; {Scope.CLINICAL_READ} for the others; AuditEvent also needs a client made by a clinic admin."
+                    ),
+                },
+                "resource": resources,
+            }
+        ],
+    }
+    validate_resource(statement)
+    return statement
+
+
+@_fhir_view
+def metadata(request: HttpRequest) -> HttpResponse:
+    """No token needed: the statement says how to get one."""
+    return fhir_response(capability_statement(_base(request), request.build_absolute_uri(reverse("oauth_token"))))
+
+
+@_fhir_view
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    raise FhirError(404, _("There is no such address in the FHIR API."), code="not-supported")
