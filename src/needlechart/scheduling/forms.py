@@ -138,7 +138,7 @@ class StatusForm(forms.Form):
 class CalendarSettingsForm(forms.ModelForm):
     class Meta:
         model = CalendarSettings
-        fields = ["time_zone", "slot_minutes", "minimum_notice_minutes", "horizon_days"]
+        fields = ["time_zone", "slot_minutes", "minimum_notice_minutes", "horizon_days", "reminder_hours"]
 
 
 class RoomForm(forms.ModelForm):

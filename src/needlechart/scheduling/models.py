@@ -51,6 +51,9 @@ class CalendarSettings(models.Model):
     horizon_days = models.PositiveSmallIntegerField(
         _("bookable ahead (days)"), default=90, validators=[MinValueValidator(1), MaxValueValidator(730)]
     )
+    reminder_hours = models.PositiveSmallIntegerField(
+        _("reminder before the visit (hours, 0: none)"), default=24, validators=[MaxValueValidator(14 * 24)]
+    )
 
     class Meta:
         verbose_name = _("calendar settings")
@@ -257,3 +260,6 @@ class Appointment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+
+from needlechart.scheduling.outbox_models import OutgoingMessage  # noqa: E402, F401 - the outbox model, in its own module
