@@ -32,6 +32,9 @@ CONTROL = frozenset({"_count", "_cursor", "_format"})
 _SALT = "needlechart.api.fhir.cursor"
 _PREFIXES = ("eq", "gt", "ge", "lt", "le")
 _NOTHING = Q(pk__in=[])
+MAX_ALTERNATIVES = 100  # values in one parameter's commas: more would overflow a query's parameters
+# The years a date parameter may name (as the v1 API's dates): beyond them the database's range ends.
+YEARS = range(1900, 2200)
 
 
 def bad(name: str, value: str) -> FhirError:
@@ -48,6 +51,8 @@ class Period:
 
 def _period(name: str, text: str) -> Period:
     zone = timezone.get_current_timezone()
+    if not text[:4].isdigit() or int(text[:4]) not in YEARS:
+        raise bad(name, text)
     try:
         if len(text) == 4:
             start = dt.datetime(int(text), 1, 1, tzinfo=zone)
@@ -59,9 +64,9 @@ def _period(name: str, text: str) -> Period:
             start = dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), tzinfo=zone)
             return Period(start, start + dt.timedelta(days=1))
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as error:
+    except (ValueError, OverflowError) as error:
         raise bad(name, text) from error
-    if moment.tzinfo is None:
+    if moment.tzinfo is None or moment.year not in YEARS:
         raise bad(name, text)
     return Period(moment, moment + dt.timedelta(seconds=1))
 
@@ -165,7 +170,7 @@ def source_filter(kind: ResourceType, source: Source, queryset: QuerySet[Any], p
     for name, value in params:
         single = name in DATE_PARAMS or name in {"birthdate", "_lastUpdated"}
         alternatives = [value] if single else [v for v in value.split(",") if v]
-        if not alternatives:
+        if not alternatives or len(alternatives) > MAX_ALTERNATIVES:
             raise bad(name, value)
         if name == "_id":
             queryset = queryset.filter(_keys_for(queryset, alternatives))

@@ -9,11 +9,13 @@ missing one. Errors are OperationOutcomes with the status (and headers) the v1 A
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
+from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -49,6 +51,8 @@ def _fhir_view(view: View) -> View:
             return problem_outcome(error)
         except Http404:
             return _missing()
+        except SuspiciousOperation:  # too many query parameters (DATA_UPLOAD_MAX_NUMBER_FIELDS), a bad host
+            return outcome_response(400, _("The request could not be understood."))
         except Exception:
             logger.exception("FHIR call failed: %s %s", request.method, request.path)
             return outcome_response(500, _("The error has been logged. Nothing was changed by this call."))
@@ -113,7 +117,7 @@ def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResp
 
 
 def _strict(request: HttpRequest) -> bool:
-    return any(part.strip() == "handling=strict" for part in request.headers.get("Prefer", "").split(";"))
+    return any(part.strip() == "handling=strict" for part in re.split("[;,]", request.headers.get("Prefer", "")))
 
 
 def _audit_search(caller: Caller, kind: ResourceType, shown: list[tuple[Source, Any]]) -> None:
