@@ -310,6 +310,11 @@ PUBLIC_BASE_URL = os.environ.get("NEEDLECHART_BASE_URL", "")
 DEFAULT_FROM_EMAIL = os.environ.get("NEEDLECHART_FROM_EMAIL", "needlechart@localhost")
 
 EMAIL_BACKEND = os.environ.get("NEEDLECHART_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# SMS like e-mail: a backend class (scheduling/sms.py; the console one prints them). The outbox
+# (scheduling/outbox.py) tries a message this many times, and a claim lasts this long.
+NEEDLECHART_SMS_BACKEND = os.environ.get("NEEDLECHART_SMS_BACKEND", "needlechart.scheduling.sms.ConsoleSmsBackend")
+MESSAGE_MAX_ATTEMPTS = env_int("NEEDLECHART_MESSAGE_MAX_ATTEMPTS", 5)
+MESSAGE_LEASE_SECONDS = env_int("NEEDLECHART_MESSAGE_LEASE_SECONDS", 300)
 
 LOGGING = {
     "version": 1,

@@ -32,6 +32,7 @@ from needlechart.clinics.selectors import clinic_id_of
 from needlechart.core.access import Role
 from needlechart.patients import services as patients
 from needlechart.patients.models import ConditionCategory, Episode, Patient
+from needlechart.scheduling import outbox
 from needlechart.scheduling.access import CalendarAction, require
 from needlechart.scheduling.db_guards import conflict_of
 from needlechart.scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, AppointmentType, Room
@@ -140,8 +141,10 @@ def appointment_book(
     episode: Episode | None = None,
     outside_hours: bool = False,
     series_id: uuid.UUID | None = None,
+    confirm: bool = True,
 ) -> Appointment:
-    """Book one appointment; ``outside_hours`` books it although the practitioner does not work then."""
+    """Book one appointment; ``outside_hours`` books it although the practitioner does not work then.
+    The patient's confirmation (unless ``confirm`` is off) and reminder are queued (``outbox``)."""
     require(actor, CalendarAction.BOOK)
     clinic_id = clinic_id_of(actor)
     _check_parties(clinic_id, patient=patient, practitioner=practitioner, kind=appointment_type, room=room)
@@ -182,6 +185,7 @@ def appointment_book(
         patient_id=patient.pk,
         detail=detail,
     )
+    outbox.appointment_booked(appointment, confirm=confirm)
     return appointment
 
 
@@ -227,7 +231,8 @@ def appointment_book_series(
         raise SeriesConflict(conflicts, zone)
     series_id = uuid.uuid4() if weeks > 1 else None
     left_out = {start for start, _problem_text in conflicts}
-    booked, skipped = [], list(conflicts)
+    booked: list[Appointment] = []
+    skipped = list(conflicts)
     for start in starts:
         if start in left_out:
             continue
@@ -244,6 +249,7 @@ def appointment_book_series(
                     episode=episode,
                     outside_hours=outside_hours,
                     series_id=series_id,
+                    confirm=not booked,  # one confirmation for the series, with its first time
                 )
             )
         except BookingConflict as refusal:  # taken since the check, by a booking that just committed
@@ -306,10 +312,12 @@ def appointment_move(
         detail["practitioner"] = practitioner.pk
     if (room.pk if room else None) != appointment.room_id:
         detail["room"] = str(room.pk) if room else None
+    previous_start = appointment.starts_at
     appointment.starts_at, appointment.ends_at, appointment.blocked_until = start, end, blocked_until
     appointment.practitioner, appointment.room = practitioner, room
     _save_guarded(appointment, update_fields=["starts_at", "ends_at", "blocked_until", "practitioner", "room"])
     _audit_change(actor, appointment, detail)
+    outbox.appointment_moved(appointment, previous_start=previous_start)
     return appointment
 
 
@@ -339,7 +347,9 @@ def appointment_cancel(*, actor: User, appointment: Appointment, reason: str, la
     if not reason:
         raise ValidationError(_("Give a reason for cancelling."))
     _close_visit(actor, appointment)
-    return _set_status(actor, appointment, AppointmentStatus.LATE_CANCELLED if late else AppointmentStatus.CANCELLED, reason[:300])
+    appointment = _set_status(actor, appointment, AppointmentStatus.LATE_CANCELLED if late else AppointmentStatus.CANCELLED, reason[:300])
+    outbox.appointment_cancelled(appointment)
+    return appointment
 
 
 @transaction.atomic

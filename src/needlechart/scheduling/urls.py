@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from needlechart.scheduling import appointment_views, setup_views, views
+from needlechart.scheduling import appointment_views, outbox_views, setup_views, views
 
 urlpatterns = [
     path("", views.calendar, name="calendar"),
@@ -14,6 +14,8 @@ urlpatterns = [
     path("appointments/<uuid:appointment_id>/cancel/", appointment_views.appointment_cancel, name="appointment_cancel"),
     path("appointments/<uuid:appointment_id>/status/", appointment_views.appointment_status, name="appointment_status"),
     path("appointments/<uuid:appointment_id>/visit/", appointment_views.appointment_visit, name="appointment_visit"),
+    path("outbox/", outbox_views.outbox_failed, name="outbox_failed"),
+    path("outbox/<uuid:message_id>/resend/", outbox_views.outbox_resend, name="outbox_resend"),
     path("setup/", setup_views.calendar_setup, name="calendar_setup"),
     path("setup/rooms/new/", setup_views.room_edit, name="room_create"),
     path("setup/rooms/<uuid:room_id>/", setup_views.room_edit, name="room_edit"),
