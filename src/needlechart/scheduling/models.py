@@ -263,3 +263,4 @@ class Appointment(models.Model):
 
 
 from needlechart.scheduling.outbox_models import OutgoingMessage  # noqa: E402, F401 - the outbox model, in its own module
+from needlechart.scheduling.wait_list_models import WaitListEntry  # noqa: E402, F401 - the wait list, in its own module

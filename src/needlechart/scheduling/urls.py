@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from needlechart.scheduling import appointment_views, outbox_views, setup_views, views
+from needlechart.scheduling import appointment_views, outbox_views, setup_views, views, wait_list_views
 
 urlpatterns = [
     path("", views.calendar, name="calendar"),
@@ -16,6 +16,14 @@ urlpatterns = [
     path("appointments/<uuid:appointment_id>/visit/", appointment_views.appointment_visit, name="appointment_visit"),
     path("outbox/", outbox_views.outbox_failed, name="outbox_failed"),
     path("outbox/<uuid:message_id>/resend/", outbox_views.outbox_resend, name="outbox_resend"),
+    path("wait-list/", wait_list_views.wait_list, name="wait_list"),
+    path("wait-list/new/", wait_list_views.entry_new, name="wait_list_new"),
+    path("wait-list/fits/", wait_list_views.fits_free_time, name="wait_list_fits"),
+    path("wait-list/fits/<uuid:appointment_id>/", wait_list_views.fits_appointment, name="wait_list_fits_appointment"),
+    path("wait-list/<uuid:wait_list_entry_id>/", wait_list_views.entry_edit, name="wait_list_entry"),
+    path("wait-list/<uuid:wait_list_entry_id>/remove/", wait_list_views.entry_remove, name="wait_list_remove"),
+    path("wait-list/<uuid:wait_list_entry_id>/offer/", wait_list_views.entry_offer, name="wait_list_offer"),
+    path("wait-list/<uuid:wait_list_entry_id>/book/", wait_list_views.entry_book, name="wait_list_book"),
     path("setup/", setup_views.calendar_setup, name="calendar_setup"),
     path("setup/rooms/new/", setup_views.room_edit, name="room_create"),
     path("setup/rooms/<uuid:room_id>/", setup_views.room_edit, name="room_edit"),
