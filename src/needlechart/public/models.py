@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -49,6 +50,24 @@ class PublicProfile(models.Model):
     photo_alt_en = models.CharField(_("photo description (English)"), max_length=200, blank=True)
     photo_alt_nb = models.CharField(_("photo description (Norwegian)"), max_length=200, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Online booking (public.booking): how long a picked time is held for the patient, until when
+    # before the visit the patient may cancel through the manage link, and the type a needling
+    # booking becomes when the pre-check finds a reason not to needle (else the first bookable
+    # type that is no needling session).
+    booking_hold_minutes = models.PositiveSmallIntegerField(
+        _("a picked time is held for (minutes)"), default=10, validators=[MinValueValidator(2), MaxValueValidator(60)]
+    )
+    cancellation_limit_hours = models.PositiveSmallIntegerField(
+        _("patients may cancel online until (hours before)"), default=24, validators=[MaxValueValidator(14 * 24)]
+    )
+    assessment_type = models.ForeignKey(
+        "scheduling.AppointmentType",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assessment type for online bookings"),
+    )
 
     class Meta:
         verbose_name = _("public pages of a clinic")
@@ -77,3 +96,6 @@ class PublicText(models.Model):
 
     def __str__(self) -> str:
         return f"{self.page} ({self.language})"
+
+
+from needlechart.public.booking_models import OnlineBooking, SlotHold  # noqa: E402, F401 - online booking, in its own module

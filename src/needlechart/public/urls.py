@@ -8,7 +8,7 @@ The admin's text pages are one pattern per page and language in the same way (``
 
 from django.urls import path
 
-from needlechart.public import admin_views, views
+from needlechart.public import admin_views, booking_views, views
 from needlechart.public.pages import LANGUAGES, PAGES
 
 urlpatterns = [
@@ -21,6 +21,10 @@ urlpatterns = [
         for page in PAGES
         for lang in LANGUAGES
     ],
+    path("c/<slug:clinic_slug>/<str:lang>/book/", booking_views.booking_start, name="booking_start"),
+    path("c/<slug:clinic_slug>/<str:lang>/book/hold/", booking_views.booking_hold, name="booking_hold"),
+    path("c/<slug:clinic_slug>/<str:lang>/book/h/<str:secret>/", booking_views.booking_details, name="booking_details"),
+    path("c/<slug:clinic_slug>/<str:lang>/booking/<str:secret>/", booking_views.booking_manage, name="booking_manage"),
     path("public-pages/", admin_views.public_admin, name="public_admin"),
     path("public-pages/photo/", admin_views.photo_upload, name="public_photo_upload"),
     path("public-pages/photo/remove/", admin_views.photo_remove, name="public_photo_remove"),

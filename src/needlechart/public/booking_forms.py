@@ -1,0 +1,82 @@
+"""The online booking form: the patient's details, the pre-check (the intake's own questions) and a
+honeypot field hidden from people (``website``: a bot fills it in, and its booking is dropped)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from needlechart.public.booking import normalised_phone, precheck_questions
+
+HONEYPOT = "website"
+
+
+class BookingForm(forms.Form):
+    given_name = forms.CharField(label=_("First name"), max_length=100)
+    family_name = forms.CharField(label=_("Last name"), max_length=100)
+    birth_date = forms.DateField(
+        label=_("Date of birth"),
+        help_text=_("For example 1980-03-25."),
+        input_formats=["%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"],
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}),
+    )
+    phone = forms.CharField(label=_("Mobile phone"), max_length=40, widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
+    email = forms.EmailField(label=_("E-mail"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    website = forms.CharField(
+        label=_("Leave this field empty"), required=False, widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"})
+    )
+
+    def __init__(self, *args: Any, language: str = "en", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["given_name"].widget.attrs["autocomplete"] = "given-name"
+        self.fields["family_name"].widget.attrs["autocomplete"] = "family-name"
+        self.precheck_names: list[str] = []
+        for question in precheck_questions():
+            choices = [(value, label.get(language)) for value, label in question.options]
+            name = f"q_{question.id}"
+            help_text = question.help.get(language) if question.help else ""
+            if question.type == "multichoice":
+                self.fields[name] = forms.MultipleChoiceField(
+                    label=question.label.get(language),
+                    choices=choices,
+                    required=True,
+                    widget=forms.CheckboxSelectMultiple,
+                    help_text=help_text,
+                )
+            else:
+                # Pregnancy is asked of everyone here (the intake asks it after sex at birth): not required.
+                self.fields[name] = forms.ChoiceField(
+                    label=question.label.get(language),
+                    choices=choices,
+                    required=question.id != "pregnant",
+                    widget=forms.RadioSelect,
+                    help_text=help_text,
+                )
+            self.precheck_names.append(name)
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get(HONEYPOT, "").strip())
+
+    def clean_birth_date(self) -> dt.date:
+        value: dt.date = self.cleaned_data["birth_date"]
+        today = timezone.localdate()
+        if value > today or value < today - dt.timedelta(days=125 * 366):
+            raise forms.ValidationError(_("Give your date of birth."))
+        return value
+
+    def clean_phone(self) -> str:
+        value: str = self.cleaned_data["phone"].strip()
+        if len(normalised_phone(value)) < 8 or any(ch not in "+0123456789 -()" for ch in value):
+            raise forms.ValidationError(_("Give a phone number of at least 8 digits."))
+        return value
+
+    def answers(self) -> dict[str, Any]:
+        return {name[2:]: self.cleaned_data[name] for name in self.precheck_names if self.cleaned_data.get(name)}
+
+    def details(self) -> dict[str, Any]:
+        return {key: self.cleaned_data[key] for key in ("given_name", "family_name", "birth_date", "phone", "email")}
