@@ -56,7 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",  # the API's documentation page and its static files, served from here rather than a CDN
-    "oauth2_provider",  # OAuth 2 client credentials for API clients (api/oauth.py)
+    "oauth2_provider",  # OAuth 2 client credentials and authorization code for API clients (api/oauth.py)
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -295,6 +295,15 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "needlechart.api.oauth.ClientValidator",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("NEEDLECHART_API_ACCESS_TOKEN_SECONDS", 600),
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    # Authorization code (api/authorize.py): PKCE always, S256 only (api.oauth.Server refuses plain).
+    "OAUTH2_SERVER_CLASS": "needlechart.api.oauth.Server",
+    "PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    # A refresh token is used once: each use gives a new pair and retires it (a reused one revokes its family).
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("NEEDLECHART_API_REFRESH_TOKEN_SECONDS", 8 * 3600),
 }
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # named for the migrations of api.ApiClient's link to it
 

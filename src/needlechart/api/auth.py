@@ -27,11 +27,12 @@ from needlechart.api.models import ApiClient
 from needlechart.api.oauth import access_token_of
 from needlechart.api.problems import FORBIDDEN, UNAUTHENTICATED, ProblemError
 from needlechart.api.ratelimit import count_call
-from needlechart.api.scopes import Scope
+from needlechart.api.scopes import Scope, role_allows
 from needlechart.api.selectors import api_client_for_token
 from needlechart.api.tokens import TOKEN_START
 from needlechart.audit.context import current_detail
 from needlechart.clinics.models import User
+from needlechart.core.access import is_clinic_staff
 
 REALM = 'Bearer realm="needlechart"'
 # How often a client's "last used" is written: not on every call.
@@ -61,6 +62,14 @@ def _unauthenticated(detail: str, *, error: str | None = "invalid_token") -> Pro
 def authenticated_client(request: HttpRequest) -> tuple[ApiClient, frozenset[str]]:
     """The usable client whose token the request carries and the token's scopes, or the 401
     problem saying why not."""
+    client, scopes, _user = authenticated_caller(request)
+    return client, scopes
+
+
+def authenticated_caller(request: HttpRequest) -> tuple[ApiClient, frozenset[str], User]:
+    """The usable client whose token the request carries, the token's scopes and the user it acts
+    as (the staff member of an authorization code token, else acting_user(client)), or the 401
+    problem saying why not."""
     header = request.headers.get("Authorization", "")
     if not header:
         raise _unauthenticated(_("Send the client's token in the header Authorization: Bearer <token>."), error=None)
@@ -69,22 +78,22 @@ def authenticated_client(request: HttpRequest) -> tuple[ApiClient, frozenset[str
     if scheme.lower() != "bearer" or not token:
         raise _unauthenticated(_("The Authorization header must read: Bearer <token>."), error="invalid_request")
     now = timezone.now()
-    client, scopes = _client_and_scopes(token, now)
+    client, scopes, user = _client_and_scopes(token, now)
     if client.revoked_at is not None:
         raise _unauthenticated(_("The token was revoked."))
     if client.is_expired(now):
         raise _unauthenticated(_("The token expired on %(date)s.") % {"date": date_format(timezone.localtime(client.expires_at))})
     if client.last_used_at is None or now - client.last_used_at >= LAST_USED_EVERY:
         ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
-    return client, scopes
+    return client, scopes, user or acting_user(client)
 
 
-def _client_and_scopes(token: str, now: dt.datetime) -> tuple[ApiClient, frozenset[str]]:
+def _client_and_scopes(token: str, now: dt.datetime) -> tuple[ApiClient, frozenset[str], User | None]:
     if token.startswith(TOKEN_START):
         client = api_client_for_token(token)
         if client is None:
             raise _unauthenticated(_("The token is not valid."))
-        return client, client.scopes
+        return client, client.scopes, None
     access = access_token_of(token)
     # An access token of no API client's application (one made in Django's admin) opens nothing.
     client = getattr(access.application, "api_client", None) if access is not None else None
@@ -92,7 +101,13 @@ def _client_and_scopes(token: str, now: dt.datetime) -> tuple[ApiClient, frozens
         raise _unauthenticated(_("The token is not valid."))
     if access.expires <= now:
         raise _unauthenticated(_("The access token expired. Ask for a new one at /o/token/."))
-    return client, frozenset(access.scope.split()) & client.scopes
+    scopes = frozenset(access.scope.split()) & client.scopes
+    if access.user_id is None:
+        return client, scopes, None
+    user = access.user
+    if user is None or not is_clinic_staff(user) or user.clinic_id != client.clinic_id:
+        raise _unauthenticated(_("The staff member this token acts for can no longer use needlechart."))
+    return client, frozenset(scope for scope in scopes if role_allows(user, scope)), user
 
 
 class ClientToken(HttpAuthBase):
@@ -110,7 +125,7 @@ class ClientToken(HttpAuthBase):
         self.scope = scope
 
     def __call__(self, request: HttpRequest) -> Caller:
-        client, scopes = authenticated_client(request)
+        client, scopes, user = authenticated_caller(request)
         count_call(client.pk)
         if self.scope not in scopes:
             raise ProblemError(
@@ -118,5 +133,8 @@ class ClientToken(HttpAuthBase):
                 _("This client's token does not have the scope %(scope)s.") % {"scope": self.scope},
                 headers={"WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="{self.scope}"'},
             )
-        current_detail.set({"api_client": str(client.pk), "scope": str(self.scope)})
-        return Caller(client=client, scope=self.scope, user=acting_user(client))
+        detail = {"api_client": str(client.pk), "scope": str(self.scope)}
+        if user.pk is not None:
+            detail["api_client_name"] = client.name  # the row's actor is the staff member; this names the system
+        current_detail.set(detail)
+        return Caller(client=client, scope=self.scope, user=user)

@@ -1,5 +1,6 @@
 """API clients: the other systems a clinic lets read and write its records, each with its scopes
-and either a personal access token (api.tokens) or OAuth 2 client credentials (api.oauth)."""
+and either a personal access token (api.tokens) or OAuth 2 client credentials or authorization
+code with PKCE (api.oauth)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,16 @@ class ApiClient(models.Model):
     @property
     def scopes(self) -> frozenset[str]:
         return frozenset(self.scope.split())
+
+    @property
+    def is_authorization_code(self) -> bool:
+        """A client of the authorization code grant: it acts as the staff member who let it (api.authorize)."""
+        application = self.application if self.application_id is not None else None
+        return application is not None and application.authorization_grant_type == "authorization-code"
+
+    @property
+    def redirect_uris(self) -> list[str]:
+        return self.application.redirect_uris.split() if self.is_authorization_code and self.application else []
 
     @property
     def shown_token(self) -> str:

@@ -48,10 +48,16 @@ def may_manage_clients(user: User) -> bool:
     return has_capability(user, Capability.MANAGE_STAFF)
 
 
+def role_allows(user: User, scope: str) -> bool:
+    """Whether ``user``'s role holds every capability ``scope`` needs (what a staff member may let a
+    system do on their behalf through OAuth 2 authorization code: api.authorize)."""
+    return scope in SCOPE_CAPABILITIES and all(has_capability(user, capability) for capability in SCOPE_CAPABILITIES[scope])
+
+
 def may_grant(user: User, scope: str) -> bool:
     """Whether ``user`` may give a client ``scope``: they manage clients and their role holds every
     capability the scope needs."""
-    return may_manage_clients(user) and all(has_capability(user, capability) for capability in SCOPE_CAPABILITIES[scope])
+    return may_manage_clients(user) and role_allows(user, scope)
 
 
 def grantable_scopes(user: User) -> list[Scope]:

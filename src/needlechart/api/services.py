@@ -11,9 +11,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from oauth2_provider.generators import generate_client_secret
-from oauth2_provider.models import AccessToken, Application
+from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
 
 from needlechart.api.models import ApiClient
+from needlechart.api.oauth import redirect_uri_errors
 from needlechart.api.scopes import Scope, may_grant, may_manage_clients
 from needlechart.api.tokens import new_token
 from needlechart.audit.models import AuditAction, AuditObject
@@ -29,10 +30,23 @@ def _require_manager(actor: User) -> None:
 
 
 @transaction.atomic
-def api_client_create(*, actor: User, name: str, scopes: Collection[str], valid_days: int, oauth: bool = False) -> tuple[ApiClient, str]:
+def api_client_create(
+    *,
+    actor: User,
+    name: str,
+    scopes: Collection[str],
+    valid_days: int,
+    oauth: bool = False,
+    redirect_uris: Collection[str] = (),
+    public: bool = False,
+) -> tuple[ApiClient, str]:
     """A new client of the actor's clinic and its secret, which exists only in the returned text:
     its personal access token, or with ``oauth`` the secret of its OAuth 2 client credentials
     (the client id is ``client.application.client_id``).
+
+    With ``redirect_uris`` (and ``oauth``) the client uses the authorization code grant with PKCE
+    instead: confidential (with a secret), or with ``public`` a public client, which has no secret
+    (the text returned is empty). Each URI must pass api.oauth.redirect_uri_errors.
 
     The actor must manage staff and hold every capability of every scope given
     (api.scopes.may_grant); the token expires after ``valid_days``, at most
@@ -65,15 +79,25 @@ def api_client_create(*, actor: User, name: str, scopes: Collection[str], valid_
         created_by=actor,
         expires_at=timezone.now() + dt.timedelta(days=valid_days),
     )
+    uris = list(dict.fromkeys(uri.strip() for uri in redirect_uris if uri.strip()))
+    if uris or public:
+        if not oauth or not uris:
+            raise ValidationError(_("An authorization code client needs at least one redirect URI."), code="redirect_uris")
+        errors = redirect_uri_errors(uris)
+        if errors:
+            raise ValidationError(errors, code="redirect_uris")
     if oauth:
         secret = generate_client_secret()
         # Saved hashed by the toolkit (hash_client_secret); the text is returned once.
         client.application = Application.objects.create(
             name=f"{name} ({clinic_id})"[:255],
-            client_type=Application.CLIENT_CONFIDENTIAL,
-            authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+            client_type=Application.CLIENT_PUBLIC if public else Application.CLIENT_CONFIDENTIAL,
+            authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE if uris else Application.GRANT_CLIENT_CREDENTIALS,
+            redirect_uris=" ".join(uris),
             client_secret=secret,
         )
+        if public:
+            secret = ""  # a public client proves itself with PKCE alone: it is given no secret
     else:
         token = new_token()
         client.token_prefix, client.token_digest, secret = token.prefix, token.digest, token.text
@@ -83,15 +107,21 @@ def api_client_create(*, actor: User, name: str, scopes: Collection[str], valid_
         action=AuditAction.CREATE,
         object_type=AuditObject.API_CLIENT,
         object_id=client.pk,
-        detail={"name": name, "scopes": wanted, "expires_at": client.expires_at.isoformat(), "credentials": client.shown_token},
+        detail={
+            "name": name,
+            "scopes": wanted,
+            "expires_at": client.expires_at.isoformat(),
+            "credentials": client.shown_token,
+            **({"redirect_uris": uris, "public": public} if uris else {}),
+        },
     )
     return client, secret
 
 
 @transaction.atomic
 def api_client_revoke(*, actor: User, client: ApiClient) -> ApiClient:
-    """Revoke the client at once: its next call is refused, and an OAuth 2 client's access tokens are
-    removed. Revoking twice changes nothing."""
+    """Revoke the client at once: its next call is refused, and an OAuth 2 client's access tokens,
+    refresh tokens and unused authorization codes are removed. Revoking twice changes nothing."""
     _require_manager(actor)
     if client.clinic_id != actor.clinic_id:
         raise PermissionDenied
@@ -100,7 +130,9 @@ def api_client_revoke(*, actor: User, client: ApiClient) -> ApiClient:
         locked.revoked_at, locked.revoked_by = timezone.now(), actor
         locked.save(update_fields=["revoked_at", "revoked_by"])
         if locked.application_id is not None:
+            RefreshToken.objects.filter(application_id=locked.application_id).delete()
             AccessToken.objects.filter(application_id=locked.application_id).delete()
+            Grant.objects.filter(application_id=locked.application_id).delete()
         audit_record(
             actor=actor,
             action=AuditAction.UPDATE,

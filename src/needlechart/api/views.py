@@ -37,7 +37,9 @@ def client_create(request: StaffRequest) -> HttpResponse:
                 name=data["name"],
                 scopes=data["scopes"],
                 valid_days=data["valid_days"],
-                oauth=data["credentials"] == "oauth",
+                oauth=data["credentials"] in ("oauth", "code_public", "code_confidential"),
+                redirect_uris=data["redirect_uris"],
+                public=data["credentials"] == "code_public",
             )
         except ValidationError as error:
             for message in error.messages:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -135,7 +136,8 @@ class SecondFactorMiddleware:
                 response = HttpResponse(status=401)
                 response["HX-Redirect"] = target
                 return response
-            return redirect(f"{target}?next={request.path}")
+            # The whole path with its query: /o/authorize/?client_id=...&code_challenge=... comes back whole.
+            return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
 
     def _must_stop(self, request: HttpRequest) -> bool:

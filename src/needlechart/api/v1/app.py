@@ -67,10 +67,23 @@ class _Document(OpenAPISchema):
         scopes = [str(auth.scope) for auth in operation.auth_callbacks if isinstance(auth, ClientToken)]
         if not scopes:
             return security
+        all_scopes = {s.value: str(s.label) for s in Scope}
         self.securitySchemes["OAuth2"] = {
             "type": "oauth2",
-            "description": "OAuth 2 client credentials of an API client: access tokens from the token endpoint, lasting minutes.",
-            "flows": {"clientCredentials": {"tokenUrl": reverse("oauth_token"), "scopes": {s.value: str(s.label) for s in Scope}}},
+            "description": (
+                "OAuth 2 of an API client: client credentials (the client itself), or authorization code with PKCE S256 (a staff"
+                " member of the clinic signs in and the tokens act as them, with at most what their role may do); access tokens"
+                " from the token endpoint, lasting minutes."
+            ),
+            "flows": {
+                "clientCredentials": {"tokenUrl": reverse("oauth_token"), "scopes": all_scopes},
+                "authorizationCode": {
+                    "authorizationUrl": reverse("oauth_authorize"),
+                    "tokenUrl": reverse("oauth_token"),
+                    "refreshUrl": reverse("oauth_token"),
+                    "scopes": all_scopes,
+                },
+            },
         }
         return [*(dict.fromkeys(requirement, scopes) for requirement in security or []), {"OAuth2": scopes}]
 
@@ -103,11 +116,13 @@ class NeedlechartApi(NinjaAPI):
         return urls
 
     def _document(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        """The OpenAPI document, with the token endpoint's address in full, as OpenAPI 3.1 wants it."""
+        """The OpenAPI document, with the OAuth 2 endpoints' addresses in full, as OpenAPI 3.1 wants them."""
         document = self.get_openapi_schema(path_params=kwargs)
         for scheme in document["components"].get("securitySchemes", {}).values():
             for flow in scheme.get("flows", {}).values():
-                flow["tokenUrl"] = request.build_absolute_uri(flow["tokenUrl"])
+                for key in ("authorizationUrl", "tokenUrl", "refreshUrl"):
+                    if key in flow:
+                        flow[key] = request.build_absolute_uri(flow[key])
         return NinjaResponse(document)
 
 
