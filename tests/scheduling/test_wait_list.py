@@ -317,6 +317,8 @@ def test_bad_input_is_refused_with_a_message(client_for, front_desk, patient, pr
         reverse("wait_list_new"), {"patient": patient.pk, "appointment_types": [follow_up.pk], "parts_of_day": ["night"]}
     )
     assert unknown_part.status_code == 400
+    huge_id = {"patient": patient.pk, "appointment_types": [follow_up.pk], "practitioners": ["9" * 30]}
+    assert client.post(reverse("wait_list_new"), huge_id).status_code == 400  # not an integer overflow in the database
     assert client.post(reverse("wait_list_new"), {"patient": "not-a-uuid", "appointment_types": [follow_up.pk]}).status_code == 400
     assert client.post(reverse("wait_list_new"), {"appointment_types": [follow_up.pk]}).status_code == 400
     assert not WaitListEntry.objects.exists()

@@ -20,6 +20,12 @@ class _Practitioners(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return obj.display_name
 
+    def clean(self, value: Any) -> Any:
+        # A staff id is a small number: a longer one would overflow the database's integer.
+        if isinstance(value, list | tuple) and any(not str(pk).isdigit() or len(str(pk)) > 11 for pk in value):
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": "?"})
+        return super().clean(value)
+
 
 class _Types(forms.ModelMultipleChoiceField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
