@@ -73,6 +73,7 @@ class AuditObject(models.TextChoices):
     CALENDAR = "calendar", _("calendar")
     CALENDAR_SETUP = "calendar_setup", _("calendar set-up (rooms, types, hours)")
     PUBLIC_PAGES = "public_pages", _("public pages")
+    CALENDAR_FEED = "calendar_feed", _("calendar feed (iCal)")
 
 
 class AppendOnlyQuerySet(models.QuerySet):

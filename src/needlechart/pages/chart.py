@@ -17,6 +17,7 @@ from needlechart.core.access import Capability, has_capability, staff_view
 from needlechart.needling.selectors import serious_adverse_events
 from needlechart.pages import chart_reads, visit_reads
 from needlechart.patients.selectors import episode_get_for_user
+from needlechart.scheduling.access import CalendarAction, may
 from needlechart.screening.selectors import latest_intake_link, screening_of
 
 
@@ -38,6 +39,7 @@ def patient_chart(request: StaffRequest, patient_id) -> HttpResponse:
         "latest_pain": None,  # pain_map_context's, with "taken_at"
         "intake_status": None,  # for who records intakes without reading them
         "now": timezone.now(),
+        "may_book": may(user, CalendarAction.BOOK),  # the calendar's booking form, with the patient chosen
     }
     if has_capability(user, Capability.VIEW_CLINICAL):
         context["screening"] = screening_of(user=user, response=found.intake, clinic_has_rule_settings=found.has_rule_settings)

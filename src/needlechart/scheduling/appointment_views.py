@@ -27,6 +27,7 @@ from needlechart.scheduling import selectors, services
 from needlechart.scheduling.access import CalendarAction, may, require
 from needlechart.scheduling.forms import CancelForm, MoveForm, StatusForm, local_text
 from needlechart.scheduling.models import Appointment
+from needlechart.scheduling.panel import panel_actions
 from needlechart.scheduling.views import as_staff_id, as_uuid, bad_request, calendar_page_of, day_span, find_free, parse_day
 
 MOVE_DAYS = 7  # the free times a move offers: this many days from the chosen one
@@ -43,6 +44,7 @@ def _detail_context(request: StaffRequest, appointment: Appointment) -> dict[str
         "may_open_visit": may(user, CalendarAction.RECEIVE, practitioner_id=appointment.practitioner_id)
         and has_capability(user, Capability.VIEW_CLINICAL),
         "cancel_form": CancelForm(),
+        "panel_actions": panel_actions(user, appointment),  # from the apps above the calendar (screening's intake link)
         "calendar_url": _calendar_url(appointment, selectors.clinic_zone(appointment.clinic_id)),
     }
 

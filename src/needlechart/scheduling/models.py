@@ -262,5 +262,6 @@ class Appointment(models.Model):
         return self.status in ACTIVE_STATUSES
 
 
+from needlechart.scheduling.feed_models import CalendarFeed  # noqa: E402, F401 - practitioners' iCal feeds, in their own module
 from needlechart.scheduling.outbox_models import OutgoingMessage  # noqa: E402, F401 - the outbox model, in its own module
 from needlechart.scheduling.wait_list_models import WaitListEntry  # noqa: E402, F401 - the wait list, in its own module

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from needlechart.scheduling import appointment_views, outbox_views, setup_views, views, wait_list_views
+from needlechart.scheduling import appointment_views, feed_views, outbox_views, setup_views, views, wait_list_views
 
 urlpatterns = [
     path("", views.calendar, name="calendar"),
@@ -14,6 +14,8 @@ urlpatterns = [
     path("appointments/<uuid:appointment_id>/cancel/", appointment_views.appointment_cancel, name="appointment_cancel"),
     path("appointments/<uuid:appointment_id>/status/", appointment_views.appointment_status, name="appointment_status"),
     path("appointments/<uuid:appointment_id>/visit/", appointment_views.appointment_visit, name="appointment_visit"),
+    path("feed/", feed_views.my_feed, name="calendar_feed"),
+    path("feed/<str:token>.ics", feed_views.feed_ics, name="calendar_feed_ics"),
     path("outbox/", outbox_views.outbox_failed, name="outbox_failed"),
     path("outbox/<uuid:message_id>/resend/", outbox_views.outbox_resend, name="outbox_resend"),
     path("wait-list/", wait_list_views.wait_list, name="wait_list"),
