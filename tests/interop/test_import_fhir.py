@@ -346,3 +346,18 @@ def test_observations_need_a_clinical_role(clinic, front_desk):
     report = import_bundle(clinic, front_desk, small_bundle(), dry_run=True)
     assert [e.outcome for e in report.entries] == ["created", "created", "rejected"]
     assert "may not record clinical measurements" in report.entries[2].reasons[0]
+
+
+def test_an_observation_entered_in_error_is_imported_retracted_and_the_report_serialises(clinic, importer):
+    wrong = nprs(PATIENT_URL, value=9)
+    wrong["status"] = "entered-in-error"
+    wrong["note"] = [{"text": "Typed in the wrong patient"}]
+    data = clean(bundle(new_patient(), new_episode(PATIENT_URL), wrong))
+    report = import_bundle(clinic, importer, data, dry_run=False, source="retracted.json")
+    assert report.ok, report.lines()
+    measurement = Measurement.objects.get()
+    assert measurement.retracted_at is not None and measurement.retraction_reason == "Typed in the wrong patient"
+    assert measurement_observation(measurement)["status"] == "entered-in-error"
+    shown = json.loads(json.dumps(report.as_dict()))
+    assert shown["written"] is True and shown["counts"] == {"created": 3, "matched": 0, "rejected": 0}
+    assert shown["entries"][2]["target"] == f"Observation/{measurement.pk}"
