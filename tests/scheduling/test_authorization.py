@@ -146,7 +146,7 @@ CASES = [
         "post",
         lambda o: reverse("calendar_setup"),
         ("clinic_admin",),
-        data=lambda o: {"time_zone": "", "slot_minutes": "15", "minimum_notice_minutes": "60", "horizon_days": "90"},
+        data=lambda o: {"time_zone": "", "slot_minutes": "15", "minimum_notice_minutes": "60", "horizon_days": "90", "reminder_hours": "0"},
         object_scoped=False,
     ),
     Case("room_create", "get", lambda o: reverse("room_create"), ("clinic_admin",), object_scoped=False),
