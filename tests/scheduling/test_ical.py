@@ -124,7 +124,9 @@ def test_revoked_renewed_and_made_up_tokens_are_404(client_for, practitioner, bo
     for made_up in ("x", "a" * 43, "a" * 500, "a.b" * 15):
         assert client.get(f"/calendar/feed/{made_up}.ics").status_code == 404
     assert client.get("/calendar/feed/" + "%00" * 30 + ".ics").status_code == 400  # refused before the view, not a 500
-    kinds = list(AuditEvent.objects.filter(object_type="calendar_feed").exclude(action="view").values_list("action", "detail"))
+    kinds = list(
+        AuditEvent.objects.filter(object_type="calendar_feed").exclude(action="view").order_by("seq").values_list("action", "detail")
+    )
     assert kinds == [("create", {"token": "made"}), ("update", {"token": "renewed"}), ("update", {"token": "revoked"})]
 
 
