@@ -6,10 +6,13 @@ daylight-saving change, writes its audit rows; and one appointment's .ics attach
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import icalendar
 import pytest
 from django.conf import settings
+from django.core import mail
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -262,3 +265,17 @@ def test_one_appointments_ics_parses_back_in_the_clinics_zone(booked):
     # The patient's language (Norwegian by default), no patient name (an attachment can be forwarded).
     assert str(event["SUMMARY"]) == "Oppfølgende nålebehandling hos Practitioner Tester"
     assert b"Kari" not in body and b"Nordmann" not in body
+
+
+def test_the_confirmation_e_mail_carries_this_ics(front_desk, patient, practitioner, follow_up, week, monday, rooms):
+    patient.email = "kari@example.org"
+    patient.save(update_fields=["email"])
+    appointment = services.appointment_book(
+        actor=front_desk, patient=patient, practitioner=practitioner, appointment_type=follow_up, starts_at=oslo(monday, 10), room=rooms[0]
+    )
+    call_command("send_messages", "--once", stdout=io.StringIO())
+    [confirmation] = [m for m in mail.outbox if m.attachments]
+    [(name, content, mimetype)] = confirmation.attachments
+    assert name == "appointment.ics" and mimetype == "text/calendar"
+    [event] = icalendar.Calendar.from_ical(content).walk("VEVENT")
+    assert str(event["UID"]) == f"{appointment.pk}@needlechart" and event.decoded("DTSTART") == appointment.starts_at
