@@ -263,7 +263,7 @@ def test_the_manage_link_cancels_within_the_limit_and_not_after(client, profile,
 def test_an_unknown_manage_or_hold_secret_is_404(client, profile, types, open_week):
     assert client.get(reverse("booking_manage", kwargs={"clinic_slug": SLUG, "lang": "en", "secret": "guessed"})).status_code == 404
     assert client.get(reverse("booking_details", kwargs={"clinic_slug": SLUG, "lang": "en", "secret": "guessed"})).status_code == 404
-    assert client.get(reverse("booking_start", kwargs={"clinic_slug": SLUG, "lang": "de"})).status_code == 404
+    assert client.get(f"/c/{SLUG}/de/book/").status_code == 404
 
 
 def test_losing_the_race_for_the_time_gives_the_friendly_page_with_other_times(

@@ -14,7 +14,14 @@ def test_the_fuzzer_opens_every_public_page_of_the_demo_clinic(demo, db):  # noq
     client = _client("anonymous")
     routes = [route for route in _routes() if route.startswith("c/")]
     answers = {route: client.get(_fill(route)).status_code for route in routes}
-    pages = [route for route in routes if "photo" not in route and route != "c/<slug:clinic_slug>/"]
+    booking = [route for route in routes if "/book" in route]
+    pages = [route for route in routes if "photo" not in route and route != "c/<slug:clinic_slug>/" and route not in booking]
     assert len(pages) == 14 and all(answers[route] == 200 for route in pages), answers
+    # Online booking: its first page opens; a hold is a POST; a made-up hold or manage secret is not found.
+    assert {route: answers[route] for route in booking} == {
+        f"c/<slug:clinic_slug>/{lang}/{suffix}": status
+        for lang in ("en", "nb")
+        for suffix, status in (("book/", 200), ("book/hold/", 405), ("book/h/<str:secret>/", 404), ("booking/<str:secret>/", 404))
+    }
     assert answers["c/<slug:clinic_slug>/"] == 302  # to the clinic's main language
     assert _fill("c/<slug:clinic_slug>/nb/behandlere/") == "/c/fjordbyen/nb/behandlere/"

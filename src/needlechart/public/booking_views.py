@@ -274,3 +274,12 @@ def booking_manage(request: HttpRequest, clinic_slug: str, lang: str, secret: st
             message=message,
         )
         return response
+
+
+# The booking pages below ``/c/<clinic>/<language>/`` (public.urls makes one pattern per language).
+ROUTES = (
+    ("book/", booking_start, "booking_start"),
+    ("book/hold/", booking_hold, "booking_hold"),
+    ("book/h/<str:secret>/", booking_details, "booking_details"),
+    ("booking/<str:secret>/", booking_manage, "booking_manage"),
+)

@@ -21,10 +21,11 @@ urlpatterns = [
         for page in PAGES
         for lang in LANGUAGES
     ],
-    path("c/<slug:clinic_slug>/<str:lang>/book/", booking_views.booking_start, name="booking_start"),
-    path("c/<slug:clinic_slug>/<str:lang>/book/hold/", booking_views.booking_hold, name="booking_hold"),
-    path("c/<slug:clinic_slug>/<str:lang>/book/h/<str:secret>/", booking_views.booking_details, name="booking_details"),
-    path("c/<slug:clinic_slug>/<str:lang>/booking/<str:secret>/", booking_views.booking_manage, name="booking_manage"),
+    *[
+        path(f"c/<slug:clinic_slug>/{lang}/{suffix}", view, {"lang": lang}, name=name)
+        for suffix, view, name in booking_views.ROUTES
+        for lang in LANGUAGES
+    ],
     path("public-pages/", admin_views.public_admin, name="public_admin"),
     path("public-pages/photo/", admin_views.photo_upload, name="public_photo_upload"),
     path("public-pages/photo/remove/", admin_views.photo_remove, name="public_photo_remove"),
