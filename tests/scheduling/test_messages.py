@@ -365,3 +365,12 @@ def test_the_outbox_is_the_front_desks_and_the_admins_only(client, practitioner,
     assert client.post(reverse("outbox_resend", args=[failed.pk])).status_code == 400
     failed.refresh_from_db()
     assert failed.status == "failed"
+
+
+def test_the_confirmation_carries_the_real_ics_of_the_appointment(front_desk, reachable, practitioner, follow_up):
+    _book(front_desk, reachable, practitioner, follow_up, oslo(next_weekday(2) + dt.timedelta(days=7), 11))
+    _send()
+    [(name, content, mimetype)] = mail.outbox[0].attachments
+    assert (name, mimetype) == ("appointment.ics", "text/calendar")
+    assert content.startswith("BEGIN:VCALENDAR") and "BEGIN:VTIMEZONE" in content and "Europe/Oslo" in content
+    assert not sms.outbox[0].text.startswith("BEGIN")  # an SMS carries no attachment
