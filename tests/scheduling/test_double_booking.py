@@ -8,7 +8,7 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from needlechart.scheduling import services
 from needlechart.scheduling.models import Appointment, AppointmentStatus
@@ -171,3 +171,57 @@ def test_two_bookings_of_the_same_time_at_the_same_moment_end_with_one_appointme
         services._problem = check
     assert sorted(outcomes) == ["The practitioner has another appointment then.", "booked"]
     assert Appointment.objects.filter(starts_at=start).count() == 1
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"
+
+
+class _LockTimeout(Exception):
+    sqlstate = "55P03"
+
+
+def _first_write_aborted(monkeypatch, cause: type[Exception]) -> list[int]:
+    """Make the first write of an appointment fail as PostgreSQL reports ``cause``; count the writes."""
+    writes: list[int] = []
+    save = Appointment.save
+
+    def aborted_once(self, *args, **kwargs):
+        writes.append(1)
+        if len(writes) == 1:
+            raise OperationalError("aborted") from cause()
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Appointment, "save", aborted_once)
+    return writes
+
+
+def test_a_booking_aborted_as_a_deadlock_is_written_again(monkeypatch, front_desk, patient, practitioner, follow_up):
+    """PostgreSQL aborts one of two bookings that check the same time at once as a deadlock; the
+    service writes it again (then it waits for the other and is saved or refused)."""
+    writes = _first_write_aborted(monkeypatch, _Deadlock)
+    appointment = services.appointment_book(
+        actor=front_desk,
+        patient=patient,
+        practitioner=practitioner,
+        appointment_type=follow_up,
+        starts_at=oslo(next_weekday(3), 11),
+        outside_hours=True,
+    )
+    assert len(writes) == 2
+    assert Appointment.objects.get().pk == appointment.pk
+
+
+def test_any_other_aborted_write_is_not_retried(monkeypatch, front_desk, patient, practitioner, follow_up):
+    writes = _first_write_aborted(monkeypatch, _LockTimeout)
+    with pytest.raises(OperationalError):
+        services.appointment_book(
+            actor=front_desk,
+            patient=patient,
+            practitioner=practitioner,
+            appointment_type=follow_up,
+            starts_at=oslo(next_weekday(3), 11),
+            outside_hours=True,
+        )
+    assert len(writes) == 1
+    assert not Appointment.objects.exists()

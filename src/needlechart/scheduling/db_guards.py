@@ -7,7 +7,10 @@ of the same room, may overlap (half-open intervals: one may start when the other
 - PostgreSQL: two exclusion constraints (GiST, with the ``btree_gist`` extension for the ``=``
   on the practitioner and the room) over ``tstzrange(starts_at, blocked_until)``, only for the
   active statuses. Two transactions booking the same time at once: the second waits for the
-  first and then fails, so one booking wins and one gets a refusal.
+  first and then fails, so one booking wins and one gets a refusal. When both have written
+  their row before either checks, each waits for the other and PostgreSQL aborts one as a
+  deadlock (``deadlocked``); the services write that one again, which then waits for the
+  winner and is refused like the rest.
 - SQLite: BEFORE INSERT and BEFORE UPDATE triggers that abort when the new row overlaps an
   active one. Writers are serialised (``BEGIN IMMEDIATE``, settings.DATABASES), so the check
   and the write cannot interleave with another booking.
@@ -116,3 +119,11 @@ def conflict_of(error: BaseException) -> str | None:
         if guard == constraint or guard in text:
             return kind
     return None
+
+
+DEADLOCK = "40P01"
+
+
+def deadlocked(error: BaseException) -> bool:
+    """Whether PostgreSQL aborted the write to break a deadlock (two overlapping rows checked at once)."""
+    return getattr(error.__cause__, "sqlstate", None) == DEADLOCK

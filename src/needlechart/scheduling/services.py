@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -34,7 +34,7 @@ from needlechart.patients import services as patients
 from needlechart.patients.models import ConditionCategory, Episode, Patient
 from needlechart.scheduling import outbox
 from needlechart.scheduling.access import CalendarAction, require
-from needlechart.scheduling.db_guards import conflict_of
+from needlechart.scheduling.db_guards import conflict_of, deadlocked
 from needlechart.scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, AppointmentType, Room
 from needlechart.scheduling.recurrence import weekly_starts
 from needlechart.scheduling.selectors import calendar_read, clinic_zone, diaries
@@ -117,15 +117,22 @@ def _refusal(kind: str) -> str:
 
 
 def _save_guarded(appointment: Appointment, update_fields: list[str] | None = None) -> None:
-    """Save, turning the database's refusal of an overlap into a ``BookingConflict``."""
-    try:
-        with transaction.atomic():
-            appointment.save(update_fields=update_fields)
-    except IntegrityError as error:
-        kind = conflict_of(error)
-        if kind is None:
-            raise
-        raise BookingConflict(_refusal(kind)) from error
+    """Save, turning the database's refusal of an overlap into a ``BookingConflict``. A write
+    aborted as a deadlock (another booking of the same time checked at the same moment) is
+    written again: it then waits for the other one and is saved or refused."""
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                appointment.save(update_fields=update_fields)
+            return
+        except OperationalError as error:
+            if not deadlocked(error) or attempt == 2:
+                raise
+        except IntegrityError as error:
+            kind = conflict_of(error)
+            if kind is None:
+                raise
+            raise BookingConflict(_refusal(kind)) from error
 
 
 @transaction.atomic
