@@ -11,10 +11,14 @@ from django.test import Client
 
 from needlechart.api import services
 from needlechart.api.scopes import Scope
+from needlechart.clinics.models import Role
+from needlechart.core import access
+from needlechart.core.access import Capability
 
 READ = (Scope.DEMOGRAPHICS_READ,)
 WRITE = (Scope.DEMOGRAPHICS_WRITE,)
 READ_WRITE = (Scope.DEMOGRAPHICS_READ, Scope.DEMOGRAPHICS_WRITE)
+CLINICAL = (Scope.CLINICAL_READ,)
 
 
 class Api:
@@ -55,3 +59,11 @@ def token_for(clinic_admin) -> Callable[..., str]:
 def api(token_for) -> Api:
     """A client with demographics:read and demographics:write."""
     return Api(token_for())
+
+
+@pytest.fixture
+def admins_may_read_clinical(monkeypatch):
+    """A clinic admin whose role may view clinical records, so that they can make clinical:read
+    clients (no role both manages clients and reads clinical records today)."""
+    widened = dict(access.ROLE_CAPABILITIES) | {Role.CLINIC_ADMIN: access.ROLE_CAPABILITIES[Role.CLINIC_ADMIN] | {Capability.VIEW_CLINICAL}}
+    monkeypatch.setattr(access, "ROLE_CAPABILITIES", widened)

@@ -16,8 +16,11 @@ from needlechart.api import services
 from needlechart.api.models import ApiClient
 from needlechart.api.scopes import Scope
 from needlechart.api.v1.urls import api as ninja_api
+from needlechart.charting import services as charting
+from needlechart.needling import services as needling
+from needlechart.outcomes import services as outcomes
 from needlechart.patients import services as patients
-from tests.api.conftest import READ, READ_WRITE, WRITE, Api
+from tests.api.conftest import CLINICAL, READ, READ_WRITE, WRITE, Api
 
 NEW_PATIENT = {"given_name": "Ola", "family_name": "Hansen", "birth_date": "1990-01-02"}
 
@@ -25,7 +28,7 @@ NEW_PATIENT = {"given_name": "Ola", "family_name": "Hansen", "birth_date": "1990
 @dataclass(frozen=True)
 class Operation:
     method: str
-    path: str  # with {patient}, {episode}, {staff} for the record's id
+    path: str  # with {patient}, {episode}, {staff}, {encounter}, {note}, {measurement}, {adverse_event} for the record's id
     scope: Scope
     body: Any = None
     headers: dict[str, str] | None = None
@@ -50,6 +53,16 @@ OPERATIONS = {
     "readEpisode": Operation("GET", "/episodes/{episode}", Scope.DEMOGRAPHICS_READ),
     "listStaff": Operation("GET", "/staff", Scope.DEMOGRAPHICS_READ),
     "readStaff": Operation("GET", "/staff/{staff}", Scope.DEMOGRAPHICS_READ),
+    "listEncounters": Operation("GET", "/patients/{patient}/encounters", Scope.CLINICAL_READ),
+    "readEncounter": Operation("GET", "/encounters/{encounter}", Scope.CLINICAL_READ),
+    "listNotes": Operation("GET", "/patients/{patient}/notes", Scope.CLINICAL_READ),
+    "readNote": Operation("GET", "/notes/{note}", Scope.CLINICAL_READ),
+    "listNeedling": Operation("GET", "/patients/{patient}/needling", Scope.CLINICAL_READ),
+    "readNeedling": Operation("GET", "/encounters/{encounter}/needling", Scope.CLINICAL_READ),
+    "listMeasurements": Operation("GET", "/patients/{patient}/measurements", Scope.CLINICAL_READ),
+    "readMeasurement": Operation("GET", "/measurements/{measurement}", Scope.CLINICAL_READ),
+    "listAdverseEvents": Operation("GET", "/patients/{patient}/adverse-events", Scope.CLINICAL_READ),
+    "readAdverseEvent": Operation("GET", "/adverse-events/{adverse_event}", Scope.CLINICAL_READ),
 }
 NAMES = sorted(OPERATIONS)
 
@@ -61,9 +74,29 @@ def test_the_matrix_covers_every_operation_of_the_api():
     assert documented == set(OPERATIONS)
 
 
+def clinical_records(episode, practitioner) -> dict[str, Any]:
+    """A signed visit of the episode with a range of motion, an NPRS and an adverse event."""
+    encounter = charting.encounter_create(actor=practitioner, episode=episode, practitioner=practitioner, starts_at=timezone.now())
+    needling.range_of_motion_record(
+        actor=practitioner, encounter=encounter, joint="cervical_spine", movement="rotation", side="l", degrees=55
+    )
+    measurement = outcomes.measurement_record(actor=practitioner, encounter=encounter, instrument_id="nprs", raw_answers={"pain": "5"})
+    event = needling.adverse_event_record(
+        actor=practitioner, encounter=encounter, event_type="bruising", severity="mild", onset=encounter.starts_at
+    )
+    draft = charting.note_save_draft(actor=practitioner, encounter=encounter, subjective="Pain 5/10")
+    note = charting.note_sign(actor=practitioner, note=draft)
+    return {"encounter": encounter.pk, "note": note.pk, "measurement": measurement.pk, "adverse_event": event.pk}
+
+
+@pytest.fixture(autouse=True)
+def _clinical_clients(admins_may_read_clinical):
+    """This clinic's admin may make clinical:read clients (conftest)."""
+
+
 @pytest.fixture
 def ids(patient, episode, practitioner) -> dict[str, Any]:
-    return {"patient": patient.pk, "episode": episode.pk, "staff": practitioner.pk}
+    return {"patient": patient.pk, "episode": episode.pk, "staff": practitioner.pk, **clinical_records(episode, practitioner)}
 
 
 @pytest.fixture
@@ -75,7 +108,7 @@ def strangers(other_admin, other_practitioner) -> dict[str, Any]:
     episode = patients.episode_create(
         actor=other_admin, patient=patient, complaint="Neck", condition="neck", started_on=timezone.localdate()
     )
-    return {"patient": patient.pk, "episode": episode.pk, "staff": other_practitioner.pk}
+    return {"patient": patient.pk, "episode": episode.pk, "staff": other_practitioner.pk, **clinical_records(episode, other_practitioner)}
 
 
 def _call(api: Api, operation: Operation, ids: dict[str, Any]):
@@ -130,7 +163,7 @@ def test_a_revoked_token_is_401(ids, token_for, clinic_admin, name):
 @pytest.mark.parametrize("name", NAMES)
 def test_a_token_without_the_operations_scope_is_403(ids, token_for, name):
     operation = OPERATIONS[name]
-    other_scope = WRITE if operation.scope == Scope.DEMOGRAPHICS_READ else READ
+    other_scope = {Scope.DEMOGRAPHICS_READ: WRITE, Scope.CLINICAL_READ: READ_WRITE}.get(operation.scope, READ)
     response = _call(Api(token_for(other_scope)), operation, ids)
     _assert_problem(response, 403, "forbidden")
     assert response["WWW-Authenticate"] == f'Bearer realm="needlechart", error="insufficient_scope", scope="{operation.scope}"'
@@ -145,10 +178,11 @@ def test_a_token_with_the_scope_gets_through(ids, token_for, name):
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if OPERATIONS[n].names_a_record])
-@pytest.mark.parametrize("scopes", [READ, WRITE, READ_WRITE])
+@pytest.mark.parametrize("scopes", [READ, WRITE, READ_WRITE, CLINICAL])
 def test_another_clinics_record_answers_as_a_missing_one_whatever_the_scope(ids, strangers, token_for, name, scopes):
     operation, api = OPERATIONS[name], Api(token_for(scopes))
     missing = {"patient": uuid.uuid4(), "episode": uuid.uuid4(), "staff": 10**9}
+    missing |= {kind: uuid.uuid4() for kind in ("encounter", "note", "measurement", "adverse_event")}
     foreign, absent = _call(api, operation, strangers), _call(api, operation, missing)
     assert (foreign.status_code, foreign.json()) == (absent.status_code, absent.json())
     assert foreign.status_code == (404 if operation.scope in scopes else 403)

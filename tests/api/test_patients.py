@@ -164,13 +164,19 @@ def test_a_change_replaces_the_identifiers_when_it_gives_them_and_refuses_null(a
     assert event.detail["fields"] == ["identifiers"] and event.detail["scope"] == "demographics:write"
 
 
-def test_the_list_comes_a_page_at_a_time_in_order_of_change(api, front_desk, patient, django_assert_max_num_queries):
+def _reads(queries: CaptureQueriesContext) -> list[str]:
+    """The statements of a call but its audit rows' (one for each patient a list shows: api.read_audit)."""
+    return [q["sql"] for q in queries.captured_queries if "audit_audit" not in q["sql"] and "SAVEPOINT" not in q["sql"]]
+
+
+def test_the_list_comes_a_page_at_a_time_in_order_of_change(api, front_desk, patient):
     for n in range(6):
         _register(front_desk, f"Given{n}", f"Family{n}")
     seen, cursor = [], None
     while True:
-        with django_assert_max_num_queries(9):  # the first also writes the client's "last used"
+        with CaptureQueriesContext(connection) as queries:
             page = api.get("/api/v1/patients", {"limit": 3} | ({"cursor": cursor} if cursor else {})).json()
+        assert len(_reads(queries)) <= 9  # the first also writes the client's "last used"
         seen += page["items"]
         cursor = page["next_cursor"]
         if cursor is None:
@@ -191,7 +197,7 @@ def test_the_lists_queries_do_not_grow_with_the_page(api, front_desk):
     for limit in (1, 30):
         with CaptureQueriesContext(connection) as queries:
             assert len(api.get("/api/v1/patients", {"limit": limit}).json()["items"]) == limit
-        counts.append(len(queries))
+        counts.append(len(_reads(queries)))
     assert counts[0] == counts[1]
 
 
@@ -225,7 +231,7 @@ def test_search_finds_by_name_birth_date_or_identifier(api, patient, front_desk)
     assert [p["id"] for p in api.get("/api/v1/patients/search", {"identifier": "17058512311"}).json()["items"]] == [str(patient.pk)]
     assert api.get("/api/v1/patients/search", {"name": "17058512311"}).json()["items"] == []  # a name, not an identifier
     event = AuditEvent.objects.filter(action="search").order_by("-at", "-seq").first()
-    assert event.detail["patients"] == [] and event.detail["api_client"]
+    assert event.detail["ids"] == [] and event.patient_id is None and event.detail["api_client"]
 
 
 @pytest.mark.parametrize("query", [{}, {"name": "Kari", "birth_date": "1985-05-17"}, {"name": ""}])

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -67,3 +67,30 @@ def day_list(*, user: User, day: dt.date, only_own: bool = False) -> dict[User, 
         grouped[encounter.practitioner].append(encounter)
     ordered = sorted(grouped.items(), key=lambda item: (item[0].pk != user.pk, item[0].last_name, item[0].first_name))
     return dict(ordered)
+
+
+def encounters_for_user(*, user: User) -> QuerySet[Encounter]:
+    """The clinic's visits, for a reader of clinical records (the API's clinical reads)."""
+    require_capability(user, Capability.VIEW_CLINICAL)
+    return Encounter.objects.filter(clinic_id=clinic_id_of(user))
+
+
+def _signed_or_written_by(user: User) -> Q:
+    """Signed, or a draft of ``user``'s own (an unsaved reader, such as an API client, has none)."""
+    signed = Q(signed_at__isnull=False)
+    return signed | Q(author_id=user.pk) if user.pk is not None else signed
+
+
+def readable_notes(*, user: User) -> QuerySet[Note]:
+    """The clinic's notes ``user`` may read: signed ones, and their own drafts (nobody else's),
+    each with the addenda they may read in ``addenda_list``, oldest first."""
+    require_capability(user, Capability.VIEW_CLINICAL)
+    rule = _signed_or_written_by(user)
+    addenda = Addendum.objects.filter(rule).order_by("created_at", "pk")
+    return Note.objects.filter(rule, clinic_id=clinic_id_of(user)).prefetch_related(Prefetch("addenda", addenda, to_attr="addenda_list"))
+
+
+def notes_changed_since(notes: QuerySet[Note], since: dt.datetime) -> QuerySet[Note]:
+    """The notes changed at or after ``since``: saved or signed then, or given a signed addendum."""
+    amended = Addendum.objects.filter(note_id=OuterRef("pk"), signed_at__gte=since)
+    return notes.filter(Q(updated_at__gte=since) | Exists(amended))

@@ -62,3 +62,9 @@ def encounter_measurements(encounter: Encounter) -> list[Measurement]:
 
 def latest_follow_up_link(encounter: Encounter) -> FollowUpLink | None:
     return FollowUpLink.objects.filter(encounter=encounter).select_related("response").order_by("-created_at").first()
+
+
+def measurements_for_user(*, user: User) -> QuerySet[Measurement]:
+    """The clinic's outcome measurements with their answers, retracted ones too (they stay on record)."""
+    require_capability(user, Capability.VIEW_CLINICAL)
+    return Measurement.objects.filter(clinic_id=clinic_id_of(user))

@@ -26,8 +26,8 @@ from needlechart.api.fhir.outcome import FhirError, fhir_response, issue, operat
 from needlechart.api.fhir.search import CONTROL, count_of, cursor_position, cursor_text, key_of, search_key, source_filter
 from needlechart.api.fhir.sources import TYPES, ResourceType, Source
 from needlechart.api.problems import FORBIDDEN, ProblemError
+from needlechart.api.read_audit import audit_shown
 from needlechart.api.scopes import Scope
-from needlechart.audit.models import AuditAction
 from needlechart.audit.services import audit_read
 from needlechart.core.access import Capability, has_capability
 from needlechart.interop.validation import validate_resource
@@ -121,21 +121,13 @@ def _strict(request: HttpRequest) -> bool:
 
 
 def _audit_search(caller: Caller, kind: ResourceType, shown: list[tuple[Source, Any]]) -> None:
-    """One row per patient shown (so each patient's access log lists the search), naming the
-    resources shown of them; one row without a patient for what names none, or for no result."""
-    by_patient: dict[Any, list[str]] = {}
-    for source, row in shown:
-        by_patient.setdefault(source.patient_of(row), []).append(str(row.pk))
-    if not by_patient:
-        by_patient[None] = []
-    for patient_id, ids in by_patient.items():
-        audit_read(
-            actor=caller.user,
-            action=AuditAction.SEARCH,
-            object_type=kind.sources[0].audit_object,
-            patient_id=patient_id,
-            detail={"fhir": kind.name, "ids": ids},
-        )
+    """One row per patient shown, naming the resources shown of them (api.read_audit)."""
+    audit_shown(
+        actor=caller.user,
+        object_type=kind.sources[0].audit_object,
+        shown=[(source.patient_of(row), row.pk) for source, row in shown],
+        detail={"fhir": kind.name},
+    )
 
 
 @_fhir_view

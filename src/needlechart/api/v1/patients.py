@@ -2,7 +2,7 @@
 
 Thin: the schema checks the input, the caller's scope was checked by its token (api.auth), the
 patients' selectors and services do the rest as they do for the pages, with the client's
-acting user. Each read writes one audit row: the patients a list answered are named in its detail.
+acting user. A read writes one audit row; a list or search one per patient it answered (api.read_audit).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from ninja.responses import Status
 
 from needlechart.api.auth import Caller, ClientToken
 from needlechart.api.problems import VALIDATION, ProblemError, field_error, responses
+from needlechart.api.read_audit import audit_shown
 from needlechart.api.scopes import Scope
 from needlechart.api.v1.conditional import etag_of, read_answer, require_version
 from needlechart.api.v1.paging import Cursor, Limit, page
@@ -38,7 +39,7 @@ from needlechart.api.v1.schemas import (
     identifiers_in,
     patient_out,
 )
-from needlechart.audit.models import AuditAction, AuditObject
+from needlechart.audit.models import AuditObject
 from needlechart.audit.services import audit_read
 from needlechart.patients import selectors, services
 from needlechart.patients.selectors import SEARCH_LIMIT, SearchQuery
@@ -77,9 +78,7 @@ def list_patients(
         patients = patients.filter(updated_at__gte=updated_since)
     rows, next_cursor = page(patients, order="updated_at", cursor=cursor, limit=limit)
     answer = PatientPage(items=[patient_out(p) for p in rows], next_cursor=next_cursor)
-    audit_read(
-        actor=caller.user, action=AuditAction.SEARCH, object_type=AuditObject.PATIENT, detail={"patients": [str(p.pk) for p in rows]}
-    )
+    audit_shown(actor=caller.user, object_type=AuditObject.PATIENT, shown=[(p.pk, p.pk) for p in rows])
     return read_answer(request, response, answer)
 
 
@@ -113,9 +112,7 @@ def search_patients(
     found = selectors.patient_find(user=caller.user, query=query)
     records = selectors.patients_for_user(user=caller.user).filter(pk__in=[f.pk for f in found]).prefetch_related("identifiers").in_bulk()
     answer = PatientSearchResult(items=[patient_out(records[f.pk]) for f in found if f.pk in records], complete=len(found) < SEARCH_LIMIT)
-    audit_read(
-        actor=caller.user, action=AuditAction.SEARCH, object_type=AuditObject.PATIENT, detail={"patients": [str(f.pk) for f in found]}
-    )
+    audit_shown(actor=caller.user, object_type=AuditObject.PATIENT, shown=[(f.pk, f.pk) for f in found])
     return read_answer(request, response, answer)
 
 
