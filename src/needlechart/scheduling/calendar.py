@@ -16,10 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from needlechart.charting.models import Encounter
 from needlechart.clinics.models import User
-from needlechart.scheduling.models import Appointment
-from needlechart.scheduling.selectors import CalendarRead
+from needlechart.scheduling.selectors import BookedTime, CalendarRead, OutsideVisit
 from needlechart.scheduling.slots import Slot, wall_clock
 
 ROW_MINUTES = 5
@@ -104,8 +102,7 @@ def build_grid(read: CalendarRead, columns: Sequence[tuple[dt.date, User]], free
                 placed.append((day, practitioner, "appointment", appointment.starts_at, appointment.ends_at, appointment))
         for visit in read.visits_of(practitioner.pk):
             if visit.starts_at.astimezone(zone).date() == day:
-                visit_end = visit.starts_at + dt.timedelta(minutes=visit.duration_minutes)
-                placed.append((day, practitioner, "visit", visit.starts_at, visit_end, visit))
+                placed.append((day, practitioner, "visit", visit.starts_at, visit.ends_at, visit))
     by_column = {(day, practitioner.pk): index for index, (day, practitioner) in enumerate(columns)}
     for slot in free:
         day = slot.start.astimezone(zone).date()
@@ -135,7 +132,7 @@ class WeekCell:
 
     day: dt.date
     practitioner: User
-    items: list[Appointment | Encounter]
+    items: list[BookedTime | OutsideVisit]
     free: int
 
 
@@ -146,15 +143,18 @@ def week_cells(read: CalendarRead, days: Sequence[dt.date], practitioners: Seque
     for slot in free:
         key = (slot.start.astimezone(zone).date(), slot.practitioner_id)
         free_count[key] = free_count.get(key, 0) + 1
-    rows = []
-    for day in days:
-        row = []
-        for practitioner in practitioners:
-            items: list[Appointment | Encounter] = [
-                a for a in read.appointments_of(practitioner.pk) if a.starts_at.astimezone(zone).date() == day
-            ]
-            items += [v for v in read.visits_of(practitioner.pk) if v.starts_at.astimezone(zone).date() == day]
-            items.sort(key=lambda item: item.starts_at)
-            row.append(WeekCell(day, practitioner, items, free_count.get((day, practitioner.pk), 0)))
-        rows.append(row)
-    return rows
+    items: dict[tuple[dt.date, int], list[BookedTime | OutsideVisit]] = {}
+    for item in [*read.appointments, *read.visits]:
+        items.setdefault((item.starts_at.astimezone(zone).date(), item.practitioner_id), []).append(item)
+    return [
+        [
+            WeekCell(
+                day,
+                practitioner,
+                sorted(items.get((day, practitioner.pk), []), key=lambda item: item.starts_at),
+                free_count.get((day, practitioner.pk), 0),
+            )
+            for practitioner in practitioners
+        ]
+        for day in days
+    ]

@@ -14,7 +14,7 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from django.conf import settings
 from django.db.models import Model, Q, QuerySet
@@ -134,6 +134,66 @@ def series_of(*, user: User, appointment: Appointment) -> list[Appointment]:
     return list(appointments_for_user(user=user).filter(series_id=appointment.series_id).order_by("starts_at"))
 
 
+# No appointment takes longer than the longest type with the most time kept free after it (the
+# types' validators), so reading appointments that start this much before a span finds them all.
+LONGEST_APPOINTMENT = dt.timedelta(minutes=480 + 120)
+
+
+@dataclass(frozen=True, slots=True)
+class TakenTime:
+    """An appointment as a free-time search reads it: whose time and which room it holds, and when."""
+
+    kind: ClassVar[str] = "appointment"
+    pk: uuid.UUID
+    practitioner_id: int
+    room_id: uuid.UUID | None
+    patient_id: uuid.UUID
+    starts_at: dt.datetime
+    blocked_until: dt.datetime
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class BookedTime(TakenTime):
+    """An appointment as a calendar page reads it: its time and the names the page shows."""
+
+    ends_at: dt.datetime
+    patient_name: str
+    type_name_en: str
+    type_name_nb: str
+    room_name: str
+
+    def type_name_in(self, language: str | None) -> str:
+        return self.type_name_nb if language == "nb" and self.type_name_nb else self.type_name_en
+
+    def get_status_display(self) -> str:
+        return str(AppointmentStatus(self.status).label)
+
+
+@dataclass(frozen=True, slots=True)
+class OutsideVisit:
+    """A visit booked outside the calendar, as the calendar reads it."""
+
+    kind: ClassVar[str] = "visit"
+    pk: uuid.UUID
+    practitioner_id: int
+    patient_id: uuid.UUID
+    starts_at: dt.datetime
+    duration_minutes: int
+    patient_name: str = ""
+    reason: str = ""
+
+    @property
+    def ends_at(self) -> dt.datetime:
+        return self.starts_at + dt.timedelta(minutes=self.duration_minutes)
+
+
+_TAKEN_COLUMNS = ("pk", "practitioner_id", "room_id", "patient_id", "starts_at", "blocked_until", "status")
+_BOOKED_NAMES = ("ends_at", "patient__given_name", "patient__family_name", "appointment_type__name_en", "appointment_type__name_nb")
+_VISIT_COLUMNS = ("pk", "practitioner_id", "patient_id", "starts_at", "duration_minutes")
+_VISIT_NAMES = ("patient__given_name", "patient__family_name", "reason")
+
+
 @dataclass
 class CalendarRead:
     """What a span of the calendar holds, read once for a page or a free-time search."""
@@ -141,35 +201,44 @@ class CalendarRead:
     span: Span
     zone: zoneinfo.ZoneInfo
     calendar: CalendarSettings
-    appointments: list[Appointment]  # of the whole clinic, every status, by start
-    visits: list[Encounter]  # booked outside the calendar (and no appointment's), not cancelled
+    appointments: list[TakenTime]  # of the whole clinic, every status, by start (``BookedTime`` with names)
+    visits: list[OutsideVisit]  # booked outside the calendar (and no appointment's), not cancelled
     hours: dict[int, list[WorkingHours]] = field(default_factory=dict)  # by practitioner
     exceptions: list[ScheduleException] = field(default_factory=list)
 
-    def appointments_of(self, practitioner_id: int) -> list[Appointment]:
-        return [a for a in self.appointments if a.practitioner_id == practitioner_id]
+    def __post_init__(self) -> None:
+        self._appointments_by: dict[int, list[TakenTime]] = defaultdict(list)
+        for appointment in self.appointments:
+            self._appointments_by[appointment.practitioner_id].append(appointment)
+        self._visits_by: dict[int, list[OutsideVisit]] = defaultdict(list)
+        for visit in self.visits:
+            self._visits_by[visit.practitioner_id].append(visit)
 
-    def visits_of(self, practitioner_id: int) -> list[Encounter]:
-        return [v for v in self.visits if v.practitioner_id == practitioner_id]
+    def appointments_of(self, practitioner_id: int) -> list[TakenTime]:
+        return self._appointments_by.get(practitioner_id, [])
+
+    def visits_of(self, practitioner_id: int) -> list[OutsideVisit]:
+        return self._visits_by.get(practitioner_id, [])
 
     def exceptions_of(self, practitioner_id: int) -> list[ScheduleException]:
         return [e for e in self.exceptions if e.practitioner_id in (None, practitioner_id)]
 
 
-def calendar_read(*, user: User, span: Span, practitioner_ids: Sequence[int], calendar: CalendarSettings | None = None) -> CalendarRead:
-    """The clinic's appointments in ``span`` and the hours, exceptions and outside visits of ``practitioner_ids``."""
-    require(user, CalendarAction.VIEW)
-    clinic_id = clinic_id_of(user)
-    calendar = calendar or calendar_settings(clinic_id)
-    zone = zone_of(calendar)
-    appointments = list(
-        Appointment.objects.filter(clinic_id=clinic_id, starts_at__lt=span.end, blocked_until__gt=span.start)
-        .select_related("patient", "appointment_type", "room")
-        .order_by("starts_at")
-    )
-    visits = [
-        visit
-        for visit in Encounter.objects.filter(
+def _appointments(clinic_id: uuid.UUID, span: Span, *, names: bool) -> list[TakenTime]:
+    rows = Appointment.objects.filter(
+        clinic_id=clinic_id, starts_at__lt=span.end, starts_at__gt=span.start - LONGEST_APPOINTMENT, blocked_until__gt=span.start
+    ).order_by("starts_at")
+    if not names:
+        return [TakenTime(*row) for row in rows.values_list(*_TAKEN_COLUMNS)]
+    return [
+        BookedTime(*row, ends_at, f"{given} {family}", name_en, name_nb, room or "")
+        for *row, ends_at, given, family, name_en, name_nb, room in rows.values_list(*_TAKEN_COLUMNS, *_BOOKED_NAMES, "room__name")
+    ]
+
+
+def _outside_visits(clinic_id: uuid.UUID, span: Span, practitioner_ids: Sequence[int], *, names: bool) -> list[OutsideVisit]:
+    rows = (
+        Encounter.objects.filter(
             clinic_id=clinic_id,
             practitioner_id__in=practitioner_ids,
             starts_at__lt=span.end,
@@ -177,10 +246,30 @@ def calendar_read(*, user: User, span: Span, practitioner_ids: Sequence[int], ca
             appointment__isnull=True,
         )
         .exclude(status=EncounterStatus.CANCELLED)
-        .select_related("patient")
         .order_by("starts_at")
-        if visit.starts_at + dt.timedelta(minutes=visit.duration_minutes) > span.start
-    ]
+    )
+    if names:
+        visits = [
+            OutsideVisit(*row, patient_name=f"{given} {family}", reason=reason)
+            for *row, given, family, reason in rows.values_list(*_VISIT_COLUMNS, *_VISIT_NAMES)
+        ]
+    else:
+        visits = [OutsideVisit(*row) for row in rows.values_list(*_VISIT_COLUMNS)]
+    return [visit for visit in visits if visit.ends_at > span.start]
+
+
+def calendar_read(
+    *, user: User, span: Span, practitioner_ids: Sequence[int], calendar: CalendarSettings | None = None, names: bool = False
+) -> CalendarRead:
+    """The clinic's appointments in ``span`` and the hours, exceptions and outside visits of
+    ``practitioner_ids``: the columns free times need, and with ``names`` what a page shows of them
+    (the patient's name, the type's, the room's; a visit's reason)."""
+    require(user, CalendarAction.VIEW)
+    clinic_id = clinic_id_of(user)
+    calendar = calendar or calendar_settings(clinic_id)
+    zone = zone_of(calendar)
+    appointments = _appointments(clinic_id, span, names=names)
+    visits = _outside_visits(clinic_id, span, practitioner_ids, names=names)
     # A visit booked outside the calendar with an appointment for the same patient, practitioner and
     # time is that appointment's visit (it is linked on arrival): one booking, shown once.
     booked = {(a.patient_id, a.practitioner_id, a.starts_at) for a in appointments if a.status in ACTIVE_STATUSES}
@@ -198,7 +287,7 @@ def calendar_read(*, user: User, span: Span, practitioner_ids: Sequence[int], ca
     return CalendarRead(span, zone, calendar, appointments, visits, dict(hours), exceptions)
 
 
-def taken_span(appointment: Appointment) -> Span:
+def taken_span(appointment: TakenTime) -> Span:
     return Span(appointment.starts_at, appointment.blocked_until)
 
 
@@ -208,7 +297,7 @@ def diaries(read: CalendarRead, practitioner_ids: Sequence[int], *, leaving_out:
     result = []
     for practitioner_id in practitioner_ids:
         taken = [taken_span(a) for a in read.appointments_of(practitioner_id) if a.status in ACTIVE_STATUSES and a.pk != leaving_out]
-        taken += [Span(v.starts_at, v.starts_at + dt.timedelta(minutes=v.duration_minutes)) for v in read.visits_of(practitioner_id)]
+        taken += [Span(v.starts_at, v.ends_at) for v in read.visits_of(practitioner_id)]
         result.append(
             Diary(
                 practitioner_id=practitioner_id,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.contrib import messages
@@ -24,7 +24,6 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from needlechart.audit.models import AuditAction, AuditObject
 from needlechart.audit.services import audit_read
-from needlechart.charting.models import Encounter
 from needlechart.clinics.http import StaffRequest
 from needlechart.clinics.models import User
 from needlechart.clinics.selectors import clinic_id_of
@@ -35,11 +34,12 @@ from needlechart.scheduling import selectors, services
 from needlechart.scheduling.access import CalendarAction, may, require
 from needlechart.scheduling.calendar import build_grid, week_cells
 from needlechart.scheduling.forms import BookingForm, parse_local
-from needlechart.scheduling.models import Appointment, AppointmentType, CalendarSettings
+from needlechart.scheduling.models import AppointmentType, CalendarSettings
 from needlechart.scheduling.slots import Slot, SlotQuery, Span, free_slots, wall_clock
 
 SEARCH_DAYS = 28  # how far the free-time search looks
 SEARCH_LIMIT = 40
+FIRST_SEARCH_PART = dt.timedelta(days=7)  # a search with a limit reads a week, then two, ...
 
 
 def bad_request(request: StaffRequest, title: str, message: str) -> HttpResponse:
@@ -79,9 +79,14 @@ def find_free(
     leaving_out: uuid.UUID | None = None,
     limit: int | None = None,
 ) -> list[Slot]:
-    """Free times of ``kind`` for ``practitioners`` (first available across them) in ``span``, from now on."""
+    """Free times of ``kind`` for ``practitioners`` (first available across them) in ``span``, from now on.
+
+    With a ``limit`` (and no ``read`` given) the span is searched in parts, a week first and each
+    part twice the one before, each read on its own with the time after it that its last free time
+    may take, until enough are found: the first free times of a busy month come from its first
+    week's appointments. A free time depends only on what overlaps it, so the parts find exactly
+    what the whole span would."""
     ids = [p.pk for p in practitioners]
-    read = read or selectors.calendar_read(user=request.user, span=span, practitioner_ids=ids, calendar=calendar)
     query = SlotQuery(
         length=dt.timedelta(minutes=kind.duration_minutes),
         buffer=dt.timedelta(minutes=kind.buffer_minutes),
@@ -90,10 +95,23 @@ def find_free(
         step=dt.timedelta(minutes=calendar.slot_minutes),
         room_id=room_id,
     )
-    found = free_slots(
-        selectors.diaries(read, ids, leaving_out=leaving_out), query, read.zone, selectors.rooms_taken(read, leaving_out=leaving_out)
-    )
-    return found if limit is None else found[:limit]
+
+    def free_in(read: selectors.CalendarRead, window: Span, wanted: int | None) -> list[Slot]:
+        diaries, rooms = selectors.diaries(read, ids, leaving_out=leaving_out), selectors.rooms_taken(read, leaving_out=leaving_out)
+        return free_slots(diaries, replace(query, window=window), read.zone, rooms, limit=wanted)
+
+    if read is not None or limit is None:
+        read = read or selectors.calendar_read(user=request.user, span=span, practitioner_ids=ids, calendar=calendar)
+        return free_in(read, span, limit)
+    found: list[Slot] = []
+    start, step = max(span.start, query.now), FIRST_SEARCH_PART
+    while start < span.end and len(found) < limit:
+        part = Span(start, min(span.end, start + step))
+        around = Span(part.start, part.end + query.length + query.buffer)
+        read = selectors.calendar_read(user=request.user, span=around, practitioner_ids=ids, calendar=calendar)
+        found += free_in(read, part, limit - len(found))
+        start, step = part.end, step * 2
+    return found
 
 
 @dataclass(frozen=True)
@@ -136,7 +154,7 @@ def calendar(request: StaffRequest) -> HttpResponse:
     days = [day - dt.timedelta(days=day.weekday()) + dt.timedelta(days=n) for n in range(7)] if view == "week" else [day]
     shown = [practitioner] if practitioner else practitioners
     span = day_span(days[0], days[-1], zone)
-    read = selectors.calendar_read(user=request.user, span=span, practitioner_ids=[p.pk for p in shown], calendar=settings)
+    read = selectors.calendar_read(user=request.user, span=span, practitioner_ids=[p.pk for p in shown], calendar=settings, names=True)
     free = []
     if page.kind and may(request.user, CalendarAction.BOOK):
         free = find_free(request, calendar=settings, kind=page.kind, practitioners=shown, span=span, read=read)
@@ -180,7 +198,7 @@ def _works(read: selectors.CalendarRead, day: dt.date, practitioner: User) -> bo
     """Whether the practitioner has hours, appointments or visits on ``day`` (the clinic's day shows them)."""
     if any(h.weekday == day.weekday() for h in read.hours.get(practitioner.pk, [])):
         return True
-    items: list[Appointment | Encounter] = [*read.appointments_of(practitioner.pk), *read.visits_of(practitioner.pk)]
+    items = [*read.appointments_of(practitioner.pk), *read.visits_of(practitioner.pk)]
     return any(item.starts_at.astimezone(read.zone).date() == day for item in items)
 
 
