@@ -17,7 +17,7 @@ from needlechart.patients.models import Patient
 from needlechart.public import booking
 from needlechart.public.booking_models import OnlineBooking, SlotHold
 from needlechart.public.models import PublicProfile
-from needlechart.scheduling import configuration
+from needlechart.scheduling import configuration, outbox
 from needlechart.scheduling import services as scheduling
 from needlechart.scheduling.models import Appointment, AppointmentStatus, CalendarSettings, OutgoingMessage
 from tests.public.conftest import SLUG
@@ -230,7 +230,13 @@ def test_a_booking_makes_a_patient_to_confirm_the_appointment_and_the_messages(
     assert OutgoingMessage.objects.filter(appointment=appointment, kind="confirmation").exists()
     manage = reverse("booking_manage", kwargs={"clinic_slug": SLUG, "lang": "nb", "secret": "x"}).rsplit("x/", 1)[0]
     assert manage in page and "/intake/" in page
-    assert any(manage in message.body for message in mail.outbox)
+    # The confirmation in the outbox carries the manage link (e-mail and SMS), and goes out with the .ics.
+    confirmations = OutgoingMessage.objects.filter(appointment=appointment, kind="confirmation")
+    assert {m.channel for m in confirmations} == {"email", "sms"} and all(manage in m.body for m in confirmations)
+    assert "Avbestill eller flytt timen: http" in confirmations.get(channel="email").body
+    outbox.send_due()
+    sent = [m for m in mail.outbox if manage in m.body]
+    assert len(sent) == 1 and sent[0].attachments and sent[0].attachments[0][0].endswith(".ics")
     # The secret is stored hashed only.
     secret = page.split(manage, 1)[1].split("/", 1)[0]
     assert online.manage_secret_hash == booking.secret_hash(secret) and secret not in online.manage_secret_hash
@@ -254,9 +260,9 @@ def test_the_manage_link_cancels_within_the_limit_and_not_after(client, profile,
 
     PublicProfile.objects.filter(pk=profile.pk).update(cancellation_limit_hours=24 * 7)
     late = _booked(client, profile, types["needling"], practitioner, days=4)
-    assert "too late to cancel online" in client.get(late).content.decode()
+    assert "too late to cancel or move online" in client.get(late).content.decode()
     refused = client.post(late, {"action": "cancel"})
-    assert refused.status_code == 400 and "too late to cancel online" in refused.content.decode()
+    assert refused.status_code == 400 and "too late to cancel or move online" in refused.content.decode()
     assert Appointment.objects.filter(status=AppointmentStatus.BOOKED).count() == 1
 
 

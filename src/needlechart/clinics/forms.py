@@ -10,6 +10,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from needlechart.clinics.models import CertificationKind, Discipline, User
+from needlechart.clinics.selectors import SYSTEM_ACCOUNT_PREFIX
 from needlechart.core.access import Role
 from needlechart.core.forms import DateInput
 
@@ -80,7 +81,7 @@ class StaffForm(forms.Form):
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]
-        if User.objects.filter(username__iexact=username).exists():
+        if User.objects.filter(username__iexact=username).exists() or username.lower().startswith(SYSTEM_ACCOUNT_PREFIX):
             raise forms.ValidationError(_("That username is taken."))
         return username
 

@@ -28,13 +28,20 @@ def clinic_id_of(user: User) -> uuid.UUID:
     return user.clinic_id
 
 
+# The account a clinic's online booking acts as (public.booking.booking_actor) is no person: it is
+# in no staff list, and no one can be given its name (clinics.forms).
+SYSTEM_ACCOUNT_PREFIX = "online-booking-"
+
+
 def staff_for_clinic(*, user: User) -> QuerySet[User]:
-    return User.objects.filter(clinic_id=clinic_id_of(user), is_active=True).order_by("last_name", "first_name")
+    people = User.objects.exclude(username__startswith=SYSTEM_ACCOUNT_PREFIX)
+    return people.filter(clinic_id=clinic_id_of(user), is_active=True).order_by("last_name", "first_name")
 
 
 def staff_accounts_for_clinic(*, user: User) -> QuerySet[User]:
     """Every account of the reader's clinic, deactivated ones too (the staff list, to activate them again)."""
-    return User.objects.filter(clinic_id=clinic_id_of(user)).order_by("-is_active", "last_name", "first_name")
+    people = User.objects.exclude(username__startswith=SYSTEM_ACCOUNT_PREFIX)
+    return people.filter(clinic_id=clinic_id_of(user)).order_by("-is_active", "last_name", "first_name")
 
 
 def awaiting_approval(*, user: User) -> QuerySet[User]:

@@ -1,20 +1,18 @@
-"""Online booking from a clinic's public pages: free times, holds, the pre-check and the booking.
+"""Online booking from a clinic's public pages: the account it acts as, floods, free times and holds.
 
 No one signs in. What the public booking writes it writes as the clinic's *online booking* account
 (``booking_actor``): a front-desk account of the clinic with no usable password, made on first
 use, so the scheduling, patient and screening services check, refuse and audit exactly as for the
-front desk, and the audit trail names the public booking as the actor.
+front desk, and the audit trail names the public booking as the actor. It is a system account,
+not a person: the staff lists, the directory and sign-in leave it out (``clinics.selectors``).
 
 The flow: the visitor picks a practitioner (or the first available), one of the clinic's types
 open for online booking and a free time (after the calendar's minimum notice, before its
 horizon); the time is then held for ``PublicProfile.booking_hold_minutes`` (a ``SlotHold``, left
 out of everyone else's free times until it expires); the form gives the patient's details and a
-short pre-check from the intake questions the screening rules read. An answer that blocks all
-needling (the clinic's rule settings apply) books the clinic's assessment type instead of a
-needling type, and the patient is told why. The booking creates a patient record for the front
-desk to confirm, books through ``scheduling.services.appointment_book`` (the database's guard
-still decides a race: the loser gets ``TimeTaken``), queues the confirmation (the outbox, through
-the booking service), sends the manage link and, for the new patient, the intake link.
+short pre-check (``booking_precheck``). A returning patient confirms a code sent to the phone or
+e-mail on file (``booking_codes``); the booking itself is ``booking_make``, the manage link's
+cancel and move ``booking_manage``, the front desk's check of new patients ``booking_desk``.
 """
 
 from __future__ import annotations
@@ -23,41 +21,28 @@ import datetime as dt
 import hashlib
 import secrets
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import send_mail
 from django.db import transaction
-from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
-from needlechart.audit.models import AuditAction
-from needlechart.audit.services import audit_record
 from needlechart.clinics.models import User
+from needlechart.clinics.selectors import SYSTEM_ACCOUNT_PREFIX
 from needlechart.core.access import Approval, Role
-from needlechart.knowledge.treatment import Question, treatment_catalog
-from needlechart.patients import services as patients
-from needlechart.public.booking_models import OnlineBooking, SlotHold
+from needlechart.public.booking_models import SlotHold
 from needlechart.public.models import PublicProfile
-from needlechart.scheduling import services as scheduling
-from needlechart.scheduling.models import AppointmentStatus, AppointmentType, Room
+from needlechart.scheduling.models import AppointmentType
 from needlechart.scheduling.selectors import calendar_read, calendar_settings, clinic_zone, diaries, rooms_taken, zone_of
 from needlechart.scheduling.slots import Slot, SlotQuery, Span, free_slots
-from needlechart.screening import services as screening
-from needlechart.screening.rules import Suitability, evaluate
-from needlechart.screening.selectors import rule_adjustments
 
-# The intake questions the pre-check asks (their texts and options as the intake has them).
-PRECHECK_QUESTIONS = ("pregnant", "medications", "medical_conditions", "implants", "needle_fear", "wants_needling")
 DAYS_SHOWN = 7
 # Floods: bookings and holds per address, bookings per phone number.
 IP_LIMIT, IP_WINDOW = 30, 3600
 PHONE_LIMIT, PHONE_WINDOW = 3, 24 * 3600
-CANCEL_REASON = "Cancelled by the patient online"
 
 
 class TimeTaken(Exception):
@@ -80,7 +65,7 @@ def secret_hash(secret: str) -> str:
 def booking_actor(clinic_id: uuid.UUID) -> User:
     """The clinic's online booking account (made on first use): what the public booking acts as."""
     user, made = User.objects.get_or_create(
-        username=f"online-booking-{clinic_id}",
+        username=f"{SYSTEM_ACCOUNT_PREFIX}{clinic_id}",
         defaults={
             "clinic_id": clinic_id,
             "role": Role.FRONT_DESK,
@@ -254,181 +239,6 @@ def hold_get(profile: PublicProfile, secret: str) -> SlotHold | None:
         .filter(clinic_id=profile.clinic_id, secret_hash=secret_hash(secret), expires_at__gt=timezone.now())
         .first()
     )
-
-
-# --- the pre-check ------------------------------------------------------------------------------
-
-
-def precheck_questions() -> list[Question]:
-    cat = treatment_catalog()
-    return [cat.questions[qid] for qid in PRECHECK_QUESTIONS if qid in cat.questions]
-
-
-def precheck_result(clinic_id: uuid.UUID, answers: Mapping[str, Any]) -> Suitability:
-    return evaluate(answers, adjustments=rule_adjustments(clinic_id))
-
-
-def blocking_reasons(result: Suitability, answers: Mapping[str, Any], language: str) -> list[str]:
-    """What the patient told us that rules needling out, in their words (the question and answer)."""
-    cat = treatment_catalog()
-    reasons: list[str] = []
-    for finding in result.findings:
-        if not finding.blocks_everywhere:
-            continue
-        question_id = finding.rule.when.get("question") if isinstance(finding.rule.when, Mapping) else None
-        question = cat.questions.get(question_id) if question_id else None
-        if question is None:
-            continue
-        given = answers.get(question.id)
-        values = given if isinstance(given, list) else [given]
-        labels = [label.get(language) for v in values if (label := question.option_label(str(v)))]
-        text = f"{question.label.get(language)} {', '.join(labels)}".strip()
-        if text not in reasons:
-            reasons.append(text)
-    return reasons
-
-
-# --- the booking --------------------------------------------------------------------------------
-
-
-@dataclass
-class Booked:
-    booking: OnlineBooking
-    manage_secret: str
-    intake_url: str | None
-    turned_into_assessment: bool
-    reasons: list[str] = field(default_factory=list)
-
-
-def _room(room_id: uuid.UUID | None) -> Room | None:
-    return Room.objects.filter(pk=room_id).first() if room_id else None
-
-
-def book(
-    profile: PublicProfile,
-    hold: SlotHold,
-    *,
-    details: Mapping[str, Any],
-    answers: Mapping[str, Any],
-    language: str,
-    base_url: str,
-) -> Booked:
-    """Book the held time for the patient of ``details``; ``TimeTaken`` when the database refuses it
-    (the hold is then let go, and nothing of the attempt is kept)."""
-    try:
-        booked = _book(profile, hold, details=details, answers=answers, language=language, base_url=base_url)
-    except scheduling.BookingConflict as error:
-        SlotHold.objects.filter(pk=hold.pk).delete()
-        raise TimeTaken from error
-    manage_url = base_url.rstrip("/") + reverse(
-        "booking_manage", kwargs={"clinic_slug": profile.slug, "lang": language, "secret": booked.manage_secret}
-    )
-    patient = booked.booking.patient
-    if patient.email:
-        transaction.on_commit(lambda: _send_manage_link(profile, patient.email, patient.given_name, manage_url, language))
-    return booked
-
-
-@transaction.atomic
-def _book(
-    profile: PublicProfile, hold: SlotHold, *, details: Mapping[str, Any], answers: Mapping[str, Any], language: str, base_url: str
-) -> Booked:
-    hold = SlotHold.objects.select_for_update().select_related("appointment_type").get(pk=hold.pk)
-    if hold.expires_at <= timezone.now():
-        raise TimeTaken
-    actor = booking_actor(profile.clinic_id)
-    requested = hold.appointment_type
-    result = precheck_result(profile.clinic_id, answers)
-    kind, turned, reasons = requested, False, []
-    if requested.is_needling and result.blocks_all_needling:
-        assessment = assessment_type_for(profile)
-        if assessment is not None:
-            kind, turned = assessment, True
-            reasons = blocking_reasons(result, answers, language)
-    patient = patients.patient_create(
-        actor=actor,
-        data={
-            "given_name": details["given_name"],
-            "family_name": details["family_name"],
-            "birth_date": details["birth_date"],
-            "phone": details["phone"],
-            "email": details.get("email", ""),
-            "preferred_language": language,
-        },
-    )
-    practitioner = User.objects.get(pk=hold.practitioner_id)
-    appointment = scheduling.appointment_book(
-        actor=actor,
-        patient=patient,
-        practitioner=practitioner,
-        appointment_type=kind,
-        starts_at=hold.starts_at,
-        room=_room(hold.room_id),
-        reason=_("Booked online"),
-    )
-    manage_secret = secrets.token_urlsafe(32)
-    booking = OnlineBooking.objects.create(
-        clinic_id=profile.clinic_id,
-        appointment=appointment,
-        patient=patient,
-        manage_secret_hash=secret_hash(manage_secret),
-        new_patient=True,
-        requested_type=requested,
-        precheck=dict(answers),
-        turned_into_assessment=turned,
-        language=language,
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        object_type="online_booking",
-        object_id=booking.pk,
-        patient_id=patient.pk,
-        detail={"appointment": str(appointment.pk), "new_patient": True, "turned_into_assessment": turned},
-    )
-    _link, intake_url = screening.intake_link_create(actor=actor, patient=patient, base_url=base_url, send_email=bool(patient.email))
-    hold.delete()
-    return Booked(booking, manage_secret, intake_url, turned, reasons)
-
-
-def _send_manage_link(profile: PublicProfile, email: str, name: str, url: str, language: str) -> None:
-    with translation.override(language):
-        subject = _("Your booking at %(clinic)s") % {"clinic": profile.clinic.name}
-        body = _(
-            "Hello %(name)s,\n\nThank you for your booking. You can see, and cancel, your booking here:\n\n%(url)s\n\n"
-            "Keep this link to yourself: anyone with it can cancel the booking."
-        ) % {"name": name, "url": url}
-    send_mail(subject, body, None, [email])
-
-
-# --- managing a booking -------------------------------------------------------------------------
-
-
-def booking_by_secret(profile: PublicProfile, secret: str) -> OnlineBooking | None:
-    return (
-        OnlineBooking.objects.select_related("appointment", "appointment__appointment_type", "appointment__practitioner", "patient")
-        .filter(clinic_id=profile.clinic_id, manage_secret_hash=secret_hash(secret))
-        .first()
-    )
-
-
-def cancel_until(profile: PublicProfile, booking: OnlineBooking) -> dt.datetime:
-    return booking.appointment.starts_at - dt.timedelta(hours=profile.cancellation_limit_hours)
-
-
-def may_cancel(profile: PublicProfile, booking: OnlineBooking, *, now: dt.datetime | None = None) -> bool:
-    now = now or timezone.now()
-    return booking.appointment.status == AppointmentStatus.BOOKED and now < cancel_until(profile, booking)
-
-
-class CancelRefused(Exception):
-    pass
-
-
-def cancel(profile: PublicProfile, booking: OnlineBooking) -> None:
-    if not may_cancel(profile, booking):
-        raise CancelRefused
-    scheduling.appointment_cancel(actor=booking_actor(profile.clinic_id), appointment=booking.appointment, reason=CANCEL_REASON)
 
 
 def limits() -> dict[str, int]:

@@ -1,5 +1,6 @@
-"""The online booking form: the patient's details, the pre-check (the intake's own questions) and a
-honeypot field hidden from people (``website``: a bot fills it in, and its booking is dropped)."""
+"""The online booking forms: the patient's details, the pre-check (the intake's own questions) and a
+honeypot field hidden from people (``website``: a bot fills it in, and its booking is dropped); the
+returning patient's code; and the clinic admin's booking settings."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from needlechart.public.booking import normalised_phone, precheck_questions
+from needlechart.public.booking import normalised_phone
+from needlechart.public.booking_precheck import precheck_questions
+from needlechart.scheduling.models import AppointmentType
 
 HONEYPOT = "website"
 
@@ -26,6 +29,11 @@ class BookingForm(forms.Form):
     )
     phone = forms.CharField(label=_("Mobile phone"), max_length=40, widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
     email = forms.EmailField(label=_("E-mail"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    returning = forms.BooleanField(
+        label=_("I have been a patient at this clinic before"),
+        required=False,
+        help_text=_("We then send a code to the phone or e-mail we have for you, to add the booking to your record."),
+    )
     website = forms.CharField(
         label=_("Leave this field empty"), required=False, widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"})
     )
@@ -80,3 +88,50 @@ class BookingForm(forms.Form):
 
     def details(self) -> dict[str, Any]:
         return {key: self.cleaned_data[key] for key in ("given_name", "family_name", "birth_date", "phone", "email")}
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("The code we sent you"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "data-testid": "booking-code"}),
+    )
+
+    def clean_code(self) -> str:
+        value = "".join(ch for ch in self.cleaned_data["code"] if not ch.isspace())
+        if len(value) != 6 or not value.isdigit():
+            raise forms.ValidationError(_("The code is 6 digits."))
+        return value
+
+
+class BookingSettingsForm(forms.Form):
+    booking_hold_minutes = forms.IntegerField(
+        label=_("A picked time is held for (minutes)"),
+        min_value=2,
+        max_value=60,
+        help_text=_("While the patient fills in the form, no one else can take the time."),
+    )
+    cancellation_limit_hours = forms.IntegerField(
+        label=_("Patients may cancel or move online until (hours before)"), min_value=0, max_value=14 * 24
+    )
+    minimum_notice_minutes = forms.IntegerField(
+        label=_("Minimum notice (minutes)"),
+        min_value=0,
+        max_value=60 * 24 * 60,
+        help_text=_("No time sooner than this is offered online."),
+    )
+    horizon_days = forms.IntegerField(label=_("Bookable ahead (days)"), min_value=1, max_value=730)
+    assessment_type = forms.ModelChoiceField(
+        label=_("When needling is ruled out, book instead"),
+        queryset=AppointmentType.objects.none(),
+        required=False,
+        empty_label=_("The first type in use that is no needling session"),
+        help_text=_("A needling booking becomes this type when the pre-check finds a reason not to needle."),
+    )
+
+    def __init__(self, *args: Any, clinic_id: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["assessment_type"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = AppointmentType.objects.filter(clinic_id=clinic_id, active=True, is_needling=False).order_by("name_en")
+        field.label_from_instance = lambda kind: kind.name_in(translation.get_language() or "en")

@@ -1,6 +1,8 @@
 """Online booking's rows: a time held for a visitor while they fill in the form, and a booking made
 from the public pages (the appointment, the patient, the hashed manage-link secret, the pre-check).
 
+A ``BookingCode`` is the 6-digit code that links a booking to a patient on file (``public.booking_codes``).
+
 A hold takes a practitioner's time from ``starts_at`` to ``blocked_until`` until ``expires_at``:
 free times leave it out for everyone but the visitor who holds it (``public.booking``). Expiry is
 a moment in the row, so no job is needed: an expired hold simply stops counting, and a completed
@@ -56,6 +58,9 @@ class OnlineBooking(models.Model):
     turned_into_assessment = models.BooleanField(default=False)
     language = models.CharField(max_length=5)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who at the front desk confirmed the record as a new patient, or merged it into one on file.
+    confirmed_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("online booking")
@@ -64,3 +69,25 @@ class OnlineBooking(models.Model):
 
     def __str__(self) -> str:
         return f"online booking {self.appointment_id}"
+
+
+class BookingCode(models.Model):
+    """The code sent to a returning patient's phone or e-mail on file, while their time is held.
+
+    ``patient`` is the record the details matched (None when none did: the visitor is asked for a
+    code all the same, and no code can be right). The details and the pre-check wait here, as
+    given, until the booking is made (then the hold, and with it this row, is deleted). The code is
+    kept only as an HMAC keyed with the site's secret, so the row does not give it away."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    hold = models.OneToOneField(SlotHold, on_delete=models.CASCADE, related_name="code")
+    patient = models.ForeignKey(Patient, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    details = models.JSONField(default=dict)
+    answers = models.JSONField(default=dict)
+    code_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"booking code {self.hold_id}"

@@ -3,7 +3,8 @@
 1. ``book/``: pick a practitioner (or the first available), a type and a free time, days listed with their times.
 2. ``book/hold/`` (POST): the time is held for the visitor, who goes on to
 3. ``book/h/<secret>/``: the details and the pre-check; on success the confirmation with the manage link.
-4. ``booking/<secret>/``: the patient's own booking, cancellable until the clinic's limit.
+4. ``book/h/<secret>/code/``: a returning patient's code (``booking_codes``), or booking as a new patient.
+5. ``booking/<secret>/`` and ``booking/<secret>/move/``: the patient's own booking (``booking_manage_views``).
 
 Every page is private (``no-store``, from web.middleware) and marked ``noindex``. Bad input gets a
 400 page saying what was wrong, floods a 429 page, and an unknown manage or hold secret a 404.
@@ -12,268 +13,215 @@ Every page is private (``no-store``, from web.middleware) and marked ``noindex``
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from needlechart.public import booking, selectors
-from needlechart.public.booking_forms import BookingForm
+from needlechart.patients.models import Patient
+from needlechart.public import booking, booking_codes, booking_make
+from needlechart.public import booking_render as render
+from needlechart.public.booking_forms import BookingForm, CodeForm
+from needlechart.public.booking_manage import cancel_until
+from needlechart.public.booking_models import SlotHold
 from needlechart.public.models import PublicProfile
-from needlechart.public.pages import LANGUAGES, PAGES
-from needlechart.public.texts import public_texts
-from needlechart.public.views import LANGUAGE_NAMES, base_url, page_path
+from needlechart.public.views import base_url
+from needlechart.scheduling.models import AppointmentType
 from needlechart.scheduling.selectors import clinic_zone
 
-FIRST_AVAILABLE = "any"
+FIRST_AVAILABLE = render.FIRST_AVAILABLE
 
 
-def _address(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", "unknown"))
-
-
-def _profile(clinic_slug: str, lang: str) -> PublicProfile:
-    if lang not in LANGUAGES:
-        raise Http404
-    return selectors.published_profile(clinic_slug)
-
-
-def _context(request: HttpRequest, profile: PublicProfile, lang: str, title: str, **extra: Any) -> dict[str, Any]:
-    texts, name = public_texts(), profile.clinic.name
-    start = {code: reverse("booking_start", kwargs={"clinic_slug": profile.slug, "lang": code}) for code in LANGUAGES}
-    return {
-        "profile": profile,
-        "clinic_name": name,
-        "language": lang,
-        "page": "booking",
-        "title": title,
-        "head": {
-            "title": f"{title} – {name}",
-            "description": title,
-            "canonical": base_url(request) + start[lang],
-            "alternates": [],
-            "image": None,
-            "noindex": True,
-        },
-        "menu": [(texts.page_text(lang, p.id, "nav", name), page_path(profile.slug, lang, p.id), False) for p in PAGES],
-        "other_languages": [(code, LANGUAGE_NAMES[code], start[code]) for code in LANGUAGES if code != lang],
-        "start_url": start[lang],
-        **extra,
-    }
-
-
-def _page(
-    request: HttpRequest, profile: PublicProfile, lang: str, template: str, title: str, status: int = 200, **extra: Any
-) -> HttpResponse:
-    with timezone.override(clinic_zone(profile.clinic_id)):
-        response = render(request, template, _context(request, profile, lang, title, **extra), status=status)
-    response["Content-Language"] = lang
-    return response
-
-
-def _problem(request: HttpRequest, profile: PublicProfile, lang: str, message: str, status: int = 400) -> HttpResponse:
-    titles = {400: _("That did not work"), 404: _("Not found"), 429: _("Too many attempts")}
-    return _page(request, profile, lang, "public/booking/problem.html", titles.get(status, _("That did not work")), status, message=message)
-
-
-def _too_many(request: HttpRequest, profile: PublicProfile, lang: str, seconds: int) -> HttpResponse:
-    minutes = max(1, round(seconds / 60))
-    message = _("There have been too many booking attempts. Please try again in %(minutes)s minutes, or call the clinic.") % {
-        "minutes": minutes
-    }
-    response = _problem(request, profile, lang, message, 429)
-    response["Retry-After"] = str(seconds)
-    return response
-
-
-def _practitioners(profile: PublicProfile) -> list[selectors.ListedPractitioner]:
-    return selectors.directory(profile.clinic_id, on=timezone.localdate())
-
-
-def _choice(request: HttpRequest, profile: PublicProfile, params: Any) -> tuple[Any, list[int], str, dt.date | None]:
+def _choice(profile: PublicProfile, params: Any) -> tuple[AppointmentType | None, list[int], str, dt.date | None]:
     """The visitor's type, practitioners and first day from ``params``; ValueError with the message."""
-    listed = _practitioners(profile)
     kind = None
     if params.get("type"):
         kind = booking.bookable_type(profile.clinic_id, params["type"])
         if kind is None:
             raise ValueError(_("Choose one of the appointment types listed."))
     chosen = params.get("practitioner") or FIRST_AVAILABLE
-    if chosen == FIRST_AVAILABLE:
-        ids = [p.staff_id for p in listed]
-    else:
-        ids = [p.staff_id for p in listed if str(p.staff_id) == chosen]
-        if not ids:
-            raise ValueError(_("Choose one of the practitioners listed."))
-    day = None
-    if params.get("day"):
-        try:
-            day = dt.date.fromisoformat(params["day"])
-        except ValueError as exc:
-            raise ValueError(_("Give the day as a date, such as 2026-03-25.")) from exc
-    return kind, ids, chosen, day
+    return kind, render.chosen_practitioners(profile, chosen), chosen, render.day_of(params.get("day"))
 
 
-def _times_context(profile: PublicProfile, kind: Any, ids: list[int], chosen: str, day: dt.date | None, lang: str) -> dict[str, Any]:
-    listed = _practitioners(profile)
-    names = {p.staff_id: p.name for p in listed}
-    extra: dict[str, Any] = {"practitioners": listed, "types": booking.bookable_types(profile.clinic_id), "kind": kind, "chosen": chosen}
+def _times_context(
+    profile: PublicProfile, kind: AppointmentType | None, ids: list[int], chosen: str, day: dt.date | None
+) -> dict[str, Any]:
+    extra: dict[str, Any] = {"practitioners": render.practitioners(profile), "types": booking.bookable_types(profile.clinic_id)}
+    extra |= {"kind": kind, "chosen": chosen}
     if kind is not None:
         slots, window = booking.free_times(profile, kind, ids, first_day=day)
-        zone = clinic_zone(profile.clinic_id)
-        first = window.start.astimezone(zone).date()
-        extra["days"] = booking.by_day(slots, zone)
-        extra["zone"] = zone
-        extra["names"] = names
-        extra["first_day"] = first
-        extra["previous_day"] = first - dt.timedelta(days=booking.DAYS_SHOWN) if window.start > window.earliest else None
-        last = first + dt.timedelta(days=booking.DAYS_SHOWN)
-        extra["next_day"] = last if window.end < window.latest else None
-        extra["last_day"] = last - dt.timedelta(days=1)
+        extra |= render.times_context(profile, kind, slots, window, chosen)
     return extra
+
+
+def _taken(request: HttpRequest, profile: PublicProfile, lang: str, kind: AppointmentType, day: dt.date) -> HttpResponse:
+    ids = [p.staff_id for p in render.practitioners(profile)]
+    extra = _times_context(profile, kind, ids, FIRST_AVAILABLE, day)
+    return render.page(request, profile, lang, "public/booking/taken.html", _("That time was just taken"), 409, **extra)
 
 
 @require_http_methods(["GET", "HEAD"])
 def booking_start(request: HttpRequest, clinic_slug: str, lang: str) -> HttpResponse:
-    profile = _profile(clinic_slug, lang)
+    profile = render.profile_of(clinic_slug, lang)
     with translation.override(lang):
         try:
-            kind, ids, chosen, day = _choice(request, profile, request.GET)
+            kind, ids, chosen, day = _choice(profile, request.GET)
         except ValueError as error:
-            return _problem(request, profile, lang, str(error))
-        extra = _times_context(profile, kind, ids, chosen, day, lang)
-        return _page(request, profile, lang, "public/booking/start.html", _("Book a time"), **extra)
+            return render.problem(request, profile, lang, str(error))
+        extra = _times_context(profile, kind, ids, chosen, day)
+        return render.page(request, profile, lang, "public/booking/start.html", _("Book a time"), **extra)
 
 
 @require_POST
 def booking_hold(request: HttpRequest, clinic_slug: str, lang: str) -> HttpResponse:
-    profile = _profile(clinic_slug, lang)
+    profile = render.profile_of(clinic_slug, lang)
     with translation.override(lang):
         try:
-            booking.count("address", _address(request), limit=booking.limits()["ip"], window=booking.IP_WINDOW)
+            booking.count("address", render.address(request), limit=booking.limits()["ip"], window=booking.IP_WINDOW)
         except booking.RateLimited as limited:
-            return _too_many(request, profile, lang, limited.seconds)
+            return render.too_many(request, profile, lang, limited.seconds)
         try:
-            kind, _ids, chosen, _day = _choice(request, profile, request.POST)
+            kind, _ids, _chosen, _day = _choice(profile, request.POST)
         except ValueError as error:
-            return _problem(request, profile, lang, str(error))
+            return render.problem(request, profile, lang, str(error))
         try:
-            practitioner_id_text, _sep, start_text = request.POST.get("slot", "").partition("@")
-            practitioner_id = int(practitioner_id_text)
-            starts_at = dt.datetime.fromisoformat(start_text)
-            if kind is None or timezone.is_naive(starts_at):
+            practitioner_id, starts_at = render.slot_of(request.POST.get("slot", ""))
+            if kind is None:
                 raise ValueError
         except ValueError:
-            return _problem(request, profile, lang, _("Choose a time from the list."))
-        if practitioner_id not in {p.staff_id for p in _practitioners(profile)}:
-            return _problem(request, profile, lang, _("Choose one of the practitioners listed."))
+            return render.problem(request, profile, lang, _("Choose a time from the list."))
+        if practitioner_id not in {p.staff_id for p in render.practitioners(profile)}:
+            return render.problem(request, profile, lang, _("Choose one of the practitioners listed."))
         try:
-            _hold, secret = booking.hold_create(profile, kind, practitioner_id, starts_at.astimezone(dt.UTC))
+            _hold, secret = booking.hold_create(profile, kind, practitioner_id, starts_at)
         except booking.TimeTaken:
-            extra = _times_context(profile, kind, [p.staff_id for p in _practitioners(profile)], FIRST_AVAILABLE, starts_at.date(), lang)
-            return _page(request, profile, lang, "public/booking/taken.html", _("That time was just taken"), 409, **extra)
+            return _taken(request, profile, lang, kind, starts_at.astimezone(clinic_zone(profile.clinic_id)).date())
         return redirect(reverse("booking_details", kwargs={"clinic_slug": profile.slug, "lang": lang, "secret": secret}))
+
+
+def _hold_or_problem(request: HttpRequest, profile: PublicProfile, lang: str, secret: str) -> SlotHold | HttpResponse:
+    hold = booking.hold_get(profile, secret)
+    if hold is None:
+        message = _("This time is no longer held for you: holds last a few minutes. Please pick a time again.")
+        return render.problem(request, profile, lang, message, 404)
+    return hold
+
+
+def _held(hold: SlotHold, lang: str) -> dict[str, Any]:
+    practitioner = hold.practitioner
+    return {
+        "hold": hold,
+        "zone": clinic_zone(hold.clinic_id),
+        "kind_name": hold.appointment_type.name_in(lang),
+        "practitioner_name": f"{practitioner.first_name} {practitioner.last_name}".strip(),
+    }
+
+
+def _book(
+    request: HttpRequest,
+    profile: PublicProfile,
+    lang: str,
+    hold: SlotHold,
+    details: Mapping[str, Any],
+    answers: Mapping[str, Any],
+    patient: Patient | None = None,
+) -> HttpResponse:
+    """Book the held time and show the confirmation (or the other free times, if it was just taken)."""
+    held = _held(hold, lang)
+    try:
+        booked = booking_make.book(
+            profile, hold, details=details, answers=answers, language=lang, base_url=base_url(request), patient=patient
+        )
+    except booking.TimeTaken:
+        return _taken(request, profile, lang, hold.appointment_type, hold.starts_at.astimezone(held["zone"]).date())
+    appointment = booked.booking.appointment
+    return render.page(
+        request,
+        profile,
+        lang,
+        "public/booking/done.html",
+        _("Your time is booked"),
+        booked=booked,
+        appointment=appointment,
+        zone=held["zone"],
+        kind_name=appointment.appointment_type.name_in(lang),
+        requested_name=booked.booking.requested_type.name_in(lang),
+        practitioner_name=held["practitioner_name"],
+        manage_url=booked.manage_url,
+        cancel_until=cancel_until(profile, booked.booking),
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def booking_details(request: HttpRequest, clinic_slug: str, lang: str, secret: str) -> HttpResponse:
-    profile = _profile(clinic_slug, lang)
+    profile = render.profile_of(clinic_slug, lang)
     with translation.override(lang):
-        hold = booking.hold_get(profile, secret)
-        if hold is None:
-            return _problem(
-                request, profile, lang, _("This time is no longer held for you: holds last a few minutes. Please pick a time again."), 404
-            )
-        zone = clinic_zone(profile.clinic_id)
+        hold = _hold_or_problem(request, profile, lang, secret)
+        if isinstance(hold, HttpResponse):
+            return hold
         form = BookingForm(request.POST if request.method == "POST" else None, language=lang)
-        extra: dict[str, Any] = {"hold": hold, "zone": zone, "form": form, "kind_name": hold.appointment_type.name_in(lang)}
-        extra["practitioner_name"] = f"{hold.practitioner.first_name} {hold.practitioner.last_name}".strip()
+        extra = {**_held(hold, lang), "form": form}
         title = _("Your details")
         if request.method != "POST":
-            return _page(request, profile, lang, "public/booking/details.html", title, **extra)
+            return render.page(request, profile, lang, "public/booking/details.html", title, **extra)
         if form.is_bot:  # a bot: it is told nothing went wrong, and nothing is booked
-            return _page(request, profile, lang, "public/booking/received.html", _("Thank you"))
+            return render.page(request, profile, lang, "public/booking/received.html", _("Thank you"))
         try:
-            booking.count("address", _address(request), limit=booking.limits()["ip"], window=booking.IP_WINDOW)
+            booking.count("address", render.address(request), limit=booking.limits()["ip"], window=booking.IP_WINDOW)
             if form.data.get("phone"):
-                booking.count(
-                    "phone", booking.normalised_phone(str(form.data["phone"])), limit=booking.limits()["phone"], window=booking.PHONE_WINDOW
-                )
+                phone = booking.normalised_phone(str(form.data["phone"]))
+                booking.count("phone", phone, limit=booking.limits()["phone"], window=booking.PHONE_WINDOW)
         except booking.RateLimited as limited:
-            return _too_many(request, profile, lang, limited.seconds)
+            return render.too_many(request, profile, lang, limited.seconds)
         if not form.is_valid():
-            return _page(request, profile, lang, "public/booking/details.html", title, 400, **extra)
+            return render.page(request, profile, lang, "public/booking/details.html", title, 400, **extra)
+        if not form.cleaned_data.get("returning"):
+            return _book(request, profile, lang, hold, form.details(), form.answers())
         try:
-            booked = booking.book(profile, hold, details=form.details(), answers=form.answers(), language=lang, base_url=base_url(request))
-        except booking.TimeTaken:
-            kind = hold.appointment_type
-            ids = [p.staff_id for p in _practitioners(profile)]
-            times = _times_context(profile, kind, ids, FIRST_AVAILABLE, hold.starts_at.astimezone(zone).date(), lang)
-            return _page(request, profile, lang, "public/booking/taken.html", _("That time was just taken"), 409, **times)
-        manage = reverse("booking_manage", kwargs={"clinic_slug": profile.slug, "lang": lang, "secret": booked.manage_secret})
-        appointment = booked.booking.appointment
-        return _page(
-            request,
-            profile,
-            lang,
-            "public/booking/done.html",
-            _("Your time is booked"),
-            booked=booked,
-            appointment=appointment,
-            zone=zone,
-            kind_name=appointment.appointment_type.name_in(lang),
-            requested_name=booked.booking.requested_type.name_in(lang),
-            practitioner_name=extra["practitioner_name"],
-            manage_url=base_url(request) + manage,
-            cancel_until=booking.cancel_until(profile, booked.booking),
-        )
+            booking_codes.code_send(
+                profile, hold, details=form.details(), answers=form.answers(), language=lang, address=render.address(request)
+            )
+        except booking.RateLimited as limited:
+            return render.too_many(request, profile, lang, limited.seconds)
+        return redirect(reverse("booking_code", kwargs={"clinic_slug": profile.slug, "lang": lang, "secret": secret}))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def booking_manage(request: HttpRequest, clinic_slug: str, lang: str, secret: str) -> HttpResponse:
-    profile = _profile(clinic_slug, lang)
+def booking_code(request: HttpRequest, clinic_slug: str, lang: str, secret: str) -> HttpResponse:
+    """The returning patient's code: the same page whether or not the details matched anyone."""
+    profile = render.profile_of(clinic_slug, lang)
     with translation.override(lang):
-        found = booking.booking_by_secret(profile, secret)
-        if found is None:
-            return _problem(
-                request, profile, lang, _("We found no booking at this address. Check the link in your message, or call the clinic."), 404
-            )
-        message = None
+        hold = _hold_or_problem(request, profile, lang, secret)
+        if isinstance(hold, HttpResponse):
+            return hold
+        row = booking_codes.code_of_hold(hold)
+        if row is None:
+            return redirect(reverse("booking_details", kwargs={"clinic_slug": profile.slug, "lang": lang, "secret": secret}))
+        action = request.POST.get("action") if request.method == "POST" else None
+        if action == "new":
+            return _book(request, profile, lang, hold, booking_codes.stored_details(row), row.answers)
+        form = CodeForm(request.POST if action == "confirm" else None)
+        extra = {**_held(hold, lang), "form": form, "minutes": booking_codes.CODE_MINUTES, "message": None, "expired": False}
+        status = 200
         if request.method == "POST":
-            if request.POST.get("action") != "cancel":
-                return _problem(request, profile, lang, _("Choose what to do with the booking."))
-            try:
-                booking.cancel(profile, found)
-            except booking.CancelRefused:
-                message = _("It is too late to cancel online. Please call the clinic.")
-            else:
-                return redirect(request.path + "?cancelled=1")
-            found.refresh_from_db()
-        appointment = found.appointment
-        appointment.refresh_from_db()
-        practitioner = appointment.practitioner
-        response = _page(
-            request,
-            profile,
-            lang,
-            "public/booking/manage.html",
-            _("Your booking"),
-            400 if message else 200,
-            appointment=appointment,
-            zone=clinic_zone(profile.clinic_id),
-            kind_name=appointment.appointment_type.name_in(lang),
-            practitioner_name=f"{practitioner.first_name} {practitioner.last_name}".strip(),
-            may_cancel=booking.may_cancel(profile, found),
-            cancel_until=booking.cancel_until(profile, found),
-            cancelled=appointment.status != "booked" and appointment.status != "arrived",
-            just_cancelled=request.GET.get("cancelled") == "1",
-            message=message,
-        )
-        return response
+            status = 400
+            if action != "confirm":
+                return render.problem(request, profile, lang, _("Choose what to do with the booking."))
+            if form.is_valid():
+                try:
+                    patient = booking_codes.code_confirm(row, form.cleaned_data["code"])
+                except booking_codes.WrongCode as wrong:
+                    extra["message"] = _("That code is not right. You have %(tries)s tries left.") % {"tries": wrong.tries_left}
+                except booking_codes.CodeExpired:
+                    extra["expired"] = True
+                else:
+                    return _book(request, profile, lang, hold, booking_codes.stored_details(row), row.answers, patient=patient)
+        return render.page(request, profile, lang, "public/booking/code.html", _("Confirm it is you"), status, **extra)
 
 
 # The booking pages below ``/c/<clinic>/<language>/`` (public.urls makes one pattern per language).
@@ -281,5 +229,5 @@ ROUTES = (
     ("book/", booking_start, "booking_start"),
     ("book/hold/", booking_hold, "booking_hold"),
     ("book/h/<str:secret>/", booking_details, "booking_details"),
-    ("booking/<str:secret>/", booking_manage, "booking_manage"),
+    ("book/h/<str:secret>/code/", booking_code, "booking_code"),
 )

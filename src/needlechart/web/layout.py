@@ -15,6 +15,7 @@ MAIN_MENU = (
     ("view_day_list", "today", gettext_noop("Today"), True),
     ("view_day_list", "calendar", gettext_noop("Calendar"), True),
     ("view_demographics", "patient_list", gettext_noop("Patients"), True),
+    ("edit_demographics", "online_patients", gettext_noop("New online patients"), True),
     ("view_clinical", "atlas", gettext_noop("Muscle atlas"), True),
     ("view_clinical", "alert_list", gettext_noop("Alerts"), True),
     ("view_analytics", "analytics", gettext_noop("Analytics"), True),
@@ -23,6 +24,7 @@ MAIN_MENU = (
     ("manage_staff", "clinic_instruments", gettext_noop("Questionnaires"), False),
     ("manage_staff", "rule_settings", gettext_noop("Screening rules"), False),
     ("manage_staff", "public_admin", gettext_noop("Public pages"), False),
+    ("manage_staff", "online_booking_settings", gettext_noop("Online booking"), False),
     ("view_audit", "audit_report", gettext_noop("Audit log"), False),
 )
 
