@@ -160,7 +160,7 @@ def code_confirm(row: BookingCode, code: str) -> Patient:
 
 @transaction.atomic
 def _try(row: BookingCode, code: str) -> tuple[Patient | None, int]:
-    row = BookingCode.objects.select_for_update().select_related("patient").get(pk=row.pk)
+    row = BookingCode.objects.select_for_update(of=("self",)).select_related("patient").get(pk=row.pk)
     if row.expires_at <= timezone.now() or row.attempts >= CODE_ATTEMPTS:
         return None, 0
     given = "".join(ch for ch in code if ch.isdigit())
