@@ -1,4 +1,4 @@
-"""Django's reverse() and date formatting, remembered: for pages that draw many links and dates.
+"""Django's reverse(), date formatting and choice labels, remembered: for pages that draw many links and dates.
 
 A chart links to dozens of visits and writes their dates; the same chart is opened again and
 again in a clinic day. Each function asks Django the first time and remembers the answer for
@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import models
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import dateformat, formats, timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, override
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
@@ -141,3 +142,18 @@ def page_date(context: Context, value: dt.date | dt.datetime | None, format_name
 def local_isoformat(context: Context, value: dt.datetime) -> str:
     """An aware datetime in the page's time zone, in ISO 8601 (a <time datetime="...">)."""
     return value.astimezone(page_locale(context).timezone).isoformat()
+
+
+@functools.lru_cache(maxsize=256)
+def _choice_labels(model: type[models.Model], field_name: str, language: str) -> dict[Any, str]:
+    """The labels of a model field's choices in ``language``, by value."""
+    with override(language):
+        return {value: str(label) for value, label in model._meta.get_field(field_name).flatchoices}
+
+
+@pass_context
+def choice_label(context: Context, instance: models.Model, field_name: str) -> Any:
+    """``instance.get_<field_name>_display()`` in the page's language, the field's labels translated once
+    per language and remembered (Django hashes and translates every choice's label at each call)."""
+    value = getattr(instance, field_name)
+    return _choice_labels(type(instance), field_name, page_locale(context).language).get(value, value)

@@ -16,6 +16,7 @@ from jinja2.runtime import Context
 from markupsafe import escape
 
 from needlechart.core.formatting import page_locale
+from needlechart.pages.visit_reads import status_labels
 
 
 @functools.lru_cache(maxsize=8)
@@ -34,13 +35,15 @@ def _timeline_words(language: str | None) -> SimpleNamespace:
         "referred_by": gettext("Referred by"),
         "no_episodes": gettext("No episodes of care yet."),
     }
-    return SimpleNamespace(**{name: escape(word) for name, word in words.items()})
+    statuses = {value: escape(label) for value, label in status_labels().items()}  # as Visit.get_status_display()
+    return SimpleNamespace(**{name: escape(word) for name, word in words.items()}, statuses=statuses)
 
 
 @pass_context
 def timeline_words(context: Context) -> SimpleNamespace:
-    """The timeline's words in the active language, escaped (``w.open``, ``w.signed``, ...): translated
-    once per language, not once per use (a translation costs the template about as much as a row)."""
+    """The timeline's words in the active language, escaped (``w.open``, ``w.signed``, ...; ``w.statuses``:
+    each visit status's label): translated once per language, not once per use (a translation costs
+    the template about as much as a row)."""
     return _timeline_words(page_locale(context).language)
 
 

@@ -7,6 +7,7 @@ sign-in and error pages). The environment gives them Django's own pieces:
   ``_("Hello %(name)s", name=x)`` escapes ``x`` and translations keep their markup; a text
   without variables is translated once per language and remembered (``page_gettext``);
 - ``url()`` (``reverse()``, remembered: core.formatting) and ``static()``;
+- ``choice_label(obj, "field")``: ``obj.get_field_display()``, the labels translated once per language;
 - ``csrf_input``, from Django's backend (once per response: ``web.context.page``);
 - filters for localised dates (Django's, remembered: core.formatting), times and numbers, in local
   time; ``url()``, ``_()`` and the ``date`` filter read the page's language, time zone and URL
@@ -33,7 +34,7 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from needlechart.core.formatting import local, page_date, page_locale, page_url
+from needlechart.core.formatting import choice_label, local, page_date, page_locale, page_url
 from needlechart.web.layout import HTMX_CONFIG, main_menu
 
 # The staff languages, each named in its own language (the switch in the top bar)
@@ -89,6 +90,7 @@ def environment(**options: Any) -> Environment:
         _=page_gettext,
         url=page_url,
         static=static_url,
+        choice_label=choice_label,
         language_code=language_code,
         LANGUAGES=settings.LANGUAGES,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
