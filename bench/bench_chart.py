@@ -71,26 +71,29 @@ def child_env(args: argparse.Namespace) -> dict[str, str]:
     return bench_app_env(env)
 
 
-def sample(args: argparse.Namespace) -> dict[str, Any]:
-    """Ask a child process what the database holds (runs ``_sample`` below)."""
-    out = subprocess.run(
-        [sys.executable, __file__, "_sample", CLINIC],
-        env=child_env(args),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+def child_json(script: str, argv: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run ``script argv`` in a child process (Django set up there) and read the JSON it prints last."""
+    out = subprocess.run([sys.executable, script, *argv], env=env, capture_output=True, text=True, timeout=300, check=False)
     if out.returncode != 0:
         raise SystemExit(f"Could not read the bench database:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def sample(args: argparse.Namespace) -> dict[str, Any]:
+    """Ask a child process what the database holds (runs ``_sample`` below)."""
+    return child_json(__file__, ["_sample", CLINIC], child_env(args))
 
 
 def _sample(clinic_name: str) -> None:
-    """In a child process with Django set up: the data set's size and a random sample of patients."""
+    """In a child process: print ``data_set_state``."""
     import django
 
     django.setup()
+    print(json.dumps(data_set_state(clinic_name)))
+
+
+def data_set_state(clinic_name: str) -> dict[str, Any]:
+    """With Django set up: whether the data set is complete, its size and a random sample of patients."""
     from django.core.management import call_command
 
     from needlechart.audit.models import AuditEvent
@@ -116,7 +119,7 @@ def _sample(clinic_name: str) -> None:
             "encounters": Encounter.objects.filter(clinic=clinic).count(),
             "notes": Note.objects.filter(clinic=clinic).count(),
         }
-    print(json.dumps(result))
+    return result
 
 
 # --- the server ----------------------------------------------------------------------------
@@ -128,11 +131,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(args: argparse.Namespace, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(args: argparse.Namespace, port: int, log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """gunicorn with ``env`` (default ``child_env(args)``), once it answers /healthz."""
     command = [sys.executable, "-m", "gunicorn", "needlechart.wsgi:application", "--bind", f"127.0.0.1:{port}"]
     command += ["--worker-class", args.worker_class, "--workers", str(args.workers), "--threads", str(args.threads)]
     with log.open("ab") as out:  # the server's own log and Django's errors
-        server = subprocess.Popen(command, env=child_env(args), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command, env=env or child_env(args), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -247,6 +251,21 @@ class Client:
         self.conn.close()
 
 
+def signed_in_clients(port: int, count: int) -> list[Client]:
+    """``count`` clients, each signed in as one of the synthetic practitioners in turn."""
+    clients = []
+    try:
+        for i in range(count):
+            client = Client(port, timeout=30)
+            clients.append(client)
+            client.login(f"synth-p{i % 10 + 1:02d}", PASSWORD)
+    except BaseException:
+        for client in clients:
+            client.close()
+        raise
+    return clients
+
+
 Request = tuple[str, dict[str, str], bytes]  # path, headers, a string the answer must contain
 
 
@@ -260,16 +279,21 @@ class Endpoint:
 HTMX = {"HX-Request": "true", "HX-Target": "search-results"}
 
 
+def name_query(patients: list[dict[str, Any]], rng: random.Random) -> str:
+    """What someone types to find one of the patients: the start of a family name, family and given, or a given name."""
+    p = rng.choice(patients)
+    family, given = p["family"].split()[0].split("-")[0], p["given"].split()[0].split("-")[0]
+    kind = rng.random()
+    if kind < 0.5:  # the start of the family name, as typed
+        return family[: rng.randint(3, len(family))]
+    if kind < 0.8:  # family and given name
+        return f"{family} {given[: rng.randint(2, len(given))]}"
+    return given[: rng.randint(3, len(given))]
+
+
 def endpoints(patients: list[dict[str, Any]]) -> list[Endpoint]:
-    def name_query(rng: random.Random) -> str:
-        p = rng.choice(patients)
-        family, given = p["family"].split()[0].split("-")[0], p["given"].split()[0].split("-")[0]
-        kind = rng.random()
-        if kind < 0.5:  # the start of the family name, as typed
-            return family[: rng.randint(3, len(family))]
-        if kind < 0.8:  # family and given name
-            return f"{family} {given[: rng.randint(2, len(given))]}"
-        return given[: rng.randint(3, len(given))]
+    def names(rng: random.Random) -> str:
+        return name_query(patients, rng)
 
     def search(text: Callable[[random.Random], str], partial: bool) -> Callable[[random.Random], Request]:
         marker = b'class="' if partial else b'id="search-results"'  # the fragment alone, or the page around it
@@ -292,8 +316,8 @@ def endpoints(patients: list[dict[str, Any]]) -> list[Endpoint]:
 
     return [
         Endpoint(CEILING, "ceiling: login + one indexed query", ceiling),
-        Endpoint("search_name_htmx", "search by name prefix, HTMX fragment", search(name_query, True)),
-        Endpoint("search_name_page", "search by name prefix, full page", search(name_query, False)),
+        Endpoint("search_name_htmx", "search by name prefix, HTMX fragment", search(names, True)),
+        Endpoint("search_name_page", "search by name prefix, full page", search(names, False)),
         Endpoint("search_birth_htmx", "search by date of birth, HTMX fragment", search(birth, True)),
         Endpoint("search_birth_page", "search by date of birth, full page", search(birth, False)),
         Endpoint("search_nin_htmx", "search by identity number, HTMX fragment", search(nin, True)),
@@ -396,12 +420,37 @@ def drive(clients: list[Client], endpoint: Endpoint, count: int, time_limit: flo
     return result
 
 
+def measure(
+    clients: list[Client],
+    chosen: list[Endpoint],
+    args: argparse.Namespace,
+    meter: CpuMeter,
+    clients_of: dict[str, list[Client]] | None = None,
+) -> list[Result]:
+    """Warm every endpoint up (``args.warmup`` requests, not counted), then measure ``args.requests`` of each in
+    ``args.rounds`` rounds within ``args.time_limit`` seconds each; ``clients_of`` names endpoints other clients drive."""
+    results = []
+    for endpoint in chosen:
+        print(f"{endpoint.name}: {args.warmup} warm-up requests, {len(clients)} clients", flush=True)
+        warmup = drive((clients_of or {}).get(endpoint.name, clients), endpoint, args.warmup, args.time_limit, args.seed + 1, meter)
+        results.append(Result(endpoint.name, endpoint.what, warmup_errors=warmup.errors, error_samples=warmup.error_samples[:2]))
+    # The endpoints take turns, a share of their requests each round, so that a machine whose
+    # speed drifts (other work, a busy neighbour) weighs on all of them alike.
+    for round_ in range(args.rounds):
+        print(f"round {round_ + 1} of {args.rounds}: {', '.join(e.name for e in chosen)}", flush=True)
+        for endpoint, result in zip(chosen, results, strict=True):
+            share = (args.requests * (round_ + 1)) // args.rounds - (args.requests * round_) // args.rounds
+            time_limit = args.time_limit / args.rounds
+            driving = (clients_of or {}).get(endpoint.name, clients)
+            result.add(drive(driving, endpoint, share, time_limit, args.seed + 1000 * round_, meter))
+    return results
+
+
 # --- report --------------------------------------------------------------------------------
 
 
-def report(results: list[Result], meta: dict[str, Any]) -> dict[str, Any]:
-    ceiling = next(r for r in results if r.name == CEILING)
-    rows = [r.summary(ceiling) for r in results]
+def print_table(rows: list[dict[str, Any]]) -> None:
+    """The endpoints' summaries (``Result.summary`` with a ceiling) as a table."""
     print(
         f"\n{'endpoint':<19} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'÷ ceiling':>9}", end=""
     )
@@ -413,6 +462,12 @@ def report(results: list[Result], meta: dict[str, Any]) -> dict[str, Any]:
             f" {row['cpu_ms_per_request']['total']:>10.1f} {row['cpu_ratio_to_ceiling'] or 0:>9.0%}"
         )
     print("(CPU ms/req: server CPU time per request, app + database; 'ceiling ÷': the ceiling's CPU cost over this one's.)")
+
+
+def report(results: list[Result], meta: dict[str, Any]) -> dict[str, Any]:
+    ceiling = next(r for r in results if r.name == CEILING)
+    rows = [r.summary(ceiling) for r in results]
+    print_table(rows)
     chart = next(r for r in results if r.name == "chart")
     checks = [("chart page p95 < 50 ms", chart.percentile(95) < CHART_P95_TARGET_MS, f"{chart.percentile(95):.1f} ms")]
     for r in results:
@@ -491,30 +546,15 @@ def main(argv: list[str]) -> int:
     server = start_server(args, port, log)
     clients: list[Client] = []
     try:
-        for i in range(args.clients):
-            client = Client(port, timeout=30)
-            client.login(f"synth-p{i % 10 + 1:02d}", PASSWORD)
-            clients.append(client)
+        clients = signed_in_clients(port, args.clients)
         chosen = endpoints(patients)
         if args.only:
             wanted = {CEILING, "chart", *args.only.split(",")}
             chosen = [e for e in chosen if e.name in wanted]
-        results = []
         meter = CpuMeter(args, server)
         load_before = os.getloadavg()
         cpu_before = time.process_time()
-        for endpoint in chosen:
-            print(f"{endpoint.name}: {args.warmup} warm-up requests, {args.clients} clients", flush=True)
-            warmup = drive(clients, endpoint, args.warmup, args.time_limit, args.seed + 1, meter)
-            results.append(Result(endpoint.name, endpoint.what, warmup_errors=warmup.errors, error_samples=warmup.error_samples[:2]))
-        # The endpoints take turns, a share of their requests each round, so that a machine whose
-        # speed drifts (other work, a busy neighbour) weighs on all of them alike.
-        for round_ in range(args.rounds):
-            print(f"round {round_ + 1} of {args.rounds}: {', '.join(e.name for e in chosen)}", flush=True)
-            for endpoint, result in zip(chosen, results, strict=True):
-                share = (args.requests * (round_ + 1)) // args.rounds - (args.requests * round_) // args.rounds
-                time_limit = args.time_limit / args.rounds
-                result.add(drive(clients, endpoint, share, time_limit, args.seed + 1000 * round_, meter))
+        results = measure(clients, chosen, args, meter)
         meta = {
             "db": args.db,
             "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
