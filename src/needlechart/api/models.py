@@ -83,3 +83,45 @@ class ApiClient(models.Model):
 
     def is_usable(self, now: dt.datetime) -> bool:
         return self.revoked_at is None and not self.is_expired(now)
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class ExportJob(models.Model):
+    """A FHIR Bulk Data ``$export`` an API client asked for (api.fhir.bulk): what it exports and how far it got.
+
+    ``group`` is empty for a system export, else the Group's id (api.fhir.groups). ``files`` maps each
+    resource type written to its NDJSON file's name and count once the job is done; its files live
+    in a directory of their own (api.fhir.bulk_jobs.job_directory) and are deleted when the job
+    expires or is cancelled. Only ``client`` may see the job and fetch its files.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="export_jobs")
+    group = models.CharField(max_length=80, blank=True)
+    types = models.JSONField(default=list)
+    since = models.DateTimeField(null=True, blank=True)
+    request_url = models.TextField()
+    status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    progress = models.CharField(max_length=200, blank=True)
+    files = models.JSONField(default=dict)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    transaction_time = models.DateTimeField(null=True, blank=True)
+    beat_at = models.DateTimeField(null=True, blank=True)  # the runner's last sign of life
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["status", "created_at"], name="export_job_queue")]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} ({self.status})"

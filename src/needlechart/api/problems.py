@@ -20,13 +20,21 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Schema
 from pydantic import Field
 
+from needlechart.api.fhir.outcome import outcome_response
+
 MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:needlechart:problem:"
 PATH_PREFIX = "/api/"  # everything under it answers errors as problems, the web shell's too
+FHIR_PREFIX = "/fhir/"  # and everything under it as FHIR OperationOutcomes (api.fhir.outcome)
+
+
+def is_fhir_request(request: HttpRequest) -> bool:
+    return request.path_info.startswith(FHIR_PREFIX)
 
 
 def is_api_request(request: HttpRequest) -> bool:
-    return request.path_info.startswith(PATH_PREFIX)
+    """An address of the JSON API or of FHIR: its errors are never an HTML page."""
+    return request.path_info.startswith(PATH_PREFIX) or is_fhir_request(request)
 
 
 @dataclass(frozen=True)
@@ -133,7 +141,10 @@ def responses(answers: Mapping[int, Any], *errors: int) -> dict[int, Any]:
     return {**answers, **dict.fromkeys(sorted({*ALWAYS, *errors}), Problem)}
 
 
-def shell_problem(status: int, detail: str | Promise) -> HttpResponse:
+def shell_problem(status: int, detail: str | Promise, request: HttpRequest | None = None) -> HttpResponse:
     """The problem the web shell answers for an API address, where it would draw an error page
-    (Django's handlers for 400, 403, 404 and 500, a refusal by middleware)."""
+    (Django's handlers for 400, 403, 404 and 500, a refusal by middleware); for a FHIR address
+    (``request`` under /fhir/) the same status with an OperationOutcome."""
+    if request is not None and is_fhir_request(request):
+        return outcome_response(status, str(detail))
     return problem_response(KIND_OF_STATUS.get(status, SERVER_ERROR if status >= 500 else MALFORMED), detail)

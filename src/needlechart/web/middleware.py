@@ -170,7 +170,7 @@ class NulCharacterMiddleware:
         if self._holds_nul(request):
             message = _("The text you sent holds a character that cannot be stored (NUL). Remove it and try again.")
             if is_api_request(request):
-                return shell_problem(400, message)
+                return shell_problem(400, message, request)
             return render(request, "error.html", {"status": 400, "title": _("Bad request"), "message": message}, status=400)
         return self.get_response(request)
 

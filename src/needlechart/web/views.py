@@ -76,7 +76,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 def _error(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
     if is_api_request(request):  # an address under /api/ the API's own views did not answer
-        return shell_problem(status, message)
+        return shell_problem(status, message, request)
     return render(request, "error.html", {"status": status, "title": title, "message": message}, status=status)
 
 

@@ -8,15 +8,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpResponse
 
-from needlechart.api.problems import ProblemError
+if TYPE_CHECKING:  # api.problems answers FHIR addresses with outcome_response: no import back at run time
+    from needlechart.api.problems import ProblemError
 
 MEDIA_TYPE = "application/fhir+json"
 # FHIR's issue-type codes (http://hl7.org/fhir/issue-type) by HTTP status.
-ISSUE_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported", 429: "throttled", 500: "exception"}
+ISSUE_CODES = {
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    410: "not-found",
+    413: "too-costly",
+    415: "not-supported",
+    422: "processable",
+    429: "throttled",
+    500: "exception",
+}
 
 
 def fhir_response(resource: Mapping[str, Any], *, status: int = 200, headers: Mapping[str, str] | None = None) -> HttpResponse:

@@ -21,6 +21,7 @@ from needlechart.audit.models import AuditEvent, AuditObject
 from needlechart.charting.models import Addendum, Encounter, Note
 from needlechart.clinics.models import Clinic, User
 from needlechart.clinics.selectors import clinic_id_of
+from needlechart.core.access import Capability, require_capability
 from needlechart.interop.resources.adverse_event import adverse_event_resource
 from needlechart.interop.resources.audit_event import audit_event_resource
 from needlechart.interop.resources.care import encounter_resource, episode_of_care_resource
@@ -56,7 +57,7 @@ class Source:
     ``measure``: the one measure every row of the source is (``ppt``, ``rom``).
     """
 
-    rows: Rows
+    query: Rows
     build: Callable[[Any], dict[str, Any]]
     audit_object: str
     patient: str | None = None
@@ -64,6 +65,13 @@ class Source:
     updated: str | None = None
     instrument: str | None = None
     measure: str | None = None
+    capability: Capability = Capability.VIEW_CLINICAL
+    changed: str | None = None  # the row's creation or change time (a bulk export's _since), when it has one
+
+    def rows(self, user: User) -> QuerySet[Any]:
+        """The rows of the user's clinic, once the access layer says the user's role may read them (403 otherwise)."""
+        require_capability(user, self.capability)
+        return self.query(user)
 
     def patient_of(self, row: Any) -> uuid.UUID | None:
         if self.patient is None:
@@ -161,29 +169,52 @@ _MEASUREMENTS = Source(
     patient="patient_id",
     date="taken_at",
     instrument="instrument",
+    changed="taken_at",
 )
-_NOTES = Source(_notes, lambda n: note_document(n, amended=n.amended), AuditObject.NOTE, patient="patient_id", date="signed_at")
+_NOTES = Source(
+    _notes, lambda n: note_document(n, amended=n.amended), AuditObject.NOTE, patient="patient_id", date="signed_at", changed="signed_at"
+)
 _ADDENDA = Source(
     _addenda,
     lambda a: addendum_document(a, patient_id=a.patient_id),
     AuditObject.ADDENDUM,
     patient="patient_id",  # annotated: the note's
     date="signed_at",
+    changed="signed_at",
 )
 CLINICAL_PARAMS = {"patient": "reference", "subject": "reference"}
+_DEMOGRAPHICS = Capability.VIEW_DEMOGRAPHICS
 
 TYPES: dict[str, ResourceType] = {
     t.name: t
     for t in (
         ResourceType(
             "Patient",
-            (Source(_patients, patient_resource, AuditObject.PATIENT, patient="pk", updated="updated_at"),),
+            (
+                Source(
+                    _patients,
+                    patient_resource,
+                    AuditObject.PATIENT,
+                    patient="pk",
+                    updated="updated_at",
+                    capability=Capability.VIEW_DEMOGRAPHICS,
+                    changed="updated_at",
+                ),
+            ),
             Scope.DEMOGRAPHICS_READ,
             {"identifier": "token", "name": "string", "family": "string", "given": "string", "birthdate": "date"},
         ),
-        ResourceType("Practitioner", (Source(_staff, practitioner_resource, AuditObject.STAFF),), Scope.DEMOGRAPHICS_READ),
-        ResourceType("PractitionerRole", (Source(_staff, practitioner_role_resource, AuditObject.STAFF),), Scope.DEMOGRAPHICS_READ),
-        ResourceType("Organization", (Source(_clinic, organization_resource, AuditObject.CLINIC),), Scope.DEMOGRAPHICS_READ),
+        ResourceType(
+            "Practitioner", (Source(_staff, practitioner_resource, AuditObject.STAFF, capability=_DEMOGRAPHICS),), Scope.DEMOGRAPHICS_READ
+        ),
+        ResourceType(
+            "PractitionerRole",
+            (Source(_staff, practitioner_role_resource, AuditObject.STAFF, capability=_DEMOGRAPHICS),),
+            Scope.DEMOGRAPHICS_READ,
+        ),
+        ResourceType(
+            "Organization", (Source(_clinic, organization_resource, AuditObject.CLINIC, capability=_DEMOGRAPHICS),), Scope.DEMOGRAPHICS_READ
+        ),
         ResourceType(
             "EpisodeOfCare",
             (
@@ -192,6 +223,7 @@ TYPES: dict[str, ResourceType] = {
                     episode_of_care_resource,
                     AuditObject.EPISODE,
                     patient="patient_id",
+                    changed="created_at",
                 ),
             ),
             Scope.CLINICAL_READ,
@@ -206,6 +238,7 @@ TYPES: dict[str, ResourceType] = {
                     AuditObject.ENCOUNTER,
                     patient="patient_id",
                     date="starts_at",
+                    changed="created_at",
                 ),
             ),
             Scope.CLINICAL_READ,
@@ -220,6 +253,7 @@ TYPES: dict[str, ResourceType] = {
                     AuditObject.NEEDLING_ENTRY,
                     patient="encounter__patient_id",
                     date="encounter__starts_at",
+                    changed="encounter__created_at",
                 ),
             ),
             Scope.CLINICAL_READ,
@@ -236,6 +270,7 @@ TYPES: dict[str, ResourceType] = {
                     patient="encounter__patient_id",
                     date="encounter__starts_at",
                     measure="ppt",
+                    changed="encounter__created_at",
                 ),
                 Source(
                     _ranges,
@@ -244,6 +279,7 @@ TYPES: dict[str, ResourceType] = {
                     patient="encounter__patient_id",
                     date="encounter__starts_at",
                     measure="rom",
+                    changed="encounter__created_at",
                 ),
             ),
             Scope.CLINICAL_READ,
@@ -258,6 +294,7 @@ TYPES: dict[str, ResourceType] = {
                     AuditObject.MEASUREMENT,
                     patient="patient_id",
                     date="taken_at",
+                    changed="taken_at",
                 ),
             ),
             Scope.CLINICAL_READ,
@@ -272,6 +309,7 @@ TYPES: dict[str, ResourceType] = {
                     AuditObject.CONSENT,
                     patient="encounter__patient_id",
                     date="recorded_at",
+                    changed="recorded_at",
                 ),
             ),
             Scope.CLINICAL_READ,
@@ -286,6 +324,7 @@ TYPES: dict[str, ResourceType] = {
                     AuditObject.ADVERSE_EVENT,
                     patient="patient_id",
                     date="onset",
+                    changed="recorded_at",
                 ),
             ),
             Scope.CLINICAL_READ,
@@ -295,15 +334,15 @@ TYPES: dict[str, ResourceType] = {
         ResourceType(
             "Provenance",
             (
-                Source(_notes, signature_provenance, AuditObject.NOTE, patient="patient_id", date="signed_at"),
-                Source(_addenda, signature_provenance, AuditObject.ADDENDUM, patient="patient_id", date="signed_at"),
+                Source(_notes, signature_provenance, AuditObject.NOTE, patient="patient_id", date="signed_at", changed="signed_at"),
+                Source(_addenda, signature_provenance, AuditObject.ADDENDUM, patient="patient_id", date="signed_at", changed="signed_at"),
             ),
             Scope.CLINICAL_READ,
             {"patient": "reference", "recorded": "date"},
         ),
         ResourceType(
             "AuditEvent",
-            (Source(_audit, audit_event_resource, AuditObject.AUDIT_REPORT, patient="patient_id", date="at"),),
+            (Source(_audit, audit_event_resource, AuditObject.AUDIT_REPORT, patient="patient_id", date="at", changed="at"),),
             Scope.CLINICAL_READ,
             {"patient": "reference", "date": "date"},
             audit_log=True,

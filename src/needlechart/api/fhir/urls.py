@@ -1,15 +1,26 @@
 """/fhir/'s URLs (included under fhir/ by api/urls.py): metadata, a type's search, a resource's read,
+the transaction (POST to the base, or to Bundle), the bulk export's kick-off, status and files,
 and an OperationOutcome 404 for any other address under it."""
 
 from __future__ import annotations
 
 from django.urls import path, re_path
 
-from needlechart.api.fhir import views
+from needlechart.api.fhir import bulk, views
+from needlechart.api.fhir.transaction import posted_or
 
 urlpatterns = [
-    path("", views.not_found, name="fhir_root"),
+    path("", posted_or(views.not_found), name="fhir_root"),
     path("metadata", views.metadata, name="fhir_metadata"),
+    path("Bundle", posted_or(views.search), {"resource_type": "Bundle"}),
+    path("$export", bulk.export_system, name="fhir_export"),
+    re_path(r"^Group/(?P<group_id>[A-Za-z0-9\-.]{1,64})/\$export$", bulk.export_group, name="fhir_group_export"),
+    path("_export/<uuid:job_id>", bulk.export_status, name="fhir_export_status"),
+    re_path(
+        r"^_export/(?P<job_id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/(?P<resource_type>[A-Za-z]{1,64})\.ndjson$",
+        bulk.export_file,
+        name="fhir_export_file",
+    ),
     re_path(r"^(?P<resource_type>[A-Za-z]{1,64})$", views.search, name="fhir_search"),
     re_path(r"^(?P<resource_type>[A-Za-z]{1,64})/(?P<resource_id>[A-Za-z0-9\-.]{1,64})$", views.read, name="fhir_read"),
     re_path(r"^.*$", views.not_found),

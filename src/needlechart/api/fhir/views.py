@@ -8,21 +8,18 @@ missing one. Errors are OperationOutcomes with the status (and headers) the v1 A
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from needlechart.api.auth import REALM, Caller, ClientToken
-from needlechart.api.fhir.outcome import FhirError, fhir_response, issue, operation_outcome, outcome_response, problem_outcome
+from needlechart.api.fhir.handling import fhir_view
+from needlechart.api.fhir.outcome import FhirError, fhir_response, issue, operation_outcome
 from needlechart.api.fhir.search import CONTROL, count_of, cursor_position, cursor_text, key_of, search_key, source_filter
 from needlechart.api.fhir.sources import TYPES, ResourceType, Source
 from needlechart.api.problems import FORBIDDEN, ProblemError
@@ -32,36 +29,8 @@ from needlechart.audit.services import audit_read
 from needlechart.core.access import Capability, has_capability
 from needlechart.interop.validation import validate_resource
 
-logger = logging.getLogger(__name__)
-View = Callable[..., HttpResponse]
-
-
-def _fhir_view(view: View) -> View:
-    """GET only; every error an OperationOutcome, never an HTML page or a bare 500."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method not in ("GET", "HEAD"):
-            return outcome_response(405, _("This FHIR server only reads: use GET."), headers={"Allow": "GET, HEAD"})
-        try:
-            return view(request, *args, **kwargs)
-        except FhirError as error:
-            return error.response()
-        except ProblemError as error:
-            return problem_outcome(error)
-        except Http404:
-            return _missing()
-        except SuspiciousOperation:  # too many query parameters (DATA_UPLOAD_MAX_NUMBER_FIELDS), a bad host
-            return outcome_response(400, _("The request could not be understood."))
-        except Exception:
-            logger.exception("FHIR call failed: %s %s", request.method, request.path)
-            return outcome_response(500, _("The error has been logged. Nothing was changed by this call."))
-
-    return wrapped
-
-
-def _missing() -> HttpResponse:
-    return outcome_response(404, _("There is no such resource in this clinic."))
+# The read-only views' wrapper, by the name api.fhir.everything imports.
+_fhir_view = fhir_view("GET", "HEAD")
 
 
 def _kind(resource_type: str) -> ResourceType:
@@ -97,7 +66,7 @@ def _rows_by_id(kind: ResourceType, caller: Caller, resource_id: str) -> tuple[S
     return None
 
 
-@_fhir_view
+@fhir_view("GET", "HEAD")
 def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
     kind = _kind(resource_type)
     caller = _authorize(request, kind)
@@ -130,7 +99,7 @@ def _audit_search(caller: Caller, kind: ResourceType, shown: list[tuple[Source, 
     )
 
 
-@_fhir_view
+@fhir_view("GET", "HEAD")
 def search(request: HttpRequest, resource_type: str) -> HttpResponse:
     kind = _kind(resource_type)
     caller = _authorize(request, kind)
@@ -188,6 +157,19 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
 
 
 _SECURITY = "http://terminology.hl7.org/CodeSystem/restful-security-service"
+_BULK = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/"
+_EXPORT_DOC = (
+    f"FHIR Bulk Data export with {Scope.EXPORT} and Prefer: respond-async; _type, _since and _outputFormat (NDJSON)."
+    " The files are served to the client that asked, for 24 hours."
+)
+_GROUP = {
+    "type": "Group",
+    "documentation": (
+        "A Group is not stored: 'clinic' holds every patient of the clinic, 'practitioner-<Practitioner id>' the patients"
+        " with a visit booked with that staff member. Only its $export is served."
+    ),
+    "operation": [{"name": "export", "definition": _BULK + "group-export", "documentation": _EXPORT_DOC}],
+}
 _OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
 
 
@@ -212,7 +194,7 @@ def capability_statement(base: str, token_url: str) -> dict[str, Any]:
         "publisher": "needlechart",
         "kind": "instance",
         "software": {"name": "needlechart"},
-        "implementation": {"description": "needlechart FHIR R4 read and search", "url": base},
+        "implementation": {"description": "needlechart FHIR R4 read, search, transaction and bulk export", "url": base},
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "json"],
         "rest": [
@@ -232,7 +214,18 @@ def capability_statement(base: str, token_url: str) -> dict[str, Any]:
                         f" and Organization; {Scope.CLINICAL_READ} for the others; AuditEvent also needs a client made by a clinic admin."
                     ),
                 },
-                "resource": resources,
+                "resource": [*resources, _GROUP],
+                "interaction": [
+                    {
+                        "code": "transaction",
+                        "documentation": (
+                            f"POST a transaction Bundle to the base (or to Bundle) with {Scope.DEMOGRAPHICS_WRITE}: Patient, Practitioner,"
+                            " EpisodeOfCare and Observation, all or nothing, duplicates matched by identifier."
+                            " ?_dry-run=true writes nothing and says what would be written."
+                        ),
+                    }
+                ],
+                "operation": [{"name": "export", "definition": _BULK + "export", "documentation": _EXPORT_DOC}],
             }
         ],
     }
@@ -240,12 +233,12 @@ def capability_statement(base: str, token_url: str) -> dict[str, Any]:
     return statement
 
 
-@_fhir_view
+@fhir_view("GET", "HEAD")
 def metadata(request: HttpRequest) -> HttpResponse:
     """No token needed: the statement says how to get one."""
     return fhir_response(capability_statement(_base(request), request.build_absolute_uri(reverse("oauth_token"))))
 
 
-@_fhir_view
+@fhir_view("GET", "HEAD")
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     raise FhirError(404, _("There is no such address in the FHIR API."), code="not-supported")
