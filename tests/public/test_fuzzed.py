@@ -21,7 +21,14 @@ def test_the_fuzzer_opens_every_public_page_of_the_demo_clinic(demo, db):  # noq
     assert {route: answers[route] for route in booking} == {
         f"c/<slug:clinic_slug>/{lang}/{suffix}": status
         for lang in ("en", "nb")
-        for suffix, status in (("book/", 200), ("book/hold/", 405), ("book/h/<str:secret>/", 404), ("booking/<str:secret>/", 404))
+        for suffix, status in (
+            ("book/", 200),
+            ("book/hold/", 405),
+            ("book/h/<str:secret>/", 404),
+            ("book/h/<str:secret>/code/", 404),
+            ("booking/<str:secret>/", 404),
+            ("booking/<str:secret>/move/", 404),
+        )
     }
     assert answers["c/<slug:clinic_slug>/"] == 302  # to the clinic's main language
     assert _fill("c/<slug:clinic_slug>/nb/behandlere/") == "/c/fjordbyen/nb/behandlere/"

@@ -57,11 +57,6 @@ def _unconfirmed(clinic_id: uuid.UUID) -> Q:
     return Q(clinic_id=clinic_id, new_patient=True, patient_confirmed=False)
 
 
-def unconfirmed_count(*, user: User) -> int:
-    require_capability(user, Capability.EDIT_DEMOGRAPHICS)
-    return OnlineBooking.objects.filter(_unconfirmed(clinic_id_of(user))).values("patient").distinct().count()
-
-
 def new_online_patients(*, user: User) -> list[NewOnlinePatient]:
     """Each unconfirmed record (its first online booking) with the patients on file it may be."""
     require_capability(user, Capability.EDIT_DEMOGRAPHICS)
