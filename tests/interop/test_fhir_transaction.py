@@ -150,3 +150,10 @@ def test_a_role_that_may_not_record_measurements_gets_its_observations_rejected(
 def test_other_methods_on_the_base_are_not_a_transaction(clinic, writer):
     assert Fhir(writer).get("/fhir/").status_code == 404
     assert Fhir(writer).client.put("/fhir/", "{}", content_type=FHIR_JSON, headers=Fhir(writer).headers).status_code == 405
+
+
+def test_a_client_whose_maker_left_the_clinic_may_not_write(clinic, writer, clinic_admin, other_clinic):
+    clinic_admin.clinic = other_clinic
+    clinic_admin.save(update_fields=["clinic"])
+    assert _outcome(post(writer, small_bundle()), 403)["issue"][0]["code"] == "forbidden"
+    assert written() == (0, 0, 0)

@@ -103,7 +103,9 @@ def _author(caller: Caller) -> User:
     authorization code grant acts as its staff member already."""
     if caller.user.pk is not None:
         return caller.user
-    author = User.objects.get(pk=caller.client.created_by_id, clinic_id=caller.client.clinic_id)
+    author = User.objects.filter(pk=caller.client.created_by_id, clinic_id=caller.client.clinic_id).first()
+    if author is None:
+        raise FhirError(403, _("The staff member who made this client is no longer in the clinic. Make a new client."))
     stand_in = caller.user
     author.role, author.username, author.approval, author.is_active = stand_in.role, stand_in.username, stand_in.approval, True
     return author
