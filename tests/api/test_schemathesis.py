@@ -20,11 +20,22 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from needlechart.charting.models import Note
 from needlechart.wsgi import application
-from tests.api.conftest import READ_WRITE
+from tests.api.conftest import CLINICAL, READ_WRITE, Api
+from tests.interop.conftest import full_visit  # noqa: F401 - shared fixtures
+from tests.needling.conftest import ready_session, screened  # noqa: F401
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance, response_schema_conformance]
-PATH_RECORDS = {"patient_id": "patient", "episode_id": "episode", "staff_id": "staff"}
+PATH_RECORDS = {
+    "patient_id": "patient",
+    "episode_id": "episode",
+    "staff_id": "staff",
+    "encounter_id": "encounter",
+    "note_id": "note",
+    "measurement_id": "measurement",
+    "event_id": "adverse_event",
+}
 
 
 @pytest.fixture
@@ -39,9 +50,29 @@ def _connection_kept():
 
 
 @pytest.fixture
-def records(settings, token_for, patient, episode, practitioner, _connection_kept) -> dict:
+def token(token_for, admins_may_read_clinical, patient, full_visit) -> str:  # noqa: F811 - the shared fixture, as a parameter
+    """A token of every scope the operations need, which reads the patient's clinical rows (through
+    Django's test client, which connects close_old_connections again: so before _connection_kept)."""
+    token = token_for(READ_WRITE + CLINICAL)
+    for kind in ("encounters", "notes", "needling", "measurements", "adverse-events"):
+        assert Api(token).get(f"/api/v1/patients/{patient.pk}/{kind}").json()["items"], kind
+    return token
+
+
+@pytest.fixture
+def records(settings, token, patient, episode, practitioner, full_visit, _connection_kept) -> dict:  # noqa: F811
+    """The patient's records, a whole needling visit with its note, measures and an adverse event among them."""
     settings.API_RATE_LIMIT_PER_MINUTE = 10**6  # the examples are not to be cut short by the rate
-    return {"token": token_for(READ_WRITE), "patient": str(patient.pk), "episode": str(episode.pk), "staff": practitioner.pk}
+    return {
+        "token": token,
+        "patient": str(patient.pk),
+        "episode": str(episode.pk),
+        "staff": practitioner.pk,
+        "encounter": str(full_visit.pk),
+        "note": str(Note.objects.get(encounter=full_visit).pk),
+        "measurement": str(full_visit.measurements.first().pk),
+        "adverse_event": str(full_visit.adverse_events.get().pk),
+    }
 
 
 # Loaded when the module is collected: the document needs no database.
