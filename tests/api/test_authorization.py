@@ -17,6 +17,9 @@ from needlechart.api.models import ApiClient
 from needlechart.api.scopes import Scope
 from needlechart.api.v1.urls import api as ninja_api
 from needlechart.charting import services as charting
+from needlechart.clinics.models import Role
+from needlechart.core import access
+from needlechart.core.access import Capability
 from needlechart.needling import services as needling
 from needlechart.outcomes import services as outcomes
 from needlechart.patients import services as patients
@@ -32,6 +35,7 @@ class Operation:
     scope: Scope
     body: Any = None
     headers: dict[str, str] | None = None
+    media_type: str = "application/json"  # of the answer that gets through
 
     def url(self, ids: dict[str, Any]) -> str:
         return "/api/v1" + self.path.format(**ids)
@@ -63,6 +67,7 @@ OPERATIONS = {
     "readMeasurement": Operation("GET", "/measurements/{measurement}", Scope.CLINICAL_READ),
     "listAdverseEvents": Operation("GET", "/patients/{patient}/adverse-events", Scope.CLINICAL_READ),
     "readAdverseEvent": Operation("GET", "/adverse-events/{adverse_event}", Scope.CLINICAL_READ),
+    "copyPatientRecord": Operation("GET", "/patients/{patient}/copy", Scope.CLINICAL_READ, media_type="application/zip"),
 }
 NAMES = sorted(OPERATIONS)
 
@@ -92,6 +97,13 @@ def clinical_records(episode, practitioner) -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def _clinical_clients(admins_may_read_clinical):
     """This clinic's admin may make clinical:read clients (conftest)."""
+
+
+@pytest.fixture(autouse=True)
+def _disclosing_clients(_clinical_clients, monkeypatch):
+    """Their clients may also take a patient's copy (it needs a role that may disclose records)."""
+    admin = access.ROLE_CAPABILITIES[Role.CLINIC_ADMIN] | {Capability.DISCLOSE_RECORDS}
+    monkeypatch.setattr(access, "ROLE_CAPABILITIES", dict(access.ROLE_CAPABILITIES) | {Role.CLINIC_ADMIN: admin})
 
 
 @pytest.fixture
@@ -174,7 +186,7 @@ def test_a_token_with_the_scope_gets_through(ids, token_for, name):
     operation = OPERATIONS[name]
     response = _call(Api(token_for((operation.scope,))), operation, ids)
     assert response.status_code == (201 if operation.method == "POST" else 200), response.content
-    assert response["Content-Type"].startswith("application/json")
+    assert response["Content-Type"].startswith(operation.media_type)
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if OPERATIONS[n].names_a_record])

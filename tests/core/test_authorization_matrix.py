@@ -241,6 +241,14 @@ CASES = [
         ("clinic_admin",),
         other_clinic_persona="other_admin",
     ),
+    Case("patient_copy", "get", lambda o: reverse("patient_copy", args=[o["patient"].pk]), ("practitioner",)),
+    Case(
+        "patient_copy_download",
+        "post",
+        lambda o: reverse("patient_copy", args=[o["patient"].pk]),
+        ("practitioner",),
+        data=lambda o: {"requester": "in_person"},
+    ),
     Case("audit_report", "get", lambda o: reverse("audit_report"), ("clinic_admin",), object_scoped=False),
     Case(
         "measurement_save",

@@ -74,6 +74,7 @@ class AuditObject(models.TextChoices):
     CALENDAR_SETUP = "calendar_setup", _("calendar set-up (rooms, types, hours)")
     PUBLIC_PAGES = "public_pages", _("public pages")
     CALENDAR_FEED = "calendar_feed", _("calendar feed (iCal)")
+    PATIENT_COPY = "patient_copy", _("patient's copy of the record")
 
 
 class AppendOnlyQuerySet(models.QuerySet):

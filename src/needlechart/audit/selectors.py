@@ -23,6 +23,13 @@ def patient_access_report(*, user: ClinicMember, patient_id: uuid.UUID) -> Query
     return AuditEvent.objects.filter(clinic_id=user.clinic_id, patient_id=patient_id).order_by("-at", "-seq")
 
 
+def patient_access_log_disclosed(*, user: ClinicMember, patient_id: uuid.UUID) -> QuerySet[AuditEvent]:
+    """The same rows, oldest first, as the patient's copy of their record gives them to the patient
+    (for whoever may disclose the record, who need not read the clinic's audit log otherwise)."""
+    require_capability(user, Capability.DISCLOSE_RECORDS)
+    return AuditEvent.objects.filter(clinic_id=user.clinic_id, patient_id=patient_id).order_by("at", "seq")
+
+
 def audit_report(
     *, user: ClinicMember, start: dt.datetime, end: dt.datetime, actor_id: int | None = None, action: str = ""
 ) -> QuerySet[AuditEvent]:

@@ -51,6 +51,8 @@ class Capability(enum.StrEnum):
     MANAGE_STAFF = "manage_staff"
     RECORD_INTAKE = "record_intake"
     VIEW_ANALYTICS = "view_analytics"
+    # Hand a patient their whole record (pages.patient_copy): the clinical content and who has read it.
+    DISCLOSE_RECORDS = "disclose_records"
 
 
 _COMMON = {
@@ -62,13 +64,15 @@ _COMMON = {
 }
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
-    Role.PRACTITIONER: frozenset(_COMMON | {Capability.VIEW_CLINICAL, Capability.WRITE_CLINICAL, Capability.VIEW_ANALYTICS}),
+    Role.PRACTITIONER: frozenset(
+        _COMMON | {Capability.VIEW_CLINICAL, Capability.WRITE_CLINICAL, Capability.VIEW_ANALYTICS, Capability.DISCLOSE_RECORDS}
+    ),
     Role.FRONT_DESK: frozenset(_COMMON),
     Role.CLINIC_ADMIN: frozenset(_COMMON | {Capability.VIEW_AUDIT, Capability.MANAGE_STAFF, Capability.VIEW_ANALYTICS}),
 }
 
 # Reading and writing health records: the capabilities one admin alone may not give (clinics.accounts).
-CLINICAL_CAPABILITIES = frozenset({Capability.VIEW_CLINICAL, Capability.WRITE_CLINICAL})
+CLINICAL_CAPABILITIES = frozenset({Capability.VIEW_CLINICAL, Capability.WRITE_CLINICAL, Capability.DISCLOSE_RECORDS})
 
 
 class Refusal(PermissionDenied):

@@ -15,6 +15,7 @@ from needlechart.needling import views as needling_views
 from needlechart.outcomes import views as outcome_views
 from needlechart.pages import audit_reports
 from needlechart.pages import chart as chart_pages
+from needlechart.pages import patient_copy as patient_copy_pages
 from needlechart.pages import today as day_list_pages
 from needlechart.pages import visit as visit_pages
 from needlechart.patients import views as patient_views
@@ -42,6 +43,7 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/edit/", patient_views.patient_edit, name="patient_edit"),
     path("patients/<uuid:patient_id>/episodes/new/", patient_views.episode_create, name="episode_create"),
     path("patients/<uuid:patient_id>/access-report/", audit_reports.patient_access_report, name="patient_access_report"),
+    path("patients/<uuid:patient_id>/copy/", patient_copy_pages.patient_copy, name="patient_copy"),
     path("patients/<uuid:patient_id>/intake/", screening_views.intake_staff, name="intake_staff"),
     path("patients/<uuid:patient_id>/intake/link/", screening_views.intake_link_create, name="intake_link_create"),
     path("patients/<uuid:patient_id>/screening/", screening_views.screening_detail, name="screening_detail"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from needlechart.api.fhir import bulk, views
+from needlechart.api.fhir import bulk, everything, views
 from needlechart.api.fhir.transaction import posted_or
 
 urlpatterns = [
@@ -23,5 +23,6 @@ urlpatterns = [
     ),
     re_path(r"^(?P<resource_type>[A-Za-z]{1,64})$", views.search, name="fhir_search"),
     re_path(r"^(?P<resource_type>[A-Za-z]{1,64})/(?P<resource_id>[A-Za-z0-9\-.]{1,64})$", views.read, name="fhir_read"),
+    re_path(r"^Patient/(?P<patient_id>[A-Za-z0-9\-.]{1,64})/\$everything$", everything.patient_everything, name="fhir_patient_everything"),
     re_path(r"^.*$", views.not_found),
 ]
