@@ -15,12 +15,15 @@ The script runs against whichever needlechart the interpreter imports: the synth
 ``needlechart_bench``'s (bench/, ``NEEDLECHART_BENCH=1``) in this tree and ``needlechart.core``'s in
 trees from before it moved. The same ``--seed`` on the same day gives the same data set in both,
 so two trees' figures compare like with like; ``--dump DIR`` writes one page of each kind to DIR
-to compare what they draw.
+to compare what they draw. The ``ceiling`` page is bench_chart.py's (needlechart_bench's view: the
+middleware, the session, one indexed query), so the chart's cost can be read against it in process;
+``--data-dir`` reuses a data set that ``--keep`` kept, instead of building one.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import importlib.util
 import os
@@ -46,9 +49,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=400, help="timed requests per page (default 400)")
     parser.add_argument("--warmup", type=int, default=60, help="untimed requests per page first (default 60)")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--only", default="", help="comma-separated pages: chart,search,search_htmx,visit,today")
+    parser.add_argument("--only", default="", help="comma-separated pages: ceiling,chart,search,search_htmx,visit,today")
     parser.add_argument("--dump", type=Path, help="write one page of each kind to this directory")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
+    parser.add_argument("--data-dir", type=Path, help="use the data set a --keep run kept there (not built, not deleted)")
     parser.add_argument("--profile", metavar="PAGE", help="profile this page's timed requests (cProfile) and print where the time went")
     return parser.parse_args()
 
@@ -81,7 +85,7 @@ def build(args: argparse.Namespace) -> float:
 
 def requests_by_page(args: argparse.Namespace) -> dict[str, list[tuple[str, dict[str, str]]]]:
     """For each page, the paths (and headers) to request: drawn from the data set with a fixed seed."""
-    from django.urls import reverse
+    from django.urls import NoReverseMatch, reverse
     from django.utils import timezone
 
     from needlechart.charting.models import Encounter, Note
@@ -97,9 +101,12 @@ def requests_by_page(args: argparse.Namespace) -> dict[str, list[tuple[str, dict
     )
     today = timezone.localdate().isoformat()
     htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "search-results"}
-    pages: dict[str, list[tuple[str, dict[str, str]]]] = {"chart": [], "search": [], "search_htmx": [], "visit": [], "today": []}
+    names = ("ceiling", "chart", "search", "search_htmx", "visit", "today")
+    pages: dict[str, list[tuple[str, dict[str, str]]]] = {name: [] for name in names}
     for _ in range(256):
         patient = rng.choice(patients)
+        with contextlib.suppress(NoReverseMatch):  # bench_chart.py's ceiling, in trees whose bench app routes it
+            pages["ceiling"].append((reverse("bench_ceiling", args=[patient.pk]), {}))
         pages["chart"].append((reverse("patient_chart", args=[patient.pk]), {}))
         words = f"{patient.family_name[: rng.randint(3, 6)]}"  # the start of a family name, as typed
         pages["search"].append((f"{reverse('patient_list')}?q={words}", {}))
@@ -109,7 +116,7 @@ def requests_by_page(args: argparse.Namespace) -> dict[str, list[tuple[str, dict
     if args.only:
         wanted = set(args.only.split(","))
         pages = {name: paths for name, paths in pages.items() if name in wanted}
-    return pages
+    return {name: paths for name, paths in pages.items() if paths}
 
 
 class ChartDrawing:
@@ -184,7 +191,8 @@ def percentile(values: list[float], share: float) -> float:
 
 def main() -> int:
     args = parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="needlechart-render-"))
+    reused = args.data_dir is not None
+    data_dir = args.data_dir.resolve() if reused else Path(tempfile.mkdtemp(prefix="needlechart-render-"))
     try:
         setup_django(data_dir)
         import django
@@ -195,8 +203,12 @@ def main() -> int:
         from needlechart.clinics.models import User
 
         print(f"needlechart at {Path(sys.modules['needlechart'].__file__).parent}, Django {django.get_version()}, {connection.vendor}")
-        seconds = build(args)
-        print(f"data set: {args.patients} patients, {args.encounters} visits (seed {args.seed}), built in {seconds:.1f} s in {data_dir}")
+        if reused:
+            print(f"data set: the one kept in {data_dir}")
+        else:
+            seconds = build(args)
+            size = f"{args.patients} patients, {args.encounters} visits (seed {args.seed})"
+            print(f"data set: {size}, built in {seconds:.1f} s in {data_dir}")
         assert not settings.DEBUG, "measure with DEBUG off"
         client = Client()
         client.force_login(User.objects.get(username="synth-p01"))
@@ -248,7 +260,7 @@ def main() -> int:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
         return 0
     finally:
-        if args.keep:
+        if args.keep or reused:
             print(f"kept {data_dir}")
         else:
             shutil.rmtree(data_dir, ignore_errors=True)
