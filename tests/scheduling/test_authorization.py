@@ -11,13 +11,18 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone
 
-from needlechart.scheduling import configuration, services
+from needlechart.scheduling import configuration, services, wait_list
+from needlechart.scheduling import urls as scheduling_urls
+from needlechart.scheduling.outbox_models import MessageStatus, OutgoingMessage
+from needlechart.screening import services as screening
 from tests.scheduling.conftest import next_weekday, oslo
+from tests.scheduling.test_messages import failed, reachable  # noqa: F401 - fixtures: a failed message of the clinic
 
 ALL_STAFF = ("practitioner", "front_desk", "clinic_admin")
 DESK = ("front_desk", "clinic_admin")
@@ -32,10 +37,12 @@ class Case:
     data: Any = None  # callable(objects) -> dict
     other_clinic_persona: str = "other_practitioner"
     object_scoped: bool = True
+    refusal: bytes = b"Not available for your role"  # what the 403 page says
+    missing_status: int = 404  # what another clinic's object answers: as a missing one does
 
 
 @pytest.fixture
-def objects(practitioner, front_desk, clinic_admin, patient, follow_up, rooms, week, other_practitioner, other_admin):
+def objects(practitioner, front_desk, clinic_admin, patient, follow_up, rooms, week, other_practitioner, other_admin, request):
     minutes = itertools.count()
 
     def fresh():
@@ -57,6 +64,13 @@ def objects(practitioner, front_desk, clinic_admin, patient, follow_up, rooms, w
             actor=clinic_admin, practitioner=practitioner, first_day=day, last_day=day, reason="course"
         )
 
+    failed_message = request.getfixturevalue("failed")
+
+    def failed_again():
+        """The clinic's failed message, failed again (a resend takes it out of the failed ones)."""
+        OutgoingMessage.objects.filter(pk=failed_message.pk).update(status=MessageStatus.FAILED)
+        return failed_message
+
     monday = next_weekday(0)
     return {
         "practitioner": practitioner,
@@ -71,6 +85,8 @@ def objects(practitioner, front_desk, clinic_admin, patient, follow_up, rooms, w
         "fresh": fresh,
         "fresh_hours": fresh_hours,
         "fresh_exception": fresh_exception,
+        "fresh_entry": lambda: wait_list.entry_add(actor=front_desk, patient=patient, data={"appointment_types": [follow_up]}),
+        "failed_message": failed_again,
         "free_time": oslo(monday, 12),
         "monday": monday,
     }
@@ -174,8 +190,77 @@ CASES = [
         ("clinic_admin",),
         other_clinic_persona="other_admin",
     ),
+    # The practitioner's own calendar feed (its .ics address is a secret token: tests/scheduling/test_ical.py).
+    Case(
+        "calendar_feed",
+        "get",
+        lambda o: reverse("calendar_feed"),
+        ("practitioner",),
+        object_scoped=False,
+        refusal=b"Calendar feeds are for practitioners",
+    ),
+    Case(
+        "calendar_feed_new",
+        "post",
+        lambda o: reverse("calendar_feed"),
+        ("practitioner",),
+        data=lambda o: {"action": "new"},
+        object_scoped=False,
+        refusal=b"Calendar feeds are for practitioners",
+    ),
+    # Messages that could not be sent.
+    Case("outbox_failed", "get", lambda o: reverse("outbox_failed"), DESK, object_scoped=False),
+    Case(
+        "outbox_resend",
+        "post",
+        lambda o: reverse("outbox_resend", args=[o["failed_message"]().pk]),
+        DESK,
+        other_clinic_persona="other_admin",
+        missing_status=400,  # "not among the failed ones", as for an unknown message
+    ),
+    # The wait list.
+    Case("wait_list", "get", lambda o: reverse("wait_list"), ALL_STAFF, object_scoped=False),
+    Case("wait_list_new", "get", lambda o: reverse("wait_list_new") + f"?patient={o['patient'].pk}", ALL_STAFF),
+    Case(
+        "wait_list_new_post",
+        "post",
+        lambda o: reverse("wait_list_new") + f"?patient={o['patient'].pk}",
+        ALL_STAFF,
+        data=lambda o: {"patient": o["patient"].pk, "appointment_types": [o["type"].pk]},
+    ),
+    Case(
+        "wait_list_fits",
+        "get",
+        lambda o: reverse("wait_list_fits") + f"?practitioner={o['practitioner'].pk}&starts_at={_free_monday_time(o)}",
+        ALL_STAFF,
+    ),
+    Case("wait_list_fits_appointment", "get", lambda o: reverse("wait_list_fits_appointment", args=[o["appointment"].pk]), ALL_STAFF),
+    Case("wait_list_entry", "get", lambda o: reverse("wait_list_entry", args=[o["fresh_entry"]().pk]), ALL_STAFF),
+    Case(
+        "wait_list_remove",
+        "post",
+        lambda o: reverse("wait_list_remove", args=[o["fresh_entry"]().pk]),
+        ALL_STAFF,
+        data=lambda o: {"reason": "Found another time"},
+    ),
+    Case(
+        "wait_list_offer",
+        "post",
+        lambda o: reverse("wait_list_offer", args=[o["fresh_entry"]().pk]),
+        ALL_STAFF,
+        data=lambda o: {"offered": "1"},
+    ),
+    Case(
+        "wait_list_book",
+        "post",
+        lambda o: reverse("wait_list_book", args=[o["fresh_entry"]().pk]),
+        ALL_STAFF,
+        data=lambda o: {"practitioner": o["practitioner"].pk, "appointment_type": o["type"].pk, "starts_at": _free_monday_time(o)},
+    ),
 ]
 IDS = [c.name for c in CASES]
+# Addressed by a secret token, not by a sign-in (tests/scheduling/test_ical.py tries guessed and revoked ones).
+TOKEN_ROUTES = {"calendar_feed_ics"}
 
 
 def _call(client, case: Case, objects):
@@ -199,13 +284,13 @@ def test_roles_that_may_not_are_refused_with_403(client, objects, case):
         client.force_login(objects[role])
         response = _call(client, case, objects)
         assert response.status_code == 403, role
-        assert b"Not available for your role" in response.content
+        assert case.refusal in response.content
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.object_scoped], ids=[c.name for c in CASES if c.object_scoped])
 def test_other_clinics_staff_get_404_for_this_clinics_objects(client, objects, case):
     client.force_login(objects[case.other_clinic_persona])
-    assert _call(client, case, objects).status_code == 404
+    assert _call(client, case, objects).status_code == case.missing_status
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -232,3 +317,24 @@ def test_other_clinics_calendars_never_show_this_clinics_appointments(client, ob
     assert "Nordmann" not in client.get(reverse("booking_patients") + "?q=Nordmann").content.decode()
     stranger = client.get(reverse("calendar") + f"?practitioner={objects['practitioner'].pk}").content.decode()
     assert "Nordmann" not in stranger  # a practitioner id of another clinic is no one's here: the whole clinic is shown
+
+
+@pytest.fixture
+def patients_browser(client, front_desk, patient):
+    """A browser in which the patient has just answered through their own link (patients have no
+    staff account: what a patient can reach is what their links open)."""
+    _link, url = screening.intake_link_create(actor=front_desk, patient=patient, base_url="http://testserver", send_email=False)
+    assert client.get(urlsplit(url).path).status_code == 200
+    return client
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_a_patient_with_their_intake_link_open_is_sent_to_sign_in(patients_browser, objects, case):
+    response = _call(patients_browser, case, objects)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_every_calendar_route_is_in_the_matrix(objects):
+    routes = {pattern.name for pattern in scheduling_urls.urlpatterns}
+    covered = {resolve(urlsplit(case.url(objects)).path).url_name for case in CASES}
+    assert routes - covered - TOKEN_ROUTES == set(), "add a Case for each new calendar view"
