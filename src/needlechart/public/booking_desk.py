@@ -90,10 +90,7 @@ def new_online_patients(*, user: User) -> list[NewOnlinePatient]:
 
 def _booking_to_check(user: User, booking_id: uuid.UUID) -> OnlineBooking:
     booking = (
-        OnlineBooking.objects.select_for_update()
-        .select_related("patient")
-        .filter(_unconfirmed(clinic_id_of(user)), pk=booking_id)
-        .first()
+        OnlineBooking.objects.select_for_update().select_related("patient").filter(_unconfirmed(clinic_id_of(user)), pk=booking_id).first()
     )
     if booking is None:
         raise Http404

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from needlechart.clinics.models import User
-from needlechart.public.booking import TimeTaken, booking_actor, free_times, secret_hash
+from needlechart.public.booking import TimeTaken, Window, booking_actor, free_times, secret_hash
 from needlechart.public.booking_models import OnlineBooking
 from needlechart.public.models import PublicProfile
 from needlechart.scheduling import services as scheduling
@@ -56,7 +56,7 @@ def cancel(profile: PublicProfile, booking: OnlineBooking) -> None:
 
 def move_times(
     profile: PublicProfile, booking: OnlineBooking, practitioner_ids: list[int], *, first_day: dt.date | None = None
-) -> tuple[list[Slot], object]:
+) -> tuple[list[Slot], Window]:
     """The free times the booking may move to: of its type, with the practitioners given, and not
     later than the rules allow (the booking pages' notice and horizon)."""
     appointment = booking.appointment

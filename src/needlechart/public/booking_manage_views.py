@@ -85,7 +85,9 @@ def booking_move(request: HttpRequest, clinic_slug: str, lang: str, secret: str)
             return found
         manage = reverse("booking_manage", kwargs={"clinic_slug": profile.slug, "lang": lang, "secret": secret})
         params = request.POST if request.method == "POST" else request.GET
-        chosen = params.get("practitioner") or str(found.appointment.practitioner_id)
+        listed = {str(p.staff_id) for p in render.practitioners(profile)}
+        own = str(found.appointment.practitioner_id)
+        chosen = params.get("practitioner") or (own if own in listed else render.FIRST_AVAILABLE)
         try:
             ids = render.chosen_practitioners(profile, chosen)
             day = render.day_of(params.get("day"))
