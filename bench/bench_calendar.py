@@ -1,4 +1,4 @@
-"""The calendar under load: the clinic's week view and the first available time, against the real gunicorn.
+"""The calendar under load: the clinic's week view, the first available time and the public booking page, against the real gunicorn.
 
     .venv/bin/python bench/bench_calendar.py --db sqlite|postgres [--reuse]
 
@@ -13,6 +13,13 @@ turns at:
 - ``week_own``: one practitioner's week view of a random week;
 - ``first_available``: the free times of an appointment type with any practitioner over the next 4 weeks
   (the booking form's "first available").
+
+and eight clients without a session (patients) at the clinic's public booking pages
+(``needlechart synthetic_calendar`` publishes them at ``/c/synthetic/``):
+
+- ``public_start``: the booking flow's first page, in Norwegian (types and practitioners to choose from);
+- ``public_times``: the free times of a type bookable online with the first available practitioner,
+  a week from a random day of the next four weeks.
 
 Targets: the week view's p95 under 100 ms, first available's p95 under 50 ms. Results go to
 ``bench/results/calendar-<db>.json``.
@@ -31,18 +38,23 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench_chart import CEILING, Client, CpuMeter, Endpoint, Request, Result, child_env, drive, free_port, start_server, stop_server
-from bench_data import (
-    CLINIC,
-    PASSWORD,
-    RESULTS,
-    ROOT,
-    add_data_set_args,
-    build,
-    check_database_args,
-    claim_data_dir,
-    reset_database,
+from bench_chart import (
+    CEILING,
+    Client,
+    CpuMeter,
+    Endpoint,
+    Request,
+    Result,
+    child_env,
+    child_json,
+    free_port,
+    measure,
+    print_table,
+    signed_in_clients,
+    start_server,
+    stop_server,
 )
+from bench_data import CLINIC, RESULTS, ROOT, add_data_set_args, build, check_database_args, claim_data_dir, reset_database
 
 WEEK_P95_TARGET_MS = 100.0
 FIRST_AVAILABLE_P95_TARGET_MS = 50.0
@@ -59,14 +71,19 @@ def _sample(clinic_name: str) -> None:
     from needlechart.clinics.models import Clinic, User
     from needlechart.core.access import Role
     from needlechart.patients.models import Patient
+    from needlechart.public.models import PublicProfile
     from needlechart.scheduling.models import Appointment, AppointmentType
 
     call_command("migrate", verbosity=0, interactive=False)
     clinic = Clinic.objects.filter(name=clinic_name).first()
     types = list(AppointmentType.objects.filter(clinic=clinic).values_list("id", flat=True)) if clinic else []
-    result: dict[str, Any] = {"ready": bool(types)}
-    if types and clinic is not None:
+    profile = PublicProfile.objects.filter(clinic=clinic, published=True).first()
+    result: dict[str, Any] = {"ready": bool(types) and profile is not None}
+    if result["ready"] and clinic is not None and profile is not None:
         result["types"] = [str(t) for t in types]
+        online = AppointmentType.objects.filter(clinic=clinic, bookable_online=True, active=True)
+        result["online_types"] = [str(t) for t in online.values_list("id", flat=True)]
+        result["slug"] = profile.slug
         practitioners = User.objects.filter(clinic=clinic, role=Role.PRACTITIONER).order_by("username")
         result["practitioners"] = list(practitioners.values_list("pk", flat=True))
         result["appointments"] = Appointment.objects.filter(clinic=clinic).count()
@@ -76,12 +93,7 @@ def _sample(clinic_name: str) -> None:
 
 
 def sample(args: argparse.Namespace) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, __file__, "_sample", CLINIC], env=child_env(args), capture_output=True, text=True, timeout=300, check=False
-    )
-    if out.returncode != 0:
-        raise SystemExit(f"Could not read the bench database:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return child_json(__file__, ["_sample", CLINIC], child_env(args))
 
 
 def add_calendar(args: argparse.Namespace) -> float:
@@ -109,23 +121,32 @@ def endpoints(state: dict[str, Any]) -> list[Endpoint]:
     def first_available(rng: random.Random) -> Request:
         return f"/calendar/free/?appointment_type={rng.choice(types)}&date={today.isoformat()}", {}, b"<"
 
+    public = f"/c/{state['slug']}/nb/book/"
+
+    def public_start(rng: random.Random) -> Request:
+        return public, {}, b'name="practitioner"'
+
+    def public_times(rng: random.Random) -> Request:
+        day = today + dt.timedelta(days=rng.randrange(28))
+        return f"{public}?type={rng.choice(state['online_types'])}&practitioner=any&day={day.isoformat()}", {}, b'id="times-title"'
+
     return [
         Endpoint(CEILING, "ceiling: login + one indexed query", ceiling),
         Endpoint("week_clinic", "the clinic's week view, a random week of the year", week_clinic),
         Endpoint("week_own", "one practitioner's week view, a random week", week_own),
         Endpoint("first_available", "free times of a type with any practitioner, next 4 weeks", first_available),
+        Endpoint("public_start", "public booking: the first page (nb), no session", public_start),
+        Endpoint("public_times", "public booking: a week of free times, first available, no session", public_times),
     ]
+
+
+PUBLIC = ("public_start", "public_times")
 
 
 def report(results: list[Result], meta: dict[str, Any]) -> dict[str, Any]:
     ceiling = next(r for r in results if r.name == CEILING)
     rows = [r.summary(ceiling) for r in results]
-    print(f"\n{'endpoint':<16} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8} {'÷ ceiling':>9} {'CPU ms/req':>10}")
-    for row in rows:
-        print(
-            f"{row['name']:<16} {row['requests']:>8} {row['errors']:>6} {row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f}"
-            f" {row['throughput_rps']:>8.1f} {row['ratio_to_ceiling']:>9.0%} {row['cpu_ms_per_request']['total']:>10.1f}"
-        )
+    print_table(rows)
     by_name = {r.name: r for r in results}
     checks = [
         (f"{name} p95 < {target:.0f} ms", by_name[name].percentile(95) < target, f"{by_name[name].percentile(95):.1f} ms")
@@ -179,29 +200,24 @@ def main(argv: list[str]) -> int:
     server = start_server(args, port, args.data_dir / "server.log")
     clients: list[Client] = []
     try:
-        for i in range(args.clients):
-            client = Client(port, timeout=30)
-            client.login(f"synth-p{i % 10 + 1:02d}", PASSWORD)
-            clients.append(client)
-        chosen = endpoints(state)
+        clients = signed_in_clients(port, args.clients)
+        patients = [Client(port, timeout=30) for _ in range(args.clients)]  # no session: the public pages
+        clients += patients
+        staff = clients[: args.clients]
         meter = CpuMeter(args, server)
-        results = []
-        for endpoint in chosen:
-            warmup = drive(clients, endpoint, args.warmup, args.time_limit, args.seed + 1, meter)
-            results.append(Result(endpoint.name, endpoint.what, warmup_errors=warmup.errors, error_samples=warmup.error_samples[:2]))
-        for round_ in range(args.rounds):
-            print(f"round {round_ + 1} of {args.rounds}", flush=True)
-            for endpoint, result in zip(chosen, results, strict=True):
-                share = (args.requests * (round_ + 1)) // args.rounds - (args.requests * round_) // args.rounds
-                result.add(drive(clients, endpoint, share, args.time_limit / args.rounds, args.seed + 1000 * round_, meter))
+        load_before = os.getloadavg()
+        results = measure(staff, endpoints(state), args, meter, clients_of=dict.fromkeys(PUBLIC, patients))
         meta = {
             "db": args.db,
             "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "appointments": state["appointments"],
+            "data_set": {"patients": args.patients, "encounters": args.encounters, "appointments": state["appointments"]},
             "clients": args.clients,
-            "workers": args.workers,
-            "build_seconds": build_seconds,
-            "load_average": os.getloadavg(),
+            "server": {"worker_class": args.worker_class, "workers": args.workers, "threads": args.threads},
+            "requests_per_endpoint": args.requests,
+            "rounds": args.rounds,
+            "warmup_per_endpoint": args.warmup,
+            "build_seconds": round(build_seconds, 1) if build_seconds else None,
+            "load_average": {"before": load_before, "after": os.getloadavg()},
         }
         out = report(results, meta)
     finally:

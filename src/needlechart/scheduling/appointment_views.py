@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 import zoneinfo
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -25,6 +26,7 @@ from needlechart.clinics.http import StaffRequest
 from needlechart.core.access import Capability, has_capability, staff_view
 from needlechart.scheduling import selectors, services
 from needlechart.scheduling.access import CalendarAction, may, require
+from needlechart.scheduling.form_writes import form_write
 from needlechart.scheduling.forms import CancelForm, MoveForm, StatusForm, local_text
 from needlechart.scheduling.models import Appointment
 from needlechart.scheduling.panel import panel_actions
@@ -160,22 +162,19 @@ def appointment_move(request: StaffRequest, appointment_id: uuid.UUID) -> HttpRe
     form = MoveForm(
         request.POST if request.method == "POST" else None, initial=initial, zone=zone, practitioners=practitioners, rooms=rooms
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.appointment_move(
-                actor=request.user,
-                appointment=appointment,
-                starts_at=data["starts_at"],
-                practitioner=data["practitioner"],
-                room=data["room"],
-                outside_hours=data["outside_hours"],
-            )
-        except ValidationError as error:
-            for message in error.messages:
-                form.add_error(None, message)
-        else:
-            return _done(request, appointment, _("Appointment moved."))
+
+    def move(data: dict[str, Any]) -> Appointment:
+        return services.appointment_move(
+            actor=request.user,
+            appointment=appointment,
+            starts_at=data["starts_at"],
+            practitioner=data["practitioner"],
+            room=data["room"],
+            outside_hours=data["outside_hours"],
+        )
+
+    if form_write(request, form, move):
+        return _done(request, appointment, _("Appointment moved."))
     asked = parse_day(request.GET.get("date"), zone) if request.GET.get("date") else None
     day = asked or appointment.starts_at.astimezone(zone).date()
     today = timezone.now().astimezone(zone).date()

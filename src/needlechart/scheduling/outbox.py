@@ -42,6 +42,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 from django.conf import settings
@@ -60,6 +61,7 @@ from needlechart.scheduling.access import CalendarAction, require
 from needlechart.scheduling.models import Appointment, AppointmentStatus, CalendarSettings
 from needlechart.scheduling.outbox_models import MessageChannel, MessageKind, MessageStatus, OutgoingMessage
 from needlechart.scheduling.selectors import clinic_zone
+from needlechart.scheduling.wait_list_models import WAIT_LIST_AUDIT, WaitListEntry, WaitListStatus
 
 TEMPLATES = Path(__file__).resolve().parent / "jinja2" / "scheduling" / "messages"
 BACKOFF_FIRST = dt.timedelta(minutes=1)
@@ -116,26 +118,35 @@ def _when(moment: dt.datetime) -> str:
     }
 
 
-def render(appointment: Appointment, kind: str, channel: str, *, previous_start: dt.datetime | None = None) -> Rendered:
-    """The message's subject and text in the patient's language. Only the time, the clinic, the
-    practitioner's name and (when there is one) the link to manage the booking: no treatment,
-    condition or discipline, in an SMS or an e-mail."""
-    patient = appointment.patient
-    language = patient.preferred_language or settings.LANGUAGE_CODE
-    with translation.override(language), timezone.override(clinic_zone(appointment.clinic_id)):
-        context = {
-            "name": patient.given_name,
-            "clinic": appointment.clinic.name,
-            "practitioner": appointment.practitioner.display_name,
-            "when": _when(appointment.starts_at),
-            "previous": _when(previous_start) if previous_start else "",
-            "manage_url": "",  # online booking's manage link, when it exists
-        }
+def render_text(
+    kind: str, channel: str, *, language: str, zone: ZoneInfo, moments: dict[str, dt.datetime | None], **context: str
+) -> Rendered:
+    """A message of ``kind`` from its text templates in ``language``, with ``moments`` (by name)
+    written out in ``zone``."""
+    with translation.override(language or settings.LANGUAGE_CODE), timezone.override(zone):
+        context |= {name: _when(moment) if moment else "" for name, moment in moments.items()}
         body = _environment.get_template(f"{kind}.{channel}.txt").render(context).strip() + "\n"
         subject = ""
         if channel == MessageChannel.EMAIL:
             subject = " ".join(_environment.get_template(f"{kind}.subject.txt").render(context).split())
     return Rendered(subject[:300], body)
+
+
+def render(appointment: Appointment, kind: str, channel: str, *, previous_start: dt.datetime | None = None) -> Rendered:
+    """The message's subject and text in the patient's language. Only the time, the clinic, the
+    practitioner's name and (when there is one) the link to manage the booking: no treatment,
+    condition or discipline, in an SMS or an e-mail."""
+    return render_text(
+        kind,
+        channel,
+        language=appointment.patient.preferred_language,
+        zone=clinic_zone(appointment.clinic_id),
+        moments={"when": appointment.starts_at, "previous": previous_start},
+        name=appointment.patient.given_name,
+        clinic=appointment.clinic.name,
+        practitioner=appointment.practitioner.display_name,
+        manage_url="",  # online booking's manage link, when it exists
+    )
 
 
 # --- queueing (called by scheduling.services inside their transaction) -------------------------
@@ -249,7 +260,7 @@ def claim(*, token: uuid.UUID, now: dt.datetime | None = None, limit: int = 50) 
     else:
         candidates = list(OutgoingMessage.objects.filter(_due(now)).order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
         ids = claim_rows(candidates, token=token, now=now)
-    return list(OutgoingMessage.objects.filter(pk__in=ids, claim_token=token).select_related("appointment").order_by("next_attempt_at"))
+    return list(OutgoingMessage.objects.filter(pk__in=ids, claim_token=token).order_by("next_attempt_at"))
 
 
 def claim_rows(candidates: list[uuid.UUID], *, token: uuid.UUID, now: dt.datetime) -> list[uuid.UUID]:
@@ -259,6 +270,9 @@ def claim_rows(candidates: list[uuid.UUID], *, token: uuid.UUID, now: dt.datetim
 
 
 def _still_wanted(message: OutgoingMessage, now: dt.datetime) -> bool:
+    if message.wait_list_entry_id:  # a freed time offered: while the patient is still offered it, and it is ahead
+        entry = WaitListEntry.objects.get(pk=message.wait_list_entry_id)
+        return entry.status == WaitListStatus.OFFERED and message.appointment_starts_at > now
     appointment = message.appointment
     if message.kind == MessageKind.CANCELLED:
         return appointment.status in CANCELLED_STATUSES
@@ -321,7 +335,8 @@ def send_due(*, limit: int = 50) -> Outcome:
         if not batch:
             return outcome
         for message in batch:
-            message.appointment = Appointment.objects.select_related("clinic", "patient").get(pk=message.appointment_id)
+            if message.appointment_id:
+                message.appointment = Appointment.objects.select_related("clinic", "patient").get(pk=message.appointment_id)
             send_one(message, token=token, outcome=outcome)
 
 
@@ -332,7 +347,7 @@ def failed_for_user(*, user: User) -> list[OutgoingMessage]:
     require(user, CalendarAction.MANAGE)
     return list(
         OutgoingMessage.objects.filter(clinic_id=clinic_id_of(user), status=MessageStatus.FAILED)
-        .select_related("appointment__patient")
+        .select_related("appointment__patient", "wait_list_entry__patient")
         .order_by("-next_attempt_at")[:200]
     )
 
@@ -346,12 +361,13 @@ def message_resend(*, actor: User, message_id: uuid.UUID) -> OutgoingMessage:
         raise OutgoingMessage.DoesNotExist
     message.status, message.attempts, message.next_attempt_at = MessageStatus.PENDING, 0, timezone.now()
     message.save(update_fields=["status", "attempts", "next_attempt_at"])
+    about = (AuditObject.APPOINTMENT, message.appointment_id) if message.appointment_id else (WAIT_LIST_AUDIT, message.wait_list_entry_id)
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
-        object_type=AuditObject.APPOINTMENT,
-        object_id=message.appointment_id,
-        patient_id=message.appointment.patient_id,
+        object_type=about[0],
+        object_id=about[1],
+        patient_id=message.patient.pk,
         detail={"message": str(message.pk), "resend": message.kind, "channel": message.channel},
     )
     return message

@@ -29,7 +29,7 @@ def outbox_failed(request: StaffRequest) -> HttpResponse:
     audit_read(
         actor=request.user,
         object_type=AuditObject.APPOINTMENT,
-        detail={"page": "outbox", "failed": len(failed), "patients": sorted({str(m.appointment.patient_id) for m in failed})},
+        detail={"page": "outbox", "failed": len(failed), "patients": sorted({str(m.patient.pk) for m in failed})},
     )
     with timezone.override(selectors.clinic_zone(clinic_id_of(request.user))):
         return render(request, "scheduling/outbox.html", {"failed": failed})

@@ -21,14 +21,10 @@ from needlechart.clinics.selectors import clinic_id_of
 from needlechart.core.access import Capability, staff_view
 from needlechart.scheduling import configuration, selectors
 from needlechart.scheduling.access import CalendarAction, require
+from needlechart.scheduling.form_writes import errors_to_form, form_write
 from needlechart.scheduling.forms import AppointmentTypeForm, CalendarSettingsForm, RoomForm, ScheduleExceptionForm, WorkingHoursForm
 from needlechart.scheduling.models import Weekday
 from needlechart.scheduling.views import as_staff_id
-
-
-def _errors_to_form(form: BaseForm, error: ValidationError) -> None:
-    for message in error.messages:
-        form.add_error(None, message)
 
 
 def _configure(request: StaffRequest) -> None:
@@ -42,14 +38,9 @@ def calendar_setup(request: StaffRequest) -> HttpResponse:
     _configure(request)
     current = selectors.calendar_settings(clinic_id_of(request.user))
     form = CalendarSettingsForm(request.POST or None, instance=current)
-    if request.method == "POST" and form.is_valid():
-        try:
-            configuration.calendar_settings_update(actor=request.user, data=form.cleaned_data)
-        except ValidationError as error:
-            _errors_to_form(form, error)
-        else:
-            messages.success(request, _("Calendar settings saved."))
-            return redirect("calendar_setup")
+    if form_write(request, form, lambda data: configuration.calendar_settings_update(actor=request.user, data=data)):
+        messages.success(request, _("Calendar settings saved."))
+        return redirect("calendar_setup")
     context = {
         "form": form,
         "rooms": selectors.rooms_for_user(user=request.user, active_only=False),
@@ -60,14 +51,9 @@ def calendar_setup(request: StaffRequest) -> HttpResponse:
 
 
 def _edit(request: StaffRequest, *, form: BaseForm, save: Any, title: str, saved: str) -> HttpResponse:
-    if request.method == "POST" and form.is_valid():
-        try:
-            save(form.cleaned_data)
-        except ValidationError as error:
-            _errors_to_form(form, error)
-        else:
-            messages.success(request, saved)
-            return redirect("calendar_setup")
+    if form_write(request, form, save):
+        messages.success(request, saved)
+        return redirect("calendar_setup")
     return render(request, "scheduling/setup_form.html", {"form": form, "title": title}, status=400 if request.method == "POST" else 200)
 
 
@@ -152,7 +138,7 @@ def _add_hours(request: StaffRequest, form: WorkingHoursForm) -> bool:
             room=data["room"],
         )
     except ValidationError as error:
-        _errors_to_form(form, error)
+        errors_to_form(form, error)
         return False
     messages.success(request, _("Working hours added."))
     return True
@@ -174,7 +160,7 @@ def _add_exception(request: StaffRequest, form: ScheduleExceptionForm) -> bool:
             note=data["note"],
         )
     except ValidationError as error:
-        _errors_to_form(form, error)
+        errors_to_form(form, error)
         return False
     messages.success(request, _("Exception added."))
     return True

@@ -26,6 +26,7 @@ urlpatterns = [
     path("wait-list/<uuid:wait_list_entry_id>/remove/", wait_list_views.entry_remove, name="wait_list_remove"),
     path("wait-list/<uuid:wait_list_entry_id>/offer/", wait_list_views.entry_offer, name="wait_list_offer"),
     path("wait-list/<uuid:wait_list_entry_id>/book/", wait_list_views.entry_book, name="wait_list_book"),
+    path("wait-list/<uuid:wait_list_entry_id>/offer-time/", wait_list_views.entry_offer_time, name="wait_list_offer_time"),
     path("setup/", setup_views.calendar_setup, name="calendar_setup"),
     path("setup/rooms/new/", setup_views.room_edit, name="room_create"),
     path("setup/rooms/<uuid:room_id>/", setup_views.room_edit, name="room_edit"),

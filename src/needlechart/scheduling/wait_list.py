@@ -1,5 +1,5 @@
-"""The wait list's reads and writes: add, edit, remove (with a reason), mark offered, match a
-free time, and book from an entry.
+"""The wait list's reads and writes: add, edit, remove (with a reason), mark offered, offer a
+freed time by message, match a free time, and book from an entry.
 
 Who may: everyone who books appointments (``CalendarAction.BOOK``: the front desk, the clinic's
 admins, the practitioners). Every read and write stays within the actor's clinic (another
@@ -13,6 +13,12 @@ Matching (``match``): an entry that is still waiting fits a free time when
   in the clinic's wall-clock time,
 - the day lies between its earliest and latest dates (either may be open).
 The fitting entries come urgent first, then the longest waiting.
+
+Offering by message (``entry_offer_time``): only to a patient whose entry records their consent
+and channel (``offer_by``: SMS or e-mail; no message by default, the clinic calls), in the
+patient's language, with the clinic, the practitioner's name and the time only (no type,
+treatment, condition or discipline). The message goes through the outbox, once per entry, channel
+and time; the entry is then offered, audited with the time and the channel.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -36,19 +42,22 @@ from needlechart.clinics.models import User
 from needlechart.clinics.selectors import clinic_id_of
 from needlechart.core.access import Role
 from needlechart.patients.models import Patient
-from needlechart.scheduling import services
+from needlechart.scheduling import outbox, services
 from needlechart.scheduling.access import CalendarAction, require
 from needlechart.scheduling.models import Appointment, AppointmentType, Room
+from needlechart.scheduling.outbox_models import MessageChannel, MessageKind, OutgoingMessage
 from needlechart.scheduling.selectors import clinic_zone
 from needlechart.scheduling.wait_list_models import (
     PART_BOUNDS,
+    WAIT_LIST_AUDIT,
     WAITING_STATUSES,
+    OfferBy,
     WaitListEntry,
     WaitListStatus,
     part_of_day,
 )
 
-AUDIT_OBJECT = "wait_list_entry"
+AUDIT_OBJECT = WAIT_LIST_AUDIT
 
 
 # --- reads -----------------------------------------------------------------------------------
@@ -163,7 +172,14 @@ def _clean(actor: User, data: dict[str, Any]) -> dict[str, Any]:
         "latest_date": latest,
         "urgent": bool(data.get("urgent")),
         "note": note,
+        "offer_by": _offer_by(data.get("offer_by")),
     }
+
+
+def _offer_by(value: object) -> str:
+    if value not in (None, *OfferBy.values):
+        raise ValidationError(_("Choose how the patient hears of a freed time from the list."))
+    return str(value or OfferBy.NO_MESSAGE)
 
 
 def _audit(actor: User, entry: WaitListEntry, action: str, detail: dict[str, object]) -> None:
@@ -171,7 +187,7 @@ def _audit(actor: User, entry: WaitListEntry, action: str, detail: dict[str, obj
 
 
 def _save(entry: WaitListEntry, clean: dict[str, Any]) -> None:
-    for name in ("parts_of_day", "weekdays", "earliest_date", "latest_date", "urgent", "note"):
+    for name in ("parts_of_day", "weekdays", "earliest_date", "latest_date", "urgent", "note", "offer_by"):
         setattr(entry, name, clean[name])
     entry.save()
     entry.appointment_types.set(clean["appointment_types"])
@@ -215,11 +231,11 @@ def entry_edit(*, actor: User, entry: WaitListEntry, data: dict[str, Any]) -> Wa
     return entry
 
 
-def _set_status(actor: User, entry: WaitListEntry, status: str, reason: str = "") -> WaitListEntry:
+def _set_status(actor: User, entry: WaitListEntry, status: str, reason: str = "", **more: object) -> WaitListEntry:
     entry.status, entry.status_reason = status, reason
     entry.status_changed_by, entry.status_changed_at = actor, timezone.now()
     entry.save(update_fields=["status", "status_reason", "status_changed_by", "status_changed_at", "appointment"])
-    detail: dict[str, object] = {"status": status}
+    detail: dict[str, object] = {"status": status, **more}
     if entry.appointment_id:
         detail["appointment"] = str(entry.appointment_id)
     _audit(actor, entry, AuditAction.UPDATE, detail)
@@ -245,6 +261,66 @@ def entry_mark_offered(*, actor: User, entry: WaitListEntry, offered: bool = Tru
     entry = _locked(actor, entry)
     _require_waiting(entry)
     return _set_status(actor, entry, WaitListStatus.OFFERED if offered else WaitListStatus.ACTIVE)
+
+
+def _offer_address(entry: WaitListEntry) -> tuple[str, str]:
+    """The channel and address the patient agreed to hear of a freed time on."""
+    patient = entry.patient
+    if entry.offer_by == OfferBy.SMS:
+        if not patient.phone:
+            raise ValidationError(_("The patient has no phone number on file."))
+        return MessageChannel.SMS, patient.phone
+    if entry.offer_by == OfferBy.EMAIL:
+        if not patient.email:
+            raise ValidationError(_("The patient has no e-mail address on file."))
+        return MessageChannel.EMAIL, patient.email
+    raise ValidationError(_("The patient has not agreed to messages about freed times: call them instead."))
+
+
+@transaction.atomic
+def entry_offer_time(*, actor: User, entry: WaitListEntry, practitioner: User, starts_at: dt.datetime) -> OutgoingMessage:
+    """Offer the entry's patient the free time at ``starts_at`` with ``practitioner`` by a message
+    (see the module's notes): queued in the outbox, and the entry marked offered, both or neither."""
+    require(actor, CalendarAction.BOOK)
+    entry = _locked(actor, entry)
+    _require_waiting(entry)
+    if practitioner.clinic_id != entry.clinic_id or practitioner.role != Role.PRACTITIONER:
+        raise ValidationError(_("Choose a practitioner of this clinic."))
+    if entry.practitioners.exists() and not entry.practitioners.filter(pk=practitioner.pk).exists():
+        raise ValidationError(_("The patient is not waiting for this practitioner."))
+    if starts_at <= timezone.now():
+        raise ValidationError(_("This time has passed."))
+    channel, address = _offer_address(entry)
+    patient = entry.patient
+    rendered = outbox.render_text(
+        MessageKind.TIME_OFFERED,
+        channel,
+        language=patient.preferred_language,
+        zone=clinic_zone(entry.clinic_id),
+        moments={"when": starts_at},
+        name=patient.given_name,
+        clinic=entry.clinic.name,
+        practitioner=practitioner.display_name,
+    )
+    try:
+        with transaction.atomic():
+            message = OutgoingMessage.objects.create(
+                clinic_id=entry.clinic_id,
+                wait_list_entry=entry,
+                kind=MessageKind.TIME_OFFERED,
+                channel=channel,
+                appointment_starts_at=starts_at,
+                recipient=address,
+                language=patient.preferred_language,
+                subject=rendered.subject,
+                body=rendered.body,
+                next_attempt_at=timezone.now(),
+            )
+    except IntegrityError as error:
+        raise ValidationError(_("This time has been offered to the patient already.")) from error
+    detail = {"offered": starts_at.isoformat(), "practitioner": practitioner.pk, "channel": channel, "message": str(message.pk)}
+    _set_status(actor, entry, WaitListStatus.OFFERED, **detail)
+    return message
 
 
 @transaction.atomic

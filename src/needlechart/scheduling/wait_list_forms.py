@@ -13,7 +13,7 @@ from needlechart.clinics.models import User
 from needlechart.core.forms import ClinicalDateField, form_field, single_line
 from needlechart.scheduling.forms import LocalDateTimeField, RoomChoiceField, TypeChoiceField, _InZone
 from needlechart.scheduling.models import AppointmentType, Room, Weekday
-from needlechart.scheduling.wait_list_models import PartOfDay
+from needlechart.scheduling.wait_list_models import OfferBy, PartOfDay
 
 
 class _Practitioners(forms.ModelMultipleChoiceField):
@@ -69,6 +69,12 @@ class EntryForm(forms.Form):
     latest_date = ClinicalDateField(label=_("Not after"), required=False)
     urgent = forms.BooleanField(label=_("Urgent"), required=False, help_text=_("Urgent patients are offered a freed time first."))
     note = forms.CharField(label=_("Note for the front desk"), max_length=300, required=False, validators=[single_line])
+    offer_by = forms.ChoiceField(
+        label=_("Tell the patient of a freed time by"),
+        choices=OfferBy.choices,
+        required=False,
+        help_text=_("A message only with the patient's consent to messages."),
+    )
 
     def __init__(self, *args: Any, practitioners: QuerySet[User], types: QuerySet[AppointmentType], language: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -90,6 +96,15 @@ class RemoveForm(forms.Form):
 
 class OfferForm(forms.Form):
     offered = forms.TypedChoiceField(choices=[("1", "1"), ("0", "0")], coerce=lambda value: value == "1")
+
+
+class OfferTimeForm(_InZone):
+    practitioner = PractitionerChoiceField(label=_("Practitioner"), queryset=User.objects.none())
+    starts_at = LocalDateTimeField(label=_("Time"))
+
+    def __init__(self, *args: Any, practitioners: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        form_field(self, "practitioner", PractitionerChoiceField).queryset = practitioners
 
 
 class BookFromEntryForm(_InZone):

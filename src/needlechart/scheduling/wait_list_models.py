@@ -41,6 +41,17 @@ def part_of_day(time: dt.time) -> str:
     return next(part for part, (start, end) in PART_BOUNDS.items() if start <= time < end)
 
 
+WAIT_LIST_AUDIT = "wait_list_entry"  # the audit rows' object type
+
+
+class OfferBy(models.TextChoices):
+    """How the patient agreed to hear of a freed time: by no message (the clinic calls), SMS or e-mail."""
+
+    NO_MESSAGE = "", _("No message (the clinic calls)")
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+
+
 class WaitListStatus(models.TextChoices):
     ACTIVE = "active", _("Waiting")
     OFFERED = "offered", _("Offered a time")
@@ -66,6 +77,14 @@ class WaitListEntry(models.Model):
     latest_date = models.DateField(_("until"), null=True, blank=True)
     urgent = models.BooleanField(_("urgent"), default=False)
     note = models.CharField(_("note"), max_length=300, blank=True)
+    offer_by = models.CharField(
+        _("tell the patient of a freed time by"),
+        max_length=10,
+        choices=OfferBy.choices,
+        blank=True,
+        default=OfferBy.NO_MESSAGE,
+        help_text=_("A message only with the patient's consent to messages."),
+    )
     status = models.CharField(_("status"), max_length=20, choices=WaitListStatus.choices, default=WaitListStatus.ACTIVE)
     status_reason = models.CharField(_("reason for removing"), max_length=300, blank=True)
     status_changed_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")

@@ -33,10 +33,11 @@ from needlechart.patients.selectors import patient_get_for_user
 from needlechart.scheduling import selectors
 from needlechart.scheduling import wait_list as service
 from needlechart.scheduling.access import CalendarAction, require
+from needlechart.scheduling.form_writes import form_write
 from needlechart.scheduling.forms import local_text, parse_local
 from needlechart.scheduling.models import ACTIVE_STATUSES, Appointment
 from needlechart.scheduling.views import _patients_found, as_staff_id, as_uuid, bad_request, day_span, find_free
-from needlechart.scheduling.wait_list_forms import BookFromEntryForm, EntryForm, OfferForm, RemoveForm
+from needlechart.scheduling.wait_list_forms import BookFromEntryForm, EntryForm, OfferForm, OfferTimeForm, RemoveForm
 from needlechart.scheduling.wait_list_models import WAITING_STATUSES, WaitListEntry, WaitListStatus
 
 LIST_LIMIT = 200
@@ -101,6 +102,7 @@ def _entry_form(request: StaffRequest, entry: WaitListEntry | None) -> EntryForm
             "latest_date": entry.latest_date,
             "urgent": entry.urgent,
             "note": entry.note,
+            "offer_by": entry.offer_by,
         }
     return EntryForm(
         request.POST if request.method == "POST" else None,
@@ -124,18 +126,11 @@ def entry_new(request: StaffRequest) -> HttpResponse:
             return bad_request(request, _("No such patient"), _("Choose the patient from the search."))
         patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     form = _entry_form(request, None)
-    if request.method == "POST":
-        if patient is None:
-            return bad_request(request, _("No such patient"), _("Choose the patient from the search."))
-        if form.is_valid():
-            try:
-                service.entry_add(actor=request.user, patient=patient, data=form.cleaned_data)
-            except ValidationError as error:
-                for message in error.messages:
-                    form.add_error(None, message)
-            else:
-                messages.success(request, _("%(name)s is on the wait list.") % {"name": patient.full_name})
-                return redirect("wait_list")
+    if request.method == "POST" and patient is None:
+        return bad_request(request, _("No such patient"), _("Choose the patient from the search."))
+    if form_write(request, form, lambda data: service.entry_add(actor=request.user, patient=patient, data=data)):
+        messages.success(request, _("%(name)s is on the wait list.") % {"name": patient.full_name})
+        return redirect("wait_list")
     query = request.GET.get("q", "") if patient is None else ""
     found = _patients_found(request, query) if query else []
     if patient is not None:
@@ -155,15 +150,9 @@ def entry_new(request: StaffRequest) -> HttpResponse:
 def entry_edit(request: StaffRequest, wait_list_entry_id: uuid.UUID) -> HttpResponse:
     entry = service.entry_get_for_user(user=request.user, entry_id=wait_list_entry_id)
     form = _entry_form(request, entry)
-    if request.method == "POST" and form.is_valid():
-        try:
-            service.entry_edit(actor=request.user, entry=entry, data=form.cleaned_data)
-        except ValidationError as error:
-            for message in error.messages:
-                form.add_error(None, message)
-        else:
-            messages.success(request, _("Wait list entry saved."))
-            return redirect("wait_list")
+    if form_write(request, form, lambda data: service.entry_edit(actor=request.user, entry=entry, data=data)):
+        messages.success(request, _("Wait list entry saved."))
+        return redirect("wait_list")
     _audit_entries(request, [entry], "wait_list_entry")
     context = {"form": form, "patient": entry.patient, "entry": entry, "remove_form": RemoveForm(), "found": [], "query": ""}
     with timezone.override(selectors.clinic_zone(entry.clinic_id)):
@@ -266,6 +255,25 @@ def fits_appointment(request: StaffRequest, appointment_id: uuid.UUID) -> HttpRe
     )
     context = _fits_context(request, appointment.practitioner, appointment.starts_at)
     return _render_fits(request, context | {"appointment": appointment, "still_booked": appointment.status in ACTIVE_STATUSES})
+
+
+@staff_view(Capability.BOOK_ENCOUNTERS)
+@require_POST
+def entry_offer_time(request: StaffRequest, wait_list_entry_id: uuid.UUID) -> HttpResponse:
+    """Offer the waiting patient a free time by message (from "who fits"), as their entry allows."""
+    entry = service.entry_get_for_user(user=request.user, entry_id=wait_list_entry_id)
+    zone = selectors.clinic_zone(entry.clinic_id)
+    form = OfferTimeForm(request.POST, zone=zone, practitioners=selectors.calendar_practitioners(user=request.user))
+    if not form.is_valid():
+        problems = [str(message) for field_messages in form.errors.values() for message in field_messages]
+        return bad_request(request, _("Not offered"), " ".join(problems))
+    data = form.cleaned_data
+    try:
+        service.entry_offer_time(actor=request.user, entry=entry, practitioner=data["practitioner"], starts_at=data["starts_at"])
+    except ValidationError as error:
+        return bad_request(request, _("Not offered"), " ".join(error.messages))
+    messages.success(request, _("The time is offered to %(name)s by message.") % {"name": entry.patient.full_name})
+    return redirect("wait_list")
 
 
 @staff_view(Capability.BOOK_ENCOUNTERS)

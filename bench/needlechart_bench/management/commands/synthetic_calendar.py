@@ -4,8 +4,9 @@ Adds to the clinic ``needlechart synthetic`` made: three rooms, three appointmen
 30 minutes, the first two bookable online), every practitioner's week (Monday to Friday, 08:00 to
 11:30 and 12:00 to 16:00, the first three in a room of their own) and appointments from
 ``--weeks-back`` weeks ago to ``--weeks-ahead`` weeks ahead, filling ``--fill`` of each day's time
-(a few cancelled, the past ones arrived). The settings go through the scheduling services, as a
-clinic admin would make them; the appointments are bulk-inserted, so the database's double-booking
+(a few cancelled, the past ones arrived), and publishes the clinic's public pages at ``/c/synthetic/``
+(Norwegian first), where patients book online. The settings go through the scheduling and public
+services, as a clinic admin would make them; the appointments are bulk-inserted, so the database's double-booking
 guard still checks every row.
 """
 
@@ -23,6 +24,7 @@ from django.utils import timezone
 from needlechart.clinics.models import Clinic, User
 from needlechart.core.access import Role
 from needlechart.patients.models import Patient
+from needlechart.public import services as public
 from needlechart.scheduling import configuration, selectors
 from needlechart.scheduling.models import Appointment, AppointmentStatus, AppointmentType
 from needlechart.scheduling.slots import wall_clock
@@ -34,6 +36,8 @@ TYPES = [  # name (en, nb), minutes, kept free after, online, needling
 ]
 DAY = ((dt.time(8), dt.time(11, 30)), (dt.time(12), dt.time(16)))
 CHUNK = 2_000
+PUBLIC_SLUG = "synthetic"
+PUBLIC_BLANK = ("street_address", "postal_code", "city", "phone", "email")
 
 
 class Command(BaseCommand):
@@ -104,6 +108,12 @@ class Command(BaseCommand):
                         actor=admin, practitioner=practitioner, weekday=weekday, start_time=start, end_time=end, room=room
                     )
         self._rooms = rooms
+        public.profile_save(
+            actor=admin,
+            values={"slug": PUBLIC_SLUG, "published": True, "default_language": "nb"} | dict.fromkeys(PUBLIC_BLANK, ""),
+            opening_hours=[],
+            photo_alts={},
+        )
         return types
 
     def _day(

@@ -1,0 +1,75 @@
+"""The calendar's reads for speed: the lean rows of ``calendar_read`` hold what the pages and the
+free-time search use, the lower bound on an appointment's start finds every appointment that
+overlaps a span, and "first available" searched in parts finds exactly what one search of the
+whole span finds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+from django.utils import timezone
+
+from needlechart.scheduling import configuration, selectors, services
+from needlechart.scheduling.models import AppointmentType
+from needlechart.scheduling.selectors import LONGEST_APPOINTMENT, BookedTime, TakenTime
+from needlechart.scheduling.slots import Span
+from needlechart.scheduling.views import find_free
+from tests.scheduling.conftest import next_weekday, oslo
+
+
+def _most(field: str) -> int:
+    return max(v.limit_value for v in AppointmentType._meta.get_field(field).validators if hasattr(v, "limit_value") and "max" in v.code)
+
+
+def test_the_lower_bound_is_the_longest_type_with_the_most_time_kept_free():
+    assert dt.timedelta(minutes=_most("duration_minutes") + _most("buffer_minutes")) == LONGEST_APPOINTMENT
+
+
+def test_a_long_appointment_begun_before_the_span_is_read_and_the_page_rows_carry_the_names(
+    clinic_admin, front_desk, patient, practitioner, rooms
+):
+    longest = configuration.appointment_type_save(
+        actor=clinic_admin, data={"name_en": "Course day", "name_nb": "Kursdag", "duration_minutes": 480, "buffer_minutes": 120}
+    )
+    monday = next_weekday(0)
+    booked = services.appointment_book(
+        actor=front_desk,
+        patient=patient,
+        practitioner=practitioner,
+        appointment_type=longest,
+        starts_at=oslo(monday, 7),
+        room=rooms[1],
+        outside_hours=True,
+    )
+    late = Span(booked.blocked_until - dt.timedelta(minutes=1), booked.blocked_until + dt.timedelta(hours=1))
+    lean = selectors.calendar_read(user=front_desk, span=late, practitioner_ids=[practitioner.pk])
+    assert [type(a) for a in lean.appointments] == [TakenTime] and lean.appointments[0].pk == booked.pk
+    assert selectors.calendar_read(user=front_desk, span=Span(booked.blocked_until, late.end), practitioner_ids=[]).appointments == []
+    named = selectors.calendar_read(user=front_desk, span=late, practitioner_ids=[practitioner.pk], names=True).appointments[0]
+    assert isinstance(named, BookedTime) and named.patient_name == "Kari Nordmann" and named.room_name == "Room 2"
+    assert (named.type_name_in("nb"), named.type_name_in("en"), named.ends_at) == ("Kursdag", "Course day", booked.ends_at)
+    assert named.get_status_display() == "Booked"
+
+
+def test_first_available_in_parts_finds_exactly_what_the_whole_span_finds(
+    front_desk, patient, practitioner, follow_up, week, colleague_week, second_practitioner
+):
+    calendar = selectors.calendar_settings(practitioner.clinic_id)
+    zone = selectors.zone_of(calendar)
+    today = timezone.now().astimezone(zone).date()
+    # The first week nearly full: a search for more than it holds reads on into the next weeks.
+    for day in (today + dt.timedelta(days=n) for n in range(1, 8)):
+        if day.weekday() < 5:
+            for hour in (8, 9, 10, 12, 13, 14, 15):
+                services.appointment_book(
+                    actor=front_desk, patient=patient, practitioner=practitioner, appointment_type=follow_up, starts_at=oslo(day, hour)
+                )
+    span = Span(oslo(today, 0), oslo(today + dt.timedelta(days=28), 0))
+    request = SimpleNamespace(user=front_desk)
+    arguments = {"calendar": calendar, "kind": follow_up, "practitioners": [practitioner, second_practitioner], "span": span}
+    whole = find_free(request, **arguments)
+    in_first_week = sum(1 for slot in whole if slot.start < timezone.now() + dt.timedelta(days=7))
+    assert len(whole) > in_first_week + 40
+    for limit in (1, 5, in_first_week, in_first_week + 1, in_first_week + 37, len(whole) + 10):
+        assert find_free(request, **arguments, limit=limit) == whole[:limit], limit
