@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from needlechart.patients.models import Patient
-from needlechart.public import booking, booking_codes, booking_make
+from needlechart.public import booking, booking_codes, booking_make, booking_manage_views
 from needlechart.public import booking_render as render
 from needlechart.public.booking_forms import BookingForm, CodeForm
 from needlechart.public.booking_manage import cancel_until
@@ -224,10 +224,12 @@ def booking_code(request: HttpRequest, clinic_slug: str, lang: str, secret: str)
         return render.page(request, profile, lang, "public/booking/code.html", _("Confirm it is you"), status, **extra)
 
 
-# The booking pages below ``/c/<clinic>/<language>/`` (public.urls makes one pattern per language).
+# Every booking page below ``/c/<clinic>/<language>/``, the manage link's too (public.urls makes
+# one pattern per language).
 ROUTES = (
     ("book/", booking_start, "booking_start"),
     ("book/hold/", booking_hold, "booking_hold"),
     ("book/h/<str:secret>/", booking_details, "booking_details"),
     ("book/h/<str:secret>/code/", booking_code, "booking_code"),
+    *booking_manage_views.ROUTES,
 )

@@ -8,7 +8,7 @@ The admin's text pages are one pattern per page and language in the same way (``
 
 from django.urls import path
 
-from needlechart.public import admin_views, booking_manage_views, booking_staff_views, booking_views, views
+from needlechart.public import admin_views, booking_staff_views, booking_views, views
 from needlechart.public.pages import LANGUAGES, PAGES
 
 urlpatterns = [
@@ -23,7 +23,7 @@ urlpatterns = [
     ],
     *[
         path(f"c/<slug:clinic_slug>/{lang}/{suffix}", view, {"lang": lang}, name=name)
-        for suffix, view, name in (*booking_views.ROUTES, *booking_manage_views.ROUTES)
+        for suffix, view, name in booking_views.ROUTES
         for lang in LANGUAGES
     ],
     *[path(suffix, view, name=name) for suffix, view, name in booking_staff_views.ROUTES],
