@@ -25,6 +25,7 @@ from tests.scheduling.conftest import next_weekday, oslo
 from tests.scheduling.test_messages import failed, reachable  # noqa: F401 - fixtures: a failed message of the clinic
 
 ALL_STAFF = ("practitioner", "front_desk", "clinic_admin")
+_BY_SMS = {"offer_by": "sms"}  # a wait list entry whose patient agreed to hear of a freed time by SMS
 DESK = ("front_desk", "clinic_admin")
 
 
@@ -256,6 +257,16 @@ CASES = [
         lambda o: reverse("wait_list_book", args=[o["fresh_entry"]().pk]),
         ALL_STAFF,
         data=lambda o: {"practitioner": o["practitioner"].pk, "appointment_type": o["type"].pk, "starts_at": _free_monday_time(o)},
+    ),
+    Case(  # an entry whose patient agreed to hear of a freed time by SMS
+        "wait_list_offer_time",
+        "post",
+        lambda o: reverse(
+            "wait_list_offer_time",
+            args=[wait_list.entry_add(actor=o["front_desk"], patient=o["patient"], data=_BY_SMS | {"appointment_types": [o["type"]]}).pk],
+        ),
+        ALL_STAFF,
+        data=lambda o: {"practitioner": o["practitioner"].pk, "starts_at": _free_monday_time(o)},
     ),
 ]
 IDS = [c.name for c in CASES]
