@@ -374,3 +374,16 @@ def test_the_confirmation_carries_the_real_ics_of_the_appointment(front_desk, re
     assert (name, mimetype) == ("appointment.ics", "text/calendar")
     assert content.startswith("BEGIN:VCALENDAR") and "BEGIN:VTIMEZONE" in content and "Europe/Oslo" in content
     assert not sms.outbox[0].text.startswith("BEGIN")  # an SMS carries no attachment
+
+
+def test_the_clinic_admin_sets_how_long_before_the_visit_the_reminder_goes(
+    client_for, clinic_admin, front_desk, reachable, practitioner, follow_up
+):
+    """The calendar set-up page saves the reminder's lead time, and the next booking's reminder
+    is queued that long before the visit."""
+    form = {"time_zone": "Europe/Oslo", "slot_minutes": "15", "minimum_notice_minutes": "60", "horizon_days": "90", "reminder_hours": "6"}
+    answer = client_for(clinic_admin).post(reverse("calendar_setup"), form)
+    assert answer.status_code in (200, 302)
+    assert CalendarSettings.objects.get(clinic=clinic_admin.clinic).reminder_hours == 6
+    visit = _book(front_desk, reachable, practitioner, follow_up, oslo(next_weekday(2) + dt.timedelta(days=7), 10))
+    assert {m.next_attempt_at for m in _rows(visit, kind="reminder")} == {visit.starts_at - dt.timedelta(hours=6)}

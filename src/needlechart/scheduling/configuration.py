@@ -22,7 +22,7 @@ from needlechart.core.access import Role
 from needlechart.scheduling.access import CalendarAction, require
 from needlechart.scheduling.models import AppointmentType, CalendarSettings, Room, ScheduleException, WorkingHours
 
-SETTINGS_FIELDS = ("time_zone", "slot_minutes", "minimum_notice_minutes", "horizon_days")
+SETTINGS_FIELDS = ("time_zone", "slot_minutes", "minimum_notice_minutes", "horizon_days", "reminder_hours")
 ROOM_FIELDS = ("name", "active")
 TYPE_FIELDS = ("name_en", "name_nb", "duration_minutes", "buffer_minutes", "price", "bookable_online", "is_needling", "active")
 
