@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from needlechart.audit.models import AuditEvent
 from needlechart.clinics import selectors as clinic_selectors
@@ -79,7 +80,7 @@ def test_a_merge_is_refused_for_bad_input_another_clinic_and_a_record_in_use(cli
         data={"given_name": "Far", "family_name": "Away", "birth_date": dt.date(1985, 4, 12)},
     )
     assert desk.post(url, {"into": str(stranger.pk)}).status_code == 404
-    patients.episode_create(actor=front_desk, patient=online.patient, complaint="Neck", condition="neck", started_on=dt.date.today())
+    patients.episode_create(actor=front_desk, patient=online.patient, complaint="Neck", condition="neck", started_on=timezone.localdate())
     Appointment.objects.filter(pk=online.appointment_id).update(episode=online.patient.episodes.get())
     refused = desk.post(url, {"into": str(on_file.pk)})
     assert refused.status_code == 400 and "already in use" in refused.content.decode()
@@ -151,7 +152,7 @@ def test_the_online_booking_account_is_no_person(client, client_for, clinic_admi
     account = booking.booking_actor(profile.clinic_id)
     assert account.pk not in {u.pk for u in clinic_selectors.staff_for_clinic(user=clinic_admin)}
     assert account.pk not in {u.pk for u in clinic_selectors.staff_accounts_for_clinic(user=clinic_admin)}
-    assert account.pk not in {p.staff_id for p in selectors.directory(profile.clinic_id, on=dt.date.today())}
+    assert account.pk not in {p.staff_id for p in selectors.directory(profile.clinic_id, on=timezone.localdate())}
     assert account.username not in client_for(clinic_admin).get(reverse("staff_list")).content.decode()
     assert not account.has_usable_password()  # no one signs in as it
     form = StaffForm(data={"username": f"online-booking-{profile.clinic_id}x"})

@@ -87,7 +87,7 @@ def readable_notes(*, user: User) -> QuerySet[Note]:
     require_capability(user, Capability.VIEW_CLINICAL)
     rule = _signed_or_written_by(user)
     addenda = Addendum.objects.filter(rule).order_by("created_at", "pk")
-    return Note.objects.filter(rule, clinic_id=clinic_id_of(user)).prefetch_related(Prefetch("addenda", addenda, to_attr="addenda_list"))
+    return Note.objects.filter(rule, clinic_id=clinic_id_of(user)).prefetch_related(Prefetch("addenda", addenda, to_attr="addenda_list"))  # type: ignore[no-redef]  # the model declares it
 
 
 def notes_changed_since(notes: QuerySet[Note], since: dt.datetime) -> QuerySet[Note]:

@@ -148,7 +148,9 @@ def local_isoformat(context: Context, value: dt.datetime) -> str:
 def _choice_labels(model: type[models.Model], field_name: str, language: str) -> dict[Any, str]:
     """The labels of a model field's choices in ``language``, by value."""
     with override(language):
-        return {value: str(label) for value, label in model._meta.get_field(field_name).flatchoices}
+        field = model._meta.get_field(field_name)
+        assert isinstance(field, models.Field)
+        return {value: str(label) for value, label in field.flatchoices}
 
 
 @pass_context

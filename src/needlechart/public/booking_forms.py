@@ -104,6 +104,13 @@ class CodeForm(forms.Form):
         return value
 
 
+class _TypeChoice(forms.ModelChoiceField):
+    """An appointment type by its name in the page's language."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.name_in(translation.get_language() or "en")
+
+
 class BookingSettingsForm(forms.Form):
     booking_hold_minutes = forms.IntegerField(
         label=_("A picked time is held for (minutes)"),
@@ -121,7 +128,7 @@ class BookingSettingsForm(forms.Form):
         help_text=_("No time sooner than this is offered online."),
     )
     horizon_days = forms.IntegerField(label=_("Bookable ahead (days)"), min_value=1, max_value=730)
-    assessment_type = forms.ModelChoiceField(
+    assessment_type = _TypeChoice(
         label=_("When needling is ruled out, book instead"),
         queryset=AppointmentType.objects.none(),
         required=False,
@@ -134,4 +141,3 @@ class BookingSettingsForm(forms.Form):
         field = self.fields["assessment_type"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = AppointmentType.objects.filter(clinic_id=clinic_id, active=True, is_needling=False).order_by("name_en")
-        field.label_from_instance = lambda kind: kind.name_in(translation.get_language() or "en")

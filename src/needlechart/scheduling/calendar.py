@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from needlechart.clinics.models import User
@@ -97,7 +97,7 @@ def build_grid(read: CalendarRead, columns: Sequence[tuple[dt.date, User]], free
             if exception.first_day <= day <= exception.last_day:
                 away_from, away_until = (exception.start_time or dt.time(0)), (exception.end_time or dt.time(23, 59))
                 placed.append((day, practitioner, "off", wall_clock(day, away_from, zone), wall_clock(day, away_until, zone), exception))
-        for appointment in read.appointments_of(practitioner.pk):
+        for appointment in cast(list[BookedTime], read.appointments_of(practitioner.pk)):  # a page's read has the names
             if appointment.starts_at.astimezone(zone).date() == day:
                 placed.append((day, practitioner, "appointment", appointment.starts_at, appointment.ends_at, appointment))
         for visit in read.visits_of(practitioner.pk):
@@ -144,7 +144,8 @@ def week_cells(read: CalendarRead, days: Sequence[dt.date], practitioners: Seque
         key = (slot.start.astimezone(zone).date(), slot.practitioner_id)
         free_count[key] = free_count.get(key, 0) + 1
     items: dict[tuple[dt.date, int], list[BookedTime | OutsideVisit]] = {}
-    for item in [*read.appointments, *read.visits]:
+    shown: list[BookedTime | OutsideVisit] = [*cast(list[BookedTime], read.appointments), *read.visits]
+    for item in shown:
         items.setdefault((item.starts_at.astimezone(zone).date(), item.practitioner_id), []).append(item)
     return [
         [

@@ -274,6 +274,7 @@ def _still_wanted(message: OutgoingMessage, now: dt.datetime) -> bool:
         entry = WaitListEntry.objects.get(pk=message.wait_list_entry_id)
         return entry.status == WaitListStatus.OFFERED and message.appointment_starts_at > now
     appointment = message.appointment
+    assert appointment is not None  # every message but a wait-list offer is about an appointment
     if message.kind == MessageKind.CANCELLED:
         return appointment.status in CANCELLED_STATUSES
     return appointment.status == AppointmentStatus.BOOKED and appointment.starts_at == message.appointment_starts_at > now
@@ -284,7 +285,7 @@ def _deliver(message: OutgoingMessage) -> None:
         sms.send_sms(message.recipient, message.body)
         return
     email = EmailMessage(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.recipient])
-    if message.kind in (MessageKind.CONFIRMATION, MessageKind.MOVED):
+    if message.kind in (MessageKind.CONFIRMATION, MessageKind.MOVED) and message.appointment is not None:
         ics = _ics_of(message.appointment)
         if ics:
             email.attach("appointment.ics", ics, "text/calendar")

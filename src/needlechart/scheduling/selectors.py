@@ -231,7 +231,7 @@ def _appointments(clinic_id: uuid.UUID, span: Span, *, names: bool) -> list[Take
     if not names:
         return [TakenTime(*row) for row in rows.values_list(*_TAKEN_COLUMNS)]
     return [
-        BookedTime(*row, ends_at, f"{given} {family}", name_en, name_nb, room or "")
+        BookedTime(*(*row, ends_at, f"{given} {family}", name_en, name_nb, room or ""))
         for *row, ends_at, given, family, name_en, name_nb, room in rows.values_list(*_TAKEN_COLUMNS, *_BOOKED_NAMES, "room__name")
     ]
 
@@ -250,7 +250,7 @@ def _outside_visits(clinic_id: uuid.UUID, span: Span, practitioner_ids: Sequence
     )
     if names:
         visits = [
-            OutsideVisit(*row, patient_name=f"{given} {family}", reason=reason)
+            OutsideVisit(*(*row, f"{given} {family}", reason))
             for *row, given, family, reason in rows.values_list(*_VISIT_COLUMNS, *_VISIT_NAMES)
         ]
     else:

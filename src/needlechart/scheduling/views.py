@@ -198,7 +198,7 @@ def _works(read: selectors.CalendarRead, day: dt.date, practitioner: User) -> bo
     """Whether the practitioner has hours, appointments or visits on ``day`` (the clinic's day shows them)."""
     if any(h.weekday == day.weekday() for h in read.hours.get(practitioner.pk, [])):
         return True
-    items = [*read.appointments_of(practitioner.pk), *read.visits_of(practitioner.pk)]
+    items: list[selectors.TakenTime | selectors.OutsideVisit] = [*read.appointments_of(practitioner.pk), *read.visits_of(practitioner.pk)]
     return any(item.starts_at.astimezone(read.zone).date() == day for item in items)
 
 

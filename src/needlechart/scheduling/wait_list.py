@@ -319,7 +319,7 @@ def entry_offer_time(*, actor: User, entry: WaitListEntry, practitioner: User, s
     except IntegrityError as error:
         raise ValidationError(_("This time has been offered to the patient already.")) from error
     detail = {"offered": starts_at.isoformat(), "practitioner": practitioner.pk, "channel": channel, "message": str(message.pk)}
-    _set_status(actor, entry, WaitListStatus.OFFERED, **detail)
+    _set_status(actor, entry, WaitListStatus.OFFERED, "", **detail)
     return message
 
 

@@ -128,7 +128,7 @@ def entry_new(request: StaffRequest) -> HttpResponse:
     form = _entry_form(request, None)
     if request.method == "POST" and patient is None:
         return bad_request(request, _("No such patient"), _("Choose the patient from the search."))
-    if form_write(request, form, lambda data: service.entry_add(actor=request.user, patient=patient, data=data)):
+    if patient is not None and form_write(request, form, lambda data: service.entry_add(actor=request.user, patient=patient, data=data)):
         messages.success(request, _("%(name)s is on the wait list.") % {"name": patient.full_name})
         return redirect("wait_list")
     query = request.GET.get("q", "") if patient is None else ""

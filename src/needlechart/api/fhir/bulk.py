@@ -23,6 +23,7 @@ import uuid
 
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import http_date
@@ -207,7 +208,7 @@ def export_status(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
 
 
 @fhir_view("GET", "HEAD")
-def export_file(request: HttpRequest, job_id: uuid.UUID, resource_type: str) -> HttpResponse:
+def export_file(request: HttpRequest, job_id: uuid.UUID, resource_type: str) -> HttpResponseBase:
     caller = ClientToken(Scope.EXPORT)(request)
     job = _job_of(caller, job_id)
     if job.status != ExportStatus.DONE:

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -25,7 +26,7 @@ from needlechart.api.problems import ProblemError
 from needlechart.core.access import Refusal
 
 logger = logging.getLogger(__name__)
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def missing() -> HttpResponse:
@@ -45,7 +46,7 @@ def fhir_view(*methods: str) -> Callable[[View], View]:
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.method not in methods:
                 message = _("This address of the FHIR API takes only %(methods)s.") % {"methods": allowed}
                 return outcome_response(405, message, headers={"Allow": allowed})

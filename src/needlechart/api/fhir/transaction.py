@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -40,7 +41,7 @@ DRY_RUN = "_dry-run"
 
 
 def _body(request: HttpRequest) -> bytes:
-    media_type = request.content_type.split(";")[0].strip().lower()
+    media_type = (request.content_type or "").split(";")[0].strip().lower()
     if media_type not in MEDIA_TYPES:
         raise FhirError(415, _("Send the Bundle as application/fhir+json."), code="not-supported")
     try:
@@ -137,7 +138,7 @@ def posted_or(other: View) -> View:
     """An address that answers POST with the transaction and every other method with ``other``."""
 
     @csrf_exempt
-    def dispatch(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         return transaction(request) if request.method == "POST" else other(request, *args, **kwargs)
 
     return dispatch

@@ -186,7 +186,7 @@ def needling_visit_out(encounter: Encounter) -> NeedlingVisitOut:
         patient_id=encounter.patient_id,
         starts_at=encounter.starts_at,
         needles_out=record.needles_out if record else None,
-        mismatch_outcome=(record.mismatch_outcome or None) if record else None,  # type: ignore[arg-type]
+        mismatch_outcome=(record.mismatch_outcome or None) if record else None,
         mismatch_search=record.mismatch_search if record else "",
         advice_ids=list(record.advice_ids) if record else [],
         entries=[_entry_out(e) for e in encounter.needling_entries.all()],
