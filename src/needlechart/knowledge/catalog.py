@@ -17,15 +17,10 @@ fact comes from a preprint, a course, a website or the editors rather than a pee
 from __future__ import annotations
 
 import functools
-import re
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from needlechart.content import (
-    ID_DESCRIBED,
-    ID_PATTERN,
     SOURCE_KEYS,
     ContentError,
     Source,
@@ -33,97 +28,35 @@ from needlechart.content import (
     check_keys,
     one_of,
     read_entries,
-    require_source,
     unique_id,
     wrong_types_named,
 )
 from needlechart.knowledge.atlas_records import (
-    PREVALENCE_WEIGHTS,
     Catalog,
     CitedSource,
-    CitedText,
-    Muscle,
-    ReferralPattern,
     Region,
-    RiskFact,
     Structure,
     Vignette,
 )
+from needlechart.knowledge.catalog_fields import (
+    GROUPS,
+    MUSCLE_SOURCE_KEYS,
+    PATH,
+    REGION_KEYS,
+    SEGMENT,
+    SIDES,
+    SOURCE_KINDS,
+    UNVERIFIED_KINDS,
+    VIEW_BOX_WIDTH,
+    atlas_source,
+    optional_flag,
+    optional_mapping,
+    unverified_keys,
+)
+from needlechart.knowledge.muscle_loading import load_muscles, region_list
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SOURCES_FILES = ("sources.yaml", "sources_regions.yaml")
-SIDES = ("r", "l")
-GROUPS = ("head", "neck", "shoulder", "upper_back", "arm", "hand", "chest", "abdomen", "low_back", "hip", "thigh", "knee", "leg", "foot")
-# Spinal segments, the trigeminal divisions (face) and the facial nerve (VII: posterior digastric).
-_SEGMENT = re.compile(r"^(C[1-8]|T(1[0-2]|[1-9])|L[1-5]|S[1-5]|Co1|V[1-3]|VII)$")
-_PATH = re.compile(r"^M [0-9. LCQZ-]+Z$")
-_SEGMENT_ORDER = (
-    ["V1", "V2", "V3", "VII"]
-    + [f"C{i}" for i in range(1, 9)]
-    + [f"T{i}" for i in range(1, 13)]
-    + [f"L{i}" for i in range(1, 6)]
-    + [f"S{i}" for i in range(1, 6)]
-    + ["Co1"]
-)
-MUSCLE_SOURCE_KEYS = ("names", "lies_in", "referral", "innervation", "risks", "needling", "prevalence")
-VIEW_BOX_WIDTH = 200
-
-# What kind of publication a source is. Every kind but peer_reviewed is shown where the source is
-# cited; a preprint, course material or the editors' own text is unverified by definition.
-SOURCE_KINDS = ("peer_reviewed", "preprint", "editorial", "course", "textbook", "guideline", "website", "standard")
-UNVERIFIED_KINDS = ("preprint", "editorial", "course")
-# How often a pattern's trigger points are found in patients with pain in its zones: the suggestion
-# engine's tie-break (a larger weight first).
-_MUSCLE_KEYS = (
-    "id",
-    "name",
-    "uberon",
-    "lies_in",
-    "referral",
-    "patterns",
-    "prevalence",
-    "innervation",
-    "thorax",
-    "segmental_paraspinal",
-    "structures_at_risk",
-    "non_compressible",
-    "needled_by_physiotherapists",
-    "not_needled_reason",
-    "position",
-    "needle_length_mm",
-    "depth_guidance",
-    "sources",
-    "unverified",
-)
-_PATTERN_KEYS = ("essential", "spillover", "contralateral")
-_REGION_KEYS = ("id", "sided", "group", "name", "segments", "segments_source", "referral_target", "note", "shapes", "unverified")
-_FACT_KEYS = ("en", "nb", "source", "unverified")
-
-
-def segment_index(segment: str) -> int:
-    return _SEGMENT_ORDER.index(segment)
-
-
-def _require_source(file: str, entry: str, source_id: Any, sources: dict[str, Source], what: str = "source") -> str:
-    return require_source(file, entry, source_id, sources, what, registry="sources.yaml")
-
-
-def _mapping(file: str, entry: str, value: Any, what: str) -> Mapping[str, Any]:
-    """An optional mapping (absent is empty); a list or a text in its place is a named error."""
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ContentError(file, entry, f"{what} has the wrong type: it must be a mapping (got {type(value).__name__})")
-    return value
-
-
-def _flag(file: str, entry: str, value: Any, what: str) -> bool:
-    """An optional true/false flag (``unverified: true``); anything else is a named error."""
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise ContentError(file, entry, f"{what} must be true or false (got {value!r})")
-    return value
 
 
 def _load_sources(directory: Path) -> dict[str, Source]:
@@ -144,7 +77,7 @@ def _load_sources(directory: Path) -> dict[str, Source]:
                 if url is not None and not isinstance(url, str):
                     raise ContentError(file, source_id, "url must be a text or null")
                 kind = one_of(file, source_id, raw.get("kind"), "kind", SOURCE_KINDS)
-                unverified = _flag(file, source_id, raw.get("unverified"), "unverified")
+                unverified = optional_flag(file, source_id, raw.get("unverified"), "unverified")
                 if kind in UNVERIFIED_KINDS and not unverified:
                     raise ContentError(
                         file, source_id, f"a source of kind {kind} is not checked against a primary source: mark it unverified: true"
@@ -170,16 +103,6 @@ def _mirror(path: str) -> str:
     return " ".join(out)
 
 
-def _unverified_keys(file: str, entry: str, value: Any, allowed: Iterable[str]) -> frozenset[str]:
-    """An entry's ``unverified:`` list: the keys of its facts not checked against a primary source."""
-    allowed = tuple(allowed)
-    if value is None:
-        return frozenset()
-    if not isinstance(value, list) or any(key not in allowed for key in value):
-        raise ContentError(file, entry, f"unverified must list fact keys among {', '.join(allowed)} (got {value!r})")
-    return frozenset(value)
-
-
 def _load_regions(directory: Path, catalog: Catalog) -> None:
     file = "regions.yaml"
     seen: set[str] = set()
@@ -187,21 +110,21 @@ def _load_regions(directory: Path, catalog: Catalog) -> None:
         with wrong_types_named(file, raw):
             base = unique_id(file, raw, seen)
             seen.add(base)
-            check_keys(file, base, raw, _REGION_KEYS, "a region")
+            check_keys(file, base, raw, REGION_KEYS, "a region")
             one_of(file, base, raw.get("group"), "group", GROUPS)
             segments = tuple(raw.get("segments") or ())
-            bad = [s for s in segments if not isinstance(s, str) or not _SEGMENT.match(s)]
+            bad = [s for s in segments if not isinstance(s, str) or not SEGMENT.match(s)]
             if not segments or bad:
                 raise ContentError(file, base, f"segments must be spinal segments such as C5 or L4 (got {bad or 'none'})")
-            source = _require_source(file, base, raw.get("segments_source"), catalog.sources, "segments_source")
-            unverified = _unverified_keys(file, base, raw.get("unverified"), ("segments",))
-            raw_shapes = _mapping(file, base, raw.get("shapes"), "shapes")
+            source = atlas_source(file, base, raw.get("segments_source"), catalog.sources, "segments_source")
+            unverified = unverified_keys(file, base, raw.get("unverified"), ("segments",))
+            raw_shapes = optional_mapping(file, base, raw.get("shapes"), "shapes")
             check_keys(file, base, raw_shapes, ("front", "back"), "shapes")
             shapes = {view: tuple(raw_shapes.get(view) or ()) for view in ("front", "back")}
             if not any(shapes.values()):
                 raise ContentError(file, base, "needs at least one shape in the front or back view")
             for path in (p for paths in shapes.values() for p in paths):
-                if not isinstance(path, str) or not _PATH.match(path):
+                if not isinstance(path, str) or not PATH.match(path):
                     raise ContentError(file, base, f"shape is not a closed 'M ... Z' path: {str(path)[:40]}")
             if raw.get("referral_target") is False and not str(raw.get("note", "")).strip():
                 raise ContentError(file, base, "referral_target: false needs a 'note' saying why no muscle refers here")
@@ -237,165 +160,9 @@ def _load_structures(directory: Path, catalog: Catalog) -> None:
             catalog.structures[structure_id] = Structure(
                 structure_id,
                 bilingual(file, structure_id, raw.get("name"), "name"),
-                _require_source(file, structure_id, raw.get("source"), catalog.sources),
-                _flag(file, structure_id, raw.get("non_compressible"), "non_compressible"),
+                atlas_source(file, structure_id, raw.get("source"), catalog.sources),
+                optional_flag(file, structure_id, raw.get("non_compressible"), "non_compressible"),
             )
-
-
-def _region_list(file: str, entry: str, value: Any, catalog: Catalog, what: str) -> tuple[str, ...]:
-    if value is not None and not isinstance(value, list):
-        raise ContentError(file, entry, f"{what} must be a list of region ids")
-    items = tuple(value or ())
-    unknown = [r for r in items if r not in catalog.base_regions]
-    if unknown:
-        raise ContentError(file, entry, f"{what} names unknown region id(s): {', '.join(map(str, unknown))}")
-    return items
-
-
-def _prevalence(file: str, entry: str, value: Any, what: str = "prevalence") -> str:
-    return str(one_of(file, entry, value, what, tuple(PREVALENCE_WEIGHTS)))
-
-
-def _patterns(raw: Mapping[str, Any], catalog: Catalog, prevalence: str) -> tuple[ReferralPattern, ...]:
-    """The muscle's referral: one ``referral`` mapping, or several named ``patterns`` (never both)."""
-    file, muscle_id = "muscles.yaml", raw["id"]
-    if raw.get("patterns") is not None and raw.get("referral") is not None:
-        raise ContentError(file, muscle_id, "has both referral and patterns: give one referral, or several patterns")
-    if raw.get("patterns") is None:
-        referral = _mapping(file, muscle_id, raw.get("referral"), "referral")
-        check_keys(file, muscle_id, referral, _PATTERN_KEYS, "referral")
-        items = [({**referral, "id": "main"}, "referral")]
-    else:
-        listed = raw["patterns"]
-        if not isinstance(listed, list) or len(listed) < 2:
-            raise ContentError(file, muscle_id, "patterns must list two or more named patterns (one pattern is a referral)")
-        items = [(p, f"patterns.{p.get('id', '?') if isinstance(p, Mapping) else '?'}") for p in listed]
-    patterns: list[ReferralPattern] = []
-    for pattern, where in items:
-        if not isinstance(pattern, Mapping):
-            raise ContentError(file, muscle_id, f"{where} must be a mapping")
-        named = where != "referral"
-        if named:
-            check_keys(file, muscle_id, pattern, (*_PATTERN_KEYS, "id", "name", "prevalence"), where)
-            pattern_id = pattern.get("id")
-            if not isinstance(pattern_id, str) or not ID_PATTERN.fullmatch(pattern_id) or pattern_id == "main":
-                raise ContentError(file, muscle_id, f"{where} needs an 'id' of {ID_DESCRIBED} (not 'main')")
-            if any(p.id == pattern_id for p in patterns):
-                raise ContentError(file, muscle_id, f"{where}: duplicate pattern id")
-        essential = _region_list(file, muscle_id, pattern.get("essential"), catalog, f"{where}.essential")
-        if not essential:
-            raise ContentError(file, muscle_id, f"has no referral pattern ({where}.essential is empty)")
-        patterns.append(
-            ReferralPattern(
-                id=str(pattern["id"]),
-                name=bilingual(file, muscle_id, pattern.get("name"), f"{where}.name") if named else None,
-                essential=essential,
-                spillover=_region_list(file, muscle_id, pattern.get("spillover"), catalog, f"{where}.spillover"),
-                contralateral=_region_list(file, muscle_id, pattern.get("contralateral"), catalog, f"{where}.contralateral"),
-                prevalence=_prevalence(file, muscle_id, pattern["prevalence"], f"{where}.prevalence")
-                if named and "prevalence" in pattern
-                else prevalence,
-            )
-        )
-    return tuple(patterns)
-
-
-def _reason(file: str, entry: str, value: Any, catalog: Catalog, what: str) -> CitedText:
-    """``{en, nb, source, unverified}``: a sourced statement, unverified if flagged or its source is."""
-    if not isinstance(value, Mapping):
-        raise ContentError(file, entry, f"{what} must be a mapping of en, nb, source (and unverified)")
-    check_keys(file, entry, value, _FACT_KEYS, what)
-    source = _require_source(file, entry, value.get("source"), catalog.sources, f"{what}.source")
-    unverified = _flag(file, entry, value.get("unverified"), f"{what}.unverified") or catalog.sources[source].unverified
-    return CitedText(bilingual(file, entry, value, what), source, unverified)
-
-
-def _risks(raw: Mapping[str, Any], catalog: Catalog, risks_source: str, risks_unverified: bool) -> tuple[RiskFact, ...]:
-    """``structures_at_risk``: ids (sourced by ``sources.risks``) or ``{id, source, unverified}``."""
-    file, muscle_id = "muscles.yaml", raw["id"]
-    facts: list[RiskFact] = []
-    for item in raw.get("structures_at_risk") or ():
-        if isinstance(item, Mapping):
-            check_keys(file, muscle_id, item, ("id", "source", "unverified"), "a structure at risk")
-            structure, source = (
-                item.get("id"),
-                _require_source(file, muscle_id, item.get("source"), catalog.sources, "structures_at_risk.source"),
-            )
-            unverified = (
-                _flag(file, muscle_id, item.get("unverified"), "structures_at_risk.unverified") or catalog.sources[source].unverified
-            )
-        else:
-            structure, source, unverified = item, risks_source, risks_unverified
-        if structure not in catalog.structures:
-            raise ContentError(file, muscle_id, f"structures_at_risk names unknown structure(s): {structure}")
-        if any(f.structure == structure for f in facts):
-            raise ContentError(file, muscle_id, f"structures_at_risk names {structure} twice")
-        facts.append(RiskFact(str(structure), source, unverified))
-    return tuple(facts)
-
-
-def _muscle(raw: dict[str, Any], catalog: Catalog) -> Muscle:
-    file, muscle_id = "muscles.yaml", raw["id"]
-    check_keys(file, muscle_id, raw, _MUSCLE_KEYS, "a muscle")
-    sources = _mapping(file, muscle_id, raw.get("sources"), "sources")
-    check_keys(file, muscle_id, sources, MUSCLE_SOURCE_KEYS, "sources")
-    for key in MUSCLE_SOURCE_KEYS:
-        _require_source(file, muscle_id, sources.get(key), catalog.sources, f"sources.{key}")
-    unverified = _unverified_keys(file, muscle_id, raw.get("unverified"), MUSCLE_SOURCE_KEYS) | {
-        key for key in MUSCLE_SOURCE_KEYS if catalog.sources[sources[key]].unverified
-    }
-    prevalence = _prevalence(file, muscle_id, raw.get("prevalence"))
-    patterns = _patterns(raw, catalog, prevalence)
-    names = raw.get("name") or {}
-    innervation = _mapping(file, muscle_id, raw.get("innervation"), "innervation")
-    check_keys(file, muscle_id, innervation, ("nerves", "segments"), "innervation")
-    segments = tuple(innervation.get("segments") or ())
-    if not segments or any(not _SEGMENT.match(str(s)) for s in segments):
-        raise ContentError(file, muscle_id, "innervation.segments must list spinal segments such as C5")
-    lengths = tuple(raw.get("needle_length_mm") or ())
-    if not lengths or any(not isinstance(n, int) or isinstance(n, bool) or not 7 <= n <= 125 for n in lengths):
-        raise ContentError(file, muscle_id, "needle_length_mm must list lengths between 7 and 125 mm")
-    guidance = tuple(_reason(file, muscle_id, g, catalog, "depth_guidance") for g in raw.get("depth_guidance") or ())
-    needled = raw.get("needled_by_physiotherapists", True)
-    if not isinstance(needled, bool):
-        raise ContentError(file, muscle_id, "needled_by_physiotherapists must be true or false")
-    if needled == (raw.get("not_needled_reason") is not None):
-        raise ContentError(file, muscle_id, "needled_by_physiotherapists: false needs a not_needled_reason (and only then)")
-    non_compressible = raw.get("non_compressible")
-    return Muscle(
-        id=muscle_id,
-        name=bilingual(file, muscle_id, names, "name"),
-        latin=str(names.get("la", "")),
-        uberon=raw.get("uberon") or None,
-        lies_in=_region_list(file, muscle_id, raw.get("lies_in"), catalog, "lies_in"),
-        patterns=patterns,
-        nerves=tuple(bilingual(file, muscle_id, n, "innervation.nerves") for n in innervation.get("nerves") or ()),
-        segments=segments,
-        thorax=_flag(file, muscle_id, raw.get("thorax"), "thorax"),
-        risks=_risks(raw, catalog, sources["risks"], "risks" in unverified),
-        position=bilingual(file, muscle_id, raw.get("position"), "position"),
-        segmental_paraspinal=_flag(file, muscle_id, raw.get("segmental_paraspinal"), "segmental_paraspinal"),
-        needle_length_mm=lengths,
-        depth_guidance=guidance,
-        sources=dict(sources),
-        prevalence=prevalence,
-        non_compressible=None if non_compressible is None else _reason(file, muscle_id, non_compressible, catalog, "non_compressible"),
-        needled_by_physiotherapists=needled,
-        not_needled_reason=None if needled else _reason(file, muscle_id, raw["not_needled_reason"], catalog, "not_needled_reason"),
-        unverified=unverified,
-    )
-
-
-def _load_muscles(directory: Path, catalog: Catalog) -> None:
-    file = "muscles.yaml"
-    for raw in read_entries(directory, file):
-        with wrong_types_named(file, raw):
-            muscle_id = unique_id(file, raw, catalog.muscles)
-            catalog.muscles[muscle_id] = _muscle(raw, catalog)
-    referred = {r for m in catalog.muscles.values() for r in (*m.essential, *m.spillover, *m.contralateral)}
-    for base, drawn in catalog.base_regions.items():
-        if drawn[0].referral_target and base not in referred:
-            raise ContentError("regions.yaml", base, "no muscle refers pain here: add a pattern or mark referral_target: false")
 
 
 def _load_vignettes(directory: Path, catalog: Catalog) -> None:
@@ -404,14 +171,14 @@ def _load_vignettes(directory: Path, catalog: Catalog) -> None:
         with wrong_types_named(file, raw):
             vignette_id = unique_id(file, raw, catalog.vignettes)
             pain = raw.get("pain") or {}
-            _region_list(file, vignette_id, list(pain), catalog, "pain")
+            region_list(file, vignette_id, list(pain), catalog, "pain")
             if raw.get("side") not in SIDES or not pain or any(not isinstance(v, int) or not 0 <= v <= 10 for v in pain.values()):
                 raise ContentError(file, vignette_id, "needs side r or l and pain intensities 0-10")
             expected = tuple(raw.get("expected") or ())
             if not expected or any(m not in catalog.muscles for m in expected):
                 raise ContentError(file, vignette_id, "expected must name muscles of the atlas")
             catalog.vignettes[vignette_id] = Vignette(
-                vignette_id, raw["side"], dict(pain), expected, _require_source(file, vignette_id, raw.get("source"), catalog.sources)
+                vignette_id, raw["side"], dict(pain), expected, atlas_source(file, vignette_id, raw.get("source"), catalog.sources)
             )
 
 
@@ -419,7 +186,7 @@ def load_catalog(directory: Path = DATA_DIR) -> Catalog:
     catalog = Catalog(sources=_load_sources(directory))
     _load_regions(directory, catalog)
     _load_structures(directory, catalog)
-    _load_muscles(directory, catalog)
+    load_muscles(directory, catalog)
     _load_vignettes(directory, catalog)
     return catalog
 

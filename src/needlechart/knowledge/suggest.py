@@ -32,7 +32,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from needlechart.knowledge.atlas_records import Catalog, Muscle, ReferralPattern
-from needlechart.knowledge.catalog import catalog, segment_index
+from needlechart.knowledge.catalog import catalog
+from needlechart.knowledge.catalog_fields import segment_index
 
 ESSENTIAL_WEIGHT = 1.0
 SPILLOVER_WEIGHT = 0.5
