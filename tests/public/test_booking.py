@@ -16,10 +16,11 @@ from needlechart.audit.models import AuditEvent
 from needlechart.patients.models import Patient
 from needlechart.public import booking
 from needlechart.public.booking_models import OnlineBooking, SlotHold
+from needlechart.public.booking_precheck import NOTHING_TO_DECLARE, precheck_questions
 from needlechart.public.models import PublicProfile
 from needlechart.scheduling import configuration, outbox
 from needlechart.scheduling import services as scheduling
-from needlechart.scheduling.models import Appointment, AppointmentStatus, CalendarSettings, OutgoingMessage
+from needlechart.scheduling.models import Appointment, AppointmentStatus, AppointmentType, CalendarSettings, OutgoingMessage
 from tests.public.conftest import SLUG
 
 OSLO = zoneinfo.ZoneInfo("Europe/Oslo")
@@ -313,3 +314,60 @@ def test_the_pages_are_in_norwegian_private_and_not_indexed(client, profile, typ
     assert '<meta name="robots" content="noindex">' in page and "no-store" in response["Cache-Control"]
     details = client.get(_details_url(_hold(client, types["needling"], _first_free(profile, types["needling"], practitioner), lang="nb")))
     assert "Hvordan har du det med nåler?" in details.content.decode()
+
+
+def test_the_start_page_lists_each_type_as_a_link_to_its_free_times_for_the_chosen_practitioner(
+    client, profile, types, open_week, practitioner
+):
+    page = client.get(_start_url(), {"practitioner": str(practitioner.pk)}).content.decode()
+    assert page.count('data-testid="booking-type"') == 2 and 'name="slot"' not in page
+    assert f'href="?type={types["assessment"].pk}&amp;practitioner={practitioner.pk}"' in page
+    times = client.get(_start_url(), {"type": str(types["assessment"].pk), "practitioner": str(practitioner.pk)}).content.decode()
+    assert 'name="slot"' in times and 'data-testid="booking-type"' not in times
+
+
+def test_the_clinics_only_online_type_shows_its_free_times_at_once(client, profile, types, open_week, practitioner):
+    AppointmentType.objects.filter(pk=types["assessment"].pk).update(bookable_online=False)
+    page = client.get(_start_url(), {"practitioner": str(practitioner.pk)}).content.decode()
+    assert 'name="slot"' in page and f'name="type" value="{types["needling"].pk}"' in page
+    assert 'data-testid="booking-type"' not in page
+
+
+def test_none_of_these_apply_is_one_explicit_answer_to_the_whole_pre_check(client, profile, types, open_week, practitioner):
+    details = _details_url(_hold(client, types["needling"], _first_free(profile, types["needling"], practitioner)))
+    no_answers = {name: value for name, value in _form().items() if not name.startswith("q_")}
+    response = client.post(details, no_answers | {"precheck_none": "on"})
+    assert response.status_code == 200, response.content.decode()[:500]
+    assert OnlineBooking.objects.get().precheck == {
+        "pregnant": "no",
+        "medications": ["none"],
+        "medical_conditions": ["none"],
+        "implants": ["none"],
+        "needle_fear": "none",
+        "wants_needling": "yes",
+    }
+    assert Appointment.objects.get().appointment_type == types["needling"]
+
+
+def test_the_pre_check_refuses_no_answer_and_both_kinds_of_answer(client, profile, types, open_week, practitioner):
+    details = _details_url(_hold(client, types["needling"], _first_free(profile, types["needling"], practitioner)))
+    no_answers = {name: value for name, value in _form().items() if not name.startswith("q_")}
+    nothing = client.post(details, no_answers)
+    page = nothing.content.decode()
+    assert nothing.status_code == 400
+    for name in ("medications", "medical_conditions", "implants", "needle_fear", "wants_needling"):
+        assert f'href="#id_q_{name}"' in page, name
+    assert 'href="#id_q_pregnant"' not in page  # pregnancy may be left open, as before
+    both = client.post(details, _form(precheck_none="on"))
+    assert both.status_code == 400 and 'href="#id_precheck_none"' in both.content.decode()
+    assert "not both" in both.content.decode()
+    assert not Patient.objects.exists() and not Appointment.objects.exists()
+
+
+def test_what_none_of_these_apply_answers_is_an_option_of_each_question():
+    questions = precheck_questions()
+    assert {q.id for q in questions} == set(NOTHING_TO_DECLARE)
+    for question in questions:
+        given = NOTHING_TO_DECLARE[question.id]
+        values = given if isinstance(given, list) else [given]
+        assert all(question.option_label(v) for v in values), question.id

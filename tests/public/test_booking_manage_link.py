@@ -1,5 +1,6 @@
-"""The manage link of an online booking: it opens its own booking only, in its own clinic only, and
-cannot be guessed (a long random secret, kept only as a hash, and a near miss finds nothing).
+"""The manage link of an online booking: it opens its own booking only, in its own clinic only,
+cannot be guessed (a long random secret, kept only as a hash, and a near miss finds nothing), and
+expires at the end of its appointment's day in the clinic's zone (a 410 page saying so).
 The online booking routes are all in the public pages' matrix: open to anyone, each a 404 for a
 clinic that does not exist or a language that is not offered."""
 
@@ -9,20 +10,30 @@ import datetime as dt
 import re
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from needlechart.public import booking, booking_views
+from needlechart.public import booking, booking_manage, booking_views
 from needlechart.public import services as public
 from needlechart.public.booking_models import OnlineBooking
 from needlechart.public.models import PublicProfile
 from needlechart.scheduling import configuration
 from needlechart.scheduling.models import Appointment, AppointmentStatus, CalendarSettings
+from needlechart.scheduling.selectors import clinic_zone
 from tests.public.conftest import SLUG, profile_values
 from tests.public.test_booking_concurrency import FORM, _hold_post
 
 OTHER_SLUG = "other-clinic"
 MANAGE = re.compile(rf"/c/{SLUG}/en/booking/([A-Za-z0-9_-]+)/")
+
+
+@pytest.fixture(autouse=True)
+def _no_floods_counted():
+    """Each test books afresh: the per-phone flood count of the tests before does not carry over."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -88,6 +99,26 @@ def test_a_manage_link_cannot_be_guessed(client, two_times):
         response = client.get(_manage(guess))
         assert response.status_code == 404 and "We found no booking at this address" in response.content.decode(), guess
     assert client.post(_manage(near_misses[0]), {"action": "cancel"}).status_code == 404
+    assert Appointment.objects.get().status == AppointmentStatus.BOOKED
+
+
+def test_a_manage_link_expires_at_the_end_of_its_appointments_day(client, two_times):
+    kind, (first, _second) = two_times
+    secret = _book(client, kind, first)
+    online = OnlineBooking.objects.select_related("appointment").get()
+    zone = clinic_zone(online.clinic_id)
+    ends = booking_manage.link_expires_at(online)
+    assert ends == dt.datetime.combine(first.start.astimezone(zone).date() + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    assert not booking_manage.link_expired(online, now=ends - dt.timedelta(seconds=1))
+    assert booking_manage.link_expired(online, now=ends)
+
+    # The day is over (the appointment was two days ago): the link opens nothing and changes nothing.
+    past = timezone.now() - dt.timedelta(days=2)
+    Appointment.objects.filter(pk=online.appointment_id).update(starts_at=past, ends_at=past + dt.timedelta(minutes=30))
+    move = reverse("booking_move", kwargs={"clinic_slug": SLUG, "lang": "en", "secret": secret})
+    for response in (client.get(_manage(secret)), client.post(_manage(secret), {"action": "cancel"}), client.get(move)):
+        assert response.status_code == 410
+        assert "has now expired" in response.content.decode() and "Check the link" not in response.content.decode()
     assert Appointment.objects.get().status == AppointmentStatus.BOOKED
 
 

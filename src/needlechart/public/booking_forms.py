@@ -1,6 +1,7 @@
-"""The online booking forms: the patient's details, the pre-check (the intake's own questions) and a
-honeypot field hidden from people (``website``: a bot fills it in, and its booking is dropped); the
-returning patient's code; and the clinic admin's booking settings."""
+"""The online booking forms: the patient's details, the pre-check (the intake's own questions, or
+the one "None of these apply to me" choice instead of them) and a honeypot field hidden from people
+(``website``: a bot fills it in, and its booking is dropped); the returning patient's code; and the
+clinic admin's booking settings."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from needlechart.public.booking import normalised_phone
-from needlechart.public.booking_precheck import precheck_questions
+from needlechart.public.booking_precheck import NOTHING_TO_DECLARE, precheck_questions
 from needlechart.scheduling.models import AppointmentType
 
 HONEYPOT = "website"
@@ -34,6 +35,15 @@ class BookingForm(forms.Form):
         required=False,
         help_text=_("We then send a code to the phone or e-mail we have for you, to add the booking to your record."),
     )
+    precheck_none = forms.BooleanField(
+        label=_("None of these apply to me"),
+        required=False,
+        help_text=_(
+            "Tick this instead of answering each question if you are not pregnant, take none of the medicines listed, "
+            "have none of the conditions or implants listed, are not afraid of needles and would like needling."
+        ),
+        widget=forms.CheckboxInput(attrs={"data-testid": "precheck-none"}),
+    )
     website = forms.CharField(
         label=_("Leave this field empty"), required=False, widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"})
     )
@@ -43,6 +53,7 @@ class BookingForm(forms.Form):
         self.fields["given_name"].widget.attrs["autocomplete"] = "given-name"
         self.fields["family_name"].widget.attrs["autocomplete"] = "family-name"
         self.precheck_names: list[str] = []
+        self.precheck_required: list[str] = []  # unless "None of these apply to me" is ticked
         for question in precheck_questions():
             choices = [(value, label.get(language)) for value, label in question.options]
             name = f"q_{question.id}"
@@ -51,20 +62,22 @@ class BookingForm(forms.Form):
                 self.fields[name] = forms.MultipleChoiceField(
                     label=question.label.get(language),
                     choices=choices,
-                    required=True,
+                    required=False,
                     widget=forms.CheckboxSelectMultiple,
                     help_text=help_text,
                 )
             else:
-                # Pregnancy is asked of everyone here (the intake asks it after sex at birth): not required.
                 self.fields[name] = forms.ChoiceField(
                     label=question.label.get(language),
                     choices=choices,
-                    required=question.id != "pregnant",
+                    required=False,
                     widget=forms.RadioSelect,
                     help_text=help_text,
                 )
             self.precheck_names.append(name)
+            # Pregnancy is asked of everyone here (the intake asks it after sex at birth): it may be left open.
+            if question.id != "pregnant":
+                self.precheck_required.append(name)
 
     @property
     def is_bot(self) -> bool:
@@ -83,7 +96,22 @@ class BookingForm(forms.Form):
             raise forms.ValidationError(_("Give a phone number of at least 8 digits."))
         return value
 
+    def clean(self) -> dict[str, Any]:
+        """The pre-check needs an explicit answer: the "none" choice, or the questions answered; never both, never nothing."""
+        data = super().clean() or {}
+        answered = [name for name in self.precheck_names if data.get(name)]
+        if data.get("precheck_none"):
+            if answered:
+                self.add_error("precheck_none", _("Either tick “None of these apply to me” or answer the questions, not both."))
+            return data
+        for name in self.precheck_required:
+            if name not in answered and name not in self.errors:
+                self.add_error(name, _("Answer this question, or tick “None of these apply to me”."))
+        return data
+
     def answers(self) -> dict[str, Any]:
+        if self.cleaned_data.get("precheck_none"):
+            return {name[2:]: NOTHING_TO_DECLARE[name[2:]] for name in self.precheck_names}
         return {name[2:]: self.cleaned_data[name] for name in self.precheck_names if self.cleaned_data.get(name)}
 
     def details(self) -> dict[str, Any]:

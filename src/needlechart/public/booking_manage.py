@@ -1,6 +1,7 @@
 """What the patient does with the manage link: see the booking, cancel it, or move it to another time.
 
-Both are allowed until the clinic's cancellation limit (``PublicProfile.cancellation_limit_hours``
+The link itself expires at the end of the appointment's day (``link_expires_at``).
+Cancel and move are allowed until the clinic's cancellation limit (``PublicProfile.cancellation_limit_hours``
 before the time). A move keeps the type; the patient picks another free time with the same
 practitioner or the first available one. The free times are the same as the booking pages show
 (visitors' holds left out), the practitioner's row is locked while the time is checked and taken,
@@ -36,6 +37,18 @@ def booking_by_secret(profile: PublicProfile, secret: str) -> OnlineBooking | No
         .filter(clinic_id=profile.clinic_id, manage_secret_hash=secret_hash(secret))
         .first()
     )
+
+
+def link_expires_at(booking: OnlineBooking) -> dt.datetime:
+    """The manage link works until the end of its appointment's day in the clinic's zone (a moved
+    booking's link follows the new day); after that it opens nothing."""
+    zone = clinic_zone(booking.clinic_id)
+    day = booking.appointment.starts_at.astimezone(zone).date()
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+
+
+def link_expired(booking: OnlineBooking, *, now: dt.datetime | None = None) -> bool:
+    return (now or timezone.now()) >= link_expires_at(booking)
 
 
 def cancel_until(profile: PublicProfile, booking: OnlineBooking) -> dt.datetime:

@@ -1,7 +1,7 @@
 """The patient's own booking, from the manage link (``/c/<clinic>/<language>/booking/<secret>/``):
 see it, cancel it, or move it to another free time of the same type (``move/``), with the same
 practitioner or the first available, until the clinic's cancellation limit. An unknown secret is
-a 404; past the limit the page says to call the clinic."""
+a 404, a link past the end of its appointment's day a 410; past the limit the page says to call the clinic."""
 
 from __future__ import annotations
 
@@ -30,6 +30,9 @@ def _found(request: HttpRequest, profile: PublicProfile, lang: str, secret: str)
     if found is None:
         message = _("We found no booking at this address. Check the link in your message, or call the clinic.")
         return render.problem(request, profile, lang, message, 404)
+    if booking_manage.link_expired(found):
+        message = _("This link worked until the end of the day of your appointment and has now expired. Please call the clinic.")
+        return render.problem(request, profile, lang, message, 410)
     return found
 
 

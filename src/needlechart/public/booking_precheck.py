@@ -17,6 +17,15 @@ from needlechart.screening.selectors import rule_adjustments
 
 # The intake questions the pre-check asks (their texts and options as the intake has them).
 PRECHECK_QUESTIONS = ("pregnant", "medications", "medical_conditions", "implants", "needle_fear", "wants_needling")
+# What "None of these apply to me" answers, question by question (the form's label and hint say so).
+NOTHING_TO_DECLARE: dict[str, Any] = {
+    "pregnant": "no",
+    "medications": ["none"],
+    "medical_conditions": ["none"],
+    "implants": ["none"],
+    "needle_fear": "none",
+    "wants_needling": "yes",
+}
 
 
 def precheck_questions() -> list[Question]:

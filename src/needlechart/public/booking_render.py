@@ -68,7 +68,7 @@ def page(
 
 
 def problem(request: HttpRequest, profile: PublicProfile, lang: str, message: str, status: int = 400) -> HttpResponse:
-    titles = {400: _("That did not work"), 404: _("Not found"), 429: _("Too many attempts")}
+    titles = {400: _("That did not work"), 404: _("Not found"), 410: _("This link has expired"), 429: _("Too many attempts")}
     return page(request, profile, lang, "public/booking/problem.html", titles.get(status, _("That did not work")), status, message=message)
 
 

@@ -1,6 +1,8 @@
 """The online booking pages of a clinic's public site (``/c/<clinic>/<language>/book/...``), with no sign-in.
 
 1. ``book/``: pick a practitioner (or the first available), a type and a free time, days listed with their times.
+   The directory's "book with" link opens it with the practitioner chosen; the clinic's only online
+   type is chosen by itself, and with several each type is a link straight to its free times.
 2. ``book/hold/`` (POST): the time is held for the visitor, who goes on to
 3. ``book/h/<secret>/``: the details and the pre-check; on success the confirmation with the manage link.
 4. ``book/h/<secret>/code/``: a returning patient's code (``booking_codes``), or booking as a new patient.
@@ -49,9 +51,15 @@ def _choice(profile: PublicProfile, params: Any) -> tuple[AppointmentType | None
 
 
 def _times_context(
-    profile: PublicProfile, kind: AppointmentType | None, ids: list[int], chosen: str, day: dt.date | None
+    profile: PublicProfile,
+    kind: AppointmentType | None,
+    ids: list[int],
+    chosen: str,
+    day: dt.date | None,
+    types: list[AppointmentType] | None = None,
 ) -> dict[str, Any]:
-    extra: dict[str, Any] = {"practitioners": render.practitioners(profile), "types": booking.bookable_types(profile.clinic_id)}
+    types = booking.bookable_types(profile.clinic_id) if types is None else types
+    extra: dict[str, Any] = {"practitioners": render.practitioners(profile), "types": types}
     extra |= {"kind": kind, "chosen": chosen}
     if kind is not None:
         slots, window = booking.free_times(profile, kind, ids, first_day=day)
@@ -73,7 +81,10 @@ def booking_start(request: HttpRequest, clinic_slug: str, lang: str) -> HttpResp
             kind, ids, chosen, day = _choice(profile, request.GET)
         except ValueError as error:
             return render.problem(request, profile, lang, str(error))
-        extra = _times_context(profile, kind, ids, chosen, day)
+        types = booking.bookable_types(profile.clinic_id)
+        if kind is None and len(types) == 1:  # the only type open online: its free times at once
+            kind = types[0]
+        extra = _times_context(profile, kind, ids, chosen, day, types)
         return render.page(request, profile, lang, "public/booking/start.html", _("Book a time"), **extra)
 
 
