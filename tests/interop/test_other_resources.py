@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from needlechart.audit.models import AuditAction
+from needlechart.audit.services import audit_record
 from needlechart.clinics import services as clinics
 from needlechart.clinics.models import RegistrationNumber
 from needlechart.interop.checks import check_resource
 from needlechart.interop.export import clinic_resources
 from needlechart.interop.resources.organization import organization_resource
 from needlechart.patients import services as patients
+from needlechart.public.booking import booking_actor
 
 
 def _one(clinic_id, resource_type, **match) -> dict:
@@ -117,4 +120,17 @@ def test_a_chart_view_is_an_audit_event_with_its_place_in_the_chain(client_for, 
     assert event["agent"][0]["network"] == {"address": "127.0.0.1", "type": "2"}
     assert {"what": {"reference": f"Patient/{patient.pk}"}} in event["entity"]
     assert [d["type"] for d in event["entity"][-1]["detail"]] == ["chain", "sequence", "hash"]
+    assert check_resource(event) == []
+
+
+def test_the_online_booking_account_is_no_practitioner_and_its_audit_rows_name_it_only(clinic, practitioner, patient):
+    """The account online booking acts as is not exported as a Practitioner (nor served by /fhir/),
+    and an access log row it wrote names it without pointing at a Practitioner that is not there."""
+    account = booking_actor(clinic.pk)
+    audit_record(actor=account, action=AuditAction.CREATE, object_type="appointment", object_id="x", patient_id=patient.pk)
+    practitioners = {r["id"] for r in clinic_resources(clinic.pk, "Practitioner")}
+    assert str(practitioner.pk) in practitioners and str(account.pk) not in practitioners
+    assert str(account.pk) not in {r["practitioner"]["reference"].split("/")[1] for r in clinic_resources(clinic.pk, "PractitionerRole")}
+    (event,) = [r for r in clinic_resources(clinic.pk, "AuditEvent") if r["agent"][0].get("name") == account.username]
+    assert "who" not in event["agent"][0] and event["action"] == "C"
     assert check_resource(event) == []

@@ -25,6 +25,7 @@ from django.db.models import Case, Exists, F, OuterRef, Prefetch, When
 from needlechart.audit.models import AuditEvent
 from needlechart.charting.models import Addendum, Encounter, Note
 from needlechart.clinics.models import Clinic, User
+from needlechart.clinics.selectors import SYSTEM_ACCOUNT_PREFIX
 from needlechart.needling.models import AdverseEvent, Consent, NeedlingEntry, PressurePainThreshold, RangeOfMotion
 from needlechart.outcomes.models import Measurement
 from needlechart.patients.models import Episode, Patient, PatientIdentifier
@@ -45,9 +46,11 @@ def clinic_get(clinic_id: uuid.UUID) -> Clinic:
 
 
 def clinic_staff(clinic_id: uuid.UUID) -> list[User]:
-    """The clinic's staff with their practitioner profiles, registrations and certifications (4 queries)."""
+    """The clinic's staff with their practitioner profiles, registrations and certifications (4 queries);
+    not the online booking's account, which is no person."""
     return list(
         User.objects.filter(clinic_id=clinic_id)
+        .exclude(username__startswith=SYSTEM_ACCOUNT_PREFIX)
         .only(*_STAFF, "practitioner_profile__discipline", "practitioner_profile__title", "practitioner_profile__clinic_id")
         .select_related("practitioner_profile")
         .prefetch_related("practitioner_profile__registrations", "practitioner_profile__certifications")

@@ -20,7 +20,7 @@ from needlechart.api.scopes import Scope
 from needlechart.audit.models import AuditEvent, AuditObject
 from needlechart.charting.models import Addendum, Encounter, Note
 from needlechart.clinics.models import Clinic, User
-from needlechart.clinics.selectors import clinic_id_of
+from needlechart.clinics.selectors import SYSTEM_ACCOUNT_PREFIX, clinic_id_of
 from needlechart.core.access import Capability, require_capability
 from needlechart.interop.resources.adverse_event import adverse_event_resource
 from needlechart.interop.resources.audit_event import audit_event_resource
@@ -108,6 +108,7 @@ def _clinic(user: User) -> QuerySet[Clinic]:
 def _staff(user: User) -> QuerySet[User]:
     return (
         User.objects.filter(clinic_id=clinic_id_of(user))
+        .exclude(username__startswith=SYSTEM_ACCOUNT_PREFIX)
         .only(*_STAFF, "practitioner_profile__discipline", "practitioner_profile__title", "practitioner_profile__clinic_id")
         .select_related("practitioner_profile")
         .prefetch_related("practitioner_profile__registrations", "practitioner_profile__certifications")

@@ -13,6 +13,7 @@ import ipaddress
 from typing import Any
 
 from needlechart.audit.models import AuditAction, AuditEvent
+from needlechart.clinics.selectors import SYSTEM_ACCOUNT_PREFIX
 from needlechart.interop.elements import concept, instant, ref
 from needlechart.interop.terminology import terminology
 from needlechart.interop.validation import finished
@@ -36,8 +37,8 @@ def _agent(row: AuditEvent) -> dict[str, Any]:
     agent: dict[str, Any] = {}
     if row.actor_role:
         agent["role"] = [concept("staff-role", row.actor_role)]
-    if row.actor_id is not None:
-        agent["who"] = ref("Practitioner", row.actor_id)
+    if row.actor_id is not None and not row.actor_username.startswith(SYSTEM_ACCOUNT_PREFIX):
+        agent["who"] = ref("Practitioner", row.actor_id)  # the online booking's account is no Practitioner: its name only
     if row.actor_username:
         agent["name"] = row.actor_username
     agent["requestor"] = row.actor_id is not None or bool(row.actor_username)
