@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from needlechart.audit.models import AuditAction
-from needlechart.audit.services import audit_read
+from needlechart.audit.services import audit_reads
 
 
 def audit_shown(
@@ -32,7 +32,5 @@ def audit_shown(
         by_patient.setdefault(patient_id, []).append(str(record_id))
     if not by_patient:
         by_patient[None] = []
-    for patient_id, ids in by_patient.items():
-        audit_read(
-            actor=actor, action=AuditAction.SEARCH, object_type=object_type, patient_id=patient_id, detail={**(detail or {}), "ids": ids}
-        )
+    reads = [(patient_id, {**(detail or {}), "ids": ids}) for patient_id, ids in by_patient.items()]
+    audit_reads(actor=actor, action=AuditAction.SEARCH, object_type=object_type, reads=reads)

@@ -183,21 +183,36 @@ def _append_postgresql(cursor: Any, sql: tuple[str, ...], event: AuditEvent, con
 
 def _append(event: AuditEvent) -> None:
     """Give the event its place in its chain (lane, sequence number, previous hash, hash) and store it."""
+    _append_all([event])
+
+
+def _append_all(events: list[AuditEvent]) -> None:
+    """_append for each event in turn, in the caller's transaction. PostgreSQL: each by one
+    statement (the lane's head decides). SQLite: each chain's head is read once and moved once
+    and the rows are inserted together, each numbered and hashed on the one before it."""
     connection = transaction.get_connection()
     sql = _append_sql(connection)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            _append_postgresql(cursor, sql, event, connection)
+            for event in events:
+                _append_postgresql(cursor, sql, event, connection)
             return
-        cursor.execute(sql[0], [event.chain_key])
-        if (head := cursor.fetchone()) is None:
-            _create_head(event.chain_key)
-            cursor.execute(sql[0], [event.chain_key])
-            head = cursor.fetchone()
-        event.seq, event.prev_hash = head[0] + 1, head[1]
-        event.hash = event_digest(event)
-        cursor.execute(sql[1], _row_values(event, _EVENT_FIELDS, connection))
-        cursor.execute(sql[2], [event.seq, event.hash, event.chain_key])
+        select_head, insert, move_head = sql
+        heads: dict[str, tuple[int, str]] = {}
+        for event in events:
+            if event.chain_key not in heads:
+                cursor.execute(select_head, [event.chain_key])
+                if (head := cursor.fetchone()) is None:
+                    _create_head(event.chain_key)
+                    cursor.execute(select_head, [event.chain_key])
+                    head = cursor.fetchone()
+                heads[event.chain_key] = (head[0], head[1])
+            seq, prev_hash = heads[event.chain_key]
+            event.seq, event.prev_hash = seq + 1, prev_hash
+            event.hash = event_digest(event)
+            heads[event.chain_key] = (event.seq, event.hash)
+        cursor.executemany(insert, [_row_values(event, _EVENT_FIELDS, connection) for event in events])
+        cursor.executemany(move_head, [[seq, hash_, chain_key] for chain_key, (seq, hash_) in heads.items()])
 
 
 def _new_event(
@@ -284,3 +299,26 @@ def audit_read(
     if patient_id is not None:
         patient_record_read.send(sender=AuditEvent, actor=actor, event=event)
     return event
+
+
+def audit_reads(
+    *,
+    actor: Any,
+    action: AuditAction | str,
+    object_type: str,
+    reads: list[tuple[uuid.UUID | None, dict[str, Any]]],
+) -> list[AuditEvent]:
+    """Record several reads at once (a list showing many patients: its ``reads``, each a patient
+    id and the row's detail), as audit_read records each, but in one short transaction: the rows
+    are appended one after another exactly as single appends are (each its own sequence number,
+    previous hash and hash), and either all are stored or none."""
+    events = [
+        _new_event(actor=actor, action=action, object_type=object_type, object_id="", patient_id=patient_id, clinic_id=None, detail=detail)
+        for patient_id, detail in reads
+    ]
+    with transaction.atomic():
+        _append_all(events)
+    for event in events:
+        if event.patient_id is not None:
+            patient_record_read.send(sender=AuditEvent, actor=actor, event=event)
+    return events

@@ -118,7 +118,6 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
     cursors = [value for name, value in params if name == "_cursor"]
     start, after = cursor_position(key, cursors[-1]) if cursors else (0, None)
     querysets = [source_filter(kind, source, source.rows(caller.user), filters) for source in kind.sources]
-    total = sum(queryset.count() for queryset in querysets)
     shown: list[tuple[int, Any]] = []
     for index, queryset in enumerate(querysets):
         if index < start or len(shown) > count:
@@ -127,6 +126,9 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
         if index == start and after is not None:
             rows = rows.filter(pk__gt=key_of(rows, after))
         shown.extend((index, row) for row in rows[: count + 1 - len(shown)])
+    # A first page that holds every row counts them itself; any other page asks each source once.
+    whole = start == 0 and after is None and len(shown) <= count
+    total = len(shown) if whole else sum(queryset.count() for queryset in querysets)
     base = _base(request)
     links = [{"relation": "self", "url": request.build_absolute_uri()}]
     if len(shown) > count:
