@@ -309,15 +309,19 @@ def audit_reads(
     reads: list[tuple[uuid.UUID | None, dict[str, Any]]],
 ) -> list[AuditEvent]:
     """Record several reads at once (a list showing many patients: its ``reads``, each a patient
-    id and the row's detail), as audit_read records each, but in one short transaction: the rows
-    are appended one after another exactly as single appends are (each its own sequence number,
-    previous hash and hash), and either all are stored or none."""
+    id and the row's detail) as audit_read records each, one after another, each row with its own
+    sequence number, previous hash and hash. On PostgreSQL each append commits as it runs (a lane
+    is held for one statement, as audit_read's); elsewhere the rows share one short transaction,
+    one commit instead of one a row."""
     events = [
         _new_event(actor=actor, action=action, object_type=object_type, object_id="", patient_id=patient_id, clinic_id=None, detail=detail)
         for patient_id, detail in reads
     ]
-    with transaction.atomic():
+    if transaction.get_connection().vendor == "postgresql":
         _append_all(events)
+    else:
+        with transaction.atomic():
+            _append_all(events)
     for event in events:
         if event.patient_id is not None:
             patient_record_read.send(sender=AuditEvent, actor=actor, event=event)
