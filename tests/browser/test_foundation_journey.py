@@ -31,7 +31,7 @@ def test_each_role_signs_in_searches_opens_the_chart_and_switches_to_norwegian(l
     sign_in(page, live_server.url, username)
     shot(page, f"{username}-1-today")
 
-    page.get_by_role("link", name="Patients").click()
+    page.get_by_role("link", name="Patients", exact=True).click()
     page.wait_for_load_state("load")  # htmx listens from the load event on; a keystroke before it fires no search
     page.get_by_test_id("patient-search").fill(demo.family_name[:4])
     result = page.locator("#search-results").get_by_role("link", name=f"{demo.family_name}, {demo.given_name}")
@@ -47,7 +47,7 @@ def test_each_role_signs_in_searches_opens_the_chart_and_switches_to_norwegian(l
     page.get_by_test_id("lang-nb").click()
     expect(page.locator("html")).to_have_attribute("lang", "nb")
     expect(page.get_by_role("heading", name="Behandlingsforløp")).to_be_visible()
-    expect(page.get_by_role("link", name="Pasienter")).to_be_visible()
+    expect(page.get_by_role("link", name="Pasienter", exact=True)).to_be_visible()
     shot(page, f"{username}-4-chart-nb")
 
 

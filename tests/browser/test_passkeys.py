@@ -41,7 +41,7 @@ def test_a_passkey_is_added_and_then_answers_the_second_step(live_server, practi
     _sign_in(page, live_server.url, "kari")
     page.get_by_label("Code").fill(_code(KEY))
     page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("link", name="Patients")).to_be_visible()
+    expect(page.get_by_role("link", name="Patients", exact=True)).to_be_visible()
 
     page.goto(f"{live_server.url}/accounts/second-factor/")
     page.wait_for_load_state("load")

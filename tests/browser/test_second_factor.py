@@ -70,14 +70,14 @@ def test_a_required_second_factor_is_set_up_then_asked_for_and_a_recovery_code_w
     expect(page.get_by_role("heading", name="Type the code from your authenticator app")).to_be_visible()
     page.get_by_label("Code").fill(_code(key, steps_ahead=1))
     page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("link", name="Patients")).to_be_visible()
+    expect(page.get_by_role("link", name="Patients", exact=True)).to_be_visible()
     _sign_out(page)
 
     # A lost phone: a recovery code instead, once.
     _sign_in(page, live_server.url, "kari")
     page.get_by_label("Code").fill(codes[0])
     page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("link", name="Patients")).to_be_visible()
+    expect(page.get_by_role("link", name="Patients", exact=True)).to_be_visible()
     _sign_out(page)
     _sign_in(page, live_server.url, "kari")
     page.get_by_label("Code").fill(codes[0])
