@@ -90,6 +90,8 @@ def test_metadata_is_a_valid_capability_statement_naming_every_type_without_a_to
         assert {"_id", "_count"} <= {p["name"] for p in resource["searchParam"]}
     patient = next(r for r in rest["resource"] if r["type"] == "Patient")
     assert {"identifier", "name", "family", "given", "birthdate", "_lastUpdated"} <= {p["name"] for p in patient["searchParam"]}
+    assert [o["name"] for o in patient["operation"]] == ["everything"]  # the patient's copy (test_patient_copy_fhir)
+    assert all("operation" not in r for r in served if r["type"] != "Patient")
     assert rest["security"]["service"][0]["coding"][0]["code"] == "OAuth"
     assert rest["security"]["extension"][0]["extension"][0]["valueUri"].endswith("/o/token/")
 

@@ -172,6 +172,14 @@ _GROUP = {
     ),
     "operation": [{"name": "export", "definition": _BULK + "group-export", "documentation": _EXPORT_DOC}],
 }
+_EVERYTHING = {
+    "name": "everything",
+    "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+    "documentation": (
+        f"GET Patient/<id>/$everything with {Scope.CLINICAL_READ}, for a client acting for a role that may disclose records:"
+        " the patient's whole record as a collection Bundle (their copy), audited as a disclosure. It takes no parameters."
+    ),
+}
 _OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
 
 
@@ -180,15 +188,16 @@ def capability_statement(base: str, token_url: str) -> dict[str, Any]:
     resources = []
     for kind in TYPES.values():
         scope = str(kind.scope) + (" (and a client made by a clinic admin)" if kind.audit_log else "")
-        resources.append(
-            {
-                "type": kind.name,
-                "documentation": f"Needs the scope {scope}.",
-                "interaction": [{"code": "read"}, {"code": "search-type"}],
-                "searchParam": [{"name": name, "type": kind_of} for name, kind_of in kind.searchable.items()]
-                + [{"name": "_count", "type": "number", "documentation": "1 to 100, 20 when not given."}],
-            }
-        )
+        resource: dict[str, Any] = {
+            "type": kind.name,
+            "documentation": f"Needs the scope {scope}.",
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "searchParam": [{"name": name, "type": kind_of} for name, kind_of in kind.searchable.items()]
+            + [{"name": "_count", "type": "number", "documentation": "1 to 100, 20 when not given."}],
+        }
+        if kind.name == "Patient":
+            resource["operation"] = [_EVERYTHING]
+        resources.append(resource)
     statement: dict[str, Any] = {
         "resourceType": "CapabilityStatement",
         "status": "active",
