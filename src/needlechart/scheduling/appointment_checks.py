@@ -6,7 +6,10 @@ the row locked for a change, and the audit row of a change (``scheduling.service
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -21,6 +24,8 @@ from needlechart.core.access import Role
 from needlechart.patients.models import Patient
 from needlechart.scheduling.db_guards import conflict_of, deadlocked
 from needlechart.scheduling.models import Appointment, AppointmentStatus, AppointmentType, Room
+
+T = TypeVar("T")
 
 # Bookings further from today than this are typing slips (and their arithmetic could overflow).
 FURTHEST = dt.timedelta(days=2 * 366)
@@ -63,6 +68,24 @@ def check_parties(clinic_id: uuid.UUID, *, patient: Patient, practitioner: User,
 
 def _refusal(kind: str) -> str:
     return _("The room is booked then.") if kind == "room" else _("The practitioner has another appointment then.")
+
+
+def retried_on_deadlock(function: Callable[..., T]) -> Callable[..., T]:
+    """Run a booking's whole transaction again when PostgreSQL aborted it as a deadlock (two
+    bookings of the same time, each holding a lock the other waits for, e.g. the audit chain's
+    head): the second run checks the time anew and is saved or refused."""
+
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> T:
+        for attempt in range(3):
+            try:
+                return function(*args, **kwargs)
+            except OperationalError as error:
+                if not deadlocked(error) or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    return run
 
 
 def save_guarded(appointment: Appointment, update_fields: list[str] | None = None) -> None:

@@ -34,6 +34,7 @@ from needlechart.scheduling.appointment_checks import (
     locked,
     on_the_minute,
     require_booked,
+    retried_on_deadlock,
     save_guarded,
 )
 from needlechart.scheduling.appointment_outcomes import (
@@ -95,6 +96,7 @@ def _problem(
     return None
 
 
+@retried_on_deadlock
 @transaction.atomic
 def appointment_book(
     *,
