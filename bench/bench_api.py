@@ -45,15 +45,14 @@ from bench_chart import (
     child_env,
     child_json,
     data_set_state,
-    free_port,
     measure,
     name_query,
+    prepare_data_set,
     print_table,
-    signed_in_clients,
-    start_server,
+    serve,
     stop_server,
 )
-from bench_data import CLINIC, RESULTS, add_data_set_args, build, check_database_args, claim_data_dir, drop_database, reset_database
+from bench_data import CLINIC, RESULTS, add_data_set_args, check_database_args, drop_database
 
 CLIENT_NAME = "bench_api"  # the API client's name starts with this; each run makes a new one
 RATE_LIMIT = "100000000"  # calls a minute: the benchmark measures reads, not 429s
@@ -174,21 +173,12 @@ def main(argv: list[str]) -> int:
         _setup(argv[1])
         return 0
     args = parse_args(argv)
-    claim_data_dir(args.data_dir)
-    state = setup(args) if args.reuse else {"ready": False}
-    build_seconds = None
-    if not state["ready"]:
-        reset_database(args)
-        build_seconds = build(args, env=child_env(args))
-        state = setup(args)
+    state, build_seconds = prepare_data_set(args, setup)
     patients = state["patients"]
     print(f"Data set: {state['counts']}; sampled {len(patients)} patients.", flush=True)
-    port, log = free_port(), args.data_dir / "server.log"
-    server = start_server(args, port, log, env=child_env(args) | {"NEEDLECHART_API_RATE_LIMIT_PER_MINUTE": RATE_LIMIT})
-    signed_in: list[Client] = []
+    port, server, signed_in = serve(args, env=child_env(args) | {"NEEDLECHART_API_RATE_LIMIT_PER_MINUTE": RATE_LIMIT})
     api_clients = [Client(port, timeout=30) for _ in range(args.clients)]  # the token, no cookie
     try:
-        signed_in = signed_in_clients(port, args.clients)
         chosen = endpoints(patients, state["token"])
         meter = CpuMeter(args, server)
         load_before = os.getloadavg()

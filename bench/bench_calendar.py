@@ -47,14 +47,13 @@ from bench_chart import (
     Result,
     child_env,
     child_json,
-    free_port,
     measure,
+    prepare_data_set,
     print_table,
-    signed_in_clients,
-    start_server,
+    serve,
     stop_server,
 )
-from bench_data import CLINIC, RESULTS, ROOT, add_data_set_args, build, check_database_args, claim_data_dir, reset_database
+from bench_data import CLINIC, RESULTS, ROOT, add_data_set_args, check_database_args
 
 WEEK_P95_TARGET_MS = 100.0
 FIRST_AVAILABLE_P95_TARGET_MS = 50.0
@@ -188,22 +187,11 @@ def main(argv: list[str]) -> int:
         _sample(argv[1])
         return 0
     args = parse_args(argv)
-    claim_data_dir(args.data_dir)
-    state = sample(args) if args.reuse else {"ready": False}
-    build_seconds = None
-    if not state["ready"]:
-        reset_database(args)
-        build_seconds = build(args, env=child_env(args)) + add_calendar(args)
-        state = sample(args)
+    state, build_seconds = prepare_data_set(args, sample, add=add_calendar)
     print(f"Calendar: {state['appointments']:,} appointments, {len(state['practitioners'])} practitioners.", flush=True)
-    port = free_port()
-    server = start_server(args, port, args.data_dir / "server.log")
-    clients: list[Client] = []
+    port, server, staff = serve(args)
+    patients = [Client(port, timeout=30) for _ in range(args.clients)]  # no session: the public pages
     try:
-        clients = signed_in_clients(port, args.clients)
-        patients = [Client(port, timeout=30) for _ in range(args.clients)]  # no session: the public pages
-        clients += patients
-        staff = clients[: args.clients]
         meter = CpuMeter(args, server)
         load_before = os.getloadavg()
         results = measure(staff, endpoints(state), args, meter, clients_of=dict.fromkeys(PUBLIC, patients))
@@ -221,7 +209,7 @@ def main(argv: list[str]) -> int:
         }
         out = report(results, meta)
     finally:
-        for client in clients:
+        for client in [*staff, *patients]:
             client.close()
         stop_server(server)
     path = args.out or RESULTS / f"calendar-{args.db}.json"

@@ -266,6 +266,42 @@ def signed_in_clients(port: int, count: int) -> list[Client]:
     return clients
 
 
+def prepare_data_set(
+    args: argparse.Namespace,
+    state_of: Callable[[argparse.Namespace], dict[str, Any]],
+    *,
+    add: Callable[[argparse.Namespace], float] | None = None,
+) -> tuple[dict[str, Any], float | None]:
+    """Every benchmark's start: claim the data dir; with ``--reuse`` keep the data set when ``state_of``
+    finds it complete (``"ready"``), else build it anew (``needlechart synthetic``, then ``add``, which
+    returns its seconds). The data set's state and the seconds the build took (None: reused)."""
+    claim_data_dir(args.data_dir)
+    state = state_of(args) if args.reuse else {"ready": False}
+    if state["ready"]:
+        return state, None
+    if args.reuse:
+        print("No complete data set to reuse; building one.")
+    reset_database(args)
+    build_seconds = build(args, env=child_env(args))
+    if add is not None:
+        build_seconds += add(args)
+    print(f"Data set built in {build_seconds:.1f} s.", flush=True)
+    return state_of(args), build_seconds
+
+
+def serve(args: argparse.Namespace, env: dict[str, str] | None = None) -> tuple[int, subprocess.Popen[bytes], list[Client]]:
+    """gunicorn on a free port (``start_server``, its log in the data dir) and ``args.clients`` clients
+    signed in as the practitioners: the port, the server and the clients (the caller closes them and
+    stops the server; a failed sign-in stops it here)."""
+    port = free_port()
+    server = start_server(args, port, args.data_dir / "server.log", env=env)
+    try:
+        return port, server, signed_in_clients(port, args.clients)
+    except BaseException:
+        stop_server(server)
+        raise
+
+
 Request = tuple[str, dict[str, str], bytes]  # path, headers, a string the answer must contain
 
 
@@ -530,23 +566,11 @@ def main(argv: list[str]) -> int:
         _sample(argv[1])
         return 0
     args = parse_args(argv)
-    claim_data_dir(args.data_dir)
-    build_seconds = None
-    state = sample(args) if args.reuse else {"ready": False}
-    if not state["ready"]:
-        if args.reuse:
-            print("No complete data set to reuse; building one.")
-        reset_database(args)
-        build_seconds = build(args, env=child_env(args))
-        print(f"Data set built in {build_seconds:.1f} s.", flush=True)
-        state = sample(args)
+    state, build_seconds = prepare_data_set(args, sample)
     patients = state["patients"]
     print(f"Data set: {state['counts']}; sampled {len(patients)} patients.", flush=True)
-    port, log = free_port(), args.data_dir / "server.log"
-    server = start_server(args, port, log)
-    clients: list[Client] = []
+    _port, server, clients = serve(args)
     try:
-        clients = signed_in_clients(port, args.clients)
         chosen = endpoints(patients)
         if args.only:
             wanted = {CEILING, "chart", *args.only.split(",")}

@@ -6,11 +6,13 @@ whole span finds."""
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from types import SimpleNamespace
 
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 
 from needlechart.scheduling import configuration, selectors, services
+from needlechart.scheduling.calendar import TimeLabels
 from needlechart.scheduling.models import AppointmentType
 from needlechart.scheduling.selectors import LONGEST_APPOINTMENT, BookedTime, TakenTime
 from needlechart.scheduling.slots import Span
@@ -73,3 +75,34 @@ def test_first_available_in_parts_finds_exactly_what_the_whole_span_finds(
     assert len(whole) > in_first_week + 40
     for limit in (1, 5, in_first_week, in_first_week + 1, in_first_week + 37, len(whole) + 10):
         assert find_free(request, **arguments, limit=limit) == whole[:limit], limit
+
+
+def test_a_search_in_parts_reads_the_working_hours_and_exceptions_once(
+    front_desk, patient, practitioner, follow_up, week, django_assert_max_num_queries
+):
+    calendar = selectors.calendar_settings(practitioner.clinic_id)
+    zone = selectors.zone_of(calendar)
+    today = timezone.now().astimezone(zone).date()
+    span = Span(oslo(today, 0), oslo(today + dt.timedelta(days=28), 0))
+    request = SimpleNamespace(user=front_desk)
+    arguments = {"calendar": calendar, "kind": follow_up, "practitioners": [practitioner], "span": span}
+    whole = find_free(request, **arguments)
+    with django_assert_max_num_queries(20) as captured:
+        assert find_free(request, **arguments, limit=len(whole)) == whole  # every part read: a week, two, four (28 days)
+    tables = [query["sql"] for query in captured.captured_queries]
+    assert sum('FROM "scheduling_appointment"' in sql for sql in tables) == 3
+    assert sum('FROM "charting_encounter"' in sql for sql in tables) == 3
+    assert sum('FROM "scheduling_workinghours"' in sql for sql in tables) == 1
+    assert sum('FROM "scheduling_scheduleexception"' in sql for sql in tables) == 1
+
+
+def test_the_pages_write_each_time_of_day_as_the_time_filter_does_on_both_sides_of_a_clock_change():
+    zone = zoneinfo.ZoneInfo("Europe/Oslo")
+    written = TimeLabels(zone)
+    autumn = dt.datetime(2026, 10, 25, 0, 0, tzinfo=dt.UTC)  # 03:00 CEST becomes 02:00 CET at 01:00 UTC
+    moments = [autumn + dt.timedelta(minutes=15 * n) for n in range(12)] * 2  # 02:00-02:45 twice, asked twice
+    for language in ("en", "nb"):
+        written = TimeLabels(zone)
+        with translation.override(language), timezone.override(zone):
+            assert [written(moment) for moment in moments] == [formats.time_format(timezone.localtime(m), "TIME_FORMAT") for m in moments]
+    assert written(autumn + dt.timedelta(minutes=30)) == written(autumn + dt.timedelta(minutes=90)) == "02:30"

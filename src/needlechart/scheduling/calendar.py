@@ -6,6 +6,10 @@ the visits booked outside the calendar, and the free times for the chosen appoin
 a link to book it, one step of the grid high, so that they tile). Every block carries its grid
 row and its height in rows; the stylesheet places it (``scheduling/calendar.css``: the page's
 Content-Security-Policy allows no inline style).
+
+The blocks and the week's items carry their times of day already written (``TimeLabels``): a
+week shows hundreds of times at a few dozen different times of day, and Django's time format
+is asked once for each of those per page, not once per block.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+from django.utils import formats
+
 from needlechart.clinics.models import User
 from needlechart.scheduling.selectors import BookedTime, CalendarRead, OutsideVisit
 from needlechart.scheduling.slots import Slot, wall_clock
@@ -24,14 +30,33 @@ ROW_MINUTES = 5
 DEFAULT_HOURS = (8, 16)  # a day with neither hours nor appointments
 
 
-@dataclass(frozen=True)
+class TimeLabels:
+    """Moments as the templates' ``time`` filter writes them in ``zone`` (``formats.time_format``,
+    the active language's TIME_FORMAT), each wall-clock time and offset asked of Django once."""
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self._written: dict[tuple[dt.time, dt.timedelta | None], str] = {}
+
+    def __call__(self, moment: dt.datetime) -> str:
+        local = moment.astimezone(self.zone)
+        key = (local.time(), local.utcoffset())
+        written = self._written.get(key)
+        if written is None:
+            written = self._written[key] = formats.time_format(local, "TIME_FORMAT")
+        return written
+
+
+@dataclass(frozen=True, slots=True)
 class Block:
     kind: str  # hours, off, appointment, visit, free
     row: int  # the grid row it starts on (1: the first five minutes)
     rows: int
     start: dt.datetime
     end: dt.datetime
-    item: Any = None  # the Appointment, the Encounter, the Slot, the exception
+    item: Any = None  # the appointment's or visit's row, the Slot, the exception, the hours
+    at: str = ""  # the start's time of day as the page writes it
+    until: str = ""  # the end's
 
 
 @dataclass
@@ -73,8 +98,8 @@ def _hours_bounds(
     for day, practitioner in columns:
         for hours in read.hours.get(practitioner.pk, []):
             if hours.weekday == day.weekday():
-                starts.append(hours.start_time.hour)
-                ends.append(hours.end_time.hour + (1 if hours.end_time.minute else 0))
+                starts.append(hours.start.hour)
+                ends.append(hours.end.hour + (1 if hours.end.minute else 0))
     for day, start, end in busy:
         starts.append(max(0, _minutes_into(day, start, read.zone)) // 60)
         ends.append(min(1440, _minutes_into(day, end, read.zone) + 59) // 60)
@@ -90,9 +115,7 @@ def build_grid(read: CalendarRead, columns: Sequence[tuple[dt.date, User]], free
     for day, practitioner in columns:
         for hours in read.hours.get(practitioner.pk, []):
             if hours.weekday == day.weekday():
-                placed.append(
-                    (day, practitioner, "hours", wall_clock(day, hours.start_time, zone), wall_clock(day, hours.end_time, zone), hours)
-                )
+                placed.append((day, practitioner, "hours", wall_clock(day, hours.start, zone), wall_clock(day, hours.end, zone), hours))
         for exception in read.exceptions_of(practitioner.pk):
             if exception.first_day <= day <= exception.last_day:
                 away_from, away_until = (exception.start_time or dt.time(0)), (exception.end_time or dt.time(23, 59))
@@ -112,6 +135,7 @@ def build_grid(read: CalendarRead, columns: Sequence[tuple[dt.date, User]], free
     busy = [(day, start, end) for day, _p, kind, start, end, _i in placed if kind in ("appointment", "visit")]
     first_hour, last_hour = _hours_bounds(read, columns, busy)
     grid = Grid(first_hour, last_hour, [Column(day, practitioner) for day, practitioner in columns])
+    written = TimeLabels(zone)
     for day, practitioner, kind, start, end, item in placed:
         top = max(_minutes_into(day, start, zone), first_hour * 60)
         bottom = min(_minutes_into(day, end, zone), last_hour * 60)
@@ -119,7 +143,8 @@ def build_grid(read: CalendarRead, columns: Sequence[tuple[dt.date, User]], free
             continue
         row = 1 + (top - first_hour * 60) // ROW_MINUTES
         rows = max(1, -(-(bottom - top) // ROW_MINUTES))
-        grid.columns[by_column[(day, practitioner.pk)]].blocks.append(Block(kind, row, rows, start, end, item))
+        at, until = ("", "") if kind in ("hours", "off") else (written(start), written(end))
+        grid.columns[by_column[(day, practitioner.pk)]].blocks.append(Block(kind, row, rows, start, end, item, at, until))
     order = {"hours": 0, "off": 1, "free": 2, "visit": 3, "appointment": 3}
     for column in grid.columns:
         column.blocks.sort(key=lambda block: (order[block.kind], block.start))
@@ -128,11 +153,12 @@ def build_grid(read: CalendarRead, columns: Sequence[tuple[dt.date, User]], free
 
 @dataclass(frozen=True)
 class WeekCell:
-    """The clinic's week: one practitioner's day, listed (appointments and outside visits) with its free times counted."""
+    """The clinic's week: one practitioner's day, listed (appointments and outside visits, each with
+    its start's time of day as the page writes it) with its free times counted."""
 
     day: dt.date
     practitioner: User
-    items: list[BookedTime | OutsideVisit]
+    items: list[tuple[str, BookedTime | OutsideVisit]]
     free: int
 
 
@@ -143,6 +169,7 @@ def week_cells(read: CalendarRead, days: Sequence[dt.date], practitioners: Seque
     for slot in free:
         key = (slot.start.astimezone(zone).date(), slot.practitioner_id)
         free_count[key] = free_count.get(key, 0) + 1
+    written = TimeLabels(zone)
     items: dict[tuple[dt.date, int], list[BookedTime | OutsideVisit]] = {}
     shown: list[BookedTime | OutsideVisit] = [*cast(list[BookedTime], read.appointments), *read.visits]
     for item in shown:
@@ -152,7 +179,10 @@ def week_cells(read: CalendarRead, days: Sequence[dt.date], practitioners: Seque
             WeekCell(
                 day,
                 practitioner,
-                sorted(items.get((day, practitioner.pk), []), key=lambda item: item.starts_at),
+                [
+                    (written(item.starts_at), item)
+                    for item in sorted(items.get((day, practitioner.pk), []), key=lambda item: item.starts_at)
+                ],
                 free_count.get((day, practitioner.pk), 0),
             )
             for practitioner in practitioners

@@ -203,7 +203,7 @@ class CalendarRead:
     calendar: CalendarSettings
     appointments: list[TakenTime]  # of the whole clinic, every status, by start (``BookedTime`` with names)
     visits: list[OutsideVisit]  # booked outside the calendar (and no appointment's), not cancelled
-    hours: dict[int, list[WorkingHours]] = field(default_factory=dict)  # by practitioner
+    hours: dict[int, list[WeeklyHours]] = field(default_factory=dict)  # by practitioner, in weekday and start order
     exceptions: list[ScheduleException] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -258,25 +258,30 @@ def _outside_visits(clinic_id: uuid.UUID, span: Span, practitioner_ids: Sequence
     return [visit for visit in visits if visit.ends_at > span.start]
 
 
-def calendar_read(
-    *, user: User, span: Span, practitioner_ids: Sequence[int], calendar: CalendarSettings | None = None, names: bool = False
-) -> CalendarRead:
-    """The clinic's appointments in ``span`` and the hours, exceptions and outside visits of
-    ``practitioner_ids``: the columns free times need, and with ``names`` what a page shows of them
-    (the patient's name, the type's, the room's; a visit's reason)."""
+@dataclass(frozen=True)
+class CalendarFrame:
+    """What decides free times besides what is taken: the practitioners' week templates and the
+    exceptions of the days around a span. A search in parts reads it once for all its parts."""
+
+    span: Span
+    practitioner_ids: tuple[int, ...]
+    hours: dict[int, list[WeeklyHours]]  # by practitioner, in weekday and start order
+    exceptions: list[ScheduleException]
+
+    def holds(self, span: Span, practitioner_ids: Sequence[int]) -> bool:
+        return self.span.start <= span.start and span.end <= self.span.end and set(practitioner_ids) <= set(self.practitioner_ids)
+
+
+def calendar_frame(*, user: User, span: Span, practitioner_ids: Sequence[int], zone: zoneinfo.ZoneInfo) -> CalendarFrame:
+    """The working hours of ``practitioner_ids`` and the exceptions (theirs and the clinic's) of the days ``span`` touches."""
     require(user, CalendarAction.VIEW)
     clinic_id = clinic_id_of(user)
-    calendar = calendar or calendar_settings(clinic_id)
-    zone = zone_of(calendar)
-    appointments = _appointments(clinic_id, span, names=names)
-    visits = _outside_visits(clinic_id, span, practitioner_ids, names=names)
-    # A visit booked outside the calendar with an appointment for the same patient, practitioner and
-    # time is that appointment's visit (it is linked on arrival): one booking, shown once.
-    booked = {(a.patient_id, a.practitioner_id, a.starts_at) for a in appointments if a.status in ACTIVE_STATUSES}
-    visits = [v for v in visits if (v.patient_id, v.practitioner_id, v.starts_at) not in booked]
-    hours: dict[int, list[WorkingHours]] = defaultdict(list)
-    for row in WorkingHours.objects.filter(clinic_id=clinic_id, practitioner_id__in=practitioner_ids).select_related("room"):
-        hours[row.practitioner_id].append(row)
+    hours: dict[int, list[WeeklyHours]] = defaultdict(list)
+    rows = WorkingHours.objects.filter(clinic_id=clinic_id, practitioner_id__in=practitioner_ids)
+    for practitioner_id, weekday, start, end, room_id in rows.values_list(
+        "practitioner_id", "weekday", "start_time", "end_time", "room_id"
+    ):
+        hours[practitioner_id].append(WeeklyHours(weekday, start, end, room_id))
     first_day = span.start.astimezone(zone).date() - dt.timedelta(days=1)
     last_day = span.end.astimezone(zone).date() + dt.timedelta(days=1)
     exceptions = list(
@@ -284,7 +289,35 @@ def calendar_read(
             Q(practitioner_id__in=practitioner_ids) | Q(practitioner__isnull=True)
         )
     )
-    return CalendarRead(span, zone, calendar, appointments, visits, dict(hours), exceptions)
+    return CalendarFrame(span, tuple(practitioner_ids), dict(hours), exceptions)
+
+
+def calendar_read(
+    *,
+    user: User,
+    span: Span,
+    practitioner_ids: Sequence[int],
+    calendar: CalendarSettings | None = None,
+    names: bool = False,
+    frame: CalendarFrame | None = None,
+) -> CalendarRead:
+    """The clinic's appointments in ``span`` and the hours, exceptions and outside visits of
+    ``practitioner_ids``: the columns free times need, and with ``names`` what a page shows of them
+    (the patient's name, the type's, the room's; a visit's reason). ``frame``: the hours and
+    exceptions read before for a span that holds this one (a search in parts), not read again."""
+    require(user, CalendarAction.VIEW)
+    clinic_id = clinic_id_of(user)
+    calendar = calendar or calendar_settings(clinic_id)
+    zone = zone_of(calendar)
+    if frame is None or not frame.holds(span, practitioner_ids):
+        frame = calendar_frame(user=user, span=span, practitioner_ids=practitioner_ids, zone=zone)
+    appointments = _appointments(clinic_id, span, names=names)
+    visits = _outside_visits(clinic_id, span, practitioner_ids, names=names)
+    # A visit booked outside the calendar with an appointment for the same patient, practitioner and
+    # time is that appointment's visit (it is linked on arrival): one booking, shown once.
+    booked = {(a.patient_id, a.practitioner_id, a.starts_at) for a in appointments if a.status in ACTIVE_STATUSES}
+    visits = [v for v in visits if (v.patient_id, v.practitioner_id, v.starts_at) not in booked]
+    return CalendarRead(span, zone, calendar, appointments, visits, frame.hours, frame.exceptions)
 
 
 def taken_span(appointment: TakenTime) -> Span:
@@ -301,7 +334,7 @@ def diaries(read: CalendarRead, practitioner_ids: Sequence[int], *, leaving_out:
         result.append(
             Diary(
                 practitioner_id=practitioner_id,
-                hours=[WeeklyHours(h.weekday, h.start_time, h.end_time, h.room_id) for h in read.hours.get(practitioner_id, [])],
+                hours=read.hours.get(practitioner_id, []),
                 time_off=[TimeOff(e.first_day, e.last_day, e.start_time, e.end_time) for e in read.exceptions_of(practitioner_id)],
                 taken=taken,
             )

@@ -148,48 +148,72 @@ def _off_on(day: dt.date, time_off: Sequence[TimeOff], zone: ZoneInfo) -> list[S
     return spans
 
 
-def practitioner_slots(
-    diary: Diary, query: SlotQuery, zone: ZoneInfo, room_taken: Mapping[uuid.UUID, Sequence[Span]] | None = None
-) -> list[Slot]:
-    """One practitioner's free times for ``query``, earliest first."""
-    earliest = max(query.window.start, query.now + query.notice)
-    latest = query.window.end if query.horizon is None else min(query.window.end, query.now + query.horizon)
-    if latest <= earliest or query.length <= dt.timedelta(0) or query.step <= dt.timedelta(0):
-        return []
-    needed = query.length + query.buffer
-    own = _Taken(diary.taken)
-    rooms = {room: _Taken(spans) for room, spans in (room_taken or {}).items()}
-    by_weekday: dict[int, list[WeeklyHours]] = {}
-    for hours in diary.hours:
-        by_weekday.setdefault(hours.weekday, []).append(hours)
-    slots: list[Slot] = []
-    # A day's working hours may begin before ``earliest`` in UTC and after it in wall-clock time
-    # (or the reverse): look one day either side and let the window decide.
-    first_day = earliest.astimezone(zone).date() - dt.timedelta(days=1)
-    last_day = latest.astimezone(zone).date() + dt.timedelta(days=1)
-    for day in _days(first_day, last_day):
-        todays = by_weekday.get(day.weekday())
+class _Search:
+    """What a search works from, prepared once however many practitioners and days it looks at:
+    the bounds that now, the notice and the horizon set, and the rooms' taken times, sorted."""
+
+    def __init__(self, query: SlotQuery, zone: ZoneInfo, room_taken: Mapping[uuid.UUID, Sequence[Span]] | None) -> None:
+        self.query, self.zone = query, zone
+        self.earliest = max(query.window.start, query.now + query.notice)
+        self.latest = query.window.end if query.horizon is None else min(query.window.end, query.now + query.horizon)
+        self.needed = query.length + query.buffer
+        self.rooms = {room: _Taken(spans) for room, spans in (room_taken or {}).items()}
+
+    @property
+    def empty(self) -> bool:
+        return self.latest <= self.earliest or self.query.length <= dt.timedelta(0) or self.query.step <= dt.timedelta(0)
+
+    def days(self) -> list[dt.date]:
+        # A day's working hours may begin before ``earliest`` in UTC and after it in wall-clock time
+        # (or the reverse): look one day either side and let the window decide.
+        first_day = self.earliest.astimezone(self.zone).date() - dt.timedelta(days=1)
+        last_day = self.latest.astimezone(self.zone).date() + dt.timedelta(days=1)
+        return list(_days(first_day, last_day))
+
+
+class _Practitioner:
+    """One practitioner's diary, prepared for a search: the week template by weekday, the taken times sorted."""
+
+    def __init__(self, diary: Diary) -> None:
+        self.diary = diary
+        self.own = _Taken(diary.taken)
+        self.by_weekday: dict[int, list[WeeklyHours]] = {}
+        for hours in sorted(diary.hours, key=lambda h: h.start):
+            self.by_weekday.setdefault(hours.weekday, []).append(hours)
+
+    def slots_on(self, day: dt.date, search: _Search) -> list[Slot]:
+        """The free times of the working hours of ``day`` (wall-clock), in order."""
+        todays = self.by_weekday.get(day.weekday())
         if not todays:
-            continue
-        off = _off_on(day, diary.time_off, zone)
+            return []
+        zone, query = search.zone, search.query
+        off = _off_on(day, self.diary.time_off, zone)
         if off is None:
-            continue
-        for hours in sorted(todays, key=lambda h: h.start):
+            return []
+        slots: list[Slot] = []
+        for hours in todays:
             opens, closes = wall_clock(day, hours.start, zone), wall_clock(day, hours.end, zone)
             if closes <= opens:
                 continue
             working = Span(opens, closes)
             room = query.room_id or hours.room_id
-            blocked = [*off, *own.overlapping(working), *(rooms.get(room, _NO_TAKEN).overlapping(working) if room else [])]
+            blocked = [*off, *self.own.overlapping(working), *(search.rooms.get(room, _NO_TAKEN).overlapping(working) if room else [])]
             for part in _free_parts(working, blocked):
                 # The first time on the grid counted from ``opens`` at or after the part's start.
                 steps = -((opens - part.start) // query.step)
                 start = opens + steps * query.step
-                while start + needed <= part.end and start < latest:
-                    if start >= earliest:
-                        slots.append(Slot(start, start + query.length, start + needed, diary.practitioner_id, room))
+                while start + search.needed <= part.end and start < search.latest:
+                    if start >= search.earliest:
+                        slots.append(Slot(start, start + query.length, start + search.needed, self.diary.practitioner_id, room))
                     start += query.step
-    return sorted(slots, key=lambda slot: slot.start)
+        return slots
+
+
+def practitioner_slots(
+    diary: Diary, query: SlotQuery, zone: ZoneInfo, room_taken: Mapping[uuid.UUID, Sequence[Span]] | None = None
+) -> list[Slot]:
+    """One practitioner's free times for ``query``, earliest first."""
+    return free_slots([diary], query, zone, room_taken)
 
 
 def free_slots(
@@ -200,10 +224,23 @@ def free_slots(
     limit: int | None = None,
 ) -> list[Slot]:
     """Free times of one practitioner, or of several ("first available"): earliest first, and at
-    the same time in the order the diaries are given."""
-    found = [slot for diary in diaries for slot in practitioner_slots(diary, query, zone, room_taken)]
+    the same time in the order the diaries are given.
+
+    The days are searched in order and each day's times of every practitioner sorted together: a
+    day's times all start on that day (working hours end on the day they begin), so they come
+    before the next day's, and a search with a ``limit`` stops at the day that reaches it."""
+    search = _Search(query, zone, room_taken)
+    if search.empty:
+        return []
+    practitioners = [_Practitioner(diary) for diary in diaries]
     order = {diary.practitioner_id: index for index, diary in enumerate(diaries)}
-    found.sort(key=lambda slot: (slot.start, order[slot.practitioner_id]))
+    found: list[Slot] = []
+    for day in search.days():
+        todays = [slot for practitioner in practitioners for slot in practitioner.slots_on(day, search)]
+        todays.sort(key=lambda slot: (slot.start, order[slot.practitioner_id]))
+        found += todays
+        if limit is not None and len(found) >= limit:
+            break
     return found if limit is None else found[:limit]
 
 

@@ -83,9 +83,9 @@ def find_free(
 
     With a ``limit`` (and no ``read`` given) the span is searched in parts, a week first and each
     part twice the one before, each read on its own with the time after it that its last free time
-    may take, until enough are found: the first free times of a busy month come from its first
-    week's appointments. A free time depends only on what overlaps it, so the parts find exactly
-    what the whole span would."""
+    may take (the working hours and exceptions read once for all of them), until enough are found:
+    the first free times of a busy month come from its first week's appointments. A free time
+    depends only on what overlaps it, so the parts find exactly what the whole span would."""
     ids = [p.pk for p in practitioners]
     query = SlotQuery(
         length=dt.timedelta(minutes=kind.duration_minutes),
@@ -105,10 +105,16 @@ def find_free(
         return free_in(read, span, limit)
     found: list[Slot] = []
     start, step = max(span.start, query.now), FIRST_SEARCH_PART
+    if start >= span.end:
+        return found
+    after = query.length + query.buffer
+    frame = selectors.calendar_frame(
+        user=request.user, span=Span(start, span.end + after), practitioner_ids=ids, zone=selectors.zone_of(calendar)
+    )
     while start < span.end and len(found) < limit:
         part = Span(start, min(span.end, start + step))
-        around = Span(part.start, part.end + query.length + query.buffer)
-        read = selectors.calendar_read(user=request.user, span=around, practitioner_ids=ids, calendar=calendar)
+        around = Span(part.start, part.end + after)
+        read = selectors.calendar_read(user=request.user, span=around, practitioner_ids=ids, calendar=calendar, frame=frame)
         found += free_in(read, part, limit - len(found))
         start, step = part.end, step * 2
     return found
