@@ -7,15 +7,18 @@ a new record for the front desk."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
+from needlechart.audit.models import AuditEvent
 from needlechart.patients import services as patients
 from needlechart.patients.models import Patient
-from needlechart.public import booking_codes
+from needlechart.public import booking, booking_codes
 from needlechart.public.booking_models import BookingCode, OnlineBooking
 from needlechart.scheduling import sms
 from needlechart.scheduling.models import Appointment
@@ -143,3 +146,62 @@ def test_the_code_page_without_a_code_asked_for_goes_back_to_the_form(client, pr
     back = client.get(details + "code/")
     assert back.status_code == 302 and back["Location"] == details
     assert client.get(reverse("booking_code", kwargs={"clinic_slug": profile.slug, "lang": "en", "secret": "guessed"})).status_code == 404
+
+
+def test_the_row_records_when_and_by_which_channels_the_code_was_sent(
+    client, profile, types, open_week, practitioner, on_file, django_capture_on_commit_callbacks
+):
+    before = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        _ask_code(client, profile, types["needling"], practitioner, email="ingrid.old@patients.invalid")  # phone and e-mail both on file
+    row = BookingCode.objects.get()
+    assert sorted(row.sent_by) == ["email", "sms"] and row.sent_at is not None and row.sent_at >= before
+    assert (row.failed_at, row.failure) == (None, "")
+    assert [m.to for m in mail.outbox] == [["ingrid.old@patients.invalid"]] and len(sms.outbox) == 1
+    event = AuditEvent.objects.get(object_type="online_booking_code")
+    assert event.object_id == str(row.pk) and event.patient_id == on_file.pk
+    assert event.detail == {"sent_by": row.sent_by, "failed": []}
+    assert event.actor_id == booking.booking_actor(profile.clinic_id).pk
+
+
+def test_a_failed_channel_is_recorded_and_logged_and_the_other_still_sends(
+    client, monkeypatch, caplog, profile, types, open_week, practitioner, on_file, django_capture_on_commit_callbacks
+):
+    def refuse(to, text):
+        raise sms.SmsError("gateway down")
+
+    monkeypatch.setattr(sms, "send_sms", refuse)
+    with caplog.at_level(logging.INFO, logger="needlechart.public.booking_codes"), django_capture_on_commit_callbacks(execute=True):
+        _ask_code(client, profile, types["needling"], practitioner, email="ingrid.old@patients.invalid")
+    row = BookingCode.objects.get()
+    assert row.sent_by == ["email"] and row.sent_at is not None
+    assert row.failed_at is not None and row.failure == "sms: SmsError"
+    assert _sent_code() not in row.failure and len(mail.outbox) == 1
+    assert any(r.levelno == logging.ERROR and "by sms failed" in r.getMessage() for r in caplog.records)
+    assert AuditEvent.objects.get(object_type="online_booking_code").detail == {"sent_by": ["email"], "failed": ["sms"]}
+
+
+def test_every_channel_failing_is_recorded_and_the_visitor_still_gets_the_code_page(
+    client, monkeypatch, profile, types, open_week, practitioner, on_file, django_capture_on_commit_callbacks
+):
+    def refuse(*args, **kwargs):
+        raise OSError("no route")
+
+    monkeypatch.setattr(sms, "send_sms", refuse)
+    monkeypatch.setattr(booking_codes, "send_mail", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        code_url = _ask_code(client, profile, types["needling"], practitioner, email="ingrid.old@patients.invalid")
+    row = BookingCode.objects.get()
+    assert (row.sent_by, row.sent_at) == ([], None) and row.failed_at is not None
+    assert row.failure == "sms: OSError; email: OSError"
+    assert client.get(code_url).status_code == 200
+
+
+def test_a_code_for_no_one_on_file_is_sent_nowhere_and_records_nothing(
+    client, profile, types, open_week, practitioner, on_file, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _ask_code(client, profile, types["needling"], practitioner, birth_date="1990-01-01", phone="99887766")
+    row = BookingCode.objects.get()
+    assert (row.sent_by, row.sent_at, row.failed_at, row.failure) == ([], None, None, "")
+    assert not sms.outbox and not mail.outbox and not AuditEvent.objects.filter(object_type="online_booking_code").exists()

@@ -10,8 +10,11 @@ visitor who matched no one), so the page tells no one who is a patient here.
 
 The code is kept only as an HMAC keyed with the site's secret, lasts ``CODE_MINUTES``, allows
 ``CODE_ATTEMPTS`` tries, and sending is limited per address and per phone number and e-mail. The
-time stays held while the code is valid. Without a confirmed code the booking is for a new patient
-record, which the front desk confirms or merges (``booking_desk``).
+time stays held while the code is valid. The code is sent straight after the request's commit (it
+must arrive at once, not when the outbox's job next runs); the row then records when and by which
+channels it went out, or when and how sending failed, and the audit log has a row for it. Without
+a confirmed code the booking is for a new patient record, which the front desk confirms or merges
+(``booking_desk``).
 """
 
 from __future__ import annotations
@@ -119,11 +122,13 @@ def code_send(
             patient_id=patient.pk,
             detail={"online_booking_code": channels},
         )
-        transaction.on_commit(lambda: _deliver(profile.clinic.name, patient, channels, code, language))
+        transaction.on_commit(lambda: _deliver(row, profile.clinic.name, patient, channels, code, language))
     return row
 
 
-def _deliver(clinic: str, patient: Patient, channels: list[str], code: str, language: str) -> None:
+def _deliver(row: BookingCode, clinic: str, patient: Patient, channels: list[str], code: str, language: str) -> None:
+    """Send the code now, by each channel that matched (one failing does not stop the other), and
+    record on the row and in the audit log what went out and what failed."""
     with translation.override(language):
         text = _(
             "%(clinic)s: your booking code is %(code)s. It is valid for %(minutes)s minutes. "
@@ -134,13 +139,45 @@ def _deliver(clinic: str, patient: Patient, channels: list[str], code: str, lang
             "minutes": CODE_MINUTES,
         }
         subject = _("Your booking code for %(clinic)s") % {"clinic": clinic}
+    sent: list[str] = []
+    failed: list[str] = []
+    for channel in channels:
+        try:
+            if channel == "sms":
+                sms.send_sms(patient.phone, text)
+            else:
+                send_mail(subject, text, None, [patient.email])
+        except Exception as error:  # the page says the same either way; the visitor may book as a new patient
+            log.exception("sending an online booking code by %s failed (code %s)", channel, row.pk)
+            failed.append(f"{channel}: {type(error).__name__}")
+        else:
+            sent.append(channel)
     try:
-        if "sms" in channels:
-            sms.send_sms(patient.phone, text)
-        if "email" in channels:
-            send_mail(subject, text, None, [patient.email])
-    except Exception:  # the page says the same either way; the visitor may book as a new patient
-        log.exception("sending an online booking code failed")
+        _record_delivery(row, patient, sent, failed)
+    except Exception:  # the code went out (or not) all the same: the visitor's page must not fail for the record
+        log.exception("recording the delivery of online booking code %s failed", row.pk)
+    else:
+        log.info("online booking code %s sent by %s%s", row.pk, ", ".join(sent) or "no channel", f"; failed: {failed}" if failed else "")
+
+
+@transaction.atomic
+def _record_delivery(row: BookingCode, patient: Patient, sent: list[str], failed: list[str]) -> None:
+    now = timezone.now()
+    changes: dict[str, Any] = {"sent_by": sent, "failure": "; ".join(failed)[:200]}
+    if sent:
+        changes["sent_at"] = now
+    if failed:
+        changes["failed_at"] = now
+    if not BookingCode.objects.filter(pk=row.pk).update(**changes):
+        return  # the code was asked for again meanwhile (its row replaced): the new row records its own
+    audit_record(
+        actor=booking_actor(patient.clinic_id),
+        action=AuditAction.UPDATE,
+        object_type="online_booking_code",
+        object_id=row.pk,
+        patient_id=patient.pk,
+        detail={"sent_by": sent, "failed": [entry.split(":", 1)[0] for entry in failed]},
+    )
 
 
 def code_of_hold(hold: SlotHold) -> BookingCode | None:

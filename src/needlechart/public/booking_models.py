@@ -77,7 +77,8 @@ class BookingCode(models.Model):
     ``patient`` is the record the details matched (None when none did: the visitor is asked for a
     code all the same, and no code can be right). The details and the pre-check wait here, as
     given, until the booking is made (then the hold, and with it this row, is deleted). The code is
-    kept only as an HMAC keyed with the site's secret, so the row does not give it away."""
+    kept only as an HMAC keyed with the site's secret, so the row does not give it away. A row that
+    matched no one is sent nowhere: its delivery fields stay empty."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     hold = models.OneToOneField(SlotHold, on_delete=models.CASCADE, related_name="code")
@@ -88,6 +89,13 @@ class BookingCode(models.Model):
     expires_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The delivery, recorded once it was tried (right after the request's commit): when and by
+    # which channels ("sms", "email") the code went out, and when and how sending failed (each
+    # failed channel with the kind of error, never the message: it holds the code).
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_by = models.JSONField(default=list, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    failure = models.CharField(max_length=200, blank=True)
 
     def __str__(self) -> str:
         return f"booking code {self.hold_id}"
