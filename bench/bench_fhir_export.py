@@ -5,7 +5,8 @@
     .venv/bin/python bench/bench_fhir_export.py --limit 0 --types Patient  # every patient
 
 Streams the clinic's resources type by type through ``needlechart.interop.export.clinic_resources``
-(chunked reads, the builders, fhir.resources validation when on) and writes each as a line of NDJSON
+(chunked reads, the builders, fhir.resources validation when on: the export's StreamValidator, or with
+``--validator model`` each resource's model whole, as the export validated before) and writes each as a line of NDJSON
 to a scratch file, as a bulk export does; once with validation and once without (``--validate``).
 ``--limit`` caps the resources per type (default 100,000; 0: all of them), taken in the export's
 own order. ``--processes N`` runs the types in N processes at once, as an export job may write its
@@ -67,6 +68,9 @@ def export_type(task: tuple[dict[str, Any], str, bool]) -> dict[str, Any]:
     django.setup()
     from needlechart.clinics.models import Clinic
     from needlechart.interop.export import clinic_resources
+    from needlechart.interop.validation import validate_resource
+
+    every_part = validate and settings["BENCH_VALIDATOR"] == "model"
 
     limit, chunk_size = int(settings["BENCH_LIMIT"]), int(settings["BENCH_CHUNK"])
     clinic_id = Clinic.objects.filter(name=CLINIC).values_list("pk", flat=True).get()
@@ -74,7 +78,9 @@ def export_type(task: tuple[dict[str, Any], str, bool]) -> dict[str, Any]:
     count = written = 0
     with tempfile.TemporaryFile(mode="w", encoding="utf-8", dir=settings["BENCH_SCRATCH"]) as out:
         wall, cpu = time.perf_counter(), time.process_time()
-        for item in clinic_resources(clinic_id, resource_type, chunk_size=chunk_size, validate=validate):
+        for item in clinic_resources(clinic_id, resource_type, chunk_size=chunk_size, validate=validate and not every_part):
+            if every_part:
+                validate_resource(item)  # as the export validated before export_validation: every part of every resource
             written += out.write(json.dumps(item, separators=(",", ":"), ensure_ascii=False))
             out.write("\n")
             count += 1
@@ -103,6 +109,7 @@ def run(args: argparse.Namespace, types: list[str], validate: bool) -> dict[str,
         "BENCH_LIMIT": str(args.limit),
         "BENCH_CHUNK": str(args.chunk_size),
         "BENCH_SCRATCH": str(args.scratch),
+        "BENCH_VALIDATOR": args.validator,
     }
     tasks = [(settings, t, validate) for t in types]
     started = time.perf_counter()
@@ -116,6 +123,7 @@ def run(args: argparse.Namespace, types: list[str], validate: bool) -> dict[str,
     cpu = sum(r["cpu_seconds"] for r in per_type)
     return {
         "validated": validate,
+        "validator": args.validator if validate else None,
         "processes": args.processes,
         "resources": total,
         "seconds": round(wall, 1),
@@ -155,6 +163,12 @@ def main() -> int:
     parser.add_argument("--chunk-size", type=int, default=2000)
     parser.add_argument("--validate", choices=("both", "on", "off"), default="both")
     parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument(
+        "--validator",
+        choices=("stream", "model"),
+        default="stream",
+        help="stream: the export's own (interop.export_validation); model: fhir.resources' model on every resource whole, as before",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     args.data_dir = args.data_dir.resolve()

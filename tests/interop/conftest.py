@@ -9,6 +9,7 @@ import pytest
 
 from needlechart.interop.checks import check_resource
 from needlechart.interop.export import RESOURCE_TYPES, clinic_resources
+from needlechart.interop.validation import validate_resource
 from needlechart.needling import services as needling
 from needlechart.outcomes import services as outcomes
 from tests.needling.conftest import ready_session, screened  # noqa: F401 - shared fixtures
@@ -46,5 +47,6 @@ def exported(clinic_id) -> Iterator[dict[str, Any]]:
     for resource_type in RESOURCE_TYPES:
         for resource in clinic_resources(clinic_id, resource_type, validate=True):
             assert resource["resourceType"] == resource_type
+            validate_resource(resource)  # the whole resource by its fhir.resources model, as well as the export did
             assert check_resource(resource) == [], resource
             yield resource

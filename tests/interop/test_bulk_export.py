@@ -229,3 +229,65 @@ def test_the_capability_statement_names_the_export_and_the_group(db):
     group = next(r for r in rest["resource"] if r["type"] == "Group")
     assert group["operation"][0]["definition"].endswith("/group-export") and "practitioner-" in group["documentation"]
     assert rest["interaction"][0]["code"] == "transaction"
+
+
+class _Counting:
+    """Counts the calls of a builder of interop.export (what an export read and built)."""
+
+    def __init__(self, monkeypatch, name: str) -> None:
+        import needlechart.interop.export as export
+
+        self.calls = 0
+        build = getattr(export, name)
+
+        def counted(*args, **kwargs):
+            self.calls += 1
+            return build(*args, **kwargs)
+
+        monkeypatch.setattr(export, name, counted)
+
+
+def test_a_since_export_reads_and_builds_only_the_rows_changed_since(full_visit, front_desk, exporter, monkeypatch):
+    cut = timezone.now()
+    later = patients.patient_create(
+        actor=front_desk, data={"given_name": "Kari", "family_name": "Later", "birth_date": dt.date(1990, 1, 1)}
+    )
+    built_patients = _Counting(monkeypatch, "patient_resource")
+    built_procedures = _Counting(monkeypatch, "procedure_resource")
+    manifest = finished(exporter, started(exporter, params={"_type": "Patient,Procedure", "_since": cut.isoformat()}))
+    outputs = {o["type"]: o for o in manifest["output"]}
+    assert [r["id"] for r in lines(exporter, outputs["Patient"]["url"])] == [str(later.pk)]
+    assert "Procedure" not in outputs  # the visit was made before the cut
+    assert (built_patients.calls, built_procedures.calls) == (1, 0)  # the older rows were never read
+
+
+def test_a_group_export_reads_and_builds_only_the_groups_patients(full_visit, practitioner, exporter, monkeypatch):
+    for n in range(3):
+        patients.patient_create(actor=practitioner, data={"given_name": f"N{n}", "family_name": "Else", "birth_date": dt.date(1970, 3, 3)})
+    built = _Counting(monkeypatch, "patient_resource")
+    manifest = finished(exporter, started(exporter, f"/fhir/Group/practitioner-{practitioner.pk}/$export", {"_type": "Patient"}))
+    assert [r["id"] for r in lines(exporter, manifest["output"][0]["url"])] == [str(full_visit.patient_id)]
+    assert built.calls == 1
+
+
+def test_since_holds_a_measurement_retracted_since_and_a_note_amended_since(full_visit, practitioner, exporter):
+    from needlechart.charting import services as charting
+    from needlechart.charting.models import Note
+    from needlechart.outcomes.models import Measurement
+    from needlechart.outcomes.services import measurement_retract
+
+    cut = timezone.now()
+    measurement = Measurement.objects.filter(encounter=full_visit).order_by("pk").first()
+    measurement_retract(actor=practitioner, measurement=measurement, reason="Wrong patient's form.")
+    note = Note.objects.get(encounter=full_visit)  # signed by the fixture
+    addendum = charting.addendum_create(actor=practitioner, note=note, reason="Late entry", text="The bruise had faded.")
+    charting.addendum_sign(actor=practitioner, addendum=addendum)
+    types = "Observation,QuestionnaireResponse,DocumentReference,Provenance"
+    outputs = {o["type"]: o for o in finished(exporter, started(exporter, params={"_type": types, "_since": cut.isoformat()}))["output"]}
+    observations = lines(exporter, outputs["Observation"]["url"])
+    assert [(r["id"], r["status"]) for r in observations] == [(str(measurement.pk), "entered-in-error")]
+    assert [r["id"] for r in lines(exporter, outputs["QuestionnaireResponse"]["url"])] == [str(measurement.pk)]
+    documents = {r["id"]: r for r in lines(exporter, outputs["DocumentReference"]["url"])}
+    assert set(documents) == {str(note.pk), str(addendum.pk)} and documents[str(note.pk)]["docStatus"] == "amended"
+    provenance = lines(exporter, outputs["Provenance"]["url"])  # the addendum's signature only: the note's was before the cut
+    assert len(provenance) == 1 and provenance[0]["target"] == [{"reference": f"DocumentReference/{addendum.pk}"}]

@@ -1,7 +1,8 @@
 """A clinic's record as a stream of FHIR resources, by resource type: what a bulk export writes.
 
 ``clinic_resources(clinic_id, "Patient")`` yields the clinic's Patients one by one, built from
-rows read in chunks (interop.selectors), so memory stays flat however large the clinic. Writing
+rows read in chunks (interop.export_reads: those of interop.selectors, narrowed when an
+``ExportScope`` asks), so memory stays flat however large the clinic. Writing
 them out (NDJSON files, a job, a progress bar) is the caller's: this module decides only what
 each resource type holds.
 """
@@ -12,7 +13,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from needlechart.interop import export_reads as reads
 from needlechart.interop import selectors
+from needlechart.interop.export_reads import ExportScope
+from needlechart.interop.export_validation import StreamValidator
 from needlechart.interop.resources.adverse_event import adverse_event_resource
 from needlechart.interop.resources.audit_event import audit_event_resource
 from needlechart.interop.resources.care import encounter_resource, episode_of_care_resource
@@ -32,85 +36,85 @@ from needlechart.interop.resources.staff import practitioner_resource, practitio
 Resources = Iterator[dict[str, Any]]
 
 
-def _organization(clinic_id: uuid.UUID, chunk_size: int, validate: bool) -> Resources:
-    yield organization_resource(selectors.clinic_get(clinic_id), validate=validate)
+def _organization(clinic_id: uuid.UUID, scope: ExportScope, chunk_size: int) -> Resources:
+    yield organization_resource(selectors.clinic_get(clinic_id), validate=False)
 
 
-def _practitioners(clinic_id: uuid.UUID, chunk_size: int, validate: bool) -> Resources:
+def _practitioners(clinic_id: uuid.UUID, scope: ExportScope, chunk_size: int) -> Resources:
     for user in selectors.clinic_staff(clinic_id):
-        yield practitioner_resource(user, validate=validate)
+        yield practitioner_resource(user, validate=False)
 
 
-def _roles(clinic_id: uuid.UUID, chunk_size: int, validate: bool) -> Resources:
+def _roles(clinic_id: uuid.UUID, scope: ExportScope, chunk_size: int) -> Resources:
     for user in selectors.clinic_staff(clinic_id):
-        yield practitioner_role_resource(user, validate=validate)
+        yield practitioner_role_resource(user, validate=False)
 
 
-def _patients(clinic_id: uuid.UUID, chunk_size: int, validate: bool) -> Resources:
-    for patient in selectors.clinic_patients(clinic_id, chunk_size=chunk_size):
-        yield patient_resource(patient, validate=validate)
+def _patients(clinic_id: uuid.UUID, scope: ExportScope, chunk_size: int) -> Resources:
+    for patient in reads.patients(clinic_id, scope, chunk_size):
+        yield patient_resource(patient, validate=False)
 
 
-def _episodes(clinic_id: uuid.UUID, chunk_size: int, validate: bool) -> Resources:
-    for episode in selectors.clinic_episodes(clinic_id, chunk_size=chunk_size):
-        yield episode_of_care_resource(episode, validate=validate)
+def _episodes(clinic_id: uuid.UUID, scope: ExportScope, chunk_size: int) -> Resources:
+    for episode in reads.episodes(clinic_id, scope, chunk_size):
+        yield episode_of_care_resource(episode, validate=False)
 
 
-def _encounters(clinic_id: uuid.UUID, chunk_size: int, validate: bool) -> Resources:
-    for encounter in selectors.clinic_encounters(clinic_id, chunk_size=chunk_size):
-        yield encounter_resource(encounter, validate=validate)
+def _encounters(clinic_id: uuid.UUID, scope: ExportScope, chunk_size: int) -> Resources:
+    for encounter in reads.encounters(clinic_id, scope, chunk_size):
+        yield encounter_resource(encounter, validate=False)
 
 
-def _observations(clinic_id: uuid.UUID, chunk_size: int, validate: bool) -> Resources:
-    for measurement in selectors.clinic_measurements(clinic_id, chunk_size=chunk_size):
-        yield measurement_observation(measurement, validate=validate)
-    for ppt, signed in selectors.clinic_pressure_pain_thresholds(clinic_id, chunk_size=chunk_size):
-        yield pressure_pain_observation(ppt, encounter=ppt.encounter, signed=signed, validate=validate)
-    for rom, signed in selectors.clinic_ranges_of_motion(clinic_id, chunk_size=chunk_size):
-        yield range_of_motion_observation(rom, encounter=rom.encounter, signed=signed, validate=validate)
+def _observations(clinic_id: uuid.UUID, scope: ExportScope, chunk_size: int) -> Resources:
+    for measurement in reads.measurements(clinic_id, scope, chunk_size):
+        yield measurement_observation(measurement, validate=False)
+    for ppt, signed in reads.pressure_pain_thresholds(clinic_id, scope, chunk_size):
+        yield pressure_pain_observation(ppt, encounter=ppt.encounter, signed=signed, validate=False)
+    for rom, signed in reads.ranges_of_motion(clinic_id, scope, chunk_size):
+        yield range_of_motion_observation(rom, encounter=rom.encounter, signed=signed, validate=False)
 
 
-def _procedures(clinic_id: uuid.UUID, chunk_size: int, validate: bool) -> Resources:
-    for entry, note_id in selectors.clinic_needling_entries(clinic_id, chunk_size=chunk_size):
-        yield procedure_resource(entry, encounter=entry.encounter, signed_note_id=note_id, validate=validate)
+def _procedures(clinic_id: uuid.UUID, scope: ExportScope, chunk_size: int) -> Resources:
+    for entry, note_id in reads.needling_entries(clinic_id, scope, chunk_size):
+        yield procedure_resource(entry, encounter=entry.encounter, signed_note_id=note_id, validate=False)
 
 
-def _questionnaire_responses(clinic_id: uuid.UUID, chunk_size: int, validate: bool) -> Resources:
-    for measurement in selectors.clinic_measurements(clinic_id, chunk_size=chunk_size):
-        yield questionnaire_response_resource(measurement, validate=validate)
+def _questionnaire_responses(clinic_id: uuid.UUID, scope: ExportScope, chunk_size: int) -> Resources:
+    for measurement in reads.measurements(clinic_id, scope, chunk_size):
+        yield questionnaire_response_resource(measurement, validate=False)
 
 
-def _consents(clinic_id: uuid.UUID, chunk_size: int, validate: bool) -> Resources:
-    for consent in selectors.clinic_consents(clinic_id, chunk_size=chunk_size):
-        yield consent_resource(consent, encounter=consent.encounter, validate=validate)
+def _consents(clinic_id: uuid.UUID, scope: ExportScope, chunk_size: int) -> Resources:
+    for consent in reads.consents(clinic_id, scope, chunk_size):
+        yield consent_resource(consent, encounter=consent.encounter, validate=False)
 
 
-def _adverse_events(clinic_id: uuid.UUID, chunk_size: int, validate: bool) -> Resources:
-    for event, procedure_ids in selectors.clinic_adverse_events(clinic_id, chunk_size=chunk_size):
-        yield adverse_event_resource(event, procedure_ids=procedure_ids, validate=validate)
+def _adverse_events(clinic_id: uuid.UUID, scope: ExportScope, chunk_size: int) -> Resources:
+    for event, procedure_ids in reads.adverse_events(clinic_id, scope, chunk_size):
+        yield adverse_event_resource(event, procedure_ids=procedure_ids, validate=False)
 
 
-def _documents(clinic_id: uuid.UUID, chunk_size: int, validate: bool) -> Resources:
+def _documents(clinic_id: uuid.UUID, scope: ExportScope, chunk_size: int) -> Resources:
     """Signed notes (their canonical JSON with its digest; PDFs are rendered on request, not in bulk) and addenda."""
-    for note, amended in selectors.clinic_signed_notes(clinic_id, chunk_size=chunk_size):
-        yield note_document(note, amended=amended, validate=validate)
-    for addendum, patient_id in selectors.clinic_signed_addenda(clinic_id, chunk_size=chunk_size):
-        yield addendum_document(addendum, patient_id=patient_id, validate=validate)
+    for note, amended in reads.signed_notes(clinic_id, scope, chunk_size, amended_counts=True):
+        yield note_document(note, amended=amended, validate=False)
+    for addendum, patient_id in reads.signed_addenda(clinic_id, scope, chunk_size):
+        yield addendum_document(addendum, patient_id=patient_id, validate=False)
 
 
-def _provenance(clinic_id: uuid.UUID, chunk_size: int, validate: bool) -> Resources:
-    for note, _amended in selectors.clinic_signed_notes(clinic_id, chunk_size=chunk_size):
-        yield signature_provenance(note, validate=validate)
-    for addendum, _patient_id in selectors.clinic_signed_addenda(clinic_id, chunk_size=chunk_size):
-        yield signature_provenance(addendum, validate=validate)
+def _provenance(clinic_id: uuid.UUID, scope: ExportScope, chunk_size: int) -> Resources:
+    for note, _amended in reads.signed_notes(clinic_id, scope, chunk_size, amended_counts=False):
+        yield signature_provenance(note, validate=False)
+    for addendum, _patient_id in reads.signed_addenda(clinic_id, scope, chunk_size):
+        yield signature_provenance(addendum, validate=False)
 
 
-def _audit_events(clinic_id: uuid.UUID, chunk_size: int, validate: bool) -> Resources:
-    for row in selectors.clinic_audit_events(clinic_id, chunk_size=chunk_size):
-        yield audit_event_resource(row, validate=validate)
+def _audit_events(clinic_id: uuid.UUID, scope: ExportScope, chunk_size: int) -> Resources:
+    for row in reads.audit_events(clinic_id, scope, chunk_size):
+        yield audit_event_resource(row, validate=False)
 
 
-EXPORTERS: dict[str, Callable[[uuid.UUID, int, bool], Resources]] = {
+EXPORTERS: dict[str, Callable[[uuid.UUID, ExportScope, int], Resources]] = {
     "Organization": _organization,
     "Practitioner": _practitioners,
     "PractitionerRole": _roles,
@@ -130,7 +134,18 @@ RESOURCE_TYPES = tuple(EXPORTERS)
 
 
 def clinic_resources(
-    clinic_id: uuid.UUID, resource_type: str, *, chunk_size: int = selectors.CHUNK_SIZE, validate: bool = True
+    clinic_id: uuid.UUID,
+    resource_type: str,
+    *,
+    chunk_size: int = selectors.CHUNK_SIZE,
+    validate: bool = True,
+    scope: ExportScope | None = None,
 ) -> Resources:
-    """The clinic's resources of one type (a key of ``EXPORTERS``), streamed."""
-    return EXPORTERS[resource_type](clinic_id, chunk_size, validate)
+    """The clinic's resources of one type (a key of ``EXPORTERS``), streamed; validated with fhir.resources
+    when asked, each as its R4B model accepts it (export_validation: the parts already seen validated
+    are not validated again). ``scope`` narrows the rows read to some patients or to what changed since
+    an instant (interop.export_reads); by default every row of the clinic."""
+    resources = EXPORTERS[resource_type](clinic_id, scope or ExportScope(), chunk_size)
+    if not validate:
+        return resources
+    return map(StreamValidator().check, resources)

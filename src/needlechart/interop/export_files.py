@@ -30,6 +30,7 @@ from typing import Any
 from django.utils import timezone
 
 from needlechart.interop.export import RESOURCE_TYPES, clinic_resources
+from needlechart.interop.export_reads import ExportScope
 
 MANIFEST = "manifest.json"
 FLUSH_EVERY = 1000
@@ -135,6 +136,7 @@ def _write_type(
     chunk_size: int,
     flush_every: int,
     progress: Callable[[Progress], None],
+    scope: ExportScope | None,
 ) -> None:
     final = out / f"{resource_type}.ndjson"
     part = out / f"{resource_type}.ndjson.part"
@@ -147,7 +149,7 @@ def _write_type(
     with open(part, mode) as sink:
         sink.truncate(state["bytes"])
         sink.seek(state["bytes"])
-        resources = clinic_resources(clinic_id, resource_type, chunk_size=chunk_size, validate=validate)
+        resources = clinic_resources(clinic_id, resource_type, chunk_size=chunk_size, validate=validate, scope=scope)
         if skip:
             seen = None
             for seen_count, resource in enumerate(resources, start=1):
@@ -158,7 +160,7 @@ def _write_type(
                 sink.truncate(0)
                 sink.seek(0)
                 state = {"status": "partial", "count": 0, "bytes": 0, "last_id": None}
-                resources = clinic_resources(clinic_id, resource_type, chunk_size=chunk_size, validate=validate)
+                resources = clinic_resources(clinic_id, resource_type, chunk_size=chunk_size, validate=validate, scope=scope)
         count, size, last = state["count"], state["bytes"], state["last_id"]
         lines: list[bytes] = []
 
@@ -198,14 +200,24 @@ def export_to_directory(
     chunk_size: int = 2000,
     flush_every: int = FLUSH_EVERY,
     progress: Callable[[Progress], None] = lambda p: None,
+    scope: ExportScope | None = None,
 ) -> dict[str, Any]:
-    """Write (or finish) the export the manifest describes; returns the final manifest."""
+    """Write (or finish) the export the manifest describes; returns the final manifest. ``scope``: only
+    those rows (some patients, what changed since), read so in the database; a rerun must pass the same."""
     started = time.perf_counter()
     for resource_type in manifest["types"]:
         if (manifest["files"].get(resource_type) or {}).get("status") == "done":
             continue
         _write_type(
-            out, manifest, clinic_id, resource_type, validate=validate, chunk_size=chunk_size, flush_every=flush_every, progress=progress
+            out,
+            manifest,
+            clinic_id,
+            resource_type,
+            validate=validate,
+            chunk_size=chunk_size,
+            flush_every=flush_every,
+            progress=progress,
+            scope=scope,
         )
     manifest["finished_at"] = timezone.now().isoformat()
     manifest["seconds"] = round(manifest.get("seconds", 0) + time.perf_counter() - started, 3)

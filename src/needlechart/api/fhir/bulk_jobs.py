@@ -3,10 +3,10 @@
 ``run_job`` claims a queued job (one runner per job, however many run at once), checks that its
 client may still export (not revoked or expired, the acting role's capabilities for every type:
 api.fhir.sources), and writes the clinic's resources with interop.export_files into the job's
-directory. A Group export or one with ``_since`` then keeps, type by type, only the resources
-of rows that match (their patient is in the Group, their creation or change time is at or after
-``_since``; a type whose rows keep no such time is written whole): the kept ids are read first,
-so memory grows with the resources kept, not with the clinic. Progress is saved after each chunk;
+directory. A Group export or one with ``_since`` reads only the rows that match (their patient is
+in the Group, their creation or change time is at or after ``_since``: interop.export_reads says
+which time each table keeps; a type whose rows keep none is written whole), narrowed in the
+database's queries, so it reads and builds only what it writes. Progress is saved after each chunk;
 a job cancelled meanwhile stops at its next chunk and its files are deleted. A job whose runner
 died (``running`` with no progress saved for ``STALE_AFTER``) is taken up again and the export resumes.
 
@@ -18,7 +18,6 @@ says the files are gone (410) rather than that there never was such a job (404).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import shutil
 import uuid
@@ -33,16 +32,15 @@ from django.utils import timezone
 
 from needlechart.api.auth import acting_user
 from needlechart.api.fhir.groups import group_patients
-from needlechart.api.fhir.sources import TYPES, ResourceType
+from needlechart.api.fhir.sources import TYPES
 from needlechart.api.models import ExportJob, ExportStatus
-from needlechart.clinics.models import User
 from needlechart.interop.export_files import Progress, export_to_directory, prepare_directory
+from needlechart.interop.export_reads import ExportScope
 
 logger = logging.getLogger(__name__)
 FILES_LIVE = dt.timedelta(hours=24)
 STALE_AFTER = dt.timedelta(minutes=10)
 ROWS_KEPT = dt.timedelta(days=7)  # an expired job's row answers 410 this long, then 404
-CHUNK = 5000  # ids read at a time
 WORK = "work"  # interop.export_files' directory inside the job's
 
 
@@ -65,33 +63,6 @@ def file_path(job: ExportJob, resource_type: str) -> Path | None:
     entry = job.files.get(resource_type)
     path = job_directory(job.pk) / entry["file"] if entry else None
     return path if path is not None and path.is_file() else None
-
-
-def _kept_ids(kind: ResourceType, user: User, patients: Any, since: dt.datetime | None) -> set[str] | None:
-    """The ids of the type's resources the job keeps; None when it keeps every one."""
-    if patients is None and (since is None or not any(source.changed for source in kind.sources)):
-        return None
-    ids: set[str] = set()
-    for source in kind.sources:
-        rows = source.rows(user)
-        if patients is not None:
-            if source.patient is None:
-                continue
-            rows = rows.filter(**{f"{source.patient}__in": patients})
-        if since is not None and source.changed:
-            rows = rows.filter(**{f"{source.changed}__gte": since})
-        ids.update(str(pk) for pk in rows.prefetch_related(None).values_list("pk", flat=True).iterator(chunk_size=CHUNK))
-    return ids
-
-
-def _keep(source: Path, target: Path, ids: set[str]) -> int:
-    kept = 0
-    with open(source, encoding="utf-8") as lines, open(target, "w", encoding="utf-8") as out:
-        for line in lines:
-            if json.loads(line)["id"] in ids:
-                out.write(line)
-                kept += 1
-    return kept
 
 
 @dataclass
@@ -130,20 +101,11 @@ def _write(job: ExportJob) -> dict[str, Any]:
     patients = group_patients(user, job.group) if job.group else None
     if job.group and patients is None:
         raise LookupError(f"the group {job.group} no longer exists")
-    kept = {kind.name: _kept_ids(kind, user, patients, job.since) for kind in kinds}
-    directory = job_directory(job.pk)
-    work = directory / WORK
+    scope = ExportScope(patients=patients, since=job.since)
+    work = job_directory(job.pk) / WORK
     manifest = prepare_directory(work, job.clinic_id, list(job.types))
-    written = export_to_directory(work, job.clinic_id, manifest, progress=_Saver(job))["files"]
-    files: dict[str, Any] = {}
-    for name in job.types:
-        ids = kept[name]
-        if ids is None:
-            files[name] = {"file": f"{WORK}/{name}.ndjson", "count": written[name]["count"]}
-        else:
-            files[name] = {"file": f"{name}.ndjson", "count": _keep(work / f"{name}.ndjson", directory / f"{name}.ndjson", ids)}
-            (work / f"{name}.ndjson").unlink()
-    return files
+    written = export_to_directory(work, job.clinic_id, manifest, progress=_Saver(job), scope=scope)["files"]
+    return {name: {"file": f"{WORK}/{name}.ndjson", "count": written[name]["count"]} for name in job.types}
 
 
 def run_job(job_id: uuid.UUID) -> ExportJob | None:
