@@ -4,6 +4,7 @@ booking itself, the manage link and a lost race."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 
 import pytest
@@ -333,10 +334,18 @@ def test_the_clinics_only_online_type_shows_its_free_times_at_once(client, profi
     assert 'data-testid="booking-type"' not in page
 
 
-def test_none_of_these_apply_is_one_explicit_answer_to_the_whole_pre_check(client, profile, types, open_week, practitioner):
+def _no_answers(**changes):
+    return {name: value for name, value in _form().items() if not name.startswith("q_")} | changes
+
+
+def _nothing_written(*, holds=1):
+    assert not Patient.objects.exists() and not Appointment.objects.exists() and not OnlineBooking.objects.exists()
+    assert SlotHold.objects.count() == holds  # the time stays held for the visitor to correct the form
+
+
+def test_the_none_apply_button_is_one_explicit_answer_to_the_whole_pre_check(client, profile, types, open_week, practitioner):
     details = _details_url(_hold(client, types["needling"], _first_free(profile, types["needling"], practitioner)))
-    no_answers = {name: value for name, value in _form().items() if not name.startswith("q_")}
-    response = client.post(details, no_answers | {"precheck_none": "on"})
+    response = client.post(details, _no_answers(precheck="none"))
     assert response.status_code == 200, response.content.decode()[:500]
     assert OnlineBooking.objects.get().precheck == {
         "pregnant": "no",
@@ -349,19 +358,59 @@ def test_none_of_these_apply_is_one_explicit_answer_to_the_whole_pre_check(clien
     assert Appointment.objects.get().appointment_type == types["needling"]
 
 
-def test_the_pre_check_refuses_no_answer_and_both_kinds_of_answer(client, profile, types, open_week, practitioner):
+def test_the_former_tick_still_records_the_same_answer_as_the_button(client, profile, types, open_week, practitioner):
+    by_button = _details_url(_hold(client, types["needling"], _first_free(profile, types["needling"], practitioner, days=3)))
+    by_tick = _details_url(_hold(client, types["needling"], _first_free(profile, types["needling"], practitioner, days=4)))
+    assert client.post(by_button, _no_answers(precheck="none")).status_code == 200
+    assert client.post(by_tick, _no_answers(precheck_none="on")).status_code == 200  # no button named, as the old form sent
+    first, second = OnlineBooking.objects.order_by("created_at")
+    assert first.precheck == second.precheck == NOTHING_TO_DECLARE
+
+
+def test_ticking_an_answer_and_pressing_none_apply_is_a_400_that_writes_nothing(client, settings, profile, types, open_week, practitioner):
+    settings.ONLINE_BOOKING_PHONE_LIMIT = 100  # each try counts for the phone number
     details = _details_url(_hold(client, types["needling"], _first_free(profile, types["needling"], practitioner)))
-    no_answers = {name: value for name, value in _form().items() if not name.startswith("q_")}
-    nothing = client.post(details, no_answers)
-    page = nothing.content.decode()
-    assert nothing.status_code == 400
-    for name in ("medications", "medical_conditions", "implants", "needle_fear", "wants_needling"):
-        assert f'href="#id_q_{name}"' in page, name
-    assert 'href="#id_q_pregnant"' not in page  # pregnancy may be left open, as before
-    both = client.post(details, _form(precheck_none="on"))
-    assert both.status_code == 400 and 'href="#id_precheck_none"' in both.content.decode()
-    assert "not both" in both.content.decode()
-    assert not Patient.objects.exists() and not Appointment.objects.exists()
+    for ticked in ({"q_needle_fear": "severe"}, {"q_pregnant": "no"}, {"q_medications": ["none"]}):
+        response = client.post(details, _no_answers(precheck="none", **ticked))
+        page = response.content.decode()
+        assert response.status_code == 400, ticked
+        assert 'href="#id_precheck"' in page and "chose “None of these apply to me” as well" in page
+        assert 'id="id_precheck_error"' in page and 'aria-describedby="id_precheck_hint id_precheck_error"' in page
+    both = client.post(details, _form(precheck_none="on"))  # the former tick with answers: refused as before
+    assert both.status_code == 400 and 'href="#id_precheck"' in both.content.decode()
+    _nothing_written()
+
+
+def test_book_with_what_i_ticked_with_nothing_ticked_is_a_400_as_before(client, settings, profile, types, open_week, practitioner):
+    settings.ONLINE_BOOKING_PHONE_LIMIT = 100  # each try counts for the phone number
+    details = _details_url(_hold(client, types["needling"], _first_free(profile, types["needling"], practitioner)))
+    for pressed in ({"precheck": "answers"}, {}):  # the button, or none named (Enter in a field sends the first button)
+        response = client.post(details, _no_answers(**pressed))
+        page = response.content.decode()
+        assert response.status_code == 400, pressed
+        for name in ("medications", "medical_conditions", "implants", "needle_fear", "wants_needling"):
+            assert f'href="#id_q_{name}"' in page, name
+        assert 'href="#id_q_pregnant"' not in page  # pregnancy may be left open, as before
+    assert client.post(details, _no_answers(precheck="maybe")).status_code == 400
+    _nothing_written()
+    answered = client.post(details, _form(precheck="answers", q_needle_fear="mild"))
+    assert answered.status_code == 200
+    assert OnlineBooking.objects.get().precheck["needle_fear"] == "mild"
+
+
+def test_the_details_form_offers_both_answers_as_buttons_the_ticked_one_first(client, profile, types, open_week, practitioner):
+    details = _details_url(_hold(client, types["needling"], _first_free(profile, types["needling"], practitioner)))
+    page = client.get(details).content.decode()
+    form = page.split('<form method="post"', 1)[1].split("</form>", 1)[0]
+    buttons = re.findall(r"<button[^>]*>", form)
+    assert [re.search(r'value="(\w+)"', b).group(1) for b in buttons] == ["answers", "none"]
+    assert all('type="submit"' in b and 'name="precheck"' in b for b in buttons)
+    assert form.index("id_q_wants_needling") < form.index('value="answers"')  # the buttons come after the questions
+    fieldset = form.split('<fieldset class="field book-with" id="id_precheck"', 1)[1].split("</fieldset>", 1)[0]
+    assert "<legend>Your answer to these questions</legend>" in fieldset and 'value="none"' in fieldset
+    assert 'name="precheck_none"' not in form  # the tick is gone from the form (still read if a page loaded before sends it)
+    norwegian = client.get(details.replace("/en/", "/nb/")).content.decode()
+    assert "Ingenting av dette gjelder meg – bestill" in norwegian and "Bestill med det jeg har krysset av" in norwegian
 
 
 def test_what_none_of_these_apply_answers_is_an_option_of_each_question():

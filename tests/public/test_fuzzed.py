@@ -17,12 +17,14 @@ def test_the_fuzzer_opens_every_public_page_of_the_demo_clinic(demo, db):  # noq
     booking = [route for route in routes if "/book" in route]
     pages = [route for route in routes if "photo" not in route and route != "c/<slug:clinic_slug>/" and route not in booking]
     assert len(pages) == 14 and all(answers[route] == 200 for route in pages), answers
-    # Online booking: its first page opens; a hold is a POST; a made-up hold or manage secret is not found.
+    # Online booking: its first page and the certified practitioners' times open; a hold is a POST;
+    # a made-up hold or manage secret is not found.
     assert {route: answers[route] for route in booking} == {
         f"c/<slug:clinic_slug>/{lang}/{suffix}": status
         for lang in ("en", "nb")
         for suffix, status in (
             ("book/", 200),
+            ("book/certified/", 200),  # the pages' "Book with a certified practitioner" (its own page when not asked by htmx)
             ("book/hold/", 405),
             ("book/h/<str:secret>/", 404),
             ("book/h/<str:secret>/code/", 404),

@@ -40,6 +40,9 @@ from needlechart.scheduling.selectors import calendar_read, calendar_settings, c
 from needlechart.scheduling.slots import Slot, SlotQuery, Span, free_slots
 
 DAYS_SHOWN = 7
+# The public pages' "Book with a certified practitioner": each practitioner's next free times, looked
+# for in this many weeks at most (a full calendar does not make the section read up to the horizon).
+NEXT_TIMES, NEXT_WEEKS = 4, 4
 # Floods: bookings and holds per address, bookings per phone number.
 IP_LIMIT, IP_WINDOW = 30, 3600
 PHONE_LIMIT, PHONE_WINDOW = 3, 24 * 3600
@@ -195,6 +198,36 @@ def free_times(
         horizon=dt.timedelta(days=calendar.horizon_days),
     )
     return free_slots(found, query, read.zone, room_taken), window
+
+
+def next_free_times(
+    profile: PublicProfile,
+    kind: AppointmentType,
+    practitioner_ids: Sequence[int],
+    *,
+    most: int = NEXT_TIMES,
+    weeks: int = NEXT_WEEKS,
+    now: dt.datetime | None = None,
+) -> dict[int, list[Slot]]:
+    """Each practitioner's first ``most`` free times of ``kind`` (as ``free_times`` finds them:
+    after the notice, before the horizon, clear of holds), looked for a week at a time, one
+    calendar read for all of them each week, for at most ``weeks`` weeks."""
+    now = now or timezone.now()
+    found: dict[int, list[Slot]] = {pid: [] for pid in practitioner_ids}
+    day: dt.date | None = None
+    zone = clinic_zone(profile.clinic_id)
+    for _week in range(weeks):
+        wanted = [pid for pid in practitioner_ids if len(found[pid]) < most]
+        if not wanted:
+            break
+        slots, window = free_times(profile, kind, wanted, first_day=day, now=now)
+        for slot in slots:
+            if len(found[slot.practitioner_id]) < most:
+                found[slot.practitioner_id].append(slot)
+        if window.end >= window.latest:
+            break
+        day = (window.start + dt.timedelta(days=DAYS_SHOWN, hours=12)).astimezone(zone).date()
+    return found
 
 
 def by_day(slots: Sequence[Slot], zone: Any) -> list[tuple[dt.date, list[Slot]]]:

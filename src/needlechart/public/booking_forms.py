@@ -1,7 +1,7 @@
 """The online booking forms: the patient's details, the pre-check (the intake's own questions, or
-the one "None of these apply to me" choice instead of them) and a honeypot field hidden from people
-(``website``: a bot fills it in, and its booking is dropped); the returning patient's code; and the
-clinic admin's booking settings."""
+the one "None of these apply to me" answer instead of them, given by the submit button) and a
+honeypot field hidden from people (``website``: a bot fills it in, and its booking is dropped); the
+returning patient's code; and the clinic admin's booking settings."""
 
 from __future__ import annotations
 
@@ -35,15 +35,21 @@ class BookingForm(forms.Form):
         required=False,
         help_text=_("We then send a code to the phone or e-mail we have for you, to add the booking to your record."),
     )
-    precheck_none = forms.BooleanField(
-        label=_("None of these apply to me"),
+    # The pre-check's answer comes with the submit: "none" (the button "None of these apply to me –
+    # book") or "answers" (the button "Book with what I ticked", first in the form, so also what Enter
+    # in a field sends; a submission naming no button reads the same). Errors about the pre-check as a
+    # whole go here.
+    precheck = forms.ChoiceField(
+        label=_("Your answer to these questions"),
+        choices=[("answers", "answers"), ("none", "none")],
         required=False,
         help_text=_(
-            "Tick this instead of answering each question if you are not pregnant, take none of the medicines listed, "
-            "have none of the conditions or implants listed, are not afraid of needles and would like needling."
+            "Not pregnant, none of the medicines, conditions or implants listed, not afraid of needles and would like "
+            "needling: press “None of these apply to me – book”. Otherwise press “Book with what I ticked”."
         ),
-        widget=forms.CheckboxInput(attrs={"data-testid": "precheck-none"}),
     )
+    # The tick of the form before (a page loaded earlier may still send it): the same answer as the "none" button.
+    precheck_none = forms.BooleanField(required=False)
     website = forms.CharField(
         label=_("Leave this field empty"), required=False, widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"})
     )
@@ -97,20 +103,30 @@ class BookingForm(forms.Form):
         return value
 
     def clean(self) -> dict[str, Any]:
-        """The pre-check needs an explicit answer: the "none" choice, or the questions answered; never both, never nothing."""
+        """The pre-check needs an explicit answer: "none of these apply", or the questions answered;
+        never both, never nothing."""
         data = super().clean() or {}
         answered = [name for name in self.precheck_names if data.get(name)]
-        if data.get("precheck_none"):
+        if self.says_none_apply:
             if answered:
-                self.add_error("precheck_none", _("Either tick “None of these apply to me” or answer the questions, not both."))
+                self.add_error(
+                    "precheck",
+                    _("You ticked answers and chose “None of these apply to me” as well. Untick them, or press “Book with what I ticked”."),
+                )
             return data
         for name in self.precheck_required:
             if name not in answered and name not in self.errors:
-                self.add_error(name, _("Answer this question, or tick “None of these apply to me”."))
+                self.add_error(name, _("Answer this question, or press “None of these apply to me – book”."))
         return data
 
+    @property
+    def says_none_apply(self) -> bool:
+        """The "none" button pressed, or the former form's tick given."""
+        data = getattr(self, "cleaned_data", {})
+        return data.get("precheck") == "none" or bool(data.get("precheck_none"))
+
     def answers(self) -> dict[str, Any]:
-        if self.cleaned_data.get("precheck_none"):
+        if self.says_none_apply:
             return {name[2:]: NOTHING_TO_DECLARE[name[2:]] for name in self.precheck_names}
         return {name[2:]: self.cleaned_data[name] for name in self.precheck_names if self.cleaned_data.get(name)}
 

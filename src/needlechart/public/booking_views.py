@@ -1,5 +1,7 @@
 """The online booking pages of a clinic's public site (``/c/<clinic>/<language>/book/...``), with no sign-in.
 
+0. ``book/certified/``: the public pages' "Book with a certified practitioner" section (loaded by
+   htmx after the page) or its page: each certified practitioner's next free times, one press to hold one.
 1. ``book/``: pick a practitioner (or the first available), a type and a free time, days listed with their times.
    The directory's "book with" link opens it with the practitioner chosen; the clinic's only online
    type is chosen by itself, and with several each type is a link straight to its free times.
@@ -20,8 +22,9 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.shortcuts import render as render_to
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -86,6 +89,39 @@ def booking_start(request: HttpRequest, clinic_slug: str, lang: str) -> HttpResp
             kind = types[0]
         extra = _times_context(profile, kind, ids, chosen, day, types)
         return render.page(request, profile, lang, "public/booking/start.html", _("Book a time"), **extra)
+
+
+@require_http_methods(["GET", "HEAD"])
+def booking_certified(request: HttpRequest, clinic_slug: str, lang: str) -> HttpResponse:
+    """The "Book with a certified practitioner" section: each practitioner whose needling certification is
+    valid today with their next free times, as buttons that hold the time (the clinic's only
+    online type), or a link per type when it has several. The public pages load it after
+    themselves (htmx): it is private (its form's CSRF cookie, times that change by the minute)
+    while they are cached. Asked for by htmx it is the section alone, else a page of its own
+    (the section's link when scripts do not run)."""
+    profile = render.profile_of(clinic_slug, lang)
+    with translation.override(lang):
+        types = booking.bookable_types(profile.clinic_id)
+        certified = [p for p in render.practitioners(profile) if p.certified]
+        kind = types[0] if len(types) == 1 else None
+        times = booking.next_free_times(profile, kind, [p.staff_id for p in certified]) if kind and certified else {}
+        extra: dict[str, Any] = {
+            "types": types,
+            "kind": kind,
+            "entries": [(p, times.get(p.staff_id, [])) for p in certified],
+            "weeks": booking.NEXT_WEEKS,
+        }
+        if request.headers.get("HX-Request") == "true":
+            with timezone.override(clinic_zone(profile.clinic_id)):
+                response = render_to(request, "public/booking/certified_section.html", {**extra, "profile": profile, "language": lang})
+            response["Content-Language"] = lang
+        else:
+            response = render.page(
+                request, profile, lang, "public/booking/certified.html", _("Book with a certified practitioner"), **extra
+            )
+        response["X-Robots-Tag"] = "noindex"
+        response["Vary"] = "HX-Request"
+        return response
 
 
 @require_POST
@@ -239,6 +275,7 @@ def booking_code(request: HttpRequest, clinic_slug: str, lang: str, secret: str)
 # one pattern per language).
 ROUTES = (
     ("book/", booking_start, "booking_start"),
+    ("book/certified/", booking_certified, "booking_certified"),
     ("book/hold/", booking_hold, "booking_hold"),
     ("book/h/<str:secret>/", booking_details, "booking_details"),
     ("book/h/<str:secret>/code/", booking_code, "booking_code"),

@@ -31,6 +31,8 @@ PHOTO_CACHE = "public, max-age=31536000, immutable"
 FILE_CACHE = "public, max-age=3600"
 TEMPLATES = {"home": "public/home.html", "suitability": "public/suitability.html", "practitioners": "public/practitioners.html"}
 LANGUAGE_NAMES = {"en": "English", "nb": "Norsk"}  # each named in its own language
+# The pages that end with "Book with a certified practitioner" (public/_book_certified.html).
+BOOK_SECTION_PAGES = ("ims", "practitioners")
 
 
 def base_url(request: HttpRequest) -> str:
@@ -117,6 +119,11 @@ def _page_context(request: HttpRequest, profile: PublicProfile, lang: str, page:
         "sources": _cited(blocks),
         "opening_hours": _opening_hours(profile),
     }
+    if page in BOOK_SECTION_PAGES:
+        # The section is loaded after the page (htmx) from a private address, which reads the
+        # calendar: this page reads none of it, stays the same for everyone, may still be cached,
+        # and holds no form or cookie. (A clinic with no type open online: the section says so.)
+        context["book_section"] = reverse("booking_certified", kwargs={"clinic_slug": profile.slug, "lang": lang})
     if page in ("home", "practitioners"):
         practitioners = selectors.directory(clinic_id, on=timezone.localdate())
         home = base_url(request) + page_path(profile.slug, lang, "home")
