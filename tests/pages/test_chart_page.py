@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 
 from needlechart.charting import services as charting
 from needlechart.charting.pain_maps import pain_map_mark
+from needlechart.knowledge.catalog import catalog
 from needlechart.needling.models import AdverseEvent
 from needlechart.patients import services as patients
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
@@ -159,3 +160,20 @@ def test_the_front_desk_sends_and_resends_the_intake_link_from_the_chart_and_see
     screening.intake_record_by_staff(actor=front_desk, patient=patient, raw_answers=answers)
     html = _chart(client, patient)
     assert "Last answered" in html and "Stiff neck" not in html and 'data-testid="suitability"' not in html
+
+
+def test_the_charts_suggestions_write_their_score_and_regions_in_the_readers_language(client_for, practitioner, front_desk, episode):
+    visit = charting.encounter_create(
+        actor=front_desk, episode=episode, practitioner=practitioner, starts_at=timezone.now().replace(microsecond=0)
+    )
+    pain_map_mark(actor=practitioner, encounter=visit, region="temple_r", intensity=6)
+    client = client_for(practitioner)
+    english = _chart(client, episode.patient).split('data-testid="suggestions"')[1]
+    meters = re.findall(r'<meter min="0" max="1" value="(0\.\d{3}|1\.000)" title="Match">(\d\.\d\d)</meter>', english)
+    assert meters and all(abs(float(value) - float(shown)) <= 0.005 for value, shown in meters)
+    assert f"Explains: {catalog().regions['temple_r'].label('en')}" in english  # the region explained, as text
+    client.post(reverse("set_language"), {"language": "nb", "next": "/"})
+    norwegian = _chart(client, episode.patient).split('data-testid="suggestions"')[1]
+    shown = re.findall(r'<meter min="0" max="1" value="(?:0\.\d{3}|1\.000)" title="[^"]+">(\d,\d\d)</meter>', norwegian)
+    assert [text.replace(",", ".") for text in shown] == [text for _value, text in meters]  # the same scores, decimal comma
+    assert f"{catalog().regions['temple_r'].label('nb')}" in norwegian

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import get_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -34,6 +35,7 @@ def pain_map_context(pain_map: PainMap | None, *, editable: bool, error: str = "
     """What charting/_pain_map.html's panel draws of ``pain_map``: the body map's views, the marks,
     the suggested muscles; with ``editable``, the brush's choices and ``error``."""
     language = get_language() or "en"
+    decimal_separator = str(get_format("DECIMAL_SEPARATOR"))  # scores are written as numbers, no thousands
     regions = catalog().regions
     reading = pain_map_reading(pain_map)
     qualities = dict(PainQuality.choices)
@@ -47,13 +49,19 @@ def pain_map_context(pain_map: PainMap | None, *, editable: bool, error: str = "
             classes=bodymap.pain_classes(reading.marks), titles=titles, interactive=editable, over_outline=not editable
         ),
         "marks": [(region.id, region.label(language), level, quality) for region, level, quality in marks],
+        # Each row's words and numbers as plain text, written once here rather than through a chain of
+        # filters per row (the panel's rows cost it two thirds of its drawing: bench/README.md); the
+        # template still escapes them.
         "suggestions": [
             {
                 "muscle": s.muscle,
+                "name": s.muscle.name.get(language),
                 "side": s.side,
                 "score": s.score,
-                "explained": [regions[r].label(language) for r in s.explained],
-                "unexplained": [regions[r].label(language) for r in s.unexplained],
+                "match": f"{s.score:.3f}",
+                "score_text": f"{s.score:.2f}".replace(".", decimal_separator),
+                "explained": ", ".join(regions[r].label(language) for r in s.explained),
+                "unexplained": ", ".join(regions[r].label(language) for r in s.unexplained),
             }
             for s in reading.suggestions
         ],

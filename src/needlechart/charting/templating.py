@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 from types import SimpleNamespace
 
-from django.utils.formats import get_format
 from django.utils.translation import gettext
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -69,7 +68,6 @@ def _pain_map_words(language: str | None) -> SimpleNamespace:
         caution=gettext("Referral patterns vary between people: these are candidates to palpate, ranked, not a diagnosis."),
         r=gettext("right"),
         l=gettext("left"),
-        decimal_separator=str(get_format("DECIMAL_SEPARATOR")),  # match scores: written as numbers, no thousands
     )
 
 
