@@ -117,6 +117,11 @@ def _uuids(values: list[str]) -> list[uuid.UUID]:
     return result
 
 
+def patient_ids(values: list[str]) -> list[uuid.UUID]:
+    """The patients a patient= or subject= parameter's values name (``Patient/<id>`` or ``<id>``)."""
+    return _uuids(_ids(values, "Patient"))
+
+
 def key_of(queryset: QuerySet[Any], text: str) -> Any | None:
     """``text`` as a key of the queryset's model (a UUID, or a staff and audit row's integer); None
     when it cannot be one: an id of another form names no row of this table."""
@@ -177,7 +182,7 @@ def source_filter(kind: ResourceType, source: Source, queryset: QuerySet[Any], p
         elif name in {"patient", "subject"}:
             if source.patient is None:
                 return queryset.none()
-            queryset = queryset.filter(**{f"{source.patient}__in": _uuids(_ids(alternatives, "Patient"))})
+            queryset = queryset.filter(**{f"{source.patient}__in": patient_ids(alternatives)})
         elif name in DATE_PARAMS:
             if source.date is None:
                 return queryset.none()

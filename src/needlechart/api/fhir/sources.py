@@ -5,10 +5,16 @@ and ranges of motion; DocumentReference and Provenance are signed notes and sign
 a queryset of one clinic's rows read with what the builder needs (as interop.selectors reads them
 for the export) and the builder of interop.resources. Search walks the sources in this order,
 each in primary-key order, so a page is a (source, key) position: stable while rows are added.
+
+A resource served here is the export's, built by the same builder from the same row, but not
+validated by fhir.resources on every read (that was most of a search's cost): the builders'
+output is validated in the tests, every type read and searched on a full visit
+(tests/api/test_fhir_served.py), and the export and the patient's copy still validate as they build.
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +22,7 @@ from typing import Any
 
 from django.db.models import Case, Exists, F, OuterRef, Prefetch, QuerySet, When
 
+from needlechart.api.fhir import patient_pages
 from needlechart.api.scopes import Scope
 from needlechart.audit.models import AuditEvent, AuditObject
 from needlechart.charting.models import Addendum, Encounter, Note
@@ -39,6 +46,14 @@ from needlechart.patients.models import Episode, Patient, PatientIdentifier
 from needlechart.patients.selectors import patients_for_user
 
 Rows = Callable[[User], QuerySet[Any]]  # the rows of the acting user's clinic
+Build = Callable[[Any], dict[str, Any]]
+PatientPage = Callable[[uuid.UUID, uuid.UUID, int], list[Any]]  # (clinic, patient, limit): rows
+
+
+def _served(build: Callable[..., dict[str, Any]]) -> Build:
+    """The builder as /fhir/ calls it: without fhir.resources' validation of each resource served."""
+    return functools.partial(build, validate=False)
+
 
 # What a Practitioner shows of a staff account (never its password hash or sign-in state).
 _STAFF = ("id", "clinic_id", "role", "username", "first_name", "last_name", "email", "is_active", "preferred_language")
@@ -58,7 +73,7 @@ class Source:
     """
 
     query: Rows
-    build: Callable[[Any], dict[str, Any]]
+    build: Build
     audit_object: str
     patient: str | None = None
     date: str | None = None
@@ -67,11 +82,19 @@ class Source:
     measure: str | None = None
     capability: Capability = Capability.VIEW_CLINICAL
     changed: str | None = None  # the row's creation or change time (a bulk export's _since), when it has one
+    # The first rows of one patient in key order, read without the queryset (api.fhir.patient_pages).
+    patient_page: PatientPage | None = None
 
     def rows(self, user: User) -> QuerySet[Any]:
         """The rows of the user's clinic, once the access layer says the user's role may read them (403 otherwise)."""
         require_capability(user, self.capability)
         return self.query(user)
+
+    def first_of_patient(self, user: User, patient_id: uuid.UUID, limit: int) -> list[Any]:
+        """What ``rows(user)`` filtered by the patient gives first, at most ``limit``, by patient_page."""
+        require_capability(user, self.capability)
+        assert self.patient_page is not None  # the view asks only sources that have one
+        return self.patient_page(clinic_id_of(user), patient_id, limit)
 
     def patient_of(self, row: Any) -> uuid.UUID | None:
         if self.patient is None:
@@ -134,13 +157,25 @@ def _signed() -> Exists:
     return Exists(Note.objects.filter(encounter_id=OuterRef("encounter_id"), signed_at__isnull=False))
 
 
+# The thresholds and ranges with their visits and whether the note is signed, for every clinic:
+# built once (resolving the Exists annotation cost about as much as running the query) and never
+# evaluated itself; each search filters a copy by the reader's clinic.
+@functools.cache
+def _all_thresholds() -> QuerySet[PressurePainThreshold]:
+    return PressurePainThreshold.objects.select_related("encounter").annotate(note_signed=_signed())
+
+
+@functools.cache
+def _all_ranges() -> QuerySet[RangeOfMotion]:
+    return RangeOfMotion.objects.select_related("encounter").annotate(note_signed=_signed())
+
+
 def _thresholds(user: User) -> QuerySet[PressurePainThreshold]:
-    rows = PressurePainThreshold.objects.filter(clinic_id=clinic_id_of(user)).select_related("encounter")
-    return rows.annotate(note_signed=_signed())
+    return _all_thresholds().filter(clinic_id=clinic_id_of(user))
 
 
 def _ranges(user: User) -> QuerySet[RangeOfMotion]:
-    return RangeOfMotion.objects.filter(clinic_id=clinic_id_of(user)).select_related("encounter").annotate(note_signed=_signed())
+    return _all_ranges().filter(clinic_id=clinic_id_of(user))
 
 
 def _adverse_events(user: User) -> QuerySet[AdverseEvent]:
@@ -165,19 +200,25 @@ def _audit(user: User) -> QuerySet[AuditEvent]:
 
 _MEASUREMENTS = Source(
     lambda u: Measurement.objects.filter(clinic_id=clinic_id_of(u)),
-    measurement_observation,
+    _served(measurement_observation),
     AuditObject.MEASUREMENT,
     patient="patient_id",
     date="taken_at",
     instrument="instrument",
     changed="taken_at",
+    patient_page=patient_pages.measurements,
 )
 _NOTES = Source(
-    _notes, lambda n: note_document(n, amended=n.amended), AuditObject.NOTE, patient="patient_id", date="signed_at", changed="signed_at"
+    _notes,
+    lambda n: note_document(n, amended=n.amended, validate=False),
+    AuditObject.NOTE,
+    patient="patient_id",
+    date="signed_at",
+    changed="signed_at",
 )
 _ADDENDA = Source(
     _addenda,
-    lambda a: addendum_document(a, patient_id=a.patient_id),
+    lambda a: addendum_document(a, patient_id=a.patient_id, validate=False),
     AuditObject.ADDENDUM,
     patient="patient_id",  # annotated: the note's
     date="signed_at",
@@ -194,7 +235,7 @@ TYPES: dict[str, ResourceType] = {
             (
                 Source(
                     _patients,
-                    patient_resource,
+                    _served(patient_resource),
                     AuditObject.PATIENT,
                     patient="pk",
                     updated="updated_at",
@@ -206,22 +247,26 @@ TYPES: dict[str, ResourceType] = {
             {"identifier": "token", "name": "string", "family": "string", "given": "string", "birthdate": "date"},
         ),
         ResourceType(
-            "Practitioner", (Source(_staff, practitioner_resource, AuditObject.STAFF, capability=_DEMOGRAPHICS),), Scope.DEMOGRAPHICS_READ
-        ),
-        ResourceType(
-            "PractitionerRole",
-            (Source(_staff, practitioner_role_resource, AuditObject.STAFF, capability=_DEMOGRAPHICS),),
+            "Practitioner",
+            (Source(_staff, _served(practitioner_resource), AuditObject.STAFF, capability=_DEMOGRAPHICS),),
             Scope.DEMOGRAPHICS_READ,
         ),
         ResourceType(
-            "Organization", (Source(_clinic, organization_resource, AuditObject.CLINIC, capability=_DEMOGRAPHICS),), Scope.DEMOGRAPHICS_READ
+            "PractitionerRole",
+            (Source(_staff, _served(practitioner_role_resource), AuditObject.STAFF, capability=_DEMOGRAPHICS),),
+            Scope.DEMOGRAPHICS_READ,
+        ),
+        ResourceType(
+            "Organization",
+            (Source(_clinic, _served(organization_resource), AuditObject.CLINIC, capability=_DEMOGRAPHICS),),
+            Scope.DEMOGRAPHICS_READ,
         ),
         ResourceType(
             "EpisodeOfCare",
             (
                 Source(
                     lambda u: Episode.objects.filter(clinic_id=clinic_id_of(u)),
-                    episode_of_care_resource,
+                    _served(episode_of_care_resource),
                     AuditObject.EPISODE,
                     patient="patient_id",
                     changed="created_at",
@@ -235,7 +280,7 @@ TYPES: dict[str, ResourceType] = {
             (
                 Source(
                     lambda u: Encounter.objects.filter(clinic_id=clinic_id_of(u)),
-                    encounter_resource,
+                    _served(encounter_resource),
                     AuditObject.ENCOUNTER,
                     patient="patient_id",
                     date="starts_at",
@@ -250,7 +295,7 @@ TYPES: dict[str, ResourceType] = {
             (
                 Source(
                     _procedures,
-                    lambda e: procedure_resource(e, encounter=e.encounter, signed_note_id=e.signed_note_id),
+                    lambda e: procedure_resource(e, encounter=e.encounter, signed_note_id=e.signed_note_id, validate=False),
                     AuditObject.NEEDLING_ENTRY,
                     patient="encounter__patient_id",
                     date="encounter__starts_at",
@@ -266,21 +311,23 @@ TYPES: dict[str, ResourceType] = {
                 _MEASUREMENTS,
                 Source(
                     _thresholds,
-                    lambda p: pressure_pain_observation(p, encounter=p.encounter, signed=p.note_signed),
+                    lambda p: pressure_pain_observation(p, encounter=p.encounter, signed=p.note_signed, validate=False),
                     AuditObject.PRESSURE_PAIN,
                     patient="encounter__patient_id",
                     date="encounter__starts_at",
                     measure="ppt",
                     changed="encounter__created_at",
+                    patient_page=patient_pages.thresholds,
                 ),
                 Source(
                     _ranges,
-                    lambda r: range_of_motion_observation(r, encounter=r.encounter, signed=r.note_signed),
+                    lambda r: range_of_motion_observation(r, encounter=r.encounter, signed=r.note_signed, validate=False),
                     AuditObject.RANGE_OF_MOTION,
                     patient="encounter__patient_id",
                     date="encounter__starts_at",
                     measure="rom",
                     changed="encounter__created_at",
+                    patient_page=patient_pages.ranges,
                 ),
             ),
             Scope.CLINICAL_READ,
@@ -291,7 +338,7 @@ TYPES: dict[str, ResourceType] = {
             (
                 Source(
                     lambda u: Measurement.objects.filter(clinic_id=clinic_id_of(u)),
-                    questionnaire_response_resource,
+                    _served(questionnaire_response_resource),
                     AuditObject.MEASUREMENT,
                     patient="patient_id",
                     date="taken_at",
@@ -306,7 +353,7 @@ TYPES: dict[str, ResourceType] = {
             (
                 Source(
                     lambda u: Consent.objects.filter(clinic_id=clinic_id_of(u)).select_related("encounter"),
-                    lambda k: consent_resource(k, encounter=k.encounter),
+                    lambda k: consent_resource(k, encounter=k.encounter, validate=False),
                     AuditObject.CONSENT,
                     patient="encounter__patient_id",
                     date="recorded_at",
@@ -321,7 +368,7 @@ TYPES: dict[str, ResourceType] = {
             (
                 Source(
                     _adverse_events,
-                    lambda e: adverse_event_resource(e, procedure_ids=[n.pk for n in e.encounter.needling_entries.all()]),
+                    lambda e: adverse_event_resource(e, procedure_ids=[n.pk for n in e.encounter.needling_entries.all()], validate=False),
                     AuditObject.ADVERSE_EVENT,
                     patient="patient_id",
                     date="onset",
@@ -335,15 +382,24 @@ TYPES: dict[str, ResourceType] = {
         ResourceType(
             "Provenance",
             (
-                Source(_notes, signature_provenance, AuditObject.NOTE, patient="patient_id", date="signed_at", changed="signed_at"),
-                Source(_addenda, signature_provenance, AuditObject.ADDENDUM, patient="patient_id", date="signed_at", changed="signed_at"),
+                Source(
+                    _notes, _served(signature_provenance), AuditObject.NOTE, patient="patient_id", date="signed_at", changed="signed_at"
+                ),
+                Source(
+                    _addenda,
+                    _served(signature_provenance),
+                    AuditObject.ADDENDUM,
+                    patient="patient_id",
+                    date="signed_at",
+                    changed="signed_at",
+                ),
             ),
             Scope.CLINICAL_READ,
             {"patient": "reference", "recorded": "date"},
         ),
         ResourceType(
             "AuditEvent",
-            (Source(_audit, audit_event_resource, AuditObject.AUDIT_REPORT, patient="patient_id", date="at", changed="at"),),
+            (Source(_audit, _served(audit_event_resource), AuditObject.AUDIT_REPORT, patient="patient_id", date="at", changed="at"),),
             Scope.CLINICAL_READ,
             {"patient": "reference", "date": "date"},
             audit_log=True,

@@ -9,6 +9,7 @@ missing one. Errors are OperationOutcomes with the status (and headers) the v1 A
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from needlechart.api.auth import REALM, Caller, ClientToken
 from needlechart.api.fhir.handling import fhir_view
 from needlechart.api.fhir.outcome import FhirError, fhir_response, issue, operation_outcome
-from needlechart.api.fhir.search import CONTROL, count_of, cursor_position, cursor_text, key_of, search_key, source_filter
+from needlechart.api.fhir.search import CONTROL, count_of, cursor_position, cursor_text, key_of, patient_ids, search_key, source_filter
 from needlechart.api.fhir.sources import TYPES, ResourceType, Source
 from needlechart.api.problems import FORBIDDEN, ProblemError
 from needlechart.api.read_audit import audit_shown
@@ -99,6 +100,16 @@ def _audit_search(caller: Caller, kind: ResourceType, shown: list[tuple[Source, 
     )
 
 
+def _one_patient(kind: ResourceType, filters: list[tuple[str, str]]) -> uuid.UUID | None:
+    """The patient of a search by one patient's id alone (patient= or subject=, one value), when
+    every source of the type reads a patient's rows itself; None for any other search."""
+    if len(filters) != 1 or filters[0][0] not in {"patient", "subject"} or not all(s.patient_page for s in kind.sources):
+        return None
+    alternatives = [value for value in filters[0][1].split(",") if value]
+    patients = patient_ids(alternatives) if len(alternatives) == 1 else []
+    return patients[0] if len(patients) == 1 else None
+
+
 @fhir_view("GET", "HEAD")
 def search(request: HttpRequest, resource_type: str) -> HttpResponse:
     kind = _kind(resource_type)
@@ -117,17 +128,25 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
     key = search_key(kind, params)
     cursors = [value for name, value in params if name == "_cursor"]
     start, after = cursor_position(key, cursors[-1]) if cursors else (0, None)
-    querysets = [source_filter(kind, source, source.rows(caller.user), filters) for source in kind.sources]
+    # One patient's first page is read by the sources' patient_page (api.fhir.patient_pages), the rest by querysets.
+    patient = _one_patient(kind, filters) if start == 0 and after is None else None
+    querysets = [] if patient else [source_filter(kind, source, source.rows(caller.user), filters) for source in kind.sources]
     shown: list[tuple[int, Any]] = []
-    for index, queryset in enumerate(querysets):
+    for index, source in enumerate(kind.sources):
         if index < start or len(shown) > count:
             continue
-        rows = queryset.order_by("pk")
+        limit = count + 1 - len(shown)
+        if patient:
+            shown.extend((index, row) for row in source.first_of_patient(caller.user, patient, limit))
+            continue
+        rows = querysets[index].order_by("pk")
         if index == start and after is not None:
             rows = rows.filter(pk__gt=key_of(rows, after))
-        shown.extend((index, row) for row in rows[: count + 1 - len(shown)])
+        shown.extend((index, row) for row in rows[:limit])
     # A first page that holds every row counts them itself; any other page asks each source once.
     whole = start == 0 and after is None and len(shown) <= count
+    if not whole and not querysets:
+        querysets = [source_filter(kind, source, source.rows(caller.user), filters) for source in kind.sources]
     total = len(shown) if whole else sum(queryset.count() for queryset in querysets)
     base = _base(request)
     links = [{"relation": "self", "url": request.build_absolute_uri()}]

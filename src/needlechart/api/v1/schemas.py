@@ -98,7 +98,11 @@ class IdentifierOut(Schema):
 def identifier_out(identifier: PatientIdentifier) -> IdentifierOut:
     """A stored identifier as the API shows it: a national identity number under the system of its
     kind, whichever it was filed under."""
-    system, value = identifier.system, identifier.value
+    return identifier_of(identifier.system, identifier.value)
+
+
+def identifier_of(system: str, value: str) -> IdentifierOut:
+    """identifier_out of a stored identifier's system and value."""
     if system in NATIONAL_SYSTEMS and len(value) == 11 and value.isdigit():
         kind = nin_kind(value)
         wire_system = D_NUMBER_SYSTEM if kind == "d" else NORWEGIAN_NIN_SYSTEM
@@ -173,6 +177,30 @@ def patient_out(patient: Patient) -> PatientOut:
     """The patient with its identifiers (prefetched where many are shown)."""
     values = {name: getattr(patient, name) for name in _PATIENT_FIELDS}
     return PatientOut(**values, identifiers=[identifier_out(i) for i in patient.identifiers.all()])
+
+
+# What patient_rows_out reads of each patient: the columns of PatientOut but its identifiers.
+PATIENT_COLUMNS = _PATIENT_FIELDS
+
+
+def patient_rows_out(rows: list[dict[str, Any]], identifiers: dict[uuid.UUID, list[tuple[str, str]]]) -> list[PatientOut]:
+    """patient_out of patients read as rows (``PATIENT_COLUMNS``) and their identifiers' (system,
+    value) by patient id, without validating each row again: a search shows fifty, and validating
+    them was a fifth of its cost. The columns are the model's (the database holds them typed and
+    checked); the choices become their enums, as validation makes them (an unknown one raises), and
+    each identifier is validated as it is made. tests/api/test_patient_search_rows.py shows the
+    answer equal to patient_out's for a patient with every field and several identifiers."""
+    return [
+        PatientOut.model_construct(
+            **row
+            | {
+                "sex": Sex(row["sex"]),
+                "preferred_language": Language(row["preferred_language"]),
+                "identifiers": [identifier_of(system, value) for system, value in identifiers.get(row["id"], ())],
+            }
+        )
+        for row in rows
+    ]
 
 
 class PatientPage(Schema):
