@@ -32,7 +32,7 @@ from pydantic import ValidationError
 
 from needlechart.interop.validation import InvalidResource, _model
 
-LIMIT = 50_000
+LIMIT = 10_000  # elements per generation: a few MB (an element is its JSON text, a few hundred bytes)
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 
