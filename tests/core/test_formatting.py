@@ -54,6 +54,17 @@ def test_a_remembered_date_is_written_in_the_language_of_the_moment():
     assert "May" in english and "mai" in norwegian
 
 
+def test_the_same_moment_in_two_zones_is_written_in_each_zone():
+    """Aware datetimes of one moment are equal whatever their zone: a remembered text of one zone
+    must not answer for another (two clinics' zones in one process)."""
+    moment = dt.datetime(2026, 6, 1, 7, 30, tzinfo=dt.UTC)
+    with timezone.override(OSLO):
+        oslo = formatting.date(moment, "H:i O")
+    with timezone.override(zoneinfo.ZoneInfo("America/New_York")):
+        new_york = formatting.date(moment, "H:i O")
+    assert (oslo, new_york) == ("09:30 +0200", "03:30 -0400")
+
+
 def test_no_value_is_written_as_nothing():
     assert formatting.date(None) == "" and formatting.date("") == ""  # type: ignore[arg-type]
 

@@ -113,9 +113,18 @@ def _date_format(format_name: str, language: str | None) -> str:
     return str(formats.get_format(format_name, lang=language))
 
 
-@functools.lru_cache(maxsize=16384)
 def _date(value: dt.date, format_name: str, language: str | None) -> str:
-    """``formats.date_format(value, format_name)`` in ``language``, the active language."""
+    """``formats.date_format(value, format_name)`` in ``language``, the active language.
+
+    Aware datetimes that are the same moment compare equal whatever their zone, so the cache is
+    also keyed by the zone and the offset: the same moment in two zones (two clinics in one
+    process), or the repeated hour of the autumn clock change, each keep their own text."""
+    zone = (value.tzinfo, value.utcoffset()) if isinstance(value, dt.datetime) else None
+    return _cached_date(value, zone, format_name, language)
+
+
+@functools.lru_cache(maxsize=16384)
+def _cached_date(value: dt.date, zone: tuple[Any, Any] | None, format_name: str, language: str | None) -> str:
     return dateformat.format(value, _date_format(format_name, language))
 
 
