@@ -18,6 +18,7 @@ from needlechart.clinics import services as clinics
 from needlechart.clinics.models import CertificationKind
 from needlechart.core.access import Role
 from needlechart.public import booking
+from needlechart.public.booking_models import SlotHold
 from needlechart.scheduling import configuration
 from needlechart.scheduling import services as scheduling
 from needlechart.scheduling.models import AppointmentType, CalendarSettings
@@ -175,3 +176,29 @@ def test_the_section_shows_no_patient_data(client, profile, only_needling, open_
     booked = {slot.start for slot in first}
     offered = {dt.datetime.fromisoformat(at) for _pid, at in SLOT.findall(client.get(_section_url(), headers=HTMX).content.decode())}
     assert offered and not offered & booked  # the booked times are not offered
+
+
+@pytest.mark.parametrize("who", ["lapsed", "uncertified"])
+def test_a_needling_session_cannot_be_held_with_a_practitioner_not_certified_today(client, profile, types, colleagues, who):
+    """Anywhere, not only in the section: a hand-made hold of a needling time with a practitioner whose
+    certification lapsed (or who has none) is refused and holds nothing; an assessment with them is not."""
+    person = colleagues[who]
+    slots, _window = booking.free_times(profile, types["needling"], [person.pk], first_day=timezone.localdate() + dt.timedelta(days=3))
+    slot = f"{person.pk}@{slots[0].start.isoformat()}"
+    hold_url = reverse("booking_hold", kwargs={"clinic_slug": SLUG, "lang": "en"})
+    refused = client.post(hold_url, {"type": str(types["needling"].pk), "practitioner": "any", "slot": slot})
+    assert refused.status_code == 400 and "needling certification is valid" in refused.content.decode()
+    assert not SlotHold.objects.exists()
+    held = client.post(hold_url, {"type": str(types["assessment"].pk), "practitioner": "any", "slot": slot})
+    assert held.status_code == 302
+
+
+def test_free_needling_times_are_only_those_of_certified_practitioners(client, profile, types, open_week, practitioner, colleagues):
+    start = reverse("booking_start", kwargs={"clinic_slug": SLUG, "lang": "en"})
+    anyone = client.get(start, {"type": str(types["needling"].pk)}).content.decode()
+    offered = {int(pid) for pid, _at in SLOT.findall(anyone)}
+    assert offered == {practitioner.pk}
+    chosen = client.get(start, {"type": str(types["needling"].pk), "practitioner": str(colleagues["lapsed"].pk)})
+    assert chosen.status_code == 400 and "needling certification is valid" in chosen.content.decode()
+    assessment = client.get(start, {"type": str(types["assessment"].pk)}).content.decode()
+    assert {int(pid) for pid, _at in SLOT.findall(assessment)} == {practitioner.pk, colleagues["lapsed"].pk, colleagues["uncertified"].pk}

@@ -10,6 +10,8 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from needlechart.clinics import services as clinics
+from needlechart.clinics.models import CertificationKind
 from needlechart.public import booking, booking_manage
 from needlechart.public.booking_models import OnlineBooking
 from needlechart.public.models import PublicProfile
@@ -87,6 +89,16 @@ def test_first_available_moves_to_another_practitioner(client, clinic_admin, pro
     manage = _booked(client, profile, types["needling"], practitioner)
     other = booking.free_times(profile, types["needling"], [second_practitioner.pk], first_day=_in_days(5))[0][0]
     assert client.post(_move_url(manage), {"slot": _slot_value(other)}).status_code == 400  # not the practitioner shown
+    uncertified = client.post(_move_url(manage), {"practitioner": "any", "slot": _slot_value(other)})
+    assert uncertified.status_code == 400  # a needling session only with a practitioner certified today
+    clinics.certification_add(
+        actor=second_practitioner,
+        profile=second_practitioner.practitioner_profile,
+        kind=CertificationKind.DRY_NEEDLING,
+        course="Course",
+        issuer="Issuer",
+        completed_on=_in_days(-30),
+    )
     moved = client.post(_move_url(manage), {"practitioner": "any", "slot": _slot_value(other)})
     assert moved.status_code == 302
     assert Appointment.objects.get().practitioner == second_practitioner

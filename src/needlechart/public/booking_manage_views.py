@@ -88,11 +88,12 @@ def booking_move(request: HttpRequest, clinic_slug: str, lang: str, secret: str)
             return found
         manage = reverse("booking_manage", kwargs={"clinic_slug": profile.slug, "lang": lang, "secret": secret})
         params = request.POST if request.method == "POST" else request.GET
-        listed = {str(p.staff_id) for p in render.practitioners(profile)}
+        kind = found.appointment.appointment_type
+        listed = {str(staff_id) for staff_id in render.chosen_practitioners(profile, render.FIRST_AVAILABLE, kind)}
         own = str(found.appointment.practitioner_id)
         chosen = params.get("practitioner") or (own if own in listed else render.FIRST_AVAILABLE)
         try:
-            ids = render.chosen_practitioners(profile, chosen)
+            ids = render.chosen_practitioners(profile, chosen, kind)
             day = render.day_of(params.get("day"))
         except ValueError as error:
             return render.problem(request, profile, lang, str(error))

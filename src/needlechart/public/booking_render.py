@@ -18,6 +18,7 @@ from needlechart.public.models import PublicProfile
 from needlechart.public.pages import LANGUAGES, PAGES
 from needlechart.public.texts import public_texts
 from needlechart.public.views import LANGUAGE_NAMES, base_url, page_path
+from needlechart.scheduling.models import AppointmentType
 from needlechart.scheduling.selectors import clinic_zone
 from needlechart.scheduling.slots import Slot
 
@@ -86,10 +87,20 @@ def practitioners(profile: PublicProfile) -> list[selectors.ListedPractitioner]:
     return selectors.directory(profile.clinic_id, on=timezone.localdate())
 
 
-def chosen_practitioners(profile: PublicProfile, chosen: str) -> list[int]:
-    """The staff ids of ``chosen`` (a listed practitioner's id, or the first available of all);
-    ValueError with the message when it is none of them."""
+def chosen_practitioners(profile: PublicProfile, chosen: str, kind: AppointmentType | None = None) -> list[int]:
+    """The staff ids of ``chosen`` (a listed practitioner's id, or the first available of all) who may
+    take ``kind``: a needling session only with a practitioner whose needling certification is valid
+    today. ValueError with the message when it is none of them."""
     listed = practitioners(profile)
+    if kind is not None and kind.is_needling:
+        if chosen != FIRST_AVAILABLE and any(str(p.staff_id) == chosen and not p.certified for p in listed):
+            raise ValueError(
+                _(
+                    "A needling session can be booked only with a practitioner whose needling certification is valid."
+                    " Choose one of the certified practitioners."
+                )
+            )
+        listed = [p for p in listed if p.certified]
     if chosen == FIRST_AVAILABLE:
         return [p.staff_id for p in listed]
     ids = [p.staff_id for p in listed if str(p.staff_id) == chosen]

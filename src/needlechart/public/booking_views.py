@@ -50,7 +50,7 @@ def _choice(profile: PublicProfile, params: Any) -> tuple[AppointmentType | None
         if kind is None:
             raise ValueError(_("Choose one of the appointment types listed."))
     chosen = params.get("practitioner") or FIRST_AVAILABLE
-    return kind, render.chosen_practitioners(profile, chosen), chosen, render.day_of(params.get("day"))
+    return kind, render.chosen_practitioners(profile, chosen, kind), chosen, render.day_of(params.get("day"))
 
 
 def _times_context(
@@ -71,7 +71,7 @@ def _times_context(
 
 
 def _taken(request: HttpRequest, profile: PublicProfile, lang: str, kind: AppointmentType, day: dt.date) -> HttpResponse:
-    ids = [p.staff_id for p in render.practitioners(profile)]
+    ids = render.chosen_practitioners(profile, FIRST_AVAILABLE, kind)
     extra = _times_context(profile, kind, ids, FIRST_AVAILABLE, day)
     return render.page(request, profile, lang, "public/booking/taken.html", _("That time was just taken"), 409, **extra)
 
@@ -142,8 +142,10 @@ def booking_hold(request: HttpRequest, clinic_slug: str, lang: str) -> HttpRespo
                 raise ValueError
         except ValueError:
             return render.problem(request, profile, lang, _("Choose a time from the list."))
-        if practitioner_id not in {p.staff_id for p in render.practitioners(profile)}:
-            return render.problem(request, profile, lang, _("Choose one of the practitioners listed."))
+        try:
+            render.chosen_practitioners(profile, str(practitioner_id), kind)
+        except ValueError as error:
+            return render.problem(request, profile, lang, str(error))
         try:
             _hold, secret = booking.hold_create(profile, kind, practitioner_id, starts_at)
         except booking.TimeTaken:
