@@ -56,19 +56,25 @@ def make_staff(clinic, username, role, **extra):
     )
 
 
+def certify(user, *, completed_days_ago, expires_in_days=None, kind=CertificationKind.DRY_NEEDLING, course="Course", issuer="Issuer"):
+    """Record a needling certification for ``user``, completed ``completed_days_ago`` days ago and
+    expiring in ``expires_in_days`` days (negative: lapsed; None: it does not expire)."""
+    today = timezone.localdate()
+    return clinics.certification_add(
+        actor=user,
+        profile=user.practitioner_profile,
+        kind=kind,
+        course=course,
+        issuer=issuer,
+        completed_on=today - dt.timedelta(days=completed_days_ago),
+        expires_on=None if expires_in_days is None else today + dt.timedelta(days=expires_in_days),
+    )
+
+
 @pytest.fixture
 def practitioner(clinic):
     user = make_staff(clinic, "practitioner", Role.PRACTITIONER, discipline="physiotherapist")
-    today = timezone.localdate()
-    clinics.certification_add(
-        actor=user,
-        profile=user.practitioner_profile,
-        kind=CertificationKind.IMS,
-        course="IMS course",
-        issuer="iSTOP",
-        completed_on=today - dt.timedelta(days=100),
-        expires_on=today + dt.timedelta(days=100),
-    )
+    certify(user, completed_days_ago=100, expires_in_days=100, kind=CertificationKind.IMS, course="IMS course", issuer="iSTOP")
     return user
 
 

@@ -29,8 +29,6 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from needlechart.clinics import services as clinics
-from needlechart.clinics.models import CertificationKind
 from needlechart.core.access import Role
 from needlechart.patients.models import Patient
 from needlechart.public import services as public
@@ -41,7 +39,7 @@ from needlechart.scheduling.models import Appointment, AppointmentStatus, Calend
 from tests.browser.test_first_visit import Actions
 from tests.browser.test_public_pages import BLOCKING, PHONE, _axe_source
 from tests.browser.test_treatment_journey import _answer_every_visible_question
-from tests.conftest import PASSWORD, make_staff
+from tests.conftest import PASSWORD, certify, make_staff
 from tests.public.conftest import page_url, profile_values
 
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
@@ -74,17 +72,8 @@ def clinic_open_online(transactional_db, settings, clinic, clinic_admin, practit
     open for online booking, one that is not, and no notice asked: the certified one works every day."""
     settings.NEEDLECHART_SMS_BACKEND = "needlechart.scheduling.sms.LocmemSmsBackend"
     sms.outbox.clear()
-    today = timezone.localdate()
     lapsed = make_staff(clinic, "lapsed", Role.PRACTITIONER, discipline="chiropractor")
-    clinics.certification_add(
-        actor=lapsed,
-        profile=lapsed.practitioner_profile,
-        kind=CertificationKind.DRY_NEEDLING,
-        course="Course",
-        issuer="Issuer",
-        completed_on=today - dt.timedelta(days=900),
-        expires_on=today - dt.timedelta(days=3),
-    )
+    certify(lapsed, completed_days_ago=900, expires_in_days=-3)
     hours = [{"day": day, "opens": "08:00", "closes": "16:00"} for day in range(5)]
     profile = public.profile_save(actor=clinic_admin, values=profile_values(), opening_hours=hours, photo_alts={})
     PublicProfile.objects.filter(pk=profile.pk).update(cancellation_limit_hours=0)  # today's booking may still be cancelled

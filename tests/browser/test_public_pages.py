@@ -10,17 +10,13 @@ fetched while the tests run.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
-from needlechart.clinics import services as clinics
-from needlechart.clinics.models import CertificationKind
 from needlechart.core.access import Role
 from needlechart.public import services as public
-from tests.conftest import make_staff
+from tests.conftest import certify, make_staff
 from tests.public.conftest import ALL_PAGES, page_url, profile_values
 
 AXE = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
@@ -30,17 +26,8 @@ BLOCKING = ("serious", "critical")
 
 @pytest.fixture
 def published(clinic_admin, practitioner, clinic):
-    today = timezone.localdate()
     lapsed = make_staff(clinic, "lapsed", Role.PRACTITIONER, discipline="chiropractor")
-    clinics.certification_add(
-        actor=lapsed,
-        profile=lapsed.practitioner_profile,
-        kind=CertificationKind.DRY_NEEDLING,
-        course="Course",
-        issuer="Issuer",
-        completed_on=today - dt.timedelta(days=900),
-        expires_on=today - dt.timedelta(days=3),
-    )
+    certify(lapsed, completed_days_ago=900, expires_in_days=-3)
     hours = [{"day": day, "opens": "08:00", "closes": "16:00"} for day in range(5)]
     return public.profile_save(actor=clinic_admin, values=profile_values(), opening_hours=hours, photo_alts={})
 

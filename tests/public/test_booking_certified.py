@@ -14,15 +14,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from needlechart.clinics import services as clinics
-from needlechart.clinics.models import CertificationKind
 from needlechart.core.access import Role
 from needlechart.public import booking
 from needlechart.public.booking_models import SlotHold
 from needlechart.scheduling import configuration
 from needlechart.scheduling import services as scheduling
 from needlechart.scheduling.models import AppointmentType, CalendarSettings
-from tests.conftest import make_staff
+from tests.conftest import certify, make_staff
 from tests.public.conftest import PATIENT_NAMES, SLUG, page_url
 from tests.public.markup import read
 from tests.public.test_booking import _details_url, _empty_cache, open_week, profile, types  # noqa: F401
@@ -45,17 +43,8 @@ def only_needling(types):
 @pytest.fixture
 def colleagues(clinic, clinic_admin):
     """A practitioner whose certification lapsed and one with none, both working every day."""
-    today = timezone.localdate()
     lapsed = make_staff(clinic, "lapsed", Role.PRACTITIONER, discipline="chiropractor")
-    clinics.certification_add(
-        actor=lapsed,
-        profile=lapsed.practitioner_profile,
-        kind=CertificationKind.DRY_NEEDLING,
-        course="Course",
-        issuer="Issuer",
-        completed_on=today - dt.timedelta(days=900),
-        expires_on=today - dt.timedelta(days=1),
-    )
+    certify(lapsed, completed_days_ago=900, expires_in_days=-1)
     uncertified = make_staff(clinic, "uncertified", Role.PRACTITIONER, discipline="osteopath")
     for person in (lapsed, uncertified):
         for day in range(7):

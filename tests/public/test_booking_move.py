@@ -10,14 +10,13 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from needlechart.clinics import services as clinics
-from needlechart.clinics.models import CertificationKind
 from needlechart.public import booking, booking_manage
 from needlechart.public.booking_models import OnlineBooking
 from needlechart.public.models import PublicProfile
 from needlechart.scheduling import configuration
 from needlechart.scheduling import services as scheduling
 from needlechart.scheduling.models import Appointment, OutgoingMessage
+from tests.conftest import certify
 from tests.public.test_booking import _booked, _empty_cache, _first_free, _hold, _in_days, open_week, profile, types  # noqa: F401
 
 
@@ -91,14 +90,7 @@ def test_first_available_moves_to_another_practitioner(client, clinic_admin, pro
     assert client.post(_move_url(manage), {"slot": _slot_value(other)}).status_code == 400  # not the practitioner shown
     uncertified = client.post(_move_url(manage), {"practitioner": "any", "slot": _slot_value(other)})
     assert uncertified.status_code == 400  # a needling session only with a practitioner certified today
-    clinics.certification_add(
-        actor=second_practitioner,
-        profile=second_practitioner.practitioner_profile,
-        kind=CertificationKind.DRY_NEEDLING,
-        course="Course",
-        issuer="Issuer",
-        completed_on=_in_days(-30),
-    )
+    certify(second_practitioner, completed_days_ago=30)
     moved = client.post(_move_url(manage), {"practitioner": "any", "slot": _slot_value(other)})
     assert moved.status_code == 302
     assert Appointment.objects.get().practitioner == second_practitioner
