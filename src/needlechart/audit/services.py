@@ -153,7 +153,15 @@ def _build_append_sql(vendor: str, quote: Callable[[str], str]) -> tuple[str, ..
             f" moved AS (UPDATE {head} h SET seq = event.seq, hash = event.hash FROM event WHERE h.chain_key = event.chain_key)"
             f" INSERT INTO {events} ({columns}) SELECT {values} FROM event RETURNING chain_key, seq, prev_hash, hash"
         )
-        return statement.format(skip=" SKIP LOCKED"), statement.format(skip="")
+        lock = f"SELECT chain_key, seq, hash FROM {head} WHERE chain_key = ANY(%s) ORDER BY chain_key LIMIT 1 FOR UPDATE{{skip}}"  # noqa: S608
+        return (
+            statement.format(skip=" SKIP LOCKED"),
+            statement.format(skip=""),
+            lock.format(skip=" SKIP LOCKED"),
+            lock.format(skip=""),
+            f"INSERT INTO {events} ({columns}) VALUES ({', '.join(['%s'] * len(_EVENT_FIELDS))})",  # noqa: S608
+            f"UPDATE {head} SET seq = %s, hash = %s WHERE chain_key = %s",  # noqa: S608
+        )
     return (
         f"SELECT seq, hash FROM {head} WHERE chain_key = %s",  # noqa: S608
         f"INSERT INTO {events} ({columns}) VALUES ({', '.join(['%s'] * len(_EVENT_FIELDS))})",  # noqa: S608
@@ -172,7 +180,7 @@ def _open_lane(lanes: list[str]) -> bool:
 
 
 def _append_postgresql(cursor: Any, sql: tuple[str, ...], event: AuditEvent, connection: BaseDatabaseWrapper) -> None:
-    take_free_lane, wait_for_first_lane = sql
+    take_free_lane, wait_for_first_lane = sql[:2]
     lanes = lane_keys(event.chain_key)
     params = [lanes, *digest_pieces(event), *_row_values(event, _FROM_EVENT, connection)]
     cursor.execute(take_free_lane, params)
@@ -181,21 +189,48 @@ def _append_postgresql(cursor: Any, sql: tuple[str, ...], event: AuditEvent, con
     event.chain_key, event.seq, event.prev_hash, event.hash = row
 
 
+def _append_batch_postgresql(cursor: Any, sql: tuple[str, ...], events: list[AuditEvent], connection: BaseDatabaseWrapper) -> None:
+    """PostgreSQL, several events of one chain: lock one lane's head as the single append does (the
+    first free lane, opening one when all are busy, else waiting for the first), number and hash
+    the events on it one after another (event_digest, what the verifier recomputes), insert them
+    in one statement and move the head once, in one short transaction: one commit, not one a row."""
+    lock_free_lane, lock_first_lane, insert, move_head = sql[2:]
+    lanes = lane_keys(events[0].chain_key)
+    with transaction.atomic(savepoint=False):
+        cursor.execute(lock_free_lane, [lanes])
+        while (head := cursor.fetchone()) is None:  # every open lane is busy, or the chain has none yet
+            cursor.execute(lock_free_lane if _open_lane(lanes) else lock_first_lane, [lanes])
+        lane, seq, prev_hash = head
+        for event in events:
+            event.chain_key, event.seq, event.prev_hash = lane, seq + 1, prev_hash
+            event.hash = event_digest(event)
+            seq, prev_hash = event.seq, event.hash
+        cursor.executemany(insert, [_row_values(event, _EVENT_FIELDS, connection) for event in events])
+        cursor.execute(move_head, [seq, prev_hash, lane])
+
+
 def _append(event: AuditEvent) -> None:
     """Give the event its place in its chain (lane, sequence number, previous hash, hash) and store it."""
     _append_all([event])
 
 
 def _append_all(events: list[AuditEvent]) -> None:
-    """_append for each event in turn, in the caller's transaction. PostgreSQL: each by one
-    statement (the lane's head decides). SQLite: each chain's head is read once and moved once
-    and the rows are inserted together, each numbered and hashed on the one before it."""
+    """_append for each event in turn, in the caller's transaction. PostgreSQL: one event by one
+    statement (the lane's head decides); several, a chain's at a time, on one lane
+    (_append_batch_postgresql). SQLite: each chain's head is read once and moved once and the rows
+    are inserted together, each numbered and hashed on the one before it."""
     connection = transaction.get_connection()
     sql = _append_sql(connection)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            if len(events) == 1:
+                _append_postgresql(cursor, sql, events[0], connection)
+                return
+            chains: dict[str, list[AuditEvent]] = {}
             for event in events:
-                _append_postgresql(cursor, sql, event, connection)
+                chains.setdefault(event.chain_key, []).append(event)
+            for chain in chains.values():
+                _append_batch_postgresql(cursor, sql, chain, connection)
             return
         select_head, insert, move_head = sql
         heads: dict[str, tuple[int, str]] = {}
@@ -310,18 +345,15 @@ def audit_reads(
 ) -> list[AuditEvent]:
     """Record several reads at once (a list showing many patients: its ``reads``, each a patient
     id and the row's detail) as audit_read records each, one after another, each row with its own
-    sequence number, previous hash and hash. On PostgreSQL each append commits as it runs (a lane
-    is held for one statement, as audit_read's); elsewhere the rows share one short transaction,
-    one commit instead of one a row."""
+    sequence number, previous hash and hash. The rows share one short transaction, one commit
+    instead of one a row (on PostgreSQL on one lane of the clinic's chain, held for that
+    transaction only)."""
     events = [
         _new_event(actor=actor, action=action, object_type=object_type, object_id="", patient_id=patient_id, clinic_id=None, detail=detail)
         for patient_id, detail in reads
     ]
-    if transaction.get_connection().vendor == "postgresql":
+    with transaction.atomic():
         _append_all(events)
-    else:
-        with transaction.atomic():
-            _append_all(events)
     for event in events:
         if event.patient_id is not None:
             patient_record_read.send(sender=AuditEvent, actor=actor, event=event)
