@@ -8,16 +8,16 @@ acting user. A read writes one audit row; a list or search one per patient it an
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router
 from ninja.responses import Status
 
+from needlechart.api import selectors as api_selectors
 from needlechart.api.auth import Caller, ClientToken
 from needlechart.api.problems import VALIDATION, ProblemError, field_error, responses
 from needlechart.api.read_audit import audit_shown
@@ -44,11 +44,7 @@ from needlechart.api.v1.schemas import (
 )
 from needlechart.audit.models import AuditObject
 from needlechart.audit.services import audit_read
-from needlechart.clinics.selectors import clinic_id_of
-from needlechart.core.access import Capability, require_capability
-from needlechart.core.raw_sql import SqlNames, date_value, datetime_value, uuid_param, uuid_value
 from needlechart.patients import selectors, services
-from needlechart.patients.models import Patient, PatientIdentifier
 from needlechart.patients.selectors import SEARCH_LIMIT, SearchQuery
 
 router = Router(tags=["patients"])
@@ -117,52 +113,12 @@ def search_patients(
         query.name_keys = selectors.name_keys(name)
     query.birth_date, query.identifier = birth_date, identifier or None
     found = selectors.patient_find(user=caller.user, query=query)
-    rows, identifiers = _found_rows(caller, [f.pk for f in found])
+    rows, identifiers = api_selectors.found_patient_rows(user=caller.user, ids=[f.pk for f in found], columns=PATIENT_COLUMNS)
     # The items are built from the rows as patient_out would (schemas.patient_rows_out); the page is not validated again.
     items = patient_rows_out([rows[f.pk] for f in found if f.pk in rows], identifiers)
     answer = PatientSearchResult.model_construct(items=items, complete=len(found) < SEARCH_LIMIT)
     audit_shown(actor=caller.user, object_type=AuditObject.PATIENT, shown=[(f.pk, f.pk) for f in found])
     return read_answer(request, response, answer)
-
-
-_PATIENTS, _IDENTIFIERS = SqlNames(Patient), SqlNames(PatientIdentifier)
-# The columns that come back as text on SQLite, and how each becomes its value.
-_CONVERT: dict[str, Callable[[Any], Any]] = {
-    "id": uuid_value,
-    "birth_date": date_value,
-    "created_at": datetime_value,
-    "updated_at": datetime_value,
-}
-
-
-def _found_rows(caller: Caller, ids: list[uuid.UUID]) -> tuple[dict[uuid.UUID, dict[str, Any]], dict[uuid.UUID, list[tuple[str, str]]]]:
-    """The found patients' columns of PatientOut by id, and their identifiers' (system, value) by
-    patient, both of the caller's clinic. Two reads written out in SQL, as the search's own (a page
-    of fifty models and their identifiers, then the ORM's compiling of the two queries, cost more
-    than the search); names from the models' _meta, every value a parameter."""
-    require_capability(caller.user, Capability.VIEW_DEMOGRAPHICS)
-    if not ids:
-        return {}, {}
-    clinic, keys = uuid_param(clinic_id_of(caller.user)), [uuid_param(pk) for pk in ids]
-    marks = ", ".join(["%s"] * len(keys))
-    pat, ids_of = _PATIENTS, _IDENTIFIERS
-    columns = ", ".join(f"p.{getattr(pat, name)}" for name in PATIENT_COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {pat} p WHERE p.{pat.clinic} = %s AND p.{pat.pk} IN ({marks})", [clinic, *keys])  # noqa: S608
-        rows: list[dict[str, Any]] = [
-            {name: _CONVERT[name](value) if name in _CONVERT else value for name, value in zip(PATIENT_COLUMNS, row, strict=True)}
-            for row in cursor.fetchall()
-        ]
-        cursor.execute(
-            f"SELECT i.{ids_of.patient}, i.{ids_of.system}, i.{ids_of.value} FROM {ids_of} i"  # noqa: S608
-            f" WHERE i.{ids_of.clinic} = %s AND i.{ids_of.patient} IN ({marks})",
-            [clinic, *keys],
-        )
-        found = cursor.fetchall()
-    identifiers: dict[uuid.UUID, list[tuple[str, str]]] = {}
-    for patient_id, system, value in found:
-        identifiers.setdefault(uuid_value(patient_id), []).append((system, value))
-    return {row["id"]: row for row in rows}, identifiers
 
 
 @router.get(
