@@ -70,7 +70,8 @@ def _iterate(rows: QuerySet[Any], chunk_size: int) -> Iterator[Any]:
 
 
 def patients(clinic_id: uuid.UUID, scope: ExportScope, chunk_size: int) -> Iterator[Patient]:
-    identifiers = Prefetch("identifiers", queryset=PatientIdentifier.objects.only("patient_id", "system", "value"))
+    # A patient's identifiers in one order, so the same patient is written the same way in every run.
+    identifiers = Prefetch("identifiers", queryset=PatientIdentifier.objects.only("patient_id", "system", "value").order_by("pk"))
     rows = Patient.objects.filter(clinic_id=clinic_id).defer("family_key", "given_key", "created_at").prefetch_related(identifiers)
     return _iterate(scope.narrow(rows, patient="pk", changed="updated_at"), chunk_size)
 
