@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from needlechart.clinics.models import User
@@ -17,7 +17,7 @@ from needlechart.clinics.selectors import clinic_id_of
 from needlechart.core.access import Capability, require_capability
 from needlechart.core.raw_sql import date_param, date_value, uuid_param, uuid_value
 from needlechart.core.text import search_key
-from needlechart.patients.models import Episode, Patient, PatientIdentifier
+from needlechart.patients.models import Episode, Patient
 
 SEARCH_LIMIT = 50
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%d%m%Y")
@@ -27,13 +27,6 @@ _KEY_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 def patients_for_user(*, user: User) -> QuerySet[Patient]:
     require_capability(user, Capability.VIEW_DEMOGRAPHICS)
     return Patient.objects.filter(clinic_id=clinic_id_of(user))
-
-
-def patients_with_identifiers(*, user: User, patient_ids: list[uuid.UUID]) -> dict[uuid.UUID, Patient]:
-    """The user's clinic's patients of ``patient_ids`` by id, their identifiers read with them
-    (system and value only): a list of patients found shows each with its identifiers."""
-    identifiers = Prefetch("identifiers", queryset=PatientIdentifier.objects.only("patient_id", "system", "value"))
-    return patients_for_user(user=user).filter(pk__in=patient_ids).prefetch_related(identifiers).in_bulk()
 
 
 def patient_get_for_user(*, user: User, patient_id: uuid.UUID) -> Patient:
