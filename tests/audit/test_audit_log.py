@@ -19,6 +19,7 @@ from needlechart.audit.verify import verify_audit_log
 from needlechart.core.canonical import sha256_hex
 from needlechart.core.db_triggers import drop_sql
 from needlechart.patients import services as patient_services
+from tests.audit.lanes import first_lane_held
 
 
 def _without_append_only_triggers():
@@ -248,25 +249,8 @@ def test_an_append_takes_a_free_lane_instead_of_waiting_for_a_busy_one(clinic):
         assert audit_read(actor=None, object_type="patient", clinic_id=clinic.pk).chain_key == str(clinic.pk)
         assert AuditChainHead.objects.filter(chain_key__startswith=str(clinic.pk)).count() == 1
         return
-    holding, released = threading.Event(), threading.Event()
-
-    def hold_first_lane():
-        try:
-            with transaction.atomic():
-                AuditChainHead.objects.select_for_update().get(chain_key=str(clinic.pk))
-                holding.set()
-                released.wait(10)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_first_lane)
-    holder.start()
-    try:
-        assert holding.wait(10)
+    with first_lane_held(str(clinic.pk)):
         second = audit_read(actor=None, object_type="patient", clinic_id=clinic.pk)
-    finally:
-        released.set()
-        holder.join()
     assert (second.chain_key, second.seq, second.prev_hash) == (f"{clinic.pk}/1", 1, GENESIS_HASH)
     assert event_digest(second) == second.hash == AuditChainHead.objects.get(chain_key=f"{clinic.pk}/1").hash
     third = audit_read(actor=None, object_type="patient", clinic_id=clinic.pk)  # alone again: the first lane

@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from needlechart.audit.models import GENESIS_HASH, AuditAction, AuditChainHead, AuditEvent
 from needlechart.audit.services import audit_read, audit_reads, event_digest
 from needlechart.audit.verify import verify_audit_log
+from tests.audit.lanes import first_lane_held
 
 
 def test_reads_recorded_together_follow_one_another_in_the_chain_and_verify(practitioner, patient):
@@ -52,25 +53,8 @@ def test_reads_recorded_together_take_a_free_lane_and_interleave_with_single_rea
         assert {e.chain_key for e in events} == {str(clinic.pk)} and verify_audit_log().ok
         return
     audit_read(actor=practitioner, object_type="patient", patient_id=patient.pk)  # the first lane exists
-    holding, released = threading.Event(), threading.Event()
-
-    def hold_first_lane():
-        try:
-            with transaction.atomic():
-                AuditChainHead.objects.select_for_update().get(chain_key=str(clinic.pk))
-                holding.set()
-                released.wait(10)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_first_lane)
-    holder.start()
-    try:
-        assert holding.wait(10)
+    with first_lane_held(str(clinic.pk)):
         batch = audit_reads(actor=practitioner, action=AuditAction.SEARCH, object_type="patient", reads=[(patient.pk, {})] * 3)
-    finally:
-        released.set()
-        holder.join()
     assert [(e.chain_key, e.seq) for e in batch] == [(f"{clinic.pk}/1", 1), (f"{clinic.pk}/1", 2), (f"{clinic.pk}/1", 3)]
     assert batch[0].prev_hash == GENESIS_HASH and all(e.hash == event_digest(e) for e in batch)
 
