@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 
 import pytest
@@ -22,6 +23,17 @@ def pytest_configure(config):
 
     # Browser tests run on a live server whose database is wiped between tests.
     settings.ALLOW_FLUSH_OF_IMMUTABLE_RECORDS = True
+
+
+def pytest_collection_modifyitems(items):
+    """Every test its own node id. schemathesis names each operation's test (``test_x[GET /path]``),
+    but with pytest 9.2 their node ids are all the bare function's, and pytest-xdist's loadgroup
+    scheduling (scripts/test) keys its queue by node id: all but one operation were collected and
+    never run. The id is pytest's private ``_id``; tests/test_collection.py fails if this stops working."""
+    counts = collections.Counter(item.nodeid for item in items)
+    for item in items:
+        if counts[item.nodeid] > 1:
+            item._id = item.parent.id.child(item.name)
 
 
 @pytest.fixture(autouse=True)
