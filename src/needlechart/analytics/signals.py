@@ -16,9 +16,12 @@ from needlechart.patients.models import Episode
 
 @receiver(note_signed, sender=Note)
 def _session_signed(sender, note: Note, needling: bool, **kwargs) -> None:
+    # Sent in the signing transaction, the note just signed: with needling the visit has its
+    # SessionFact (what refresh_session decides from the rows), from the encounter signing read.
     if needling:
-        summaries.refresh_session(note.encounter_id)
-        summaries.refresh_episode(note.encounter.episode_id)
+        encounter = note.encounter
+        summaries.session_signed(encounter)
+        summaries.refresh_episode(encounter.episode_id, encounter.episode)
 
 
 @receiver(post_save, sender=AdverseEvent)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -35,6 +35,17 @@ def session_fact(encounter: Encounter, condition: str, severities: Collection[st
     )
 
 
+_Row = TypeVar("_Row", SessionFact, EpisodeOutcome)
+
+
+def _store(row: _Row) -> None:
+    """Insert the row, or update every column of the one stored under its key: one statement
+    (``save()`` sends an UPDATE and then, for a new row, an INSERT)."""
+    model = type(row)
+    columns = [f.name for f in model._meta.concrete_fields if not (f.primary_key or f.generated)]
+    model._default_manager.bulk_create([row], update_conflicts=True, unique_fields=["pk"], update_fields=columns)
+
+
 def refresh_session(encounter_id) -> None:
     """A signed visit with needling has one SessionFact; anything else has none."""
     encounter = Encounter.objects.select_related("episode").get(pk=encounter_id)
@@ -42,8 +53,14 @@ def refresh_session(encounter_id) -> None:
     if not (signed and NeedlingEntry.objects.filter(encounter_id=encounter_id).exists()):
         SessionFact.objects.filter(encounter_id=encounter_id).delete()
         return
-    severities = set(AdverseEvent.objects.filter(encounter_id=encounter_id).values_list("severity", flat=True))
-    session_fact(encounter, encounter.episode.condition, severities).save()
+    session_signed(encounter)
+
+
+def session_signed(encounter: Encounter) -> None:
+    """The SessionFact of a visit whose note is signed and which has needling (the caller knows
+    both: it signed the note), from the encounter with its episode as read for the signing."""
+    severities = set(AdverseEvent.objects.filter(encounter_id=encounter.pk).values_list("severity", flat=True))
+    _store(session_fact(encounter, encounter.episode.condition, severities))
 
 
 def episode_outcome(
@@ -73,11 +90,15 @@ def episode_outcome(
     return outcome
 
 
-def refresh_episode(episode_id) -> EpisodeOutcome:
+def refresh_episode(episode_id, episode: Episode | None = None) -> EpisodeOutcome:
+    """The episode's EpisodeOutcome from its sessions and scores (``episode``: its row, when the
+    caller has read it in the same transaction)."""
     sessions = SessionFact.objects.filter(episode_id=episode_id).values_list("day", "encounter_id", "practitioner_id")
     scores = Measurement.objects.filter(episode_id=episode_id, instrument=PAIN_INSTRUMENT, retracted_at__isnull=True)
-    outcome = episode_outcome(Episode.objects.get(pk=episode_id), sessions, scores.values_list("taken_at", "id", "score"))
-    outcome.save()
+    if episode is None or episode.pk != episode_id:
+        episode = Episode.objects.get(pk=episode_id)
+    outcome = episode_outcome(episode, sessions, scores.values_list("taken_at", "id", "score"))
+    _store(outcome)
     return outcome
 
 

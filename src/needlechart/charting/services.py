@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,12 +17,14 @@ from needlechart.audit.services import audit_record
 from needlechart.charting.models import Addendum, Encounter, EncounterStatus, Note
 from needlechart.charting.signals import note_signed
 from needlechart.charting.signing import (
+    SigningStates,
     addendum_content,
     addendum_rows_match,
     note_content_at_signing,
     note_rows_match,
     signing_problems,
     signing_recorded,
+    signing_relations,
     signing_states,
 )
 from needlechart.clinics.models import User
@@ -111,19 +114,37 @@ def _freeze(record: _Signed, actor: User, content_builder: Callable[[_Signed], d
     record.save()
 
 
-@transaction.atomic
-def note_sign(*, actor: User, note: Note) -> Note:
-    note = Note.objects.select_for_update().select_related("encounter__practitioner", "author").get(pk=note.pk)
-    _require_author(actor, note)
+def _notes_locked_for_signing() -> QuerySet[Note]:
+    """Notes to be locked with their visit, the visit's practitioner and their author (as signing
+    always locked them), read with the visit's single rows that signing reads
+    (``signing_relations``): one statement where each was a statement of its own."""
+    related = [f"encounter__{path}" for path in signing_relations()]
+    return Note.objects.select_for_update(of=("self", "encounter", "encounter__practitioner", "author")).select_related("author", *related)
+
+
+def _encounter_locked_for_signing(encounter_id: Any) -> Encounter:
+    """As ``_notes_locked_for_signing``, for a visit that has no note yet: the visit and its
+    practitioner locked, with the rows signing reads."""
+    locked = Encounter.objects.select_for_update(of=("self", "practitioner"))
+    return locked.select_related(*signing_relations()).get(pk=encounter_id)
+
+
+def _states_to_sign(note: Note) -> SigningStates:
+    """The contributors' states of the note's visit (read with the rows signing joins), once every
+    check of signing it passed: not signed yet, not empty, every gate open (raises otherwise)."""
     if note.is_signed:
         raise SignedRecordImmutable(_("This note is already signed."))
     if not any(getattr(note, name).strip() for name in NOTE_FIELDS):
         raise ValidationError(_("An empty note cannot be signed."))
-    states = signing_states(note.encounter)  # read once: gates, facts and judgements
+    states = signing_states(note.encounter, joined=True)  # read once: gates, facts and judgements
     problems = signing_problems(states)
     if problems:
         raise ValidationError(problems)
-    _freeze(note, actor, lambda record: note_content_at_signing(record, states))
+    return states
+
+
+def _record_signing(actor: User, note: Note, states: SigningStates) -> None:
+    """What follows the frozen note in the signing transaction: the visit finished, the audit row, note_signed."""
     encounter = note.encounter
     if encounter.status in (EncounterStatus.PLANNED, EncounterStatus.ARRIVED):
         encounter.status = EncounterStatus.FINISHED
@@ -137,6 +158,44 @@ def note_sign(*, actor: User, note: Note) -> Note:
         detail={"digest": note.digest},
     )
     note_signed.send(sender=Note, note=note, **signing_recorded(states))  # needling=bool
+
+
+@transaction.atomic
+def note_sign(*, actor: User, note: Note) -> Note:
+    note = _notes_locked_for_signing().get(pk=note.pk)
+    _require_author(actor, note)
+    states = _states_to_sign(note)
+    _freeze(note, actor, lambda record: note_content_at_signing(record, states))
+    _record_signing(actor, note, states)
+    return note
+
+
+@transaction.atomic
+def note_save_and_sign(*, actor: User, encounter: Encounter, **fields: str) -> Note:
+    """``note_save_draft`` and then ``note_sign``, as one transaction (the note form's "Sign"):
+    every check of both before anything is written, so that a refused signature saves nothing,
+    and then the note written once, signed. The audit rows are the two's: the draft's (CREATE or
+    UPDATE) and the signature's (SIGN)."""
+    require_capability(actor, Capability.WRITE_CLINICAL)
+    note = _notes_locked_for_signing().filter(encounter_id=encounter.pk).first()
+    if note is None:
+        if actor.pk != encounter.practitioner_id:  # as note_save_draft
+            raise PermissionDenied(_("Only the practitioner of this visit writes its note."))
+        locked = _encounter_locked_for_signing(encounter.pk)
+        note = Note(clinic_id=locked.clinic_id, patient_id=locked.patient_id, encounter=locked, author=actor)
+        action = AuditAction.CREATE
+    else:
+        _require_author(actor, note)
+        action = AuditAction.UPDATE
+    if note.is_signed:
+        raise SignedRecordImmutable(_("This note is signed. Add an addendum instead."))
+    for name in NOTE_FIELDS:
+        if name in fields:
+            setattr(note, name, fields[name])
+    states = _states_to_sign(note)
+    audit_record(actor=actor, action=action, object_type="note", object_id=note.pk, patient_id=note.patient_id)
+    _freeze(note, actor, lambda record: note_content_at_signing(record, states))
+    _record_signing(actor, note, states)
     return note
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -57,6 +58,10 @@ class SigningContributor(Generic[State]):
     - ``omit_when_empty``: leave the key out of the canonical form when the facts are empty, so
       that a contributor added later (homecare) leaves the notes signed before it, and the visits
       without its records, byte for byte what they were.
+    - ``joined``: the encounter's single-row relations ``read`` uses (``select_related`` paths
+      from Encounter: "needling_record", "practitioner__practitioner_profile"). Signing reads them
+      in the statement that locks the visit (``signing_relations``), and ``read`` takes them from
+      there (``joined_row``) instead of reading each again.
     """
 
     key: str
@@ -66,6 +71,7 @@ class SigningContributor(Generic[State]):
     problems: Callable[[State], list[str]]
     recorded: Callable[[State], bool]
     omit_when_empty: bool = False
+    joined: tuple[str, ...] = ()
 
 
 # Each contributor's states of one visit, by its key (``signing_states``).
@@ -87,9 +93,44 @@ def register_signing_contributor(contributor: SigningContributor[Any]) -> None:
         raise ImproperlyConfigured(f"Another signing contributor is already registered under {contributor.key!r}.")
 
 
-def signing_states(encounter: Encounter) -> dict[str, Any]:
-    """Every contributor's state of the visit, read from the database."""
-    return {key: contributor.read(encounter) for key, contributor in _CONTRIBUTORS.items()}
+# What the note's own canonical form reads of the encounter, besides its columns.
+_NOTE_JOINED = ("practitioner", "episode", "pain_map")
+
+
+def signing_relations() -> list[str]:
+    """The encounter's single-row relations a signing reads (charting's and every contributor's
+    ``joined``), as ``select_related`` paths from Encounter, each once, in a stable order."""
+    return list(dict.fromkeys([*_NOTE_JOINED, *(path for contributor in _CONTRIBUTORS.values() for path in contributor.joined)]))
+
+
+_Row = TypeVar("_Row")
+
+# The encounter whose signing states are being read from a read that joined signing_relations().
+_joined_encounter: ContextVar[Encounter | None] = ContextVar("joined_encounter", default=None)
+
+
+def joined_row(encounter: Encounter, relation: str, read: Callable[[], _Row | None]) -> _Row | None:
+    """The encounter's row of the single-row relation ``relation`` (None: it has none): while
+    ``signing_states(encounter, joined=True)`` reads, the one the read of that very encounter
+    joined (``select_related``); otherwise, or for a relation not joined, ``read()``. (An
+    encounter's relation cache alone says nothing: saving a row of a one-to-one relation fills
+    it, and it then goes stale when the row is saved again by another instance.)"""
+    if _joined_encounter.get() is encounter and relation in signing_relations():
+        field = Encounter._meta.get_field(relation)
+        if field.is_cached(encounter):  # type: ignore[union-attr]  # a relation's field caches
+            return cast("_Row | None", field.get_cached_value(encounter))  # type: ignore[union-attr]
+    return read()
+
+
+def signing_states(encounter: Encounter, *, joined: bool = False) -> dict[str, Any]:
+    """Every contributor's state of the visit, read from the database; ``joined``: ``encounter``
+    was read, in this transaction, with ``select_related(*signing_relations())``, and the
+    contributors take those rows from it."""
+    token = _joined_encounter.set(encounter if joined else None)
+    try:
+        return {key: contributor.read(encounter) for key, contributor in _CONTRIBUTORS.items()}
+    finally:
+        _joined_encounter.reset(token)
 
 
 def signing_problems(states: SigningStates) -> list[str]:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from needlechart.charting.models import Encounter
+from needlechart.charting.signing import joined_row
 from needlechart.homecare.catalog import DOSAGE_KEYS, Item, library
 from needlechart.homecare.models import HomeProgramme, ProgrammeItem, ProgrammeSide
 
@@ -28,7 +29,13 @@ class ProgrammeState:
 
 
 def programme_state(encounter: Encounter) -> ProgrammeState:
-    programme = HomeProgramme.objects.filter(encounter=encounter, clinic_id=encounter.clinic_id).first()
+    """The visit's programme, taken from ``encounter`` when the read of it joined it (signing:
+    ``homecare.signing.SIGNING.joined``); either way only one of the visit's own clinic."""
+    programme = joined_row(
+        encounter, "home_programme", HomeProgramme.objects.filter(encounter=encounter, clinic_id=encounter.clinic_id).first
+    )
+    if programme is not None and programme.clinic_id != encounter.clinic_id:
+        programme = None
     items = (
         list(ProgrammeItem.objects.filter(programme=programme).order_by("position", "item_id")) if programme else []
     )  # no query without one

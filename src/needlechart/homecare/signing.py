@@ -65,4 +65,5 @@ SIGNING: SigningContributor[ProgrammeState] = SigningContributor(
     problems=_no_problems,
     recorded=_recorded,
     omit_when_empty=True,
+    joined=("home_programme",),  # programme_state's header row, read with the visit
 )

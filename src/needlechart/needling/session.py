@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from needlechart.charting.models import Encounter
+from needlechart.charting.signing import joined_row
 from needlechart.clinics.selectors import NeedlingAuthorisation, needling_authorisation
 from needlechart.knowledge.catalog import catalog
 from needlechart.knowledge.treatment import Advice, SafetyNet, treatment_catalog
@@ -84,11 +85,13 @@ class SessionState:
 
 
 def session_state(encounter: Encounter) -> SessionState:
+    """The visit's needling as stored. Its record and the practitioner's profile are taken from
+    ``encounter`` when the read of it joined them (signing: ``needling.signing.SIGNING.joined``)."""
     intake = IntakeResponse.objects.filter(patient_id=encounter.patient_id).order_by("-submitted_at").first()
     return session_state_from(
         encounter,
         entries=list(encounter.needling_entries.order_by("position")),
-        record=NeedlingRecord.objects.filter(encounter=encounter).first(),
+        record=joined_row(encounter, "needling_record", NeedlingRecord.objects.filter(encounter=encounter).first),
         consent=encounter.consents.order_by("-recorded_at").first(),
         palpation=list(encounter.palpation_findings.all()),
         suitability=evaluate(

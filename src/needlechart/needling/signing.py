@@ -21,4 +21,7 @@ SIGNING: SigningContributor[SessionState] = SigningContributor(
     judgements=session_judgements,
     problems=SessionState.signing_problems,
     recorded=_recorded,
+    # session_state's single rows, read with the visit: the count and aftercare, and the profile
+    # whose certifications needling_authorisation reads
+    joined=("needling_record", "practitioner__practitioner_profile"),
 )

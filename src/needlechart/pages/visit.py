@@ -104,15 +104,15 @@ def _refuse(
 def note_save(request: StaffRequest, encounter_id) -> HttpResponse:
     encounter = selectors.encounter_get_for_user(user=request.user, encounter_id=encounter_id)
     form = NoteForm(request.POST)
-    note = selectors.note_for_encounter(user=request.user, encounter=encounter)
     if not form.is_valid():
+        note = selectors.note_for_encounter(user=request.user, encounter=encounter)
         return _refuse(request, encounter, note, ValidationError(_("Please correct the note.")), note_form=form)
     try:
-        note = services.note_save_draft(actor=request.user, encounter=encounter, **form.cleaned_data)
-        if request.POST.get("sign"):
-            services.note_sign(actor=request.user, note=note)
+        if request.POST.get("sign"):  # saved and signed in one transaction: a refused signature saves nothing
+            services.note_save_and_sign(actor=request.user, encounter=encounter, **form.cleaned_data)
             messages.success(request, _("Note signed."))
         else:
+            services.note_save_draft(actor=request.user, encounter=encounter, **form.cleaned_data)
             messages.success(request, _("Draft saved."))
     except (ValidationError, SignedRecordImmutable, PermissionDenied) as error:
         status = 403 if isinstance(error, PermissionDenied) else 409 if isinstance(error, SignedRecordImmutable) else 400
