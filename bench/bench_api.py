@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import random
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -100,6 +101,46 @@ def _setup(clinic_name: str) -> None:
     print(json.dumps(state))
 
 
+def _profile(clinic_name: str, endpoint: str, calls: str, top: str) -> None:
+    """In a child process: ``calls`` calls of one endpoint through Django's test client, in this
+    process, under cProfile with this thread's CPU time as its clock; prints the CPU ms a call and
+    the ``top`` functions by cumulative and by own time, then the JSON summary."""
+    import cProfile
+    import pstats
+
+    import django
+
+    django.setup()
+    from django.test import Client as DjangoClient
+
+    state = data_set_state(clinic_name)
+    if not state["ready"]:
+        raise SystemExit("no complete data set: run bench_api.py once without --profile")
+    token, patients = make_token(clinic_name), state["patients"]
+    make = {e.name: e.make for e in endpoints(patients, token)}[endpoint]
+    rng, client = random.Random(7), DjangoClient()
+    requests = [make(rng) for _ in range(int(calls))]
+
+    def run(batch: list[Request]) -> None:
+        for path, headers, expect in batch:
+            answer = client.get(path, headers=headers)
+            if answer.status_code != 200 or expect not in answer.content:
+                raise SystemExit(f"{path}: {answer.status_code} {answer.content[:300]!r}")
+
+    run(requests[: max(1, len(requests) // 5)])  # warm-up
+    started = time.thread_time()
+    run(requests)
+    plain = (time.thread_time() - started) / len(requests) * 1000
+    profiler = cProfile.Profile(time.thread_time)
+    profiler.enable()
+    run(requests)
+    profiler.disable()
+    stats = pstats.Stats(profiler, stream=sys.stderr)
+    stats.sort_stats("cumulative").print_stats(int(top))
+    stats.sort_stats("tottime").print_stats(int(top))
+    print(json.dumps({"endpoint": endpoint, "calls": len(requests), "cpu_ms_per_call": round(plain, 2)}))
+
+
 def setup(args: argparse.Namespace) -> dict[str, Any]:
     return child_json(__file__, ["_setup", CLINIC], child_env(args))
 
@@ -157,6 +198,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--worker-class", choices=("sync", "gthread"), default="sync")
     parser.add_argument("--time-limit", type=float, default=300, help="seconds per endpoint at most, default 300")
     parser.add_argument("--out", type=Path, help="the JSON report, default bench/results/api-<db>.json")
+    parser.add_argument(
+        "--profile",
+        choices=("patient_read", "patient_search", "observation_search"),
+        help="instead of serving: --requests calls of this endpoint in one process (Django's test client) under cProfile"
+        " with thread CPU time, on the reused data set; prints the CPU ms a call and the profile",
+    )
+    parser.add_argument("--profile-top", type=int, default=40, help="functions the profile lists, default 40")
     args = parser.parse_args(argv)
     if not (1 <= args.clients <= 64 and 1 <= args.rounds <= args.requests <= 100_000 and 0 <= args.warmup <= 100_000):
         parser.error("--clients must be 1-64, --rounds 1 to --requests, --requests at most 100000, --warmup 0-100000")
@@ -172,7 +220,14 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["_setup"]:
         _setup(argv[1])
         return 0
+    if argv[:1] == ["_profile"]:
+        _profile(*argv[1:5])
+        return 0
     args = parse_args(argv)
+    if args.profile:
+        env = child_env(args) | {"NEEDLECHART_API_RATE_LIMIT_PER_MINUTE": RATE_LIMIT}
+        command = [sys.executable, __file__, "_profile", CLINIC, args.profile, str(args.requests), str(args.profile_top)]
+        return subprocess.run(command, env=env, check=False).returncode
     state, build_seconds = prepare_data_set(args, setup)
     patients = state["patients"]
     print(f"Data set: {state['counts']}; sampled {len(patients)} patients.", flush=True)

@@ -6,11 +6,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 
 import pytest
+from ninja.renderers import JSONRenderer
 
 from needlechart.api.v1.conditional import etag_of
-from needlechart.api.v1.schemas import PATIENT_COLUMNS, PatientSearchResult, patient_out, patient_rows_out
+from needlechart.api.v1.schemas import (
+    PATIENT_COLUMNS,
+    PatientOut,
+    PatientSearchResult,
+    identifier_of,
+    patient_out,
+    patient_rows_json,
+    patient_rows_out,
+)
 from needlechart.patients import services as patients
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
 from needlechart.patients.models import Patient
@@ -79,3 +89,71 @@ def test_rows_out_equals_patient_out_and_refuses_an_unknown_choice(rich):
 def test_a_search_reads_only_the_callers_clinic(token_for, rich, other_admin):
     other = Api(token_for(READ, admin=other_admin))
     assert other.get("/api/v1/patients/search", {"name": "ødeg"}).json()["items"] == []
+
+
+def _row(**changes):
+    base = {
+        "id": uuid.UUID(int=1),
+        "given_name": 'Kari "K"',
+        "family_name": "Ødegård",
+        "birth_date": dt.date(1901, 2, 3),
+        "sex": "male",
+        "phone": "",
+        "email": "",
+        "address": "Gate\\1",
+        "postal_code": "",
+        "city": "Tromsø",
+        "preferred_language": "nb",
+        "emergency_contact_name": "",
+        "emergency_contact_relation": "",
+        "emergency_contact_phone": "",
+        "created_at": dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+        "updated_at": dt.datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=dt.UTC),
+    }
+    return base | changes
+
+
+IDENTIFIERS = [
+    (NORWEGIAN_NIN_SYSTEM, "17058512311"),  # a fødselsnummer
+    (NORWEGIAN_NIN_SYSTEM, "57058512311"),  # a D-number: its first digit plus 4
+    ("urn:oid:2.16.578.1.12.4.1.4.2", "57058512311"),  # filed under the D-number system
+    (NORWEGIAN_NIN_SYSTEM, "17458512311"),  # an H-number: its third digit plus 4
+    (NORWEGIAN_NIN_SYSTEM, "1705851231"),  # ten digits: other
+    ("urn:example:passport", "P\u00e9"),
+]
+
+
+def test_rows_as_json_are_the_validated_schemas_json_and_bytes():
+    """What the search answers without models: model_dump(mode="json") of the validated schema (the
+    ETag's), and as ninja renders the validated schema, byte for byte."""
+    rows = [
+        _row(),
+        _row(id=uuid.UUID(int=2), sex="female", preferred_language="en", created_at=dt.datetime(2026, 5, 6, 7, 8, 9, 1000, tzinfo=dt.UTC)),
+        _row(id=uuid.UUID(int=3), updated_at=dt.datetime(2026, 5, 6, 7, 8, 9, 999, tzinfo=dt.UTC)),
+    ]
+    identifiers = {uuid.UUID(int=1): IDENTIFIERS, uuid.UUID(int=3): IDENTIFIERS[-1:]}
+    items, rendered = patient_rows_json(rows, identifiers)
+    validated = PatientSearchResult(
+        items=[PatientOut(**row, identifiers=[identifier_of(s, v) for s, v in identifiers.get(row["id"], [])]) for row in rows],
+        complete=False,
+    )
+    assert {"items": items, "complete": False} == validated.model_dump(mode="json")
+    assert [list(item) for item in items] == [list(PatientOut.model_fields)] * 3  # the schema's order of fields
+    renderer = JSONRenderer()
+    as_ninja = renderer.render(None, validated.model_dump(), response_status=200)
+    assert renderer.render(None, {"items": rendered, "complete": False}, response_status=200) == as_ninja
+    assert [i["kind"] for i in items[0]["identifiers"]] == ["fodselsnummer", "d-number", "d-number", "h-number", "other", "other"]
+    with pytest.raises(ValueError, match="sex"):
+        patient_rows_json([_row(sex="sex")], {})
+    with pytest.raises(ValueError, match="Language"):
+        patient_rows_json([_row(preferred_language="xx")], {})
+
+
+def test_the_search_answers_the_validated_schemas_bytes_and_304_on_its_etag(token_for, rich):
+    api = Api(token_for(READ))
+    response = api.get("/api/v1/patients/search", {"name": "ødeg"})
+    validated = PatientSearchResult(items=[patient_out(Patient.objects.get(pk=rich.pk))], complete=True)
+    assert response.content == JSONRenderer().render(None, validated.model_dump(), response_status=200).encode()
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    again = api.get("/api/v1/patients/search", {"name": "ødeg"}, headers={"If-None-Match": f"W/{response['ETag']}"})
+    assert again.status_code == 304 and again.content == b"" and again["ETag"] == response["ETag"]

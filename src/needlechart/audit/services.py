@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.base import ModelState
 from django.dispatch import Signal
 from django.utils import timezone
 
 from needlechart.audit.context import current_client_ip, current_detail
 from needlechart.audit.models import AuditAction, AuditChainHead, AuditEvent
-from needlechart.audit.seals import seal_of
+from needlechart.audit.seals import _hmac_key, _secrets, base_chain, seal_of  # the batch seals its rows' JSON as seal_of does
 from needlechart.core.canonical import canonical_json, sha256_hex
 
 SYSTEM_CHAIN = "system"
@@ -189,11 +191,41 @@ def _append_postgresql(cursor: Any, sql: tuple[str, ...], event: AuditEvent, con
     event.chain_key, event.seq, event.prev_hash, event.hash = row
 
 
-def _append_batch_postgresql(cursor: Any, sql: tuple[str, ...], events: list[AuditEvent], connection: BaseDatabaseWrapper) -> None:
+def _batch_rows(events: list[AuditEvent], batch: _Batch | None, connection: BaseDatabaseWrapper) -> list[list[Any]]:
+    """The insert's values of each event (_row_values). A batch's rows share all but their time,
+    patient, detail, place and seal (_Batch); their details go as the JSON written for their hashes."""
+    if batch is None:
+        return [_row_values(event, _EVENT_FIELDS, connection) for event in events]
+    adapt_time, adapt_patient = connection.ops.adapt_datetimefield_value, _PATIENT_FIELD.get_db_prep_save
+    shared = _row_values(events[0], _EVENT_FIELDS, connection)  # what every row of the batch has as the first has it
+    rows = []
+    for i, event in enumerate(events):
+        row = shared.copy()
+        row[_DETAIL_AT], row[_PATIENT_AT] = batch.detail_param(i, connection), adapt_patient(event.patient_id, connection)
+        row[_AT_AT] = adapt_time(event.at)  # aware, from timezone.now(): what the field's get_db_prep_save ends in
+        for at, name in _PLACED:
+            row[at] = event.__dict__[name]
+        rows.append(row)
+    return rows
+
+
+_FIELD_NAMES = [f.attname for f in _EVENT_FIELDS]
+_DETAIL_AT, _AT_AT, _PATIENT_AT = (_FIELD_NAMES.index(name) for name in ("detail", "at", "patient_id"))
+_PATIENT_FIELD = _EVENT_FIELDS[_PATIENT_AT]
+# The values a batch's rows do not share: their place in the chain, their seal (and the time, patient and detail above).
+_PLACED = [(_FIELD_NAMES.index(name), name) for name in ("chain_key", "seq", "prev_hash", "hash", "seal")]
+# Every other field is text or a number, as the database takes it (a batch's rows converted nothing else).
+assert {f.attname for f in _EVENT_FIELDS if f.attname in _CONVERTED} == {"detail", "clinic_id", "at", "patient_id"}  # noqa: S101
+
+
+def _append_batch_postgresql(
+    cursor: Any, sql: tuple[str, ...], events: list[AuditEvent], connection: BaseDatabaseWrapper, batch: _Batch | None
+) -> None:
     """PostgreSQL, several events of one chain: lock one lane's head as the single append does (the
     first free lane, opening one when all are busy, else waiting for the first), number and hash
-    the events on it one after another (event_digest, what the verifier recomputes), insert them
-    in one statement and move the head once, in one short transaction: one commit, not one a row."""
+    the events on it one after another (event_digest, what the verifier recomputes; a batch's from
+    its JSON written once), insert them in one statement and move the head once, in one short
+    transaction: one commit, not one a row."""
     lock_free_lane, lock_first_lane, insert, move_head = sql[2:]
     lanes = lane_keys(events[0].chain_key)
     with transaction.atomic(savepoint=False):
@@ -201,11 +233,11 @@ def _append_batch_postgresql(cursor: Any, sql: tuple[str, ...], events: list[Aud
         while (head := cursor.fetchone()) is None:  # every open lane is busy, or the chain has none yet
             cursor.execute(lock_free_lane if _open_lane(lanes) else lock_first_lane, [lanes])
         lane, seq, prev_hash = head
-        for event in events:
+        for i, event in enumerate(events):
             event.chain_key, event.seq, event.prev_hash = lane, seq + 1, prev_hash
-            event.hash = event_digest(event)
+            event.hash = batch.digest(i, lane, prev_hash, event.seq) if batch is not None else event_digest(event)
             seq, prev_hash = event.seq, event.hash
-        cursor.executemany(insert, [_row_values(event, _EVENT_FIELDS, connection) for event in events])
+        cursor.executemany(insert, _batch_rows(events, batch, connection))
         cursor.execute(move_head, [seq, prev_hash, lane])
 
 
@@ -214,11 +246,12 @@ def _append(event: AuditEvent) -> None:
     _append_all([event])
 
 
-def _append_all(events: list[AuditEvent]) -> None:
+def _append_all(events: list[AuditEvent], *, batch: _Batch | None = None) -> None:
     """_append for each event in turn, in the caller's transaction. PostgreSQL: one event by one
     statement (the lane's head decides); several, a chain's at a time, on one lane
     (_append_batch_postgresql). SQLite: each chain's head is read once and moved once and the rows
-    are inserted together, each numbered and hashed on the one before it."""
+    are inserted together, each numbered and hashed on the one before it. ``batch``: the events are
+    audit_reads' rows (one chain), hashed from the JSON it wrote once."""
     connection = transaction.get_connection()
     sql = _append_sql(connection)
     with connection.cursor() as cursor:
@@ -230,11 +263,11 @@ def _append_all(events: list[AuditEvent]) -> None:
             for event in events:
                 chains.setdefault(event.chain_key, []).append(event)
             for chain in chains.values():
-                _append_batch_postgresql(cursor, sql, chain, connection)
+                _append_batch_postgresql(cursor, sql, chain, connection, batch if len(chains) == 1 else None)
             return
         select_head, insert, move_head = sql
         heads: dict[str, tuple[int, str]] = {}
-        for event in events:
+        for i, event in enumerate(events):
             if event.chain_key not in heads:
                 cursor.execute(select_head, [event.chain_key])
                 if (head := cursor.fetchone()) is None:
@@ -244,9 +277,9 @@ def _append_all(events: list[AuditEvent]) -> None:
                 heads[event.chain_key] = (head[0], head[1])
             seq, prev_hash = heads[event.chain_key]
             event.seq, event.prev_hash = seq + 1, prev_hash
-            event.hash = event_digest(event)
+            event.hash = batch.digest(i, event.chain_key, prev_hash, event.seq) if batch is not None else event_digest(event)
             heads[event.chain_key] = (event.seq, event.hash)
-        cursor.executemany(insert, [_row_values(event, _EVENT_FIELDS, connection) for event in events])
+        cursor.executemany(insert, _batch_rows(events, batch, connection))
         cursor.executemany(move_head, [[seq, hash_, chain_key] for chain_key, (seq, hash_) in heads.items()])
 
 
@@ -281,6 +314,96 @@ def _new_event(
     event = AuditEvent(*by_position)  # type: ignore[misc] # the plugin checks each position against one field
     event.seal = seal_of(sealed_content(event))
     return event
+
+
+# Several reads at once (audit_reads: a list showing fifty patients) share every value of their rows
+# but the time, the patient and the detail. Their canonical JSON, which the seal and the hash are
+# taken over, is therefore written once for the batch around those values: canonical_json of a flat
+# dict is its keys in sorted order, each with its value's canonical_json, so joining the pieces gives
+# the same bytes as canonical_json of each row's whole content (tests/audit/test_audit_reads.py
+# compares them, and the verifier recomputes every hash and seal with event_digest and seal_of).
+_BATCH_VARIES = ("at", "detail", "patient")  # the row's own values; the chained ones are the lane's
+_DIGEST_SLOTS = ("at", "chain", "detail", "patient", "prev", "seal", "seq")
+
+
+def _segments(keys: list[str], fixed: dict[str, str], slots: tuple[str, ...]) -> tuple[str, ...]:
+    """The canonical JSON of a flat object with ``keys``, cut at the values of ``slots`` (in sorted
+    order): the literal text before each slot's value, and the text after the last."""
+    segments, text = [], "{"
+    for i, key in enumerate(sorted(keys)):
+        text += f"{',' if i else ''}{canonical_json(key)}:"
+        if key in slots:
+            segments.append(text)
+            text = ""
+        else:
+            text += fixed[key]
+    return (*segments, text + "}")
+
+
+def _joined(segments: tuple[str, ...], values: tuple[str, ...]) -> str:
+    return "".join([piece for pair in zip(segments, values, strict=False) for piece in pair]) + segments[-1]
+
+
+class _Batch:
+    """The rows of audit_reads: each an AuditEvent as _new_event makes it (the same values, sealed),
+    with the canonical JSON of its time, detail and patient kept for its hash (``digest``)."""
+
+    def __init__(self, first: AuditEvent) -> None:
+        content = sealed_content(first)
+        fixed = {key: canonical_json(value) for key, value in content.items() if key not in _BATCH_VARIES}
+        self.chain_key = first.chain_key
+        sealed_keys = [key for key in content if key not in ("seq", "prev")]  # seals._sealed_text's: the clinic's chain, no place in it
+        self._seal_segments = _segments(sealed_keys, fixed | {"chain": canonical_json(base_chain(first.chain_key))}, _BATCH_VARIES)
+        self._digest_segments = _segments([*content, "seal"], fixed, _DIGEST_SLOTS)
+        self._template = {name: value for name, value in first.__dict__.items() if name != "_state"}
+        self._key = _hmac_key(_secrets()[0])  # seal_of's key
+        self._lane, self._lane_json = "", ""  # the lane the rows are placed on, and its JSON
+        # Each row's at, detail, patient and seal as JSON, the first's too.
+        self.values = [
+            (
+                f'"{first.at.isoformat()}"',
+                canonical_json(first.detail),
+                f'"{first.patient_id}"' if first.patient_id else "null",
+                f'"{first.seal}"',
+            )
+        ]
+
+    def add(self, patient_id: uuid.UUID | None, detail: dict[str, Any]) -> AuditEvent:
+        event = AuditEvent.__new__(AuditEvent)
+        event.__dict__ |= self._template  # plain fields only (no relations): what Model.__init__ sets
+        event._state = ModelState()
+        event.at, event.patient_id, event.detail = timezone.now(), patient_id, detail
+        at, patient = f'"{event.at.isoformat()}"', _patient_json(patient_id)
+        detail_json = canonical_json(detail)
+        event.seal = hmac.new(self._key, _joined(self._seal_segments, (at, detail_json, patient)).encode("utf-8"), "sha256").hexdigest()
+        self.values.append((at, detail_json, patient, f'"{event.seal}"'))
+        return event
+
+    def digest(self, i: int, chain_key: str, prev_hash: str, seq: int) -> str:
+        """event_digest of the batch's ``i``th row, placed on ``chain_key`` after ``prev_hash`` as ``seq``."""
+        at, detail, patient, seal = self.values[i]
+        if chain_key != self._lane:
+            self._lane, self._lane_json = chain_key, canonical_json(chain_key)
+        text = _joined(self._digest_segments, (at, self._lane_json, detail, patient, f'"{prev_hash}"', seal, str(seq)))
+        return sha256_hex(text)
+
+    def detail_param(self, i: int, connection: BaseDatabaseWrapper) -> Any:
+        """The ``i``th row's detail as the database takes it: its canonical JSON, written once."""
+        text = self.values[i][1]
+        if connection.vendor == "postgresql":
+            from psycopg.types.json import Jsonb  # noqa: PLC0415 - psycopg is there only with PostgreSQL
+
+            return Jsonb(text, dumps=_as_is)
+        return text
+
+
+def _patient_json(patient_id: uuid.UUID | None) -> str:
+    """canonical_json of _digest_content's "patient": a uuid's text is plain ASCII."""
+    return f'"{patient_id}"' if patient_id else "null"
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 def audit_record(
@@ -348,12 +471,17 @@ def audit_reads(
     sequence number, previous hash and hash. The rows share one short transaction, one commit
     instead of one a row (on PostgreSQL on one lane of the clinic's chain, held for that
     transaction only)."""
-    events = [
-        _new_event(actor=actor, action=action, object_type=object_type, object_id="", patient_id=patient_id, clinic_id=None, detail=detail)
-        for patient_id, detail in reads
-    ]
+    if not reads:
+        return []
+    first_patient, first_detail = reads[0]
+    first = _new_event(
+        actor=actor, action=action, object_type=object_type, object_id="", patient_id=first_patient, clinic_id=None, detail=first_detail
+    )
+    batch = _Batch(first)  # the rows differ only in time, patient and detail: the context's detail and the rest are the first's
+    request_detail = current_detail.get()
+    events = [first, *(batch.add(patient_id, {**request_detail, **(detail or {})}) for patient_id, detail in reads[1:])]
     with transaction.atomic():
-        _append_all(events)
+        _append_all(events, batch=batch)
     for event in events:
         if event.patient_id is not None:
             patient_record_read.send(sender=AuditEvent, actor=actor, event=event)

@@ -8,11 +8,12 @@ changes it, and nothing else does.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Schema
+from ninja.renderers import JSONRenderer
 from ninja.responses import Status
 
 from needlechart.api.problems import PRECONDITION_FAILED, PRECONDITION_REQUIRED, ProblemError
@@ -38,6 +39,26 @@ def read_answer(request: HttpRequest, response: HttpResponse, answer: Answer) ->
     if "*" in held or etag in held:
         return Status(304, None)
     return Status(200, answer)
+
+
+_RENDERER = JSONRenderer()  # the API's (v1.app.NeedlechartApi keeps ninja's)
+
+
+def read_json_answer(request: HttpRequest, response: HttpResponse, answer: dict[str, Any], rendered: dict[str, Any]) -> HttpResponse:
+    """read_answer of an answer built as JSON rather than as its Schema: ``answer`` as the Schema's
+    ``model_dump(mode="json")`` would give it (its ETag is etag_of's), ``rendered`` as ninja would
+    write it (written here by the API's renderer). The answer comes back in ``response``, which the
+    operation's headers are set on, as read_answer's does; tests/api/test_patient_search_rows.py
+    shows the bytes and the ETag those of the validated Schema."""
+    etag = f'"{sha256_hex(canonical_json(answer))[:32]}"'
+    response["ETag"] = etag
+    held = [tag.removeprefix("W/") for tag in _tags(request.headers.get("If-None-Match", ""))]
+    if "*" in held or etag in held:
+        response.status_code = 304
+        return response
+    response.status_code = 200
+    response.content = _RENDERER.render(request, rendered, response_status=200)
+    return response
 
 
 def require_version(if_match: str | None, current: Schema) -> None:

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from ninja import Schema
 from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, StringConstraints
+from pydantic_core import to_jsonable_python
 
 from needlechart.clinics.models import Certification, CertificationKind, Discipline, RegistrationNumber, User
 from needlechart.core.access import Role
@@ -103,11 +106,16 @@ def identifier_out(identifier: PatientIdentifier) -> IdentifierOut:
 
 def identifier_of(system: str, value: str) -> IdentifierOut:
     """identifier_out of a stored identifier's system and value."""
+    return IdentifierOut.model_validate(identifier_fields(system, value))
+
+
+def identifier_fields(system: str, value: str) -> dict[str, str]:
+    """IdentifierOut's fields of a stored identifier's system and value, as its JSON has them."""
     if system in NATIONAL_SYSTEMS and len(value) == 11 and value.isdigit():
         kind = nin_kind(value)
         wire_system = D_NUMBER_SYSTEM if kind == "d" else NORWEGIAN_NIN_SYSTEM
-        return IdentifierOut(system=wire_system, value=value, kind={"d": "d-number", "h": "h-number"}.get(kind, "fodselsnummer"))  # type: ignore[arg-type]
-    return IdentifierOut(system=system, value=value, kind="other")
+        return {"system": wire_system, "value": value, "kind": {"d": "d-number", "h": "h-number"}.get(kind, "fodselsnummer")}
+    return {"system": system, "value": value, "kind": "other"}
 
 
 def identifiers_in(identifiers: list[IdentifierIn]) -> list[tuple[str, str]]:
@@ -201,6 +209,40 @@ def patient_rows_out(rows: list[dict[str, Any]], identifiers: dict[uuid.UUID, li
         )
         for row in rows
     ]
+
+
+_DJANGO_JSON = DjangoJSONEncoder()  # how ninja's renderer writes a time (to the millisecond)
+_JSON_OF: dict[str, Callable[[Any], Any]] = {"id": str, "birth_date": dt.date.isoformat, "sex": lambda v: Sex(v).value}
+_JSON_OF["preferred_language"] = lambda v: Language(v).value
+
+
+def patient_rows_json(
+    rows: list[dict[str, Any]], identifiers: dict[uuid.UUID, list[tuple[str, str]]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The items of patient_rows_out as JSON without making a model of each: as
+    ``model_dump(mode="json")`` gives them (what the ETag is taken over), and as ninja's renderer
+    writes them (its times to the millisecond), both in PatientOut's order of fields. The patient
+    search answers fifty, and making and dumping their models was most of its own Python. A choice
+    the enums do not hold raises, as validation does; the schema itself is validated by the tests
+    (tests/api/test_patient_search_rows.py: equal to patient_out's for every field and kind of
+    identifier, and the OpenAPI document names PatientSearchResult)."""
+    items, rendered = [], []
+    for row in rows:
+        item: dict[str, Any] = {}
+        for name in _PATIENT_ITEM_ORDER:
+            if name == "identifiers":
+                item[name] = [identifier_fields(system, value) for system, value in identifiers.get(row["id"], ())]
+            elif name in _TIMES:
+                item[name] = to_jsonable_python(row[name])
+            else:
+                item[name] = _JSON_OF[name](row[name]) if name in _JSON_OF else row[name]
+        items.append(item)
+        rendered.append(item | {name: _DJANGO_JSON.default(row[name]) for name in _TIMES})
+    return items, rendered
+
+
+_PATIENT_ITEM_ORDER = tuple(PatientOut.model_fields)
+_TIMES = ("created_at", "updated_at")
 
 
 class PatientPage(Schema):
