@@ -275,7 +275,7 @@ def test_identifier_search_starts_from_the_identifier_index(practitioner, many_p
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL enable_seqscan = off")
         clinic = uuid_param(practitioner.clinic_id)
-        cursor.execute(explain + selectors._BY_IDENTIFIER, [clinic, "17058512311", clinic, selectors.SEARCH_LIMIT])
+        cursor.execute(explain + selectors._by_identifier_sql(), [clinic, "17058512311", clinic, selectors.SEARCH_LIMIT])
         plan = " ".join(str(row) for row in cursor.fetchall())
     assert "patient_family_found" not in plan, plan
     if connection.vendor == "sqlite":  # PostgreSQL picks among indexes by their size at this scale
@@ -293,7 +293,7 @@ def test_searches_read_their_own_index_and_never_the_table(practitioner, many_pa
         cursor.execute("ANALYZE patients_patient")
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(explain + selectors._BY_BIRTH_DATE, [clinic, dt.date(1970, 1, 5), selectors.SEARCH_LIMIT])
+        cursor.execute(explain + selectors._by_birth_date_sql(), [clinic, dt.date(1970, 1, 5), selectors.SEARCH_LIMIT])
         by_birth = " ".join(str(row) for row in cursor.fetchall())
         captured = []
 

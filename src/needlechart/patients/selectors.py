@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -15,9 +16,9 @@ from django.http import Http404
 from needlechart.clinics.models import User
 from needlechart.clinics.selectors import clinic_id_of
 from needlechart.core.access import Capability, require_capability
-from needlechart.core.raw_sql import date_param, date_value, uuid_param, uuid_value
+from needlechart.core.raw_sql import SqlNames, date_param, date_value, uuid_param, uuid_value
 from needlechart.core.text import search_key
-from needlechart.patients.models import Episode, Patient
+from needlechart.patients.models import Episode, Patient, PatientIdentifier
 
 SEARCH_LIMIT = 50
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%d%m%Y")
@@ -57,7 +58,7 @@ def _prefix_upper_bound(prefix: str) -> str | None:
 
 
 def _prefix_sql(column: str, prefix: str) -> tuple[str, list[str]]:
-    """``column`` starts with ``prefix``, as an index range."""
+    """The quoted ``column`` of ``p`` starts with ``prefix``, as an index range."""
     upper = _prefix_upper_bound(prefix)
     if upper is None:
         return f"p.{column} >= %s", [prefix]
@@ -105,20 +106,54 @@ def name_keys(text: str) -> list[str]:
     return [k for k in (search_key(t) for t in text.split()) if k][:4]
 
 
-# Search is written out in SQL like the chart (see patients.chart): through the ORM, compiling
-# the name search's UNION cost more than running it. Only the columns the results show are read.
-_COLUMNS = "p.id, p.given_name, p.family_name, p.birth_date, p.phone, p.family_key, p.given_key"
-_FOUND = f"SELECT {_COLUMNS} FROM patients_patient p"  # noqa: S608 - fixed fragments
-_IN_ORDER = " ORDER BY family_key, given_key, birth_date LIMIT %s"
-_BY_BIRTH_DATE = f"{_FOUND} WHERE p.clinic_id = %s AND p.birth_date = %s{_IN_ORDER}"  # noqa: S608 - fixed fragments
-# From the identifier's index to its patient. Written as "p.id IN (...)", or as a plain join
-# without statistics (a new database), SQLite walked the whole family-name index in the results'
-# order instead, testing every patient (0.7 s). CROSS JOIN is SQLite's way of fixing the order
-# of the loops; PostgreSQL plans it as any join.
-_BY_IDENTIFIER = (
-    f"SELECT DISTINCT {_COLUMNS} FROM patients_patientidentifier i CROSS JOIN patients_patient p"  # noqa: S608
-    f" WHERE p.id = i.patient_id AND i.clinic_id = %s AND i.value = %s AND p.clinic_id = %s{_IN_ORDER}"
-)
+# Search is written out in SQL like the chart (pages.chart_reads): through the ORM, compiling the
+# name search's UNION cost more than running it. Only the columns the results show are read, and
+# tables and columns are named from the models' _meta (core.raw_sql.SqlNames); every value is a
+# parameter. The statements are built once per process (clear_statement_caches builds them again).
+
+
+@functools.cache
+def _result_columns() -> str:
+    P = SqlNames(Patient)
+    return ", ".join(
+        f"p.{getattr(P, name)}" for name in ("pk", "given_name", "family_name", "birth_date", "phone", "family_key", "given_key")
+    )
+
+
+@functools.cache
+def _found_sql() -> str:
+    return f"SELECT {_result_columns()} FROM {SqlNames(Patient)} p"  # noqa: S608 - names from _meta
+
+
+@functools.cache
+def _in_order_sql() -> str:
+    P = SqlNames(Patient)
+    return f" ORDER BY {P.family_key}, {P.given_key}, {P.birth_date} LIMIT %s"
+
+
+@functools.cache
+def _by_birth_date_sql() -> str:
+    P = SqlNames(Patient)
+    return f"{_found_sql()} WHERE p.{P.clinic} = %s AND p.{P.birth_date} = %s{_in_order_sql()}"
+
+
+@functools.cache
+def _by_identifier_sql() -> str:
+    """From the identifier's index to its patient. Written as "p.id IN (...)", or as a plain join
+    without statistics (a new database), SQLite walked the whole family-name index in the results'
+    order instead, testing every patient (0.7 s). CROSS JOIN is SQLite's way of fixing the order of
+    the loops; PostgreSQL plans it as any join."""
+    P, Ids = SqlNames(Patient), SqlNames(PatientIdentifier)
+    return (
+        f"SELECT DISTINCT {_result_columns()} FROM {Ids} i CROSS JOIN {P} p"  # noqa: S608 - names from _meta
+        f" WHERE p.{P.pk} = i.{Ids.patient} AND i.{Ids.clinic} = %s AND i.{Ids.value} = %s AND p.{P.clinic} = %s{_in_order_sql()}"
+    )
+
+
+def clear_statement_caches() -> None:
+    """Build the statements again from the models' names (tests change ``_meta`` to prove they follow it)."""
+    for cached in (_result_columns, _found_sql, _in_order_sql, _by_birth_date_sql, _by_identifier_sql):
+        cached.cache_clear()
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,16 +189,17 @@ def patient_find(*, user: User, query: SearchQuery) -> list[FoundPatient]:
     require_capability(user, Capability.VIEW_DEMOGRAPHICS)
     clinic = uuid_param(clinic_id_of(user))
     if query.birth_date:
-        sql, params = _BY_BIRTH_DATE, [clinic, date_param(query.birth_date)]
+        sql, params = _by_birth_date_sql(), [clinic, date_param(query.birth_date)]
     elif query.identifier:
-        sql, params = _BY_IDENTIFIER, [clinic, query.identifier, clinic]
+        sql, params = _by_identifier_sql(), [clinic, query.identifier, clinic]
     else:
-        return _name_search(clinic, query.name_keys)
+        sql, params = name_search_statement(clinic, query.name_keys)
+        return _found(sql, params)
     return _found(sql, [*params, SEARCH_LIMIT])
 
 
-def _name_search(clinic: Any, keys: list[str]) -> list[FoundPatient]:
-    """Patients with every key at the start of their family or a given name.
+def name_search_statement(clinic: Any, keys: list[str]) -> tuple[str, list[Any]]:
+    """The statement and parameters that find patients with every key at the start of their family or a given name.
 
     The first key is looked up as two index ranges, family names and given names, each
     stopping after one page, joined by UNION. With a single OR instead, PostgreSQL may walk the
@@ -171,16 +207,18 @@ def _name_search(clinic: Any, keys: list[str]) -> list[FoundPatient]:
     late in the alphabet, not 1 ms).
     """
     first, *rest = keys
+    P = SqlNames(Patient)
+    family_key, given_key = P.family_key, P.given_key
     also, also_params = "", []
     for key in rest:
-        family, family_params = _prefix_sql("family_key", key)
-        given, given_params = _prefix_sql("given_key", key)
+        family, family_params = _prefix_sql(family_key, key)
+        given, given_params = _prefix_sql(given_key, key)
         also += f" AND (({family}) OR ({given}))"
         also_params += family_params + given_params
     arms, params = [], []
-    for column in ("family_key", "given_key"):
+    for name, column in (("family_key", family_key), ("given_key", given_key)):
         starts, starts_params = _prefix_sql(column, first)
-        arms.append(f"SELECT * FROM ({_FOUND} WHERE p.clinic_id = %s AND {starts}{also}{_IN_ORDER}) AS by_{column}")  # noqa: S608
+        arms.append(f"SELECT * FROM ({_found_sql()} WHERE p.{P.clinic} = %s AND {starts}{also}{_in_order_sql()}) AS by_{name}")  # noqa: S608
         params += [clinic, *starts_params, *also_params, SEARCH_LIMIT]
-    # The SQL is made of fixed fragments; every value is a parameter.
-    return _found(f"{arms[0]} UNION {arms[1]}{_IN_ORDER}", [*params, SEARCH_LIMIT])
+    # The SQL is made of names from _meta and fixed fragments; every value is a parameter.
+    return f"{arms[0]} UNION {arms[1]}{_in_order_sql()}", [*params, SEARCH_LIMIT]
