@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from needlechart.audit.models import AuditEvent
 from needlechart.patients.models import Patient
-from needlechart.public import booking
+from needlechart.public import booking, booking_render
 from needlechart.public.booking_models import OnlineBooking, SlotHold
 from needlechart.public.booking_precheck import NOTHING_TO_DECLARE, precheck_questions
 from needlechart.public.models import PublicProfile
@@ -420,3 +420,33 @@ def test_what_none_of_these_apply_answers_is_an_option_of_each_question():
         given = NOTHING_TO_DECLARE[question.id]
         values = given if isinstance(given, list) else [given]
         assert all(question.option_label(v) for v in values), question.id
+
+
+def test_the_page_lists_whole_days_of_times_up_to_its_limit_and_goes_on_from_the_next_day(
+    client, profile, types, open_week, practitioner, second_practitioner, clinic_admin, monkeypatch
+):
+    for day in range(7):
+        configuration.working_hours_add(
+            actor=clinic_admin, practitioner=second_practitioner, weekday=day, start_time=dt.time(12), end_time=dt.time(16)
+        )
+    first = _in_days(3)
+    ids = booking_render.chosen_practitioners(profile, booking_render.FIRST_AVAILABLE, types["assessment"])  # the page's order
+    assert set(ids) == {practitioner.pk, second_practitioner.pk}
+    week, _window = booking.free_times(profile, types["assessment"], ids, first_day=first)
+    zone = booking.clinic_zone(profile.clinic_id)
+    on_first = [s for s in week if s.start.astimezone(zone).date() == first]
+    assert len(on_first) > 5 and len(week) > len(on_first)  # the whole week has more than the first day
+    monkeypatch.setattr(booking, "TIMES_SHOWN", 5)
+    page = client.get(_start_url(), {"type": str(types["assessment"].pk), "day": first.isoformat()}).content.decode()
+    offered = re.findall(r'name="slot" value="(\d+)@([^"]+)"', page)
+    # The first day reaches the limit: all of its times (both practitioners'), and no other day's.
+    assert offered == [(str(s.practitioner_id), s.start.isoformat()) for s in on_first]
+    assert {int(pid) for pid, _at in offered} == {practitioner.pk, second_practitioner.pk}
+    assert page.count("<h3>") == 1
+    assert f'&amp;day={(first + dt.timedelta(days=1)).isoformat()}">Later days</a>' in page
+    # Without a limit (the manage link's move, a hold's check) the week is searched whole, as before.
+    assert booking.free_times(profile, types["assessment"], ids, first_day=first)[0] == week
+    monkeypatch.setattr(booking, "TIMES_SHOWN", len(week) + 1)  # a week that does not reach the limit: all of it
+    page = client.get(_start_url(), {"type": str(types["assessment"].pk), "day": first.isoformat()}).content.decode()
+    assert len(re.findall(r'name="slot"', page)) == len(week)
+    assert f'&amp;day={(first + dt.timedelta(days=booking.DAYS_SHOWN)).isoformat()}">Later days</a>' in page

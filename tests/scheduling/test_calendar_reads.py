@@ -6,14 +6,16 @@ whole span finds."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 import zoneinfo
 from types import SimpleNamespace
 
 from django.utils import formats, timezone, translation
 
+from needlechart.patients.models import Patient
 from needlechart.scheduling import configuration, selectors, services
 from needlechart.scheduling.calendar import TimeLabels
-from needlechart.scheduling.models import AppointmentType
+from needlechart.scheduling.models import Appointment, AppointmentStatus, AppointmentType
 from needlechart.scheduling.selectors import LONGEST_APPOINTMENT, BookedTime, TakenTime
 from needlechart.scheduling.slots import Span
 from needlechart.scheduling.views import find_free
@@ -52,6 +54,73 @@ def test_a_long_appointment_begun_before_the_span_is_read_and_the_page_rows_carr
     assert isinstance(named, BookedTime) and named.patient_name == "Kari Nordmann" and named.room_name == "Room 2"
     assert (named.type_name_in("nb"), named.type_name_in("en"), named.ends_at) == ("Kursdag", "Course day", booked.ends_at)
     assert named.get_status_display() == "Booked"
+
+
+def _orm_rows(clinic_id, span, *, names):
+    """What ``selectors._appointments`` reads by plain SQL, read with the ORM (models and their relations)."""
+    rows = Appointment.objects.filter(
+        clinic_id=clinic_id, starts_at__lt=span.end, starts_at__gt=span.start - LONGEST_APPOINTMENT, blocked_until__gt=span.start
+    ).select_related("patient", "appointment_type", "room")
+    taken = [
+        (a.pk, a.practitioner_id, a.room_id, a.patient_id, a.starts_at, a.blocked_until, a.status) for a in rows.order_by("starts_at", "pk")
+    ]
+    if not names:
+        return [TakenTime(*row) for row in taken]
+    return [
+        BookedTime(
+            *row,
+            a.ends_at,
+            f"{a.patient.given_name} {a.patient.family_name}",
+            a.appointment_type.name_en,
+            a.appointment_type.name_nb,
+            a.room.name if a.room else "",
+        )
+        for row, a in zip(taken, rows.order_by("starts_at", "pk"), strict=True)
+    ]
+
+
+def test_the_plain_sql_read_gives_the_rows_the_orm_gives(
+    clinic_admin, front_desk, patient, practitioner, second_practitioner, follow_up, rooms, other_practitioner, other_admin
+):
+    """On both databases (uuids as 32 hex digits on SQLite, datetimes stored naive in UTC): the same
+    appointments (of this clinic only, overlapping the span, every status) with the same values and types."""
+    monday = next_weekday(0)
+    span = Span(oslo(monday, 9), oslo(monday, 12))
+    book = {"actor": front_desk, "patient": patient, "appointment_type": follow_up, "outside_hours": True}
+    inside = services.appointment_book(**book, practitioner=practitioner, starts_at=oslo(monday, 10), room=rooms[0])
+    no_room = services.appointment_book(**book, practitioner=second_practitioner, starts_at=oslo(monday, 10))
+    cancelled = services.appointment_book(**book, practitioner=practitioner, starts_at=oslo(monday, 11), room=rooms[1])
+    Appointment.objects.filter(pk=cancelled.pk).update(status=AppointmentStatus.CANCELLED)
+    into_it = services.appointment_book(**book, practitioner=second_practitioner, starts_at=span.start - dt.timedelta(minutes=30))
+    services.appointment_book(**book, practitioner=practitioner, starts_at=span.end)  # starts as the span ends: not in it
+    services.appointment_book(**book, practitioner=practitioner, starts_at=span.start - dt.timedelta(hours=2))  # over before it
+    elsewhere = Patient.objects.create(
+        clinic_id=other_admin.clinic_id, given_name="Other", family_name="Clinic", birth_date=dt.date(1990, 1, 1)
+    )
+    other_type = configuration.appointment_type_save(
+        actor=other_admin, data={"name_en": "Theirs", "name_nb": "Deres", "duration_minutes": 30}
+    )
+    Appointment.objects.create(
+        clinic_id=other_admin.clinic_id,
+        patient=elsewhere,
+        practitioner=other_practitioner,
+        appointment_type=other_type,
+        starts_at=oslo(monday, 10),
+        ends_at=oslo(monday, 10, 30),
+        blocked_until=oslo(monday, 10, 30),
+        created_by=other_admin,
+    )
+    for names in (False, True):
+        read = selectors._appointments(practitioner.clinic_id, span, names=names)
+        assert read == _orm_rows(practitioner.clinic_id, span, names=names)
+        assert {a.pk for a in read} == {inside.pk, no_room.pk, cancelled.pk, into_it.pk}
+        assert all(
+            isinstance(a.pk, uuid.UUID) and isinstance(a.patient_id, uuid.UUID) and a.starts_at.utcoffset() == dt.timedelta(0) for a in read
+        )
+        assert {type(a.room_id) for a in read} == {uuid.UUID, type(None)}
+    named = {a.pk: a for a in selectors._appointments(practitioner.clinic_id, span, names=True)}
+    assert (named[inside.pk].room_name, named[no_room.pk].room_name, named[cancelled.pk].status) == ("Room 1", "", "cancelled")
+    assert named[inside.pk].patient_name == "Kari Nordmann" and named[inside.pk].ends_at == inside.ends_at
 
 
 def test_first_available_in_parts_finds_exactly_what_the_whole_span_finds(

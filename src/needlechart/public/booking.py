@@ -40,6 +40,9 @@ from needlechart.scheduling.selectors import calendar_read, calendar_settings, c
 from needlechart.scheduling.slots import Slot, SlotQuery, Span, free_slots
 
 DAYS_SHOWN = 7
+# The booking page lists whole days of free times until it has this many (a week of "first
+# available" in a clinic of ten offered 150-230 times); its "Later days" go on from there.
+TIMES_SHOWN = 60
 # The public pages' "Book with a certified practitioner": each practitioner's next free times, looked
 # for in this many weeks at most (a full calendar does not make the section read up to the horizon).
 NEXT_TIMES, NEXT_WEEKS = 4, 4
@@ -169,9 +172,12 @@ def free_times(
     first_day: dt.date | None = None,
     now: dt.datetime | None = None,
     leaving_out_hold: uuid.UUID | None = None,
+    limit: int | None = None,
 ) -> tuple[list[Slot], Window]:
     """The free times of ``kind`` with the practitioners given, in the days shown: not sooner than
-    the notice, not beyond the horizon, and clear of every hold but ``leaving_out_hold``."""
+    the notice, not beyond the horizon, and clear of every hold but ``leaving_out_hold``. With a
+    ``limit``, the days up to the one whose times reach it, each whole; the window returned then
+    ends with that day."""
     now = now or timezone.now()
     window, calendar = window_of(profile.clinic_id, first_day, now=now)
     if not practitioner_ids or window.end <= window.earliest:
@@ -197,7 +203,12 @@ def free_times(
         notice=dt.timedelta(minutes=calendar.minimum_notice_minutes),
         horizon=dt.timedelta(days=calendar.horizon_days),
     )
-    return free_slots(found, query, read.zone, room_taken), window
+    slots = free_slots(found, query, read.zone, room_taken, limit=limit, whole_days=True)
+    if limit is not None and len(slots) >= limit:
+        last_day = slots[-1].start.astimezone(read.zone).date()
+        end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(0), tzinfo=read.zone).astimezone(dt.UTC)
+        window = replace(window, end=min(window.end, end))
+    return slots, window
 
 
 def next_free_times(

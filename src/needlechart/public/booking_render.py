@@ -62,7 +62,8 @@ def _context(request: HttpRequest, profile: PublicProfile, lang: str, title: str
 def page(
     request: HttpRequest, profile: PublicProfile, lang: str, template: str, title: str, status: int = 200, **extra: Any
 ) -> HttpResponse:
-    with timezone.override(clinic_zone(profile.clinic_id)):
+    """The page in the clinic's zone (``extra["zone"]`` when the view has it: a free-time page read it already)."""
+    with timezone.override(extra.get("zone") or clinic_zone(profile.clinic_id)):
         response = render(request, template, _context(request, profile, lang, title, **extra), status=status)
     response["Content-Language"] = lang
     return response
@@ -87,11 +88,17 @@ def practitioners(profile: PublicProfile) -> list[selectors.ListedPractitioner]:
     return selectors.directory(profile.clinic_id, on=timezone.localdate())
 
 
-def chosen_practitioners(profile: PublicProfile, chosen: str, kind: AppointmentType | None = None) -> list[int]:
+def chosen_practitioners(
+    profile: PublicProfile,
+    chosen: str,
+    kind: AppointmentType | None = None,
+    listed: list[selectors.ListedPractitioner] | None = None,
+) -> list[int]:
     """The staff ids of ``chosen`` (a listed practitioner's id, or the first available of all) who may
     take ``kind``: a needling session only with a practitioner whose needling certification is valid
-    today. ValueError with the message when it is none of them."""
-    listed = practitioners(profile)
+    today. ValueError with the message when it is none of them. ``listed``: the directory, when the
+    view read it already (``practitioners``)."""
+    listed = practitioners(profile) if listed is None else listed
     if kind is not None and kind.is_needling:
         if chosen != FIRST_AVAILABLE and any(str(p.staff_id) == chosen and not p.certified for p in listed):
             raise ValueError(
@@ -127,17 +134,28 @@ def slot_of(text: str) -> tuple[int, dt.datetime]:
     return int(practitioner_text), starts_at.astimezone(dt.UTC)
 
 
-def times_context(profile: PublicProfile, kind: Any, slots: list[Slot], window: Window, chosen: str) -> dict[str, Any]:
-    """What ``_times.html`` shows of ``slots``: the days, the names and the pager."""
-    zone = clinic_zone(profile.clinic_id)
+def times_context(
+    profile: PublicProfile,
+    kind: Any,
+    slots: list[Slot],
+    window: Window,
+    chosen: str,
+    listed: list[selectors.ListedPractitioner] | None = None,
+    zone: Any = None,
+) -> dict[str, Any]:
+    """What ``_times.html`` shows of ``slots``: the days (from the window's first to the day before
+    its end: fewer than ``DAYS_SHOWN`` when the times shown reached their limit), the names and the
+    pager (the next page starts where this one ends). ``listed`` and ``zone``: the directory and the
+    clinic's zone, when the view has them."""
+    zone = zone or clinic_zone(profile.clinic_id)
     first = window.start.astimezone(zone).date()
-    last = first + dt.timedelta(days=booking.DAYS_SHOWN)
+    last = window.end.astimezone(zone).date()
     return {
         "kind": kind,
         "chosen": chosen,
         "days": booking.by_day(slots, zone),
         "zone": zone,
-        "names": {p.staff_id: p.name for p in practitioners(profile)},
+        "names": {p.staff_id: p.name for p in (practitioners(profile) if listed is None else listed)},
         "first_day": first,
         "previous_day": first - dt.timedelta(days=booking.DAYS_SHOWN) if window.start > window.earliest else None,
         "next_day": last if window.end < window.latest else None,

@@ -17,6 +17,7 @@ Every page is private (``no-store``, from web.middleware) and marked ``noindex``
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,6 +36,7 @@ from needlechart.public.booking_forms import BookingForm, CodeForm
 from needlechart.public.booking_manage import cancel_until
 from needlechart.public.booking_models import SlotHold
 from needlechart.public.models import PublicProfile
+from needlechart.public.selectors import ListedPractitioner
 from needlechart.public.views import base_url
 from needlechart.scheduling.models import AppointmentType
 from needlechart.scheduling.selectors import clinic_zone
@@ -42,15 +44,31 @@ from needlechart.scheduling.selectors import clinic_zone
 FIRST_AVAILABLE = render.FIRST_AVAILABLE
 
 
-def _choice(profile: PublicProfile, params: Any) -> tuple[AppointmentType | None, list[int], str, dt.date | None]:
-    """The visitor's type, practitioners and first day from ``params``; ValueError with the message."""
+def _choice(
+    profile: PublicProfile,
+    params: Any,
+    listed: list[ListedPractitioner] | None = None,
+    types: list[AppointmentType] | None = None,
+) -> tuple[AppointmentType | None, list[int], str, dt.date | None]:
+    """The visitor's type, practitioners and first day from ``params``; ValueError with the message.
+    ``listed`` and ``types``: the directory and the types open online, when the view read them."""
     kind = None
     if params.get("type"):
-        kind = booking.bookable_type(profile.clinic_id, params["type"])
+        if types is None:
+            kind = booking.bookable_type(profile.clinic_id, params["type"])
+        else:
+            kind = next((t for t in types if str(t.pk) == _as_uuid_text(params["type"])), None)
         if kind is None:
             raise ValueError(_("Choose one of the appointment types listed."))
     chosen = params.get("practitioner") or FIRST_AVAILABLE
-    return kind, render.chosen_practitioners(profile, chosen, kind), chosen, render.day_of(params.get("day"))
+    return kind, render.chosen_practitioners(profile, chosen, kind, listed), chosen, render.day_of(params.get("day"))
+
+
+def _as_uuid_text(text: str) -> str | None:
+    try:
+        return str(uuid.UUID(str(text)))
+    except ValueError:
+        return None
 
 
 def _times_context(
@@ -60,13 +78,17 @@ def _times_context(
     chosen: str,
     day: dt.date | None,
     types: list[AppointmentType] | None = None,
+    listed: list[ListedPractitioner] | None = None,
 ) -> dict[str, Any]:
+    """The booking page's choices and, with a type, its free times (``booking.TIMES_SHOWN`` at most,
+    in whole days): the directory read once for the names, the choice and the list."""
     types = booking.bookable_types(profile.clinic_id) if types is None else types
-    extra: dict[str, Any] = {"practitioners": render.practitioners(profile), "types": types}
+    listed = render.practitioners(profile) if listed is None else listed
+    extra: dict[str, Any] = {"practitioners": listed, "types": types}
     extra |= {"kind": kind, "chosen": chosen}
     if kind is not None:
-        slots, window = booking.free_times(profile, kind, ids, first_day=day)
-        extra |= render.times_context(profile, kind, slots, window, chosen)
+        slots, window = booking.free_times(profile, kind, ids, first_day=day, limit=booking.TIMES_SHOWN)
+        extra |= render.times_context(profile, kind, slots, window, chosen, listed, clinic_zone(profile.clinic_id))
     return extra
 
 
@@ -80,14 +102,14 @@ def _taken(request: HttpRequest, profile: PublicProfile, lang: str, kind: Appoin
 def booking_start(request: HttpRequest, clinic_slug: str, lang: str) -> HttpResponse:
     profile = render.profile_of(clinic_slug, lang)
     with translation.override(lang):
+        types, listed = booking.bookable_types(profile.clinic_id), render.practitioners(profile)
         try:
-            kind, ids, chosen, day = _choice(profile, request.GET)
+            kind, ids, chosen, day = _choice(profile, request.GET, listed, types)
         except ValueError as error:
             return render.problem(request, profile, lang, str(error))
-        types = booking.bookable_types(profile.clinic_id)
         if kind is None and len(types) == 1:  # the only type open online: its free times at once
             kind = types[0]
-        extra = _times_context(profile, kind, ids, chosen, day, types)
+        extra = _times_context(profile, kind, ids, chosen, day, types, listed)
         return render.page(request, profile, lang, "public/booking/start.html", _("Book a time"), **extra)
 
 

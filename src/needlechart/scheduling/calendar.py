@@ -9,20 +9,26 @@ Content-Security-Policy allows no inline style).
 
 The blocks and the week's items carry their times of day already written (``TimeLabels``): a
 week shows hundreds of times at a few dozen different times of day, and Django's time format
-is asked once for each of those per page, not once per block.
+is asked once for each of those per page, not once per block. They carry their links too, and
+the clinic week's cells their "n free times" and the query of their day: the templates then draw
+each of a week's ~300 items without calling back into Python (a call of a context function in
+a loop that sets variables costs Jinja2 a new context each time), only the markup.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.utils import formats
+from django.utils.translation import ngettext
 
 from needlechart.clinics.models import User
+from needlechart.core.formatting import url
 from needlechart.scheduling.selectors import BookedTime, CalendarRead, OutsideVisit
 from needlechart.scheduling.slots import Slot, wall_clock
 
@@ -57,6 +63,7 @@ class Block:
     item: Any = None  # the appointment's or visit's row, the Slot, the exception, the hours
     at: str = ""  # the start's time of day as the page writes it
     until: str = ""  # the end's
+    href: str = ""  # an appointment's page, a visit's chart, a free time's booking form
 
 
 @dataclass
@@ -108,8 +115,39 @@ def _hours_bounds(
     return max(0, min(starts)), min(24, max(max(ends), min(starts) + 1))
 
 
-def build_grid(read: CalendarRead, columns: Sequence[tuple[dt.date, User]], free: Sequence[Slot], step_minutes: int) -> Grid:
-    """The grid of ``columns`` (day, practitioner) from what ``read`` holds, with the ``free`` times."""
+def path_of(name: str) -> Callable[[uuid.UUID], str]:
+    """``url(name, an_id)`` for the many ids of one page: asked once, each id then put where the
+    stand-in's was (a uuid's text needs no quoting in a path; a clinic week links ~300 appointments)."""
+    stand_in = uuid.UUID(int=0)
+    before, found, after = url(name, stand_in).partition(str(stand_in))
+    if not found:
+        raise ValueError(f"{name} does not take an id")
+    return lambda value: f"{before}{value}{after}"
+
+
+def _links(free_href: Callable[[Slot], str] | None) -> Callable[[str, Any], str]:
+    """A block's link: an appointment's page, a visit's chart, a free time's booking form."""
+    appointment, chart = path_of("appointment_detail"), path_of("patient_chart")
+
+    def href(kind: str, item: Any) -> str:
+        if kind == "appointment":
+            return appointment(item.pk)
+        if kind == "visit":
+            return chart(item.patient_id)
+        return free_href(item) if kind == "free" and free_href is not None else ""
+
+    return href
+
+
+def build_grid(
+    read: CalendarRead,
+    columns: Sequence[tuple[dt.date, User]],
+    free: Sequence[Slot],
+    step_minutes: int,
+    free_href: Callable[[Slot], str] | None = None,
+) -> Grid:
+    """The grid of ``columns`` (day, practitioner) from what ``read`` holds, with the ``free`` times
+    (each linked to ``free_href(slot)``)."""
     zone = read.zone
     placed: list[tuple[dt.date, User, str, dt.datetime, dt.datetime, Any]] = []
     for day, practitioner in columns:
@@ -135,7 +173,7 @@ def build_grid(read: CalendarRead, columns: Sequence[tuple[dt.date, User]], free
     busy = [(day, start, end) for day, _p, kind, start, end, _i in placed if kind in ("appointment", "visit")]
     first_hour, last_hour = _hours_bounds(read, columns, busy)
     grid = Grid(first_hour, last_hour, [Column(day, practitioner) for day, practitioner in columns])
-    written = TimeLabels(zone)
+    written, href = TimeLabels(zone), _links(free_href)
     for day, practitioner, kind, start, end, item in placed:
         top = max(_minutes_into(day, start, zone), first_hour * 60)
         bottom = min(_minutes_into(day, end, zone), last_hour * 60)
@@ -144,7 +182,8 @@ def build_grid(read: CalendarRead, columns: Sequence[tuple[dt.date, User]], free
         row = 1 + (top - first_hour * 60) // ROW_MINUTES
         rows = max(1, -(-(bottom - top) // ROW_MINUTES))
         at, until = ("", "") if kind in ("hours", "off") else (written(start), written(end))
-        grid.columns[by_column[(day, practitioner.pk)]].blocks.append(Block(kind, row, rows, start, end, item, at, until))
+        block = Block(kind, row, rows, start, end, item, at, until, href(kind, item))
+        grid.columns[by_column[(day, practitioner.pk)]].blocks.append(block)
     order = {"hours": 0, "off": 1, "free": 2, "visit": 3, "appointment": 3}
     for column in grid.columns:
         column.blocks.sort(key=lambda block: (order[block.kind], block.start))
@@ -154,38 +193,45 @@ def build_grid(read: CalendarRead, columns: Sequence[tuple[dt.date, User]], free
 @dataclass(frozen=True)
 class WeekCell:
     """The clinic's week: one practitioner's day, listed (appointments and outside visits, each with
-    its start's time of day as the page writes it) with its free times counted."""
+    its start's time of day as the page writes it and an appointment's link) with its free times
+    counted, their label written and the query of the day's page they link to."""
 
     day: dt.date
     practitioner: User
-    items: list[tuple[str, BookedTime | OutsideVisit]]
+    items: list[tuple[str, str, BookedTime | OutsideVisit]]  # (time of day, the appointment's page or "", the row)
     free: int
+    free_label: str = ""
+    query: str = ""
 
 
-def week_cells(read: CalendarRead, days: Sequence[dt.date], practitioners: Sequence[User], free: Sequence[Slot]) -> list[list[WeekCell]]:
-    """Rows of days, columns of practitioners."""
+def week_cells(
+    read: CalendarRead,
+    days: Sequence[dt.date],
+    practitioners: Sequence[User],
+    free: Sequence[Slot],
+    day_query: Callable[[dt.date, User], str] | None = None,
+) -> list[list[WeekCell]]:
+    """Rows of days, columns of practitioners (``day_query``: the query of a cell's day page, for the cells with free times)."""
     zone = read.zone
     free_count: dict[tuple[dt.date, int], int] = {}
     for slot in free:
         key = (slot.start.astimezone(zone).date(), slot.practitioner_id)
         free_count[key] = free_count.get(key, 0) + 1
-    written = TimeLabels(zone)
+    labels: dict[int, str] = {}
+    written, appointment_page = TimeLabels(zone), path_of("appointment_detail")
     items: dict[tuple[dt.date, int], list[BookedTime | OutsideVisit]] = {}
     shown: list[BookedTime | OutsideVisit] = [*cast(list[BookedTime], read.appointments), *read.visits]
     for item in shown:
         items.setdefault((item.starts_at.astimezone(zone).date(), item.practitioner_id), []).append(item)
-    return [
-        [
-            WeekCell(
-                day,
-                practitioner,
-                [
-                    (written(item.starts_at), item)
-                    for item in sorted(items.get((day, practitioner.pk), []), key=lambda item: item.starts_at)
-                ],
-                free_count.get((day, practitioner.pk), 0),
-            )
-            for practitioner in practitioners
-        ]
-        for day in days
-    ]
+
+    def cell(day: dt.date, practitioner: User) -> WeekCell:
+        listed = sorted(items.get((day, practitioner.pk), []), key=lambda item: item.starts_at)
+        entries = [(written(item.starts_at), appointment_page(item.pk) if item.kind == "appointment" else "", item) for item in listed]
+        count = free_count.get((day, practitioner.pk), 0)
+        if not count:
+            return WeekCell(day, practitioner, entries, 0)
+        if count not in labels:
+            labels[count] = ngettext("%(n)s free time", "%(n)s free times", count) % {"n": count}
+        return WeekCell(day, practitioner, entries, count, labels[count], day_query(day, practitioner) if day_query else "")
+
+    return [[cell(day, practitioner) for practitioner in practitioners] for day in days]

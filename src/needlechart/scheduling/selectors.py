@@ -9,20 +9,23 @@ the inputs of the pure free-time computation (``scheduling.slots``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from django.conf import settings
-from django.db.models import Model, Q, QuerySet
+from django.db import connection
+from django.db.models import Field, Model, Q, QuerySet
 from django.http import Http404
 
 from needlechart.charting.models import Encounter, EncounterStatus
 from needlechart.clinics.models import User
 from needlechart.clinics.selectors import clinic_id_of, practitioners_for_clinic
+from needlechart.patients.models import Patient
 from needlechart.scheduling.access import CalendarAction, require
 from needlechart.scheduling.models import (
     ACTIVE_STATUSES,
@@ -188,8 +191,6 @@ class OutsideVisit:
         return self.starts_at + dt.timedelta(minutes=self.duration_minutes)
 
 
-_TAKEN_COLUMNS = ("pk", "practitioner_id", "room_id", "patient_id", "starts_at", "blocked_until", "status")
-_BOOKED_NAMES = ("ends_at", "patient__given_name", "patient__family_name", "appointment_type__name_en", "appointment_type__name_nb")
 _VISIT_COLUMNS = ("pk", "practitioner_id", "patient_id", "starts_at", "duration_minutes")
 _VISIT_NAMES = ("patient__given_name", "patient__family_name", "reason")
 
@@ -224,15 +225,102 @@ class CalendarRead:
         return [e for e in self.exceptions if e.practitioner_id in (None, practitioner_id)]
 
 
+def _field(model: type[Model], name: str) -> Field[Any, Any]:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)  # a column of the model's own table
+    return field
+
+
+def _column(model: type[Model], name: str, alias: str) -> str:
+    """``alias."column"`` of a model's field, as the database names it (``_meta``, quoted)."""
+    column = _field(model, name).column
+    assert column is not None  # a concrete field
+    return f"{alias}.{connection.ops.quote_name(column)}"
+
+
+def _table(model: type[Model], alias: str) -> str:
+    return f"{connection.ops.quote_name(model._meta.db_table)} {alias}"
+
+
+@functools.cache
+def _appointments_sql(vendor: str, names: bool) -> str:
+    """The span's appointments in one statement: the search's columns (``TakenTime``'s order),
+    with ``names`` the end and the names a page shows (patient, type, room) joined in."""
+    a = functools.partial(_column, Appointment)
+    columns = [a("id", "a"), a("practitioner", "a"), a("room", "a"), a("patient", "a"), a("starts_at", "a"), a("blocked_until", "a")]
+    columns.append(a("status", "a"))
+    tables = [_table(Appointment, "a")]
+    if names:
+        columns += [a("ends_at", "a"), _column(Patient, "given_name", "p"), _column(Patient, "family_name", "p")]
+        columns += [_column(AppointmentType, "name_en", "t"), _column(AppointmentType, "name_nb", "t"), _column(Room, "name", "r")]
+        tables.append(f"JOIN {_table(Patient, 'p')} ON {_column(Patient, 'id', 'p')} = {a('patient', 'a')}")
+        tables.append(f"JOIN {_table(AppointmentType, 't')} ON {_column(AppointmentType, 'id', 't')} = {a('appointment_type', 'a')}")
+        tables.append(f"LEFT JOIN {_table(Room, 'r')} ON {_column(Room, 'id', 'r')} = {a('room', 'a')}")
+    return (
+        f"SELECT {', '.join(columns)} FROM {' '.join(tables)}"  # noqa: S608 - names from _meta, values as parameters
+        f" WHERE {a('clinic', 'a')} = %s AND {a('starts_at', 'a')} < %s AND {a('starts_at', 'a')} > %s"
+        f" AND {a('blocked_until', 'a')} > %s ORDER BY {a('starts_at', 'a')}, {a('id', 'a')}"
+    )
+
+
+def _as_uuid(value: uuid.UUID | str) -> uuid.UUID:
+    """A uuid column's value as a UUID (SQLite gives its 32 hex digits, PostgreSQL a UUID)."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+
+
+def _as_uuid_or_none(value: uuid.UUID | str | None) -> uuid.UUID | None:
+    return None if value is None else _as_uuid(value)
+
+
+def _as_aware(value: dt.datetime) -> dt.datetime:
+    """A datetime column's value, aware (SQLite gives the stored UTC time naive, PostgreSQL an aware one)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
 def _appointments(clinic_id: uuid.UUID, span: Span, *, names: bool) -> list[TakenTime]:
-    rows = Appointment.objects.filter(
-        clinic_id=clinic_id, starts_at__lt=span.end, starts_at__gt=span.start - LONGEST_APPOINTMENT, blocked_until__gt=span.start
-    ).order_by("starts_at")
+    """The clinic's appointments that overlap ``span``, as prepared rows (``TakenTime``, with
+    ``names`` ``BookedTime``), read in one plain SQL statement.
+
+    Measured (issue 16, a clinic week of ~270 appointments on SQLite): ``values_list`` took ~4 ms
+    a read, most of it building the query and Django's per-value converters; the same columns by
+    plain SQL take ~0.9 ms. The table and column names come from the models' ``_meta``, the
+    parameters are prepared by their own fields (``get_db_prep_value``: SQLite's uuids and UTC
+    datetimes as Django stores them), and each value is made what the ORM returns (a UUID, an
+    aware datetime). ``tests/scheduling/test_calendar_reads`` checks the rows against the ORM's
+    on both databases."""
+    bounds = (
+        ("clinic", clinic_id),
+        ("starts_at", span.end),
+        ("starts_at", span.start - LONGEST_APPOINTMENT),
+        ("blocked_until", span.start),
+    )
+    params = [_field(Appointment, name).get_db_prep_value(value, connection) for name, value in bounds]
+    with connection.cursor() as cursor:
+        cursor.execute(_appointments_sql(connection.vendor, names), params)
+        rows = cursor.fetchall()
     if not names:
-        return [TakenTime(*row) for row in rows.values_list(*_TAKEN_COLUMNS)]
+        return [
+            TakenTime(
+                _as_uuid(pk), practitioner, _as_uuid_or_none(room_id), _as_uuid(patient_id), _as_aware(starts_at), _as_aware(until), status
+            )
+            for pk, practitioner, room_id, patient_id, starts_at, until, status in rows
+        ]
     return [
-        BookedTime(*(*row, ends_at, f"{given} {family}", name_en, name_nb, room or ""))
-        for *row, ends_at, given, family, name_en, name_nb, room in rows.values_list(*_TAKEN_COLUMNS, *_BOOKED_NAMES, "room__name")
+        BookedTime(
+            _as_uuid(pk),
+            practitioner_id,
+            _as_uuid_or_none(room_id),
+            _as_uuid(patient_id),
+            _as_aware(starts_at),
+            _as_aware(until),
+            status,
+            _as_aware(ends_at),
+            f"{given} {family}",
+            name_en,
+            name_nb,
+            room or "",
+        )
+        for pk, practitioner_id, room_id, patient_id, starts_at, until, status, ends_at, given, family, name_en, name_nb, room in rows
     ]
 
 

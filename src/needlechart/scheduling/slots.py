@@ -222,13 +222,15 @@ def free_slots(
     zone: ZoneInfo,
     room_taken: Mapping[uuid.UUID, Sequence[Span]] | None = None,
     limit: int | None = None,
+    whole_days: bool = False,
 ) -> list[Slot]:
     """Free times of one practitioner, or of several ("first available"): earliest first, and at
     the same time in the order the diaries are given.
 
     The days are searched in order and each day's times of every practitioner sorted together: a
     day's times all start on that day (working hours end on the day they begin), so they come
-    before the next day's, and a search with a ``limit`` stops at the day that reaches it."""
+    before the next day's, and a search with a ``limit`` stops at the day that reaches it: the
+    first ``limit`` times, or with ``whole_days`` every time of the days up to that one."""
     search = _Search(query, zone, room_taken)
     if search.empty:
         return []
@@ -241,7 +243,7 @@ def free_slots(
         found += todays
         if limit is not None and len(found) >= limit:
             break
-    return found if limit is None else found[:limit]
+    return found if limit is None or whole_days else found[:limit]
 
 
 def within_hours(diary: Diary, span: Span, zone: ZoneInfo) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -14,10 +15,10 @@ from needlechart.scheduling.models import Appointment, AppointmentType
 from needlechart.scheduling.slots import Slot
 
 
-def free_time_url(slot: Slot, kind: AppointmentType | None, patient: uuid.UUID | str | None = None) -> str:
-    """The booking form for a free time, filled in (its time in the page's zone; the form's own field names)."""
+def free_time_url(slot: Slot, kind: AppointmentType | None, patient: uuid.UUID | str | None = None, zone: dt.tzinfo | None = None) -> str:
+    """The booking form for a free time, filled in (its time in ``zone``, by default the page's; the form's own field names)."""
     values: dict[str, Any] = {
-        "starts_at": timezone.localtime(slot.start).strftime("%Y-%m-%dT%H:%M"),
+        "starts_at": timezone.localtime(slot.start, zone).strftime("%Y-%m-%dT%H:%M"),
         "practitioner": slot.practitioner_id,
         "appointment_type": kind.pk if kind else "",
         "room": slot.room_id or "",

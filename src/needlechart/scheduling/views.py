@@ -5,6 +5,7 @@ pages (move, cancel, arrival) are in ``appointment_views``."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 import zoneinfo
 from dataclasses import dataclass, replace
@@ -34,8 +35,9 @@ from needlechart.scheduling import selectors, services
 from needlechart.scheduling.access import CalendarAction, may, require
 from needlechart.scheduling.calendar import build_grid, week_cells
 from needlechart.scheduling.forms import BookingForm, parse_local
-from needlechart.scheduling.models import AppointmentType, CalendarSettings
+from needlechart.scheduling.models import AppointmentStatus, AppointmentType, CalendarSettings
 from needlechart.scheduling.slots import Slot, SlotQuery, Span, free_slots, wall_clock
+from needlechart.scheduling.templating import free_time_url
 
 SEARCH_DAYS = 28  # how far the free-time search looks
 SEARCH_LIMIT = 40
@@ -176,13 +178,18 @@ def calendar(request: StaffRequest) -> HttpResponse:
         "step": settings.slot_minutes,
     }
     if view == "week" and practitioner is None:
-        context["cells"] = week_cells(read, days, practitioners, free)
+        context["cells"] = week_cells(
+            read, days, practitioners, free, lambda d, p: page.query(date=d.isoformat(), view="day", practitioner=p.pk)
+        )
+        context["status_labels"] = {value: str(label) for value, label in AppointmentStatus.choices}
         shown_count = len(read.appointments) + len(read.visits)
     else:
         columns = [(d, practitioner) for d in days] if practitioner else [(day, p) for p in practitioners if _works(read, day, p)]
         if practitioner and view == "week":
             columns = [(d, p) for d, p in columns if d.weekday() < 5 or _works(read, d, p)]
-        context["grid"] = build_grid(read, columns, free, settings.slot_minutes)
+        context["grid"] = build_grid(
+            read, columns, free, settings.slot_minutes, functools.partial(free_time_url, kind=page.kind, zone=zone)
+        )
         context["away"] = [p for p in practitioners if practitioner is None and not _works(read, day, p)]
         shown_count = sum(len(c.appointments) for c in context["grid"].columns)
     audit_read(
@@ -229,10 +236,11 @@ def free_times(request: StaffRequest) -> HttpResponse:
             request, calendar=settings, kind=kind, practitioners=shown, span=span, room_id=room.pk if room else None, limit=SEARCH_LIMIT
         )
     names = {p.pk: p.display_name for p in practitioners}
+    patient = as_uuid(request.GET.get("patient"))
     context = {
         "kind": kind,
-        "slots": [(slot, names.get(slot.practitioner_id, "")) for slot in slots],
-        "patient": as_uuid(request.GET.get("patient")),
+        "slots": [(slot, names.get(slot.practitioner_id, ""), free_time_url(slot, kind, patient, zone)) for slot in slots],
+        "patient": patient,
     }
     context |= {"practitioner": practitioner, "days": SEARCH_DAYS}
     with timezone.override(zone):
