@@ -59,7 +59,7 @@ def refresh_session(encounter_id) -> None:
 def session_signed(encounter: Encounter) -> None:
     """The SessionFact of a visit whose note is signed and which has needling (the caller knows
     both: it signed the note), from the encounter with its episode as read for the signing."""
-    severities = set(AdverseEvent.objects.filter(encounter_id=encounter.pk).values_list("severity", flat=True))
+    severities = set(AdverseEvent.objects.filter(encounter_id=encounter.pk).order_by().values_list("severity", flat=True))
     _store(session_fact(encounter, encounter.episode.condition, severities))
 
 

@@ -177,7 +177,8 @@ def note_save_and_sign(*, actor: User, encounter: Encounter, **fields: str) -> N
     and then the note written once, signed. The audit rows are the two's: the draft's (CREATE or
     UPDATE) and the signature's (SIGN)."""
     require_capability(actor, Capability.WRITE_CLINICAL)
-    note = _notes_locked_for_signing().filter(encounter_id=encounter.pk).first()
+    found = list(_notes_locked_for_signing().filter(encounter_id=encounter.pk)[:1])  # a visit has one: no order (first() adds one)
+    note = found[0] if found else None
     if note is None:
         if actor.pk != encounter.practitioner_id:  # as note_save_draft
             raise PermissionDenied(_("Only the practitioner of this visit writes its note."))
