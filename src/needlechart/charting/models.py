@@ -30,6 +30,10 @@ class Encounter(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=EncounterStatus.choices, default=EncounterStatus.PLANNED)
     reason = models.CharField(_("reason for visit"), max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Every change (its status included): what "changed since" reads (the API, FHIR _since). Null only
+    # in the column's definition (charting.0007 added it in place, keeping the table's triggers); every
+    # row has a time.
+    updated_at = models.DateTimeField(auto_now=True, null=True)
 
     class Meta:
         verbose_name = _("encounter")

@@ -117,6 +117,9 @@ class Episode(models.Model):
     referrer = models.CharField(_("referred by"), max_length=200, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Every change (closing it included): what "changed since" reads (the API, FHIR _since). Null only
+    # in the column's definition (patients.0006 added it in place); every row has a time.
+    updated_at = models.DateTimeField(auto_now=True, null=True)
 
     class Meta:
         verbose_name = _("episode of care")

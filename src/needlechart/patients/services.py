@@ -120,7 +120,7 @@ def episode_close(*, actor: User, episode: Episode, ended_on: dt.date) -> Episod
     if ended_on < episode.started_on:
         raise ValidationError(_("An episode cannot end before it started."))
     episode.ended_on = ended_on
-    episode.save(update_fields=["ended_on"])
+    episode.save(update_fields=["ended_on", "updated_at"])
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
