@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import re
-from contextlib import contextmanager
-
 import pytest
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
@@ -17,6 +14,7 @@ from needlechart.needling.models import AdverseEvent
 from needlechart.pages import chart_reads, visit_reads
 from needlechart.patients.models import Episode, Patient, PatientIdentifier
 from needlechart.screening.models import IntakeResponse, RuleSetting
+from tests.sql_names import assert_names_from_meta, assert_renames_followed
 
 MODELS = [Patient, PatientIdentifier, Episode, Encounter, Note, Addendum, PainMap, User, AdverseEvent, IntakeResponse, RuleSetting]
 
@@ -31,25 +29,8 @@ def _statements() -> str:
     return "\n".join(statements)
 
 
-@contextmanager
-def _renamed(model, table: str, field: str, column: str):
-    meta, target = model._meta, model._meta.get_field(field)
-    old_table, old_column = meta.db_table, target.column
-    meta.db_table, target.column = table, column
-    try:
-        yield
-    finally:
-        meta.db_table, target.column = old_table, old_column
-        chart_reads.clear_statement_caches()
-
-
 def test_every_table_and_column_is_quoted_from_meta():
-    sql = _statements()
-    for model in MODELS:
-        assert f'"{model._meta.db_table}"' in sql, model
-    quoted = set(re.findall(r'"(\w+)"', sql))
-    known = {model._meta.db_table for model in MODELS} | {f.column for model in MODELS for f in model._meta.concrete_fields}
-    assert quoted <= known, quoted - known
+    assert_names_from_meta(_statements(), MODELS)
 
 
 @pytest.mark.parametrize(
@@ -57,12 +38,7 @@ def test_every_table_and_column_is_quoted_from_meta():
     [(Patient, "clinic"), (Encounter, "starts_at"), (Note, "signed_at"), (PainMap, "marks"), (Episode, "complaint"), (User, "username")],
 )
 def test_a_renamed_table_or_column_is_renamed_in_the_sql(model, field):
-    original = model._meta.db_table
-    with _renamed(model, "renamed_table", field, "renamed_column"):
-        sql = _statements()
-    assert '"renamed_table"' in sql and '"renamed_column"' in sql
-    assert f'"{original}"' not in sql
-    assert f'"{original}"' in _statements()  # and back
+    assert_renames_followed(_statements, model, field, chart_reads.clear_statement_caches)
 
 
 def test_an_unknown_field_is_an_error_not_a_silent_name():
