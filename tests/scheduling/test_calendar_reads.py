@@ -12,11 +12,12 @@ from types import SimpleNamespace
 
 from django.utils import formats, timezone, translation
 
+from needlechart.charting.models import Encounter, EncounterStatus
 from needlechart.patients.models import Patient
 from needlechart.scheduling import configuration, selectors, services
 from needlechart.scheduling.calendar import TimeLabels
 from needlechart.scheduling.models import Appointment, AppointmentStatus, AppointmentType
-from needlechart.scheduling.selectors import LONGEST_APPOINTMENT, BookedTime, TakenTime
+from needlechart.scheduling.selectors import LONGEST_APPOINTMENT, LONGEST_VISIT, BookedTime, OutsideVisit, TakenTime
 from needlechart.scheduling.slots import Span
 from needlechart.scheduling.views import find_free
 from tests.scheduling.conftest import next_weekday, oslo
@@ -121,6 +122,69 @@ def test_the_plain_sql_read_gives_the_rows_the_orm_gives(
     named = {a.pk: a for a in selectors._appointments(practitioner.clinic_id, span, names=True)}
     assert (named[inside.pk].room_name, named[no_room.pk].room_name, named[cancelled.pk].status) == ("Room 1", "", "cancelled")
     assert named[inside.pk].patient_name == "Kari Nordmann" and named[inside.pk].ends_at == inside.ends_at
+
+
+def _orm_visits(clinic_id, span, practitioner_ids, *, names):
+    rows = (
+        Encounter.objects.filter(
+            clinic_id=clinic_id,
+            practitioner_id__in=practitioner_ids,
+            starts_at__lt=span.end,
+            starts_at__gt=span.start - LONGEST_VISIT,
+            appointment__isnull=True,
+        )
+        .exclude(status=EncounterStatus.CANCELLED)
+        .select_related("patient")
+        .order_by("starts_at", "pk")
+    )
+    visits = [
+        OutsideVisit(e.pk, e.practitioner_id, e.patient_id, e.starts_at, e.duration_minutes)
+        if not names
+        else OutsideVisit(
+            e.pk,
+            e.practitioner_id,
+            e.patient_id,
+            e.starts_at,
+            e.duration_minutes,
+            f"{e.patient.given_name} {e.patient.family_name}",
+            e.reason,
+        )
+        for e in rows
+    ]
+    return [v for v in visits if v.ends_at > span.start]
+
+
+def test_the_plain_sql_read_of_outside_visits_gives_what_the_orm_gives(
+    front_desk, patient, episode, practitioner, second_practitioner, follow_up, other_practitioner
+):
+    monday = next_weekday(0)
+    span = Span(oslo(monday, 9), oslo(monday, 12))
+    visit = {"clinic_id": practitioner.clinic_id, "patient": patient, "episode": episode, "duration_minutes": 45}
+    outside = Encounter.objects.create(**visit, practitioner=practitioner, starts_at=oslo(monday, 10), reason="Neck")
+    into_it = Encounter.objects.create(**visit, practitioner=second_practitioner, starts_at=span.start - dt.timedelta(minutes=30))
+    Encounter.objects.create(**visit, practitioner=practitioner, starts_at=oslo(monday, 11), status=EncounterStatus.CANCELLED)
+    Encounter.objects.create(**visit, practitioner=practitioner, starts_at=span.start - dt.timedelta(minutes=45))  # over as it starts
+    Encounter.objects.create(**visit, practitioner=other_practitioner, starts_at=oslo(monday, 10))  # not asked for
+    booked = services.appointment_book(
+        actor=front_desk,
+        patient=patient,
+        practitioner=practitioner,
+        appointment_type=follow_up,
+        starts_at=oslo(monday, 11, 30),
+        outside_hours=True,
+    )
+    linked = Encounter.objects.create(**visit, practitioner=practitioner, starts_at=oslo(monday, 11, 30))
+    Appointment.objects.filter(pk=booked.pk).update(encounter=linked)  # the appointment's own visit
+    ids = [practitioner.pk, second_practitioner.pk]
+    for names in (False, True):
+        read = selectors._outside_visits(practitioner.clinic_id, span, ids, names=names)
+        assert read == _orm_visits(practitioner.clinic_id, span, ids, names=names)
+        assert [v.pk for v in read] == [into_it.pk, outside.pk]
+        assert all(
+            isinstance(v.pk, uuid.UUID) and isinstance(v.patient_id, uuid.UUID) and v.starts_at.utcoffset() == dt.timedelta(0) for v in read
+        )
+    assert selectors._outside_visits(practitioner.clinic_id, span, ids, names=True)[1].reason == "Neck"
+    assert selectors._outside_visits(practitioner.clinic_id, span, [], names=False) == []
 
 
 def test_first_available_in_parts_finds_exactly_what_the_whole_span_finds(

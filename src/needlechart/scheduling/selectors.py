@@ -191,10 +191,6 @@ class OutsideVisit:
         return self.starts_at + dt.timedelta(minutes=self.duration_minutes)
 
 
-_VISIT_COLUMNS = ("pk", "practitioner_id", "patient_id", "starts_at", "duration_minutes")
-_VISIT_NAMES = ("patient__given_name", "patient__family_name", "reason")
-
-
 @dataclass
 class CalendarRead:
     """What a span of the calendar holds, read once for a page or a free-time search."""
@@ -324,25 +320,49 @@ def _appointments(clinic_id: uuid.UUID, span: Span, *, names: bool) -> list[Take
     ]
 
 
-def _outside_visits(clinic_id: uuid.UUID, span: Span, practitioner_ids: Sequence[int], *, names: bool) -> list[OutsideVisit]:
-    rows = (
-        Encounter.objects.filter(
-            clinic_id=clinic_id,
-            practitioner_id__in=practitioner_ids,
-            starts_at__lt=span.end,
-            starts_at__gt=span.start - LONGEST_VISIT,
-            appointment__isnull=True,
-        )
-        .exclude(status=EncounterStatus.CANCELLED)
-        .order_by("starts_at")
+@functools.cache
+def _visits_sql(vendor: str, names: bool, practitioners: int) -> str:
+    """The visits of ``practitioners`` practitioners booked outside the calendar (no appointment
+    has them as its visit) and not cancelled, in one statement; with ``names`` the patient's name and the reason."""
+    e = functools.partial(_column, Encounter)
+    columns = [e("id", "e"), e("practitioner", "e"), e("patient", "e"), e("starts_at", "e"), e("duration_minutes", "e")]
+    tables = [_table(Encounter, "e"), f"LEFT JOIN {_table(Appointment, 'a')} ON {_column(Appointment, 'encounter', 'a')} = {e('id', 'e')}"]
+    if names:
+        columns += [_column(Patient, "given_name", "p"), _column(Patient, "family_name", "p"), e("reason", "e")]
+        tables.append(f"JOIN {_table(Patient, 'p')} ON {_column(Patient, 'id', 'p')} = {e('patient', 'e')}")
+    return (
+        f"SELECT {', '.join(columns)} FROM {' '.join(tables)}"  # noqa: S608 - names from _meta, values as parameters
+        f" WHERE {e('clinic', 'e')} = %s AND {e('practitioner', 'e')} IN ({', '.join(['%s'] * practitioners)})"
+        f" AND {e('starts_at', 'e')} < %s AND {e('starts_at', 'e')} > %s AND {e('status', 'e')} <> %s"
+        f" AND {_column(Appointment, 'id', 'a')} IS NULL ORDER BY {e('starts_at', 'e')}, {e('id', 'e')}"
     )
+
+
+def _outside_visits(clinic_id: uuid.UUID, span: Span, practitioner_ids: Sequence[int], *, names: bool) -> list[OutsideVisit]:
+    """The visits booked outside the calendar that overlap ``span``, by plain SQL as ``_appointments``
+    reads (the ORM's query with its exclusion and reverse join cost ~1.3 ms a read, this ~0.3 ms)."""
+    if not practitioner_ids:
+        return []
+    params = [
+        _field(Encounter, "clinic").get_db_prep_value(clinic_id, connection),
+        *(_field(Encounter, "practitioner").get_db_prep_value(pk, connection) for pk in practitioner_ids),
+        _field(Encounter, "starts_at").get_db_prep_value(span.end, connection),
+        _field(Encounter, "starts_at").get_db_prep_value(span.start - LONGEST_VISIT, connection),
+        EncounterStatus.CANCELLED.value,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_visits_sql(connection.vendor, names, len(practitioner_ids)), params)
+        rows = cursor.fetchall()
     if names:
         visits = [
-            OutsideVisit(*(*row, f"{given} {family}", reason))
-            for *row, given, family, reason in rows.values_list(*_VISIT_COLUMNS, *_VISIT_NAMES)
+            OutsideVisit(_as_uuid(pk), practitioner, _as_uuid(patient_id), _as_aware(starts_at), minutes, f"{given} {family}", reason)
+            for pk, practitioner, patient_id, starts_at, minutes, given, family, reason in rows
         ]
     else:
-        visits = [OutsideVisit(*row) for row in rows.values_list(*_VISIT_COLUMNS)]
+        visits = [
+            OutsideVisit(_as_uuid(pk), practitioner, _as_uuid(patient_id), _as_aware(starts_at), minutes)
+            for pk, practitioner, patient_id, starts_at, minutes in rows
+        ]
     return [visit for visit in visits if visit.ends_at > span.start]
 
 
