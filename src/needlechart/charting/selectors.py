@@ -24,6 +24,17 @@ def encounter_get_for_user(*, user: User, encounter_id: uuid.UUID | str) -> Enco
         raise Http404 from exc
 
 
+def encounter_for_writing(*, user: User, encounter_id: uuid.UUID | str) -> Encounter:
+    """The visit as ``encounter_get_for_user`` finds it (in the reader's clinic, else 404), without
+    the patient, episode and practitioner a page draws: for a form's post, whose service reads
+    what it needs of the visit again, under lock."""
+    require_capability(user, Capability.VIEW_DAY_LIST)
+    try:
+        return Encounter.objects.get(pk=encounter_id, clinic_id=clinic_id_of(user))
+    except (Encounter.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+
+
 def note_for_encounter(*, user: User, encounter: Encounter) -> Note | None:
     require_capability(user, Capability.VIEW_CLINICAL)
     note = Note.objects.select_related("author", "signed_by").filter(encounter=encounter, clinic_id=clinic_id_of(user)).first()

@@ -102,11 +102,10 @@ def _refuse(
 @staff_view(Capability.WRITE_CLINICAL)
 @require_POST
 def note_save(request: StaffRequest, encounter_id) -> HttpResponse:
-    encounter = selectors.encounter_get_for_user(user=request.user, encounter_id=encounter_id)
+    encounter = selectors.encounter_for_writing(user=request.user, encounter_id=encounter_id)
     form = NoteForm(request.POST)
     if not form.is_valid():
-        note = selectors.note_for_encounter(user=request.user, encounter=encounter)
-        return _refuse(request, encounter, note, ValidationError(_("Please correct the note.")), note_form=form)
+        return _refuse_note(request, encounter, ValidationError(_("Please correct the note.")), form, status=400)
     try:
         if request.POST.get("sign"):  # saved and signed in one transaction: a refused signature saves nothing
             services.note_save_and_sign(actor=request.user, encounter=encounter, **form.cleaned_data)
@@ -116,9 +115,15 @@ def note_save(request: StaffRequest, encounter_id) -> HttpResponse:
             messages.success(request, _("Draft saved."))
     except (ValidationError, SignedRecordImmutable, PermissionDenied) as error:
         status = 403 if isinstance(error, PermissionDenied) else 409 if isinstance(error, SignedRecordImmutable) else 400
-        note = selectors.note_for_encounter(user=request.user, encounter=encounter)
-        return _refuse(request, encounter, note, error, note_form=form, status=status)
+        return _refuse_note(request, encounter, error, form, status=status)
     return redirect("encounter_detail", encounter_id=encounter.pk)
+
+
+def _refuse_note(request: StaffRequest, encounter: Encounter, error: Exception, form: NoteForm, *, status: int) -> HttpResponse:
+    """The visit page again for a refused note form: the visit read as a page reads it, its note as stored."""
+    encounter = selectors.encounter_get_for_user(user=request.user, encounter_id=encounter.pk)
+    note = selectors.note_for_encounter(user=request.user, encounter=encounter)
+    return _refuse(request, encounter, note, error, note_form=form, status=status)
 
 
 @staff_view(Capability.WRITE_CLINICAL)
