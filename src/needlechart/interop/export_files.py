@@ -17,16 +17,21 @@ that cannot be written, one that holds another clinic's export (or files that ar
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import multiprocessing as mp
 import os
+import queue
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.db import connections, transaction
 from django.utils import timezone
 
 from needlechart.interop.export import RESOURCE_TYPES, clinic_resources
@@ -137,7 +142,12 @@ def _write_type(
     flush_every: int,
     progress: Callable[[Progress], None],
     scope: ExportScope | None,
+    record: Callable[[str, dict[str, Any]], None] | None = None,
 ) -> None:
+    """Write one type's file. ``record(type, state)`` is told its state after each fsync of the part
+    file (and once it is final), to put in the manifest; by default it writes the manifest here."""
+    if record is None:
+        record = functools.partial(_record, out, manifest)
     final = out / f"{resource_type}.ndjson"
     part = out / f"{resource_type}.ndjson.part"
     state = manifest["files"].get(resource_type) or {"status": "partial", "count": 0, "bytes": 0, "last_id": None}
@@ -173,8 +183,7 @@ def _write_type(
                 lines.clear()
             sink.flush()
             os.fsync(sink.fileno())
-            manifest["files"][resource_type] = {"status": "partial", "count": count, "bytes": size, "last_id": last}
-            _fsync_write(out / MANIFEST, json.dumps(manifest, indent=2))
+            record(resource_type, {"status": "partial", "count": count, "bytes": size, "last_id": last})
             progress(Progress(resource_type, count, time.perf_counter() - started, done=False))
 
         for resource in resources:
@@ -186,9 +195,100 @@ def _write_type(
         flush()
     os.replace(part, final)
     _fsync_dir(out)
-    manifest["files"][resource_type] = {"status": "done", "count": count, "bytes": size, "sha256": _sha256(final)}
-    _fsync_write(out / MANIFEST, json.dumps(manifest, indent=2))
+    record(resource_type, {"status": "done", "count": count, "bytes": size, "sha256": _sha256(final)})
     progress(Progress(resource_type, count, time.perf_counter() - started, done=True))
+
+
+def _record(out: Path, manifest: dict[str, Any], resource_type: str, state: dict[str, Any]) -> None:
+    """A type's state in the manifest, written (fsync'ed, renamed) before anything more is written."""
+    manifest["files"][resource_type] = state
+    _fsync_write(out / MANIFEST, json.dumps(manifest, indent=2))
+
+
+# The types by the rows they read in a clinic of the synthetic set's shape, most first: a worker
+# takes the largest left, so that the last to finish is a short one.
+_LARGEST_FIRST = ("Procedure", "Observation", "Encounter", "DocumentReference", "Provenance", "Consent", "QuestionnaireResponse")
+
+
+def _parallel_ok(processes: int, pending: list[str]) -> bool:
+    """Whether the types can be written in processes of their own: each opens its own connection, so
+    not inside a transaction (whose rows only its connection sees) nor on an in-memory database."""
+    connection = transaction.get_connection()
+    in_memory = connection.vendor == "sqlite" and connection.is_in_memory_db()
+    return processes > 1 and len(pending) > 1 and not connection.in_atomic_block and not in_memory and "fork" in mp.get_all_start_methods()
+
+
+def _worker(tasks: Any, messages: Any, out: Path, manifest: dict[str, Any], options: dict[str, Any]) -> None:
+    """A forked process: write the types it takes from ``tasks`` (until None), telling the parent
+    each state to record and each progress; an error is sent as its text."""
+    connections.close_all()  # the parent's were closed before the fork; this process opens its own
+    try:
+        while (resource_type := tasks.get()) is not None:
+            _write_type(
+                out,
+                manifest,
+                options["clinic_id"],
+                resource_type,
+                validate=options["validate"],
+                chunk_size=options["chunk_size"],
+                flush_every=options["flush_every"],
+                progress=lambda p: messages.put(("progress", p)),
+                scope=options["scope"],
+                record=lambda t, state: messages.put(("state", (t, state))),
+            )
+        messages.put(("finished", None))
+    except BaseException:
+        messages.put(("error", traceback.format_exc()))
+        raise
+    finally:
+        connections.close_all()
+
+
+def _write_in_processes(out: Path, manifest: dict[str, Any], pending: list[str], processes: int, options: dict[str, Any]) -> None:
+    """The pending types written by ``processes`` forked processes at once, the largest first. Only
+    this process writes the manifest: a worker sends a type's state after its part file is fsync'ed,
+    so the manifest never claims more than the disk holds, as in one process."""
+    _fsync_write(out / MANIFEST, json.dumps(manifest, indent=2))  # a rerun continues this export, whichever process stopped first
+    context = mp.get_context("fork")
+    tasks, messages = context.Queue(), context.Queue()
+    for resource_type in sorted(pending, key=lambda t: _LARGEST_FIRST.index(t) if t in _LARGEST_FIRST else len(_LARGEST_FIRST)):
+        tasks.put(resource_type)
+    count = min(processes, len(pending))
+    for _ in range(count):
+        tasks.put(None)
+    connections.close_all()  # a forked child must not share this process's database connections
+    workers = [context.Process(target=_worker, args=(tasks, messages, out, manifest, options), daemon=True) for _ in range(count)]
+    for worker in workers:
+        worker.start()
+    running, failure, stopped = count, None, True
+    try:
+        while running:
+            try:
+                kind, value = messages.get(timeout=5)
+            except queue.Empty:
+                if not any(w.is_alive() for w in workers):
+                    failure = failure or "an export process ended without a word"
+                    break
+                continue
+            if kind == "state":
+                _record(out, manifest, *value)
+            elif kind == "progress":
+                options["progress"](value)  # may stop the export (a cancelled job): the workers are ended below
+            else:
+                running -= 1
+                if kind == "error":
+                    failure = failure or value
+                    break
+        stopped = failure is not None
+    finally:
+        for worker in workers:
+            if stopped:
+                worker.terminate()
+            worker.join(timeout=30)
+            if worker.is_alive():  # pragma: no cover - a worker stuck past its end
+                worker.kill()
+    if failure:
+        raise RuntimeError(f"The export failed in one of its processes:\n{failure}")
 
 
 def export_to_directory(
@@ -201,13 +301,20 @@ def export_to_directory(
     flush_every: int = FLUSH_EVERY,
     progress: Callable[[Progress], None] = lambda p: None,
     scope: ExportScope | None = None,
+    processes: int = 1,
 ) -> dict[str, Any]:
     """Write (or finish) the export the manifest describes; returns the final manifest. ``scope``: only
-    those rows (some patients, what changed since), read so in the database; a rerun must pass the same."""
+    those rows (some patients, what changed since), read so in the database; a rerun must pass the same.
+    ``processes``: write up to that many types at once, each in a forked process with its own
+    connection (validation is most of an export's CPU, and one process uses one core); in one
+    process inside a transaction or on an in-memory database, where other connections see nothing."""
     started = time.perf_counter()
-    for resource_type in manifest["types"]:
-        if (manifest["files"].get(resource_type) or {}).get("status") == "done":
-            continue
+    pending = [t for t in manifest["types"] if (manifest["files"].get(t) or {}).get("status") != "done"]
+    if _parallel_ok(processes, pending):
+        options = {"clinic_id": clinic_id, "validate": validate, "chunk_size": chunk_size, "flush_every": flush_every}
+        _write_in_processes(out, manifest, pending, processes, options | {"scope": scope, "progress": progress})
+        pending = []
+    for resource_type in pending:
         _write_type(
             out,
             manifest,
@@ -222,9 +329,10 @@ def export_to_directory(
     manifest["finished_at"] = timezone.now().isoformat()
     manifest["seconds"] = round(manifest.get("seconds", 0) + time.perf_counter() - started, 3)
     manifest["complete"] = True
+    files = manifest["files"]  # in the manifest's order of types, however the processes finished
     manifest["files"] = {
         t: {"file": f"{t}.ndjson", "count": s["count"], "bytes": s["bytes"], "sha256": s["sha256"], "status": "done"}
-        for t, s in manifest["files"].items()
+        for t, s in sorted(files.items(), key=lambda item: manifest["types"].index(item[0]) if item[0] in manifest["types"] else len(files))
     }
     _fsync_write(out / MANIFEST, json.dumps(manifest, indent=2))
     return manifest
