@@ -14,7 +14,10 @@ from needlechart.analytics.models import EpisodeOutcome, SessionFact
 from needlechart.audit.models import AuditAction, AuditEvent
 from needlechart.charting import services as charting
 from needlechart.charting.models import Encounter, Note
+from needlechart.charting.signing import signing_relations, signing_states
 from needlechart.needling import services
+from needlechart.needling.models import NeedlingRecord
+from needlechart.needling.session import session_state
 
 SOAP = {"subjective": "Neck 5/10", "objective": "", "assessment": "", "plan": ""}
 
@@ -98,3 +101,15 @@ def test_a_draft_signed_through_the_form_records_its_update_then_its_signature(c
     note = Note.objects.get(encounter=ready_session)
     assert _note_rows(note) == [(AuditAction.CREATE, {}), (AuditAction.UPDATE, {}), (AuditAction.SIGN, {"digest": note.digest})]
     assert charting.signed_record_verify(note)
+
+
+def test_signing_takes_the_rows_its_locking_read_joined_and_nothing_else_takes_a_cached_one(ready_session):
+    """signing_states(joined=True) uses the single rows the read of that encounter joined; any other
+    read of the visit reads them anew, even when the encounter's relation cache holds an old copy."""
+    stale = ready_session.needling_record  # the cache now holds this copy
+    NeedlingRecord.objects.filter(pk=stale.pk).update(needles_out=1)
+    assert session_state(ready_session).record.needles_out == 1
+    assert signing_states(ready_session)["needling"].record.needles_out == 1
+    joined = Encounter.objects.select_related(*signing_relations()).get(pk=ready_session.pk)
+    states = signing_states(joined, joined=True)
+    assert states["needling"].record is joined.needling_record and states["home_programme"].programme is None
