@@ -53,14 +53,15 @@ def test_signing_a_saved_draft_through_the_note_form_sends_a_pinned_number_of_st
     assert count == DRAFTED[connection.vendor], "\n".join(sql)
 
 
-def test_a_refused_signature_through_the_note_form_writes_nothing(client_for, practitioner, encounter, screened):
+def test_a_refused_signature_through_the_note_form_signs_nothing_and_keeps_the_draft(client_for, practitioner, encounter, screened):
     services.needling_entry_save(
         actor=practitioner, encounter=encounter, muscle_id="gluteus_medius", side="l", **services.default_entry("gluteus_medius")
     )
     response = client_for(practitioner).post(reverse("note_save", args=[encounter.pk]), {**SOAP, "sign": "1"})
     assert response.status_code == 400 and b"Count the needles out before signing" in response.content
-    assert not Note.objects.filter(encounter=encounter).exists()  # not even the draft
-    assert not AuditEvent.objects.filter(object_type="note").exists()  # (the page shown again is a read of the visit's)
+    note = Note.objects.get(encounter=encounter)  # what was typed, as the draft
+    assert not note.is_signed and note.subjective == SOAP["subjective"]
+    assert list(AuditEvent.objects.filter(object_type="note").values_list("action", flat=True)) == ["create"]  # no signature
     assert Encounter.objects.get(pk=encounter.pk).status == encounter.status
     assert not SessionFact.objects.filter(encounter_id=encounter.pk).exists()
 
@@ -113,3 +114,16 @@ def test_signing_takes_the_rows_its_locking_read_joined_and_nothing_else_takes_a
     joined = Encounter.objects.select_related(*signing_relations()).get(pk=ready_session.pk)
     states = signing_states(joined, joined=True)
     assert states["needling"].record is joined.needling_record and states["home_programme"].programme is None
+
+
+def test_a_first_note_saved_twice_at_once_is_a_409_that_writes_nothing(client_for, practitioner, ready_session, monkeypatch):
+    """Two sign requests for a visit without a note (a double click): on PostgreSQL both may find no
+    note and both insert one; the second insert breaks the one-note-a-visit key. Simulated here by
+    the other request's draft being there already when this one looked and found none."""
+    other = charting.note_save_draft(actor=practitioner, encounter=ready_session, subjective="From the other window")
+    monkeypatch.setattr(charting, "_notes_locked_for_signing", lambda: Note.objects.none())
+    response = client_for(practitioner).post(reverse("note_save", args=[ready_session.pk]), {**SOAP, "sign": "1"})
+    assert response.status_code == 409 and b"saved from another window at the same moment" in response.content
+    stored = Note.objects.get(encounter=ready_session)
+    assert stored.pk == other.pk and stored.subjective == "From the other window" and not stored.is_signed
+    assert not AuditEvent.objects.filter(object_type="note", action=AuditAction.SIGN).exists()

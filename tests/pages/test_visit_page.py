@@ -207,6 +207,19 @@ def test_the_note_no_longer_takes_a_count_and_signing_reads_the_count_saved(clie
     assert response.status_code == 302 and Note.objects.get(encounter=encounter).is_signed
 
 
+def test_a_refused_signature_keeps_what_was_typed_as_the_draft(client_for, practitioner, encounter, screened):
+    """A gate that refuses the signature (the needles not counted out) writes no signature, but the
+    note's text is saved as the draft, so nothing typed is lost if the practitioner leaves the page."""
+    _add(practitioner, encounter)
+    _consent(practitioner, encounter)
+    client = client_for(practitioner)
+    response = client.post(reverse("note_save", args=[encounter.pk]), {"subjective": "Neck 6/10 after the session", "sign": "1"})
+    assert response.status_code == 400 and b"Count the needles out before signing" in response.content
+    assert b"Draft saved. The note is not signed." in response.content
+    note = Note.objects.get(encounter=encounter)
+    assert note.subjective == "Neck 6/10 after the session" and not note.is_signed
+
+
 # --- the record's parts: count, aftercare, reasoning ---------------------------------------------
 
 

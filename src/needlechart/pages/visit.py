@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -107,8 +108,13 @@ def note_save(request: StaffRequest, encounter_id) -> HttpResponse:
     if not form.is_valid():
         return _refuse_note(request, encounter, ValidationError(_("Please correct the note.")), form, status=400)
     try:
-        if request.POST.get("sign"):  # saved and signed in one transaction: a refused signature saves nothing
-            services.note_save_and_sign(actor=request.user, encounter=encounter, **form.cleaned_data)
+        if request.POST.get("sign"):  # saved and signed in one transaction
+            try:
+                services.note_save_and_sign(actor=request.user, encounter=encounter, **form.cleaned_data)
+            except ValidationError as refused:  # a gate or an empty note: what was typed is kept as the draft
+                services.note_save_draft(actor=request.user, encounter=encounter, **form.cleaned_data)
+                messages.info(request, _("Draft saved. The note is not signed."))
+                return _refuse_note(request, encounter, refused, form, status=400)
             messages.success(request, _("Note signed."))
         else:
             services.note_save_draft(actor=request.user, encounter=encounter, **form.cleaned_data)
@@ -116,6 +122,9 @@ def note_save(request: StaffRequest, encounter_id) -> HttpResponse:
     except (ValidationError, SignedRecordImmutable, PermissionDenied) as error:
         status = 403 if isinstance(error, PermissionDenied) else 409 if isinstance(error, SignedRecordImmutable) else 400
         return _refuse_note(request, encounter, error, form, status=status)
+    except IntegrityError:  # the visit's first note, saved by two requests at once (a double click): the other's stands
+        clash = ValidationError(_("This visit's note was saved from another window at the same moment. Nothing was written here."))
+        return _refuse_note(request, encounter, clash, form, status=409)
     return redirect("encounter_detail", encounter_id=encounter.pk)
 
 
