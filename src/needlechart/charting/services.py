@@ -62,7 +62,7 @@ def encounter_set_status(*, actor: User, encounter: Encounter, status: str) -> E
     if status not in EncounterStatus.values:
         raise ValidationError(_("Unknown status."))
     encounter.status = status
-    encounter.save(update_fields=["status"])
+    encounter.save(update_fields=["status", "updated_at"])
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -148,7 +148,7 @@ def _record_signing(actor: User, note: Note, states: SigningStates) -> None:
     encounter = note.encounter
     if encounter.status in (EncounterStatus.PLANNED, EncounterStatus.ARRIVED):
         encounter.status = EncounterStatus.FINISHED
-        encounter.save(update_fields=["status"])
+        encounter.save(update_fields=["status", "updated_at"])
     audit_record(
         actor=actor,
         action=AuditAction.SIGN,
