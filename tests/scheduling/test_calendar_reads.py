@@ -225,8 +225,11 @@ def test_a_search_in_parts_reads_the_working_hours_and_exceptions_once(
     tables = [query["sql"] for query in captured.captured_queries]
     assert sum('FROM "scheduling_appointment"' in sql for sql in tables) == 3
     assert sum('FROM "charting_encounter"' in sql for sql in tables) == 3
-    assert sum('FROM "scheduling_workinghours"' in sql for sql in tables) == 1
-    assert sum('FROM "scheduling_scheduleexception"' in sql for sql in tables) == 1
+    # The frame is asked for once (its version); the hours and exceptions the first search read are
+    # kept at that version (issue 16: the pinned 1 read of each lowered to 0).
+    assert sum('FROM "scheduling_calendarversion"' in sql for sql in tables) == 1
+    assert sum('FROM "scheduling_workinghours"' in sql for sql in tables) == 0
+    assert sum('FROM "scheduling_scheduleexception"' in sql for sql in tables) == 0
 
 
 def test_the_pages_write_each_time_of_day_as_the_time_filter_does_on_both_sides_of_a_clock_change():

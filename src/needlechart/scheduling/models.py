@@ -265,3 +265,22 @@ class Appointment(models.Model):
 from needlechart.scheduling.feed_models import CalendarFeed  # noqa: E402, F401 - practitioners' iCal feeds, in their own module
 from needlechart.scheduling.outbox_models import OutgoingMessage  # noqa: E402, F401 - the outbox model, in its own module
 from needlechart.scheduling.wait_list_models import WaitListEntry  # noqa: E402, F401 - the wait list, in its own module
+
+
+class CalendarVersion(models.Model):
+    """A token of a clinic's working hours and exceptions as they stand: the database sets a new
+    random one on every write to either table (triggers, ``scheduling.db_versions``: a bulk
+    update, a delete or plain SQL too), so what was computed from them at one token is never used
+    at another (``selectors.calendar_frame``). A token, not a counter: a write rolled back takes
+    its token with it, and no later write can bring it back. The clinic by id, no foreign key: a
+    clinic's rows deleted with it write their token last."""
+
+    clinic_id = models.UUIDField(primary_key=True)
+    token = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("calendar version")
+        verbose_name_plural = _("calendar versions")
+
+    def __str__(self) -> str:
+        return f"{self.clinic_id} {self.token}"

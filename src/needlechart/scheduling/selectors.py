@@ -19,12 +19,13 @@ from typing import Any, ClassVar, TypeVar
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Field, Model, Q, QuerySet
+from django.db.models import DateTimeField, Model, Q, QuerySet
 from django.http import Http404
 
 from needlechart.charting.models import Encounter, EncounterStatus
 from needlechart.clinics.models import User
 from needlechart.clinics.selectors import clinic_id_of, practitioners_for_clinic
+from needlechart.core.raw_sql import SqlNames, datetime_value, uuid_param, uuid_value
 from needlechart.patients.models import Patient
 from needlechart.scheduling.access import CalendarAction, require
 from needlechart.scheduling.models import (
@@ -33,6 +34,7 @@ from needlechart.scheduling.models import (
     AppointmentStatus,
     AppointmentType,
     CalendarSettings,
+    CalendarVersion,
     Room,
     ScheduleException,
     WorkingHours,
@@ -221,56 +223,36 @@ class CalendarRead:
         return [e for e in self.exceptions if e.practitioner_id in (None, practitioner_id)]
 
 
-def _field(model: type[Model], name: str) -> Field[Any, Any]:
-    field = model._meta.get_field(name)
-    assert isinstance(field, Field)  # a column of the model's own table
-    return field
+_A, _P, _T, _R = SqlNames(Appointment), SqlNames(Patient), SqlNames(AppointmentType), SqlNames(Room)
+_E, _V = SqlNames(Encounter), SqlNames(CalendarVersion)
+_DATETIME = DateTimeField()
 
 
-def _column(model: type[Model], name: str, alias: str) -> str:
-    """``alias."column"`` of a model's field, as the database names it (``_meta``, quoted)."""
-    column = _field(model, name).column
-    assert column is not None  # a concrete field
-    return f"{alias}.{connection.ops.quote_name(column)}"
-
-
-def _table(model: type[Model], alias: str) -> str:
-    return f"{connection.ops.quote_name(model._meta.db_table)} {alias}"
+def _moment(value: dt.datetime) -> Any:
+    """An aware datetime as a parameter, as Django stores it (SQLite: text in UTC)."""
+    return _DATETIME.get_db_prep_value(value, connection)
 
 
 @functools.cache
 def _appointments_sql(vendor: str, names: bool) -> str:
     """The span's appointments in one statement: the search's columns (``TakenTime``'s order),
-    with ``names`` the end and the names a page shows (patient, type, room) joined in."""
-    a = functools.partial(_column, Appointment)
-    columns = [a("id", "a"), a("practitioner", "a"), a("room", "a"), a("patient", "a"), a("starts_at", "a"), a("blocked_until", "a")]
-    columns.append(a("status", "a"))
-    tables = [_table(Appointment, "a")]
+    with ``names`` the end and the names a page shows (patient, type, room) joined in (``vendor``:
+    the names are quoted as this database quotes them)."""
+    columns = f"a.{_A.pk}, a.{_A.practitioner}, a.{_A.room}, a.{_A.patient}, a.{_A.starts_at}, a.{_A.blocked_until}, a.{_A.status}"
+    tables = f"{_A} a"
     if names:
-        columns += [a("ends_at", "a"), _column(Patient, "given_name", "p"), _column(Patient, "family_name", "p")]
-        columns += [_column(AppointmentType, "name_en", "t"), _column(AppointmentType, "name_nb", "t"), _column(Room, "name", "r")]
-        tables.append(f"JOIN {_table(Patient, 'p')} ON {_column(Patient, 'id', 'p')} = {a('patient', 'a')}")
-        tables.append(f"JOIN {_table(AppointmentType, 't')} ON {_column(AppointmentType, 'id', 't')} = {a('appointment_type', 'a')}")
-        tables.append(f"LEFT JOIN {_table(Room, 'r')} ON {_column(Room, 'id', 'r')} = {a('room', 'a')}")
+        columns += f", a.{_A.ends_at}, p.{_P.given_name}, p.{_P.family_name}, t.{_T.name_en}, t.{_T.name_nb}, r.{_R.name}"
+        tables += f" JOIN {_P} p ON p.{_P.pk} = a.{_A.patient} JOIN {_T} t ON t.{_T.pk} = a.{_A.appointment_type}"
+        tables += f" LEFT JOIN {_R} r ON r.{_R.pk} = a.{_A.room}"
     return (
-        f"SELECT {', '.join(columns)} FROM {' '.join(tables)}"  # noqa: S608 - names from _meta, values as parameters
-        f" WHERE {a('clinic', 'a')} = %s AND {a('starts_at', 'a')} < %s AND {a('starts_at', 'a')} > %s"
-        f" AND {a('blocked_until', 'a')} > %s ORDER BY {a('starts_at', 'a')}, {a('id', 'a')}"
+        f"SELECT {columns} FROM {tables}"  # noqa: S608 - names from _meta, values as parameters
+        f" WHERE a.{_A.clinic} = %s AND a.{_A.starts_at} < %s AND a.{_A.starts_at} > %s AND a.{_A.blocked_until} > %s"
+        f" ORDER BY a.{_A.starts_at}, a.{_A.pk}"
     )
 
 
-def _as_uuid(value: uuid.UUID | str) -> uuid.UUID:
-    """A uuid column's value as a UUID (SQLite gives its 32 hex digits, PostgreSQL a UUID)."""
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
-
-
-def _as_uuid_or_none(value: uuid.UUID | str | None) -> uuid.UUID | None:
-    return None if value is None else _as_uuid(value)
-
-
-def _as_aware(value: dt.datetime) -> dt.datetime:
-    """A datetime column's value, aware (SQLite gives the stored UTC time naive, PostgreSQL an aware one)."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+def _uuid_or_none(value: uuid.UUID | str | None) -> uuid.UUID | None:
+    return None if value is None else uuid_value(value)
 
 
 def _appointments(clinic_id: uuid.UUID, span: Span, *, names: bool) -> list[TakenTime]:
@@ -284,33 +266,33 @@ def _appointments(clinic_id: uuid.UUID, span: Span, *, names: bool) -> list[Take
     datetimes as Django stores them), and each value is made what the ORM returns (a UUID, an
     aware datetime). ``tests/scheduling/test_calendar_reads`` checks the rows against the ORM's
     on both databases."""
-    bounds = (
-        ("clinic", clinic_id),
-        ("starts_at", span.end),
-        ("starts_at", span.start - LONGEST_APPOINTMENT),
-        ("blocked_until", span.start),
-    )
-    params = [_field(Appointment, name).get_db_prep_value(value, connection) for name, value in bounds]
+    params = [uuid_param(clinic_id), _moment(span.end), _moment(span.start - LONGEST_APPOINTMENT), _moment(span.start)]
     with connection.cursor() as cursor:
         cursor.execute(_appointments_sql(connection.vendor, names), params)
         rows = cursor.fetchall()
     if not names:
         return [
             TakenTime(
-                _as_uuid(pk), practitioner, _as_uuid_or_none(room_id), _as_uuid(patient_id), _as_aware(starts_at), _as_aware(until), status
+                uuid_value(pk),
+                practitioner,
+                _uuid_or_none(room_id),
+                uuid_value(patient_id),
+                datetime_value(starts_at),
+                datetime_value(until),
+                status,
             )
             for pk, practitioner, room_id, patient_id, starts_at, until, status in rows
         ]
     return [
         BookedTime(
-            _as_uuid(pk),
+            uuid_value(pk),
             practitioner_id,
-            _as_uuid_or_none(room_id),
-            _as_uuid(patient_id),
-            _as_aware(starts_at),
-            _as_aware(until),
+            _uuid_or_none(room_id),
+            uuid_value(patient_id),
+            datetime_value(starts_at),
+            datetime_value(until),
             status,
-            _as_aware(ends_at),
+            datetime_value(ends_at),
             f"{given} {family}",
             name_en,
             name_nb,
@@ -324,17 +306,16 @@ def _appointments(clinic_id: uuid.UUID, span: Span, *, names: bool) -> list[Take
 def _visits_sql(vendor: str, names: bool, practitioners: int) -> str:
     """The visits of ``practitioners`` practitioners booked outside the calendar (no appointment
     has them as its visit) and not cancelled, in one statement; with ``names`` the patient's name and the reason."""
-    e = functools.partial(_column, Encounter)
-    columns = [e("id", "e"), e("practitioner", "e"), e("patient", "e"), e("starts_at", "e"), e("duration_minutes", "e")]
-    tables = [_table(Encounter, "e"), f"LEFT JOIN {_table(Appointment, 'a')} ON {_column(Appointment, 'encounter', 'a')} = {e('id', 'e')}"]
+    columns = f"e.{_E.pk}, e.{_E.practitioner}, e.{_E.patient}, e.{_E.starts_at}, e.{_E.duration_minutes}"
+    tables = f"{_E} e LEFT JOIN {_A} a ON a.{_A.encounter} = e.{_E.pk}"
     if names:
-        columns += [_column(Patient, "given_name", "p"), _column(Patient, "family_name", "p"), e("reason", "e")]
-        tables.append(f"JOIN {_table(Patient, 'p')} ON {_column(Patient, 'id', 'p')} = {e('patient', 'e')}")
+        columns += f", p.{_P.given_name}, p.{_P.family_name}, e.{_E.reason}"
+        tables += f" JOIN {_P} p ON p.{_P.pk} = e.{_E.patient}"
     return (
-        f"SELECT {', '.join(columns)} FROM {' '.join(tables)}"  # noqa: S608 - names from _meta, values as parameters
-        f" WHERE {e('clinic', 'e')} = %s AND {e('practitioner', 'e')} IN ({', '.join(['%s'] * practitioners)})"
-        f" AND {e('starts_at', 'e')} < %s AND {e('starts_at', 'e')} > %s AND {e('status', 'e')} <> %s"
-        f" AND {_column(Appointment, 'id', 'a')} IS NULL ORDER BY {e('starts_at', 'e')}, {e('id', 'e')}"
+        f"SELECT {columns} FROM {tables}"  # noqa: S608 - names from _meta, values as parameters
+        f" WHERE e.{_E.clinic} = %s AND e.{_E.practitioner} IN ({', '.join(['%s'] * practitioners)})"
+        f" AND e.{_E.starts_at} < %s AND e.{_E.starts_at} > %s AND e.{_E.status} <> %s AND a.{_A.pk} IS NULL"
+        f" ORDER BY e.{_E.starts_at}, e.{_E.pk}"
     )
 
 
@@ -344,10 +325,10 @@ def _outside_visits(clinic_id: uuid.UUID, span: Span, practitioner_ids: Sequence
     if not practitioner_ids:
         return []
     params = [
-        _field(Encounter, "clinic").get_db_prep_value(clinic_id, connection),
-        *(_field(Encounter, "practitioner").get_db_prep_value(pk, connection) for pk in practitioner_ids),
-        _field(Encounter, "starts_at").get_db_prep_value(span.end, connection),
-        _field(Encounter, "starts_at").get_db_prep_value(span.start - LONGEST_VISIT, connection),
+        uuid_param(clinic_id),
+        *practitioner_ids,
+        _moment(span.end),
+        _moment(span.start - LONGEST_VISIT),
         EncounterStatus.CANCELLED.value,
     ]
     with connection.cursor() as cursor:
@@ -355,12 +336,14 @@ def _outside_visits(clinic_id: uuid.UUID, span: Span, practitioner_ids: Sequence
         rows = cursor.fetchall()
     if names:
         visits = [
-            OutsideVisit(_as_uuid(pk), practitioner, _as_uuid(patient_id), _as_aware(starts_at), minutes, f"{given} {family}", reason)
+            OutsideVisit(
+                uuid_value(pk), practitioner, uuid_value(patient_id), datetime_value(starts_at), minutes, f"{given} {family}", reason
+            )
             for pk, practitioner, patient_id, starts_at, minutes, given, family, reason in rows
         ]
     else:
         visits = [
-            OutsideVisit(_as_uuid(pk), practitioner, _as_uuid(patient_id), _as_aware(starts_at), minutes)
+            OutsideVisit(uuid_value(pk), practitioner, uuid_value(patient_id), datetime_value(starts_at), minutes)
             for pk, practitioner, patient_id, starts_at, minutes in rows
         ]
     return [visit for visit in visits if visit.ends_at > span.start]
@@ -380,24 +363,71 @@ class CalendarFrame:
         return self.span.start <= span.start and span.end <= self.span.end and set(practitioner_ids) <= set(self.practitioner_ids)
 
 
-def calendar_frame(*, user: User, span: Span, practitioner_ids: Sequence[int], zone: zoneinfo.ZoneInfo) -> CalendarFrame:
-    """The working hours of ``practitioner_ids`` and the exceptions (theirs and the clinic's) of the days ``span`` touches."""
-    require(user, CalendarAction.VIEW)
-    clinic_id = clinic_id_of(user)
+@dataclass(frozen=True)
+class _ClinicFrame:
+    """Every working hours row and exception of a clinic, as read at one calendar version."""
+
+    token: str
+    hours: dict[int, list[WeeklyHours]]  # by practitioner, in weekday and start order
+    exceptions: list[ScheduleException]  # by first day
+
+
+# By clinic: what its hours and exceptions were at its version's token (one entry a clinic, a few hundred clinics at most).
+_FRAMES: dict[uuid.UUID, _ClinicFrame] = {}
+_FRAMES_KEPT = 256
+
+
+def _version_token(clinic_id: uuid.UUID) -> str | None:
+    """The clinic's calendar version now (``CalendarVersion``; None before its first hours or exception)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_V.token} FROM {_V} WHERE {_V.clinic_id} = %s", [uuid_param(clinic_id)])  # noqa: S608 - names from _meta
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _clinic_frame(clinic_id: uuid.UUID) -> _ClinicFrame:
+    """The clinic's hours and exceptions: kept from an earlier read while its version's token is the
+    same, else read (the token first, so what is kept is at least as new as the token it is kept under).
+
+    Measured (issue 16): reading them took two queries and ~1.8 ms of every calendar page and
+    search; the token is one query of ~0.2 ms. The database changes the token on every write to
+    either table (``db_versions``: triggers, so a bulk update or plain SQL too), and a token rolled
+    back with its write never comes back, so a kept frame is never one the database no longer holds.
+    ``tests/scheduling/test_calendar_version`` writes each way and reads the change at once."""
+    token = _version_token(clinic_id)
+    kept = _FRAMES.get(clinic_id)
+    if token is not None and kept is not None and kept.token == token:
+        return kept
     hours: dict[int, list[WeeklyHours]] = defaultdict(list)
-    rows = WorkingHours.objects.filter(clinic_id=clinic_id, practitioner_id__in=practitioner_ids)
+    rows = WorkingHours.objects.filter(clinic_id=clinic_id).order_by("weekday", "start_time", "pk")
     for practitioner_id, weekday, start, end, room_id in rows.values_list(
         "practitioner_id", "weekday", "start_time", "end_time", "room_id"
     ):
         hours[practitioner_id].append(WeeklyHours(weekday, start, end, room_id))
+    exceptions = list(ScheduleException.objects.filter(clinic_id=clinic_id).order_by("first_day", "pk"))
+    frame = _ClinicFrame(token or "", dict(hours), exceptions)
+    if token is not None:
+        if len(_FRAMES) >= _FRAMES_KEPT and clinic_id not in _FRAMES:
+            _FRAMES.pop(next(iter(_FRAMES)))
+        _FRAMES[clinic_id] = frame
+    return frame
+
+
+def calendar_frame(*, user: User, span: Span, practitioner_ids: Sequence[int], zone: zoneinfo.ZoneInfo) -> CalendarFrame:
+    """The working hours of ``practitioner_ids`` and the exceptions (theirs and the clinic's) of the
+    days ``span`` touches, from the clinic's frame at its calendar version (``_clinic_frame``)."""
+    require(user, CalendarAction.VIEW)
+    clinic = _clinic_frame(clinic_id_of(user))
+    wanted = set(practitioner_ids)
+    hours = {pid: rows for pid, rows in clinic.hours.items() if pid in wanted}
     first_day = span.start.astimezone(zone).date() - dt.timedelta(days=1)
     last_day = span.end.astimezone(zone).date() + dt.timedelta(days=1)
-    exceptions = list(
-        ScheduleException.objects.filter(clinic_id=clinic_id, first_day__lte=last_day, last_day__gte=first_day).filter(
-            Q(practitioner_id__in=practitioner_ids) | Q(practitioner__isnull=True)
-        )
-    )
-    return CalendarFrame(span, tuple(practitioner_ids), dict(hours), exceptions)
+    exceptions = [
+        e
+        for e in clinic.exceptions
+        if e.first_day <= last_day and e.last_day >= first_day and (e.practitioner_id is None or e.practitioner_id in wanted)
+    ]
+    return CalendarFrame(span, tuple(practitioner_ids), hours, exceptions)
 
 
 def calendar_read(
