@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_fhir_export.py                          # SQLite data set of bench_chart.py --db sqlite
     .venv/bin/python bench/bench_fhir_export.py --db postgres            # PostgreSQL needlechart_bench
     .venv/bin/python bench/bench_fhir_export.py --limit 0 --types Patient  # every patient
+    .venv/bin/python bench/bench_fhir_export.py --writer directory --processes 2 --validate on   # as export-fhir writes it
 
 Streams the clinic's resources type by type through ``needlechart.interop.export.clinic_resources``
 (chunked reads, the builders, fhir.resources validation when on: the export's StreamValidator, or with
@@ -135,7 +136,52 @@ def run(args: argparse.Namespace, types: list[str], validate: bool) -> dict[str,
     }
 
 
+def run_directory(args: argparse.Namespace, types: list[str], validate: bool) -> dict[str, Any]:
+    """The export as ``needlechart export-fhir`` writes it (interop.export_files.export_to_directory:
+    every row, its NDJSON files and manifest, fsyncs, ``--processes`` forked writers), into a scratch
+    directory: wall time, and the CPU of this process and its children."""
+    import shutil
+
+    from needlechart.clinics.models import Clinic
+    from needlechart.interop.export_files import export_to_directory, prepare_directory
+
+    clinic_id = Clinic.objects.filter(name=CLINIC).values_list("pk", flat=True).get()
+    out = args.scratch / f"export-{'validated' if validate else 'unvalidated'}"
+    manifest = prepare_directory(out, clinic_id, types)
+    mine, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    manifest = export_to_directory(out, clinic_id, manifest, validate=validate, chunk_size=args.chunk_size, processes=args.processes)
+    wall = time.perf_counter() - started
+    mine_after, children_after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = sum(b.ru_utime + b.ru_stime - a.ru_utime - a.ru_stime for a, b in ((mine, mine_after), (children, children_after)))
+    shutil.rmtree(out)
+    total = sum(entry["count"] for entry in manifest["files"].values())
+    return {
+        "writer": "directory",
+        "validated": validate,
+        "processes": args.processes,
+        "resources": total,
+        "seconds": round(wall, 1),
+        "cpu_seconds": round(cpu, 1),
+        "per_second": round(total / wall),
+        "per_cpu_second": round(total / cpu) if cpu else 0,
+        "load_average_after": os.getloadavg(),
+        # ru_maxrss: the largest resident set of this process or of one child (SQLite's mapped pages included)
+        "max_rss_mb_with_mapped_pages": round(max(mine_after.ru_maxrss, children_after.ru_maxrss) / 1024, 1),
+        "types": [{"type": t, "resources": e["count"], "bytes": e["bytes"]} for t, e in manifest["files"].items()],
+    }
+
+
 def report(result: dict[str, Any]) -> None:
+    if result.get("writer") == "directory":
+        label = "validated" if result["validated"] else "not validated"
+        print(
+            f"\n{label}, export_to_directory with {result['processes']} process(es): {result['resources']:,} resources in"
+            f" {result['seconds']} s, {result['cpu_seconds']} CPU s: {result['per_second']:,}/s"
+            f" ({'PASS' if result['per_second'] >= TARGET_PER_SECOND else 'FAIL'}, target {TARGET_PER_SECOND:,}),"
+            f" {result['per_cpu_second']:,} per CPU second; max RSS {result['max_rss_mb_with_mapped_pages']} MB (mapped pages included)"
+        )
+        return
     label = "validated" if result["validated"] else "not validated"
     print(f"\n{label}, {result['processes']} process(es): {result['resources']:,} resources in {result['seconds']} s")
     print(f"{'type':<22} {'resources':>10} {'/s':>7} {'/cpu s':>7} {'size':>7}  anon RSS MB start, after 10k -> max -> last")
@@ -164,6 +210,13 @@ def main() -> int:
     parser.add_argument("--validate", choices=("both", "on", "off"), default="both")
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument(
+        "--writer",
+        choices=("stream", "directory"),
+        default="stream",
+        help="stream: clinic_resources to a scratch file per type, --limit each, memory sampled; directory: export_to_directory"
+        " as export-fhir writes it (every row, files, manifest, fsyncs, --processes forked writers)",
+    )
+    parser.add_argument(
         "--validator",
         choices=("stream", "model"),
         default="stream",
@@ -187,7 +240,8 @@ def main() -> int:
     unknown = sorted(set(types) - set(RESOURCE_TYPES))
     if unknown:
         parser.error(f"unknown resource types: {', '.join(unknown)}")
-    runs = [run(args, types, validate) for validate in {"both": (True, False), "on": (True,), "off": (False,)}[args.validate]]
+    runner = run_directory if args.writer == "directory" else run
+    runs = [runner(args, types, validate) for validate in {"both": (True, False), "on": (True,), "off": (False,)}[args.validate]]
     for result in runs:
         report(result)
     args.scratch.rmdir()

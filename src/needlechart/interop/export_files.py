@@ -205,9 +205,22 @@ def _record(out: Path, manifest: dict[str, Any], resource_type: str, state: dict
     _fsync_write(out / MANIFEST, json.dumps(manifest, indent=2))
 
 
-# The types by the rows they read in a clinic of the synthetic set's shape, most first: a worker
-# takes the largest left, so that the last to finish is a short one.
-_LARGEST_FIRST = ("Procedure", "Observation", "Encounter", "DocumentReference", "Provenance", "Consent", "QuestionnaireResponse")
+# The types by the CPU their rows cost in a clinic of the synthetic set's shape (the access log's rows
+# outnumber the visits' needling entries; a Consent's risks cost more than a visit), most first:
+# a worker takes the costliest left, so that the last to finish is a short one.
+_LARGEST_FIRST = (
+    "AuditEvent",
+    "Procedure",
+    "Consent",
+    "Observation",
+    "Provenance",
+    "DocumentReference",
+    "Encounter",
+    "QuestionnaireResponse",
+    "AdverseEvent",
+    "Patient",
+    "EpisodeOfCare",
+)
 
 
 def _parallel_ok(processes: int, pending: list[str]) -> bool:
