@@ -297,3 +297,18 @@ def test_what_staff_typed_is_shown_as_text(client_for, front_desk, patient, book
         body = client.get(url, params).content.decode()
         assert_shown_as_text(body, payload, escaped, at_least=at_least)
     assert_shown_as_text(client_for(clinic_admin).get(reverse("calendar_setup")).content.decode(), payload, escaped, at_least=1)
+
+
+def test_the_free_times_of_first_available_read_no_rooms_and_a_room_asked_for_is_the_one_booked(
+    client_for, front_desk, practitioner, follow_up, week, rooms, django_assert_max_num_queries
+):
+    client = client_for(front_desk)
+    params = {"appointment_type": str(follow_up.pk), "date": next_weekday(0).isoformat()}
+    client.get(reverse("free_times"), params)  # the session, once
+    with django_assert_max_num_queries(20) as captured:
+        anyone = client.get(reverse("free_times"), params).content.decode()
+    assert not any('FROM "scheduling_room"' in query["sql"] for query in captured.captured_queries)
+    assert f"room={rooms[0].pk}" in anyone  # the working hours' room
+    in_room = client.get(reverse("free_times"), params | {"room": str(rooms[1].pk)}).content.decode()
+    links = re.findall(r'href="(/calendar/book/[^"]*)"', in_room)
+    assert links and all(f"room={rooms[1].pk}" in link for link in links)

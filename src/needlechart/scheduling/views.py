@@ -224,8 +224,8 @@ def free_times(request: StaffRequest) -> HttpResponse:
     kind = _chosen(types, request.GET.get("appointment_type"))
     practitioners = list(selectors.calendar_practitioners(user=request.user))
     practitioner = _chosen(practitioners, request.GET.get("practitioner"))
-    rooms = list(selectors.rooms_for_user(user=request.user))
-    room = _chosen(rooms, request.GET.get("room"))
+    wanted_room = (request.GET.get("room") or "").strip()  # the rooms are read only when one is asked for ("first available": none)
+    room = _chosen(list(selectors.rooms_for_user(user=request.user)), wanted_room) if wanted_room else None
     typed = parse_local(request.GET.get("starts_at"))  # the booking form's time, when it has one
     day = typed.date() if typed else parse_day(request.GET.get("date"), zone) or timezone.now().astimezone(zone).date()
     slots: list[Slot] = []
