@@ -115,6 +115,9 @@ def run(args: argparse.Namespace, types: list[str], validate: bool) -> dict[str,
     tasks = [(settings, t, validate) for t in types]
     started = time.perf_counter()
     if args.processes > 1:
+        from django.db import connections
+
+        connections.close_all()  # forked workers must not share this process's connection (PostgreSQL: one socket)
         with ProcessPoolExecutor(max_workers=args.processes) as pool:
             per_type = list(pool.map(export_type, tasks))
     else:

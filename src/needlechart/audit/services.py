@@ -320,7 +320,7 @@ def _new_event(
 # but the time, the patient and the detail. Their canonical JSON, which the seal and the hash are
 # taken over, is therefore written once for the batch around those values: canonical_json of a flat
 # dict is its keys in sorted order, each with its value's canonical_json, so joining the pieces gives
-# the same bytes as canonical_json of each row's whole content (tests/audit/test_audit_reads.py
+# the same bytes as canonical_json of each row's whole content (tests/audit/test_audit_reads_json.py
 # compares them, and the verifier recomputes every hash and seal with event_digest and seal_of).
 _BATCH_VARIES = ("at", "detail", "patient")  # the row's own values; the chained ones are the lane's
 _DIGEST_SLOTS = ("at", "chain", "detail", "patient", "prev", "seal", "seq")
