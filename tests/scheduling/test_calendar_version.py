@@ -92,3 +92,19 @@ def test_free_times_follow_a_change_of_hours_at_once(clinic_admin, front_desk, p
     assert find_free(request, **arguments)
     WorkingHours.objects.filter(practitioner=practitioner, weekday=0).delete()
     assert find_free(request, **arguments) == []
+
+
+def test_the_frames_kept_are_bounded_and_a_kept_one_is_not_changed_by_its_readers(
+    clinic_admin, front_desk, practitioner, week, other_admin, other_practitioner, monkeypatch
+):
+    configuration.working_hours_add(
+        actor=other_admin, practitioner=other_practitioner, weekday=0, start_time=dt.time(8), end_time=dt.time(9)
+    )
+    monkeypatch.setattr(selectors, "_FRAMES", {})
+    monkeypatch.setattr(selectors, "_FRAMES_KEPT", 1)
+    monday = next_weekday(0)
+    mine = _frame(front_desk, practitioner, monday)
+    mine.hours[practitioner.pk].clear()  # a reader's own list
+    assert _frame(front_desk, practitioner, monday).hours[practitioner.pk]  # the kept one as read
+    _frame(other_admin, other_practitioner, monday)
+    assert list(selectors._FRAMES) == [other_admin.clinic_id]

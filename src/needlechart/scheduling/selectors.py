@@ -408,7 +408,7 @@ def _clinic_frame(clinic_id: uuid.UUID) -> _ClinicFrame:
     frame = _ClinicFrame(token or "", dict(hours), exceptions)
     if token is not None:
         if len(_FRAMES) >= _FRAMES_KEPT and clinic_id not in _FRAMES:
-            _FRAMES.pop(next(iter(_FRAMES)))
+            _FRAMES.pop(next(iter(_FRAMES), clinic_id), None)  # the longest kept
         _FRAMES[clinic_id] = frame
     return frame
 
@@ -419,7 +419,7 @@ def calendar_frame(*, user: User, span: Span, practitioner_ids: Sequence[int], z
     require(user, CalendarAction.VIEW)
     clinic = _clinic_frame(clinic_id_of(user))
     wanted = set(practitioner_ids)
-    hours = {pid: rows for pid, rows in clinic.hours.items() if pid in wanted}
+    hours = {pid: list(rows) for pid, rows in clinic.hours.items() if pid in wanted}  # lists of their own: the kept ones stay as read
     first_day = span.start.astimezone(zone).date() - dt.timedelta(days=1)
     last_day = span.end.astimezone(zone).date() + dt.timedelta(days=1)
     exceptions = [
