@@ -12,7 +12,7 @@ from django.utils import timezone
 from needlechart.api.models import ApiClient
 from needlechart.audit.models import AuditEvent
 from needlechart.charting import services as charting
-from needlechart.charting.models import Note
+from needlechart.charting.models import EncounterStatus, Note
 from needlechart.clinics.models import Role
 from needlechart.patients import services as patients
 from tests.api.conftest import CLINICAL, READ, Api
@@ -170,6 +170,18 @@ def test_notes_changed_since_include_those_given_a_signed_addendum(clinical, sig
     assert clinical.get(path, {"updated_since": mark.isoformat()}).json()["items"] == []  # a draft addendum is no change
     charting.addendum_sign(actor=practitioner, addendum=addendum)
     assert [n["id"] for n in clinical.get(path, {"updated_since": mark.isoformat()}).json()["items"]] == [str(signed_note.pk)]
+    assert clinical.get(path, {"updated_since": "2026-01-01T10:00"}).status_code == 422  # no offset
+
+
+def test_visits_changed_since_include_a_status_change_and_carry_their_change_time(clinical, encounter, episode, front_desk, practitioner):
+    other = visit(front_desk, episode, practitioner, days_ago=-2)
+    path = f"{V1}/patients/{encounter.patient_id}/encounters"
+    mark = timezone.now()
+    assert clinical.get(path, {"updated_since": mark.isoformat()}).json()["items"] == []
+    charting.encounter_set_status(actor=front_desk, encounter=other, status=EncounterStatus.ARRIVED)
+    changed = clinical.get(path, {"updated_since": mark.isoformat()}).json()["items"]
+    assert [(e["id"], e["status"]) for e in changed] == [(str(other.pk), "arrived")]
+    assert dt.datetime.fromisoformat(changed[0]["updated_at"]) >= mark
     assert clinical.get(path, {"updated_since": "2026-01-01T10:00"}).status_code == 422  # no offset
 
 

@@ -247,6 +247,16 @@ def test_a_search_that_finds_more_than_it_answers_says_it_is_incomplete(api, fro
     assert len(result["items"]) == 50 and result["complete"] is False
 
 
+def test_episodes_changed_since_include_one_closed_since(api, patient, episode, front_desk):
+    path = f"/api/v1/patients/{patient.pk}/episodes"
+    mark = timezone.now()
+    assert api.get(path, {"updated_since": mark.isoformat()}).json()["items"] == []
+    patients.episode_close(actor=front_desk, episode=episode, ended_on=timezone.localdate())
+    changed = api.get(path, {"updated_since": mark.isoformat()}).json()["items"]
+    assert [(e["id"], e["ended_on"]) for e in changed] == [(str(episode.pk), timezone.localdate().isoformat())]
+    assert dt.datetime.fromisoformat(changed[0]["updated_at"]) >= mark
+
+
 def test_episodes_are_listed_for_their_patient_and_read_one_by_one(api, patient, episode, front_desk, django_assert_max_num_queries):
     second = patients.episode_create(
         actor=front_desk, patient=patient, complaint="Low back", condition="low_back", started_on=timezone.localdate()

@@ -291,3 +291,23 @@ def test_since_holds_a_measurement_retracted_since_and_a_note_amended_since(full
     assert set(documents) == {str(note.pk), str(addendum.pk)} and documents[str(note.pk)]["docStatus"] == "amended"
     provenance = lines(exporter, outputs["Provenance"]["url"])  # the addendum's signature only: the note's was before the cut
     assert len(provenance) == 1 and provenance[0]["target"] == [{"reference": f"DocumentReference/{addendum.pk}"}]
+
+
+def test_since_holds_an_episode_closed_and_a_visit_whose_status_changed_since(full_visit, front_desk, exporter):
+    """Episodes and encounters keep the time of their last change: a change after the cut brings them
+    (and the visit's procedures) into a _since export, though they were made before it."""
+    from needlechart.charting import services as charting
+    from needlechart.charting.models import EncounterStatus
+
+    episode = full_visit.episode
+    other = charting.encounter_create(actor=front_desk, episode=episode, practitioner=full_visit.practitioner, starts_at=timezone.now())
+    practitioner, now = full_visit.practitioner, timezone.now()
+    charting.encounter_create(actor=front_desk, episode=episode, practitioner=practitioner, starts_at=now)  # not changed after the cut
+    cut = timezone.now()
+    charting.encounter_set_status(actor=front_desk, encounter=other, status=EncounterStatus.CANCELLED)
+    patients.episode_close(actor=front_desk, episode=episode, ended_on=timezone.localdate())
+    types = "EpisodeOfCare,Encounter,Procedure"
+    outputs = {o["type"]: o for o in finished(exporter, started(exporter, params={"_type": types, "_since": cut.isoformat()}))["output"]}
+    assert [(r["id"], r["status"]) for r in lines(exporter, outputs["EpisodeOfCare"]["url"])] == [(str(episode.pk), "finished")]
+    assert [(r["id"], r["status"]) for r in lines(exporter, outputs["Encounter"]["url"])] == [(str(other.pk), "cancelled")]
+    assert "Procedure" not in outputs  # the signed visit did not change after the cut

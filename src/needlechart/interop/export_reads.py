@@ -10,10 +10,12 @@ What "changed since" means per table (the times the rows keep; a later change th
 of its own is named here):
 
 - Patient: ``updated_at`` (every change of the record);
-- EpisodeOfCare, Encounter: ``created_at`` (neither keeps a time of change);
+- EpisodeOfCare, Encounter: ``updated_at`` (every change of the row: an episode closed, a visit's
+  status, its signature finishing it);
 - Observation and QuestionnaireResponse from a measurement: ``taken_at``, or ``retracted_at``
   when it was retracted since (the resource then says entered-in-error);
-- Observation (thresholds, ranges of motion) and Procedure: the visit's ``created_at``;
+- Observation (thresholds, ranges of motion) and Procedure: the visit's ``updated_at`` (a row added
+  to a visit not signed yet is caught when the visit's status changes or its signature finishes it);
 - Consent, AdverseEvent: ``recorded_at``;
 - DocumentReference and Provenance: ``signed_at`` (a note or addendum is exported once signed and
   does not change after); a note's DocumentReference also when an addendum to it was signed
@@ -77,11 +79,11 @@ def patients(clinic_id: uuid.UUID, scope: ExportScope, chunk_size: int) -> Itera
 
 
 def episodes(clinic_id: uuid.UUID, scope: ExportScope, chunk_size: int) -> Iterator[Episode]:
-    return _iterate(scope.narrow(Episode.objects.filter(clinic_id=clinic_id), patient="patient_id", changed="created_at"), chunk_size)
+    return _iterate(scope.narrow(Episode.objects.filter(clinic_id=clinic_id), patient="patient_id", changed="updated_at"), chunk_size)
 
 
 def encounters(clinic_id: uuid.UUID, scope: ExportScope, chunk_size: int) -> Iterator[Encounter]:
-    return _iterate(scope.narrow(Encounter.objects.filter(clinic_id=clinic_id), patient="patient_id", changed="created_at"), chunk_size)
+    return _iterate(scope.narrow(Encounter.objects.filter(clinic_id=clinic_id), patient="patient_id", changed="updated_at"), chunk_size)
 
 
 def needling_entries(clinic_id: uuid.UUID, scope: ExportScope, chunk_size: int) -> Iterator[tuple[NeedlingEntry, uuid.UUID | None]]:
@@ -90,7 +92,7 @@ def needling_entries(clinic_id: uuid.UUID, scope: ExportScope, chunk_size: int) 
         .select_related("encounter")
         .annotate(signed_note_id=Case(When(encounter__note__signed_at__isnull=False, then=F("encounter__note__id"))))
     )
-    for entry in _iterate(scope.narrow(rows, patient="encounter__patient_id", changed="encounter__created_at"), chunk_size):
+    for entry in _iterate(scope.narrow(rows, patient="encounter__patient_id", changed="encounter__updated_at"), chunk_size):
         yield entry, entry.signed_note_id
 
 
@@ -106,7 +108,7 @@ def _with_signed_note(model: Any, clinic_id: uuid.UUID, scope: ExportScope, chun
         .select_related("encounter")
         .annotate(note_signed=Exists(Note.objects.filter(encounter_id=OuterRef("encounter_id"), signed_at__isnull=False)))
     )
-    for row in _iterate(scope.narrow(rows, patient="encounter__patient_id", changed="encounter__created_at"), chunk_size):
+    for row in _iterate(scope.narrow(rows, patient="encounter__patient_id", changed="encounter__updated_at"), chunk_size):
         yield row, row.note_signed
 
 

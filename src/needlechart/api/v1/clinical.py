@@ -91,14 +91,23 @@ def _audit_list(caller: Caller, object_type: str, patient: Patient, rows: list[R
     summary="List a patient's visits",
 )
 def list_encounters(
-    request: HttpRequest, response: HttpResponse, patient_id: uuid.UUID, cursor: Cursor = None, limit: Limit = 50
+    request: HttpRequest,
+    response: HttpResponse,
+    patient_id: uuid.UUID,
+    updated_since: Annotated[
+        Moment | None,
+        Query(description="Only visits booked or changed (a status, the signature) at or after this time (ISO 8601 with its offset)."),
+    ] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
 ) -> Status[EncounterPage | None]:
     """In the order of their booked start, cancelled ones too."""
     caller = _caller(request)
     patient = _patient(caller, patient_id)
-    rows, next_cursor = page(
-        charting.encounters_for_user(user=caller.user).filter(patient=patient), order="starts_at", cursor=cursor, limit=limit
-    )
+    encounters = charting.encounters_for_user(user=caller.user).filter(patient=patient)
+    if updated_since is not None:
+        encounters = encounters.filter(updated_at__gte=updated_since)
+    rows, next_cursor = page(encounters, order="starts_at", cursor=cursor, limit=limit)
     _audit_list(caller, AuditObject.ENCOUNTER, patient, rows)
     return read_answer(request, response, EncounterPage(items=[encounter_out(e) for e in rows], next_cursor=next_cursor))
 

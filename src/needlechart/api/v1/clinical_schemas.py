@@ -48,6 +48,7 @@ class EncounterOut(Schema):
     status: EncounterStatus
     reason: str
     created_at: dt.datetime
+    updated_at: dt.datetime = Field(description="The last change: booked, a status, the signature that finished it.")
 
 
 def encounter_out(encounter: Encounter) -> EncounterOut:

@@ -193,13 +193,19 @@ def list_episodes(
     request: HttpRequest,
     response: HttpResponse,
     patient_id: uuid.UUID,
+    updated_since: Annotated[
+        Moment | None, Query(description="Only episodes started, changed or closed at or after this time (ISO 8601 with its offset).")
+    ] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Status[EpisodePage | None]:
     """In the order they started."""
     caller = _caller(request)
     patient = selectors.patient_get_for_user(user=caller.user, patient_id=patient_id)
-    rows, next_cursor = page(patient.episodes.filter(clinic_id=patient.clinic_id), order="started_on", cursor=cursor, limit=limit)
+    episodes = patient.episodes.filter(clinic_id=patient.clinic_id)
+    if updated_since is not None:
+        episodes = episodes.filter(updated_at__gte=updated_since)
+    rows, next_cursor = page(episodes, order="started_on", cursor=cursor, limit=limit)
     answer = EpisodePage(items=[episode_out(e) for e in rows], next_cursor=next_cursor)
     audit_read(actor=caller.user, object_type=AuditObject.EPISODE, patient_id=patient.pk, detail={"episodes": [str(e.pk) for e in rows]})
     return read_answer(request, response, answer)

@@ -267,6 +267,7 @@ class EpisodeOut(Schema):
     ended_on: dt.date | None
     referrer: str
     created_at: dt.datetime
+    updated_at: dt.datetime = Field(description="The last change: started, edited or closed.")
 
 
 def episode_out(episode: Episode) -> EpisodeOut:
