@@ -51,9 +51,14 @@ def _sealed_text(content: Mapping[str, Any]) -> bytes:
     return canonical_json(unchained | {"chain": base_chain(content["chain"])}).encode("utf-8")
 
 
+def current_key() -> bytes:
+    """The HMAC key rows are sealed with now (the current secret's): for sealing many rows' text at once."""
+    return _hmac_key(_secrets()[0])
+
+
 def seal_of(content: Mapping[str, Any]) -> str:
     """The seal of a row's digest content (``services._digest_content`` without its seal)."""
-    return hmac.new(_hmac_key(_secrets()[0]), _sealed_text(content), "sha256").hexdigest()
+    return hmac.new(current_key(), _sealed_text(content), "sha256").hexdigest()
 
 
 def seal_holds(content: Mapping[str, Any], seal: str) -> bool:

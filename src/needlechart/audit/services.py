@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.base import ModelState
 from django.dispatch import Signal
@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from needlechart.audit.context import current_client_ip, current_detail
 from needlechart.audit.models import AuditAction, AuditChainHead, AuditEvent
-from needlechart.audit.seals import _hmac_key, _secrets, base_chain, seal_of  # the batch seals its rows' JSON as seal_of does
+from needlechart.audit.seals import base_chain, current_key, seal_of
 from needlechart.core.canonical import canonical_json, sha256_hex
 
 SYSTEM_CHAIN = "system"
@@ -134,6 +134,13 @@ def _append_sql(connection: BaseDatabaseWrapper) -> tuple[str, ...]:
     return sql
 
 
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise TypeError(f"{model.__name__}.{name} has no column")
+    return str(field.column)
+
+
 def _build_append_sql(vendor: str, quote: Callable[[str], str]) -> tuple[str, ...]:
     """PostgreSQL: one statement that locks a lane's head, hashes the event with the lane's key,
     hash and next number (sha256() over the digest's pieces), inserts it and moves the head; no
@@ -143,31 +150,38 @@ def _build_append_sql(vendor: str, quote: Callable[[str], str]) -> tuple[str, ..
     caller's writing transaction (which holds the database's write lock)."""
     events, head = quote(AuditEvent._meta.db_table), quote(AuditChainHead._meta.db_table)
     columns = ", ".join(quote(str(f.column)) for f in _EVENT_FIELDS)
+    e = {name: quote(_column(AuditEvent, name)) for name in ("chain_key", "seq", "prev_hash", "hash")}
+    h = {name: quote(_column(AuditChainHead, name)) for name in ("chain_key", "seq", "hash")}
     # Names come from the models, never from input; every value is a parameter.
     if vendor == "postgresql":
         values = ", ".join(f"event.{f.name}" if f.name in _HEAD_DECIDES else "%s" for f in _EVENT_FIELDS)
         statement = (
-            "WITH locked AS (SELECT chain_key, seq + 1 AS seq, hash AS prev_hash"  # noqa: S608
-            f" FROM {head} WHERE chain_key = ANY(%s) ORDER BY chain_key LIMIT 1 FOR UPDATE{{skip}}),"
+            f"WITH locked AS (SELECT {h['chain_key']} AS chain_key, {h['seq']} + 1 AS seq, {h['hash']} AS prev_hash"  # noqa: S608
+            f" FROM {head} WHERE {h['chain_key']} = ANY(%s) ORDER BY {h['chain_key']} LIMIT 1 FOR UPDATE{{skip}}),"
             " event AS (SELECT chain_key, seq, prev_hash, encode(sha256(convert_to("
             "%s || '\"' || chain_key || '\"' || %s || '\"' || prev_hash || '\"' || %s || seq || %s, 'UTF8')), 'hex') AS hash"
             " FROM locked),"
-            f" moved AS (UPDATE {head} h SET seq = event.seq, hash = event.hash FROM event WHERE h.chain_key = event.chain_key)"
-            f" INSERT INTO {events} ({columns}) SELECT {values} FROM event RETURNING chain_key, seq, prev_hash, hash"
+            f" moved AS (UPDATE {head} h SET {h['seq']} = event.seq, {h['hash']} = event.hash FROM event"
+            f" WHERE h.{h['chain_key']} = event.chain_key)"
+            f" INSERT INTO {events} ({columns}) SELECT {values} FROM event"
+            f" RETURNING {e['chain_key']}, {e['seq']}, {e['prev_hash']}, {e['hash']}"
         )
-        lock = f"SELECT chain_key, seq, hash FROM {head} WHERE chain_key = ANY(%s) ORDER BY chain_key LIMIT 1 FOR UPDATE{{skip}}"  # noqa: S608
+        lock = (
+            f"SELECT {h['chain_key']}, {h['seq']}, {h['hash']} FROM {head} WHERE {h['chain_key']} = ANY(%s)"  # noqa: S608
+            f" ORDER BY {h['chain_key']} LIMIT 1 FOR UPDATE{{skip}}"
+        )
         return (
             statement.format(skip=" SKIP LOCKED"),
             statement.format(skip=""),
             lock.format(skip=" SKIP LOCKED"),
             lock.format(skip=""),
             f"INSERT INTO {events} ({columns}) VALUES ({', '.join(['%s'] * len(_EVENT_FIELDS))})",  # noqa: S608
-            f"UPDATE {head} SET seq = %s, hash = %s WHERE chain_key = %s",  # noqa: S608
+            f"UPDATE {head} SET {h['seq']} = %s, {h['hash']} = %s WHERE {h['chain_key']} = %s",  # noqa: S608
         )
     return (
-        f"SELECT seq, hash FROM {head} WHERE chain_key = %s",  # noqa: S608
+        f"SELECT {h['seq']}, {h['hash']} FROM {head} WHERE {h['chain_key']} = %s",  # noqa: S608
         f"INSERT INTO {events} ({columns}) VALUES ({', '.join(['%s'] * len(_EVENT_FIELDS))})",  # noqa: S608
-        f"UPDATE {head} SET seq = %s, hash = %s WHERE chain_key = %s",  # noqa: S608
+        f"UPDATE {head} SET {h['seq']} = %s, {h['hash']} = %s WHERE {h['chain_key']} = %s",  # noqa: S608
     )
 
 
@@ -356,7 +370,7 @@ class _Batch:
         self._seal_segments = _segments(sealed_keys, fixed | {"chain": canonical_json(base_chain(first.chain_key))}, _BATCH_VARIES)
         self._digest_segments = _segments([*content, "seal"], fixed, _DIGEST_SLOTS)
         self._template = {name: value for name, value in first.__dict__.items() if name != "_state"}
-        self._key = _hmac_key(_secrets()[0])  # seal_of's key
+        self._key = current_key()  # seal_of's key
         self._lane, self._lane_json = "", ""  # the lane the rows are placed on, and its JSON
         # Each row's at, detail, patient and seal as JSON, the first's too.
         self.values = [
