@@ -173,9 +173,10 @@ def note_sign(*, actor: User, note: Note) -> Note:
 @transaction.atomic
 def note_save_and_sign(*, actor: User, encounter: Encounter, **fields: str) -> Note:
     """``note_save_draft`` and then ``note_sign``, as one transaction (the note form's "Sign"):
-    every check of both before anything is written, so that a refused signature saves nothing,
-    and then the note written once, signed. The audit rows are the two's: the draft's (CREATE or
-    UPDATE) and the signature's (SIGN)."""
+    every check of both before anything is written, so that a refused signature writes nothing
+    (the note form then keeps what was typed with note_save_draft), and then the note written
+    once, signed. The audit rows are the two's: the draft's (CREATE or UPDATE) and the
+    signature's (SIGN)."""
     require_capability(actor, Capability.WRITE_CLINICAL)
     found = list(_notes_locked_for_signing().filter(encounter_id=encounter.pk)[:1])  # a visit has one: no order (first() adds one)
     note = found[0] if found else None
