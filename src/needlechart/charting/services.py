@@ -84,7 +84,15 @@ def _require_author(actor: User, record: Note | Addendum) -> None:
 def note_save_draft(*, actor: User, encounter: Encounter, **fields: str) -> Note:
     """Create or update the draft note of an encounter. Signed notes refuse."""
     require_capability(actor, Capability.WRITE_CLINICAL)
-    note = Note.objects.select_for_update().filter(encounter=encounter).first()
+    note, action = _drafted(actor, encounter, Note.objects.select_for_update().filter(encounter=encounter).first(), fields)
+    note.save()
+    audit_record(actor=actor, action=action, object_type="note", object_id=note.pk, patient_id=note.patient_id)
+    return note
+
+
+def _drafted(actor: User, encounter: Encounter, note: Note | None, fields: dict[str, str]) -> tuple[Note, AuditAction]:
+    """The visit's note (a new one when ``note`` is None) with ``fields`` typed in, not saved, and
+    its audit action; refused (nothing changed) unless ``actor`` may write it and it is not signed."""
     if note is None:
         if actor.pk != encounter.practitioner_id:  # the visit's own: a colleague covering it is made its practitioner first
             raise PermissionDenied(_("Only the practitioner of this visit writes its note."))
@@ -98,9 +106,7 @@ def note_save_draft(*, actor: User, encounter: Encounter, **fields: str) -> Note
     for name in NOTE_FIELDS:
         if name in fields:
             setattr(note, name, fields[name])
-    note.save()
-    audit_record(actor=actor, action=action, object_type="note", object_id=note.pk, patient_id=note.patient_id)
-    return note
+    return note, action
 
 
 _Signed = TypeVar("_Signed", Note, Addendum)
@@ -180,20 +186,9 @@ def note_save_and_sign(*, actor: User, encounter: Encounter, **fields: str) -> N
     require_capability(actor, Capability.WRITE_CLINICAL)
     found = list(_notes_locked_for_signing().filter(encounter_id=encounter.pk)[:1])  # a visit has one: no order (first() adds one)
     note = found[0] if found else None
-    if note is None:
-        if actor.pk != encounter.practitioner_id:  # as note_save_draft
-            raise PermissionDenied(_("Only the practitioner of this visit writes its note."))
-        locked = _encounter_locked_for_signing(encounter.pk)
-        note = Note(clinic_id=locked.clinic_id, patient_id=locked.patient_id, encounter=locked, author=actor)
-        action = AuditAction.CREATE
-    else:
-        _require_author(actor, note)
-        action = AuditAction.UPDATE
-    if note.is_signed:
-        raise SignedRecordImmutable(_("This note is signed. Add an addendum instead."))
-    for name in NOTE_FIELDS:
-        if name in fields:
-            setattr(note, name, fields[name])
+    if note is None and actor.pk == encounter.practitioner_id:  # a new note's visit, locked with the rows signing reads
+        encounter = _encounter_locked_for_signing(encounter.pk)
+    note, action = _drafted(actor, encounter, note, fields)
     states = _states_to_sign(note)
     audit_record(actor=actor, action=action, object_type="note", object_id=note.pk, patient_id=note.patient_id)
     _freeze(note, actor, lambda record: note_content_at_signing(record, states))
