@@ -161,6 +161,23 @@ def test_visits_page_in_order_with_etags_and_their_own_cursors(clinical, encount
     assert wrong.status_code == 400 and wrong["Content-Type"] == "application/problem+json"
 
 
+def test_a_page_read_again_a_minute_later_has_the_same_cursor_and_etag(clinical, encounter, episode, front_desk, practitioner, monkeypatch):
+    """The cursor holds no time, so a page that has not changed keeps its ETag (and 304s) however
+    much later it is asked for again."""
+    import time
+
+    from django.core import signing
+
+    visit(front_desk, episode, practitioner, days_ago=-2)
+    path = f"{V1}/patients/{encounter.patient_id}/encounters"
+    first = clinical.get(path, {"limit": 1})
+    now = time.time()
+    monkeypatch.setattr(signing.time, "time", lambda: now + 60)
+    again = clinical.get(path, {"limit": 1})
+    assert again.json()["next_cursor"] == first.json()["next_cursor"] and again["ETag"] == first["ETag"]
+    assert clinical.get(path, {"limit": 1}, headers={"If-None-Match": first["ETag"]}).status_code == 304
+
+
 def test_notes_changed_since_include_those_given_a_signed_addendum(clinical, signed_note, practitioner):
     path = f"{V1}/patients/{signed_note.patient_id}/notes"
     assert clinical.get(path, {"updated_since": signed_note.updated_at.isoformat()}).json()["items"][0]["id"] == str(signed_note.pk)

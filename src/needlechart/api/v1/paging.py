@@ -4,7 +4,9 @@ Pages follow the rows in (``order``, primary key) order and start after the curs
 pagination), so a page never repeats or skips a row when rows before it are added or removed,
 and the database walks an index instead of counting an offset. The cursor is the last row's
 values, signed (django.core.signing) so that a client cannot craft one, and names its ordering,
-so a cursor of one list is refused by another.
+so a cursor of one list is refused by another. It is signed without a time (``Signer``, not
+``signing.dumps``'s ``TimestampSigner``): the same page always gives the same cursor, so its ETag
+changes only with its rows, not with the second it was read in.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ninja import Query
 from needlechart.api.problems import MALFORMED, ProblemError
 
 _SALT = "needlechart.api.cursor"
+_SIGNER = signing.Signer(salt=_SALT)
 # A list operation's paging parameters.
 Cursor = Annotated[str | None, Query(max_length=600, description="The next_cursor of the page before; leave out for the first page.")]
 Limit = Annotated[int, Query(ge=1, le=100, description="How many to answer at most.")]
@@ -42,7 +45,7 @@ def _value_of(field: models.Field[Any, Any], text: Any) -> Any:
 def _after(queryset: models.QuerySet[Row], order: str, cursor: str) -> models.QuerySet[Row]:
     model = queryset.model
     try:
-        data = signing.loads(cursor, salt=_SALT)
+        data = _SIGNER.unsign_object(cursor)
         if data["o"] != f"{model._meta.label}.{order}":
             raise ValueError(data["o"])
         field, pk_field = model._meta.get_field(order), model._meta.pk
@@ -64,4 +67,4 @@ def page(queryset: models.QuerySet[Row], *, order: str, cursor: str | None, limi
         return rows, None
     last = rows[limit - 1]
     token = {"o": f"{queryset.model._meta.label}.{order}", "v": _text_of(getattr(last, order)), "k": _text_of(last.pk)}
-    return rows[:limit], signing.dumps(token, salt=_SALT, compress=True)
+    return rows[:limit], _SIGNER.sign_object(token, compress=True)
