@@ -13,8 +13,9 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from needlechart.audit.digests import digest_pieces, event_digest
 from needlechart.audit.models import GENESIS_HASH, AuditAction, AuditChainHead, AuditEvent
-from needlechart.audit.services import audit_read, audit_record, digest_pieces, event_digest, lane_keys
+from needlechart.audit.services import audit_read, audit_record, lane_keys
 from needlechart.audit.verify import verify_audit_log
 from needlechart.core.canonical import sha256_hex
 from needlechart.core.db_triggers import drop_sql

@@ -7,8 +7,9 @@ import threading
 import pytest
 from django.db import connection
 
+from needlechart.audit.digests import event_digest
 from needlechart.audit.models import GENESIS_HASH, AuditAction, AuditChainHead, AuditEvent
-from needlechart.audit.services import audit_read, audit_reads, event_digest
+from needlechart.audit.services import audit_read, audit_reads
 from needlechart.audit.verify import verify_audit_log
 from tests.audit.lanes import first_lane_held
 

@@ -1,4 +1,4 @@
-"""audit_reads writes its rows' canonical JSON once for the batch (audit.services._Batch): each row's
+"""audit_reads writes its rows' canonical JSON once for the batch (audit.read_batch.ReadBatch): each row's
 hash and seal must be exactly what event_digest and seal_of give for it, whatever its detail holds."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ import uuid
 import pytest
 
 from needlechart.audit.context import current_client_ip, current_detail
+from needlechart.audit.digests import event_digest, sealed_content
 from needlechart.audit.models import AuditAction, AuditEvent
 from needlechart.audit.seals import seal_holds, seal_of
-from needlechart.audit.services import audit_reads, event_digest, sealed_content
+from needlechart.audit.services import audit_reads
 from needlechart.audit.verify import verify_audit_log
 
 AWKWARD = [

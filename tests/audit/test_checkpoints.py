@@ -13,8 +13,8 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from needlechart.audit.checkpoints import append_checkpoint, new_key_file, parse_public_key, public_key_text, verify_checkpoints
+from needlechart.audit.digests import event_digest
 from needlechart.audit.models import AuditChainHead, AuditEvent
-from needlechart.audit.services import event_digest
 from needlechart.audit.verify import verify_audit_log
 from needlechart.charting.models import Note
 from needlechart.core.canonical import canonical_json, sha256_hex

@@ -16,7 +16,7 @@ from needlechart.audit.models import AuditEvent
 from needlechart.pages.audit_reports import csv_cell
 from tests.conftest import PASSWORD
 
-SPOOFED = "=HYPERLINK(\"http://evil.example\",\"x\")"
+SPOOFED = '=HYPERLINK("http://evil.example","x")'
 
 
 def _through_proxy(forwarded: str) -> dict[str, str]:

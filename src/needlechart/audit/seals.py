@@ -57,7 +57,7 @@ def current_key() -> bytes:
 
 
 def seal_of(content: Mapping[str, Any]) -> str:
-    """The seal of a row's digest content (``services._digest_content`` without its seal)."""
+    """The seal of a row's digest content (``digests._digest_content`` without its seal)."""
     return hmac.new(current_key(), _sealed_text(content), "sha256").hexdigest()
 
 

@@ -2,59 +2,26 @@
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models.base import ModelState
 from django.dispatch import Signal
 from django.utils import timezone
 
 from needlechart.audit.context import current_client_ip, current_detail
+from needlechart.audit.digests import digest_pieces, event_digest, sealed_content
 from needlechart.audit.models import AuditAction, AuditChainHead, AuditEvent
-from needlechart.audit.seals import base_chain, current_key, seal_of
-from needlechart.core.canonical import canonical_json, sha256_hex
+from needlechart.audit.read_batch import ReadBatch
+from needlechart.audit.seals import seal_of
 
 SYSTEM_CHAIN = "system"
 
 # Sent after the read of a patient's record is recorded (``actor``, ``event``): clinics flags the
 # first one by an account no second admin approved (clinics.accounts).
 patient_record_read = Signal()
-
-
-def _digest_content(event: AuditEvent, *, with_seal: bool = True) -> dict[str, Any]:
-    content = {
-        "chain": event.chain_key,
-        "seq": event.seq,
-        "at": event.at.isoformat(),
-        "clinic": str(event.clinic_id) if event.clinic_id else None,
-        "actor": event.actor_id,
-        "username": event.actor_username,
-        "role": event.actor_role,
-        "patient": str(event.patient_id) if event.patient_id else None,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "ip": event.ip,
-        "detail": event.detail,
-        "prev": event.prev_hash,
-    }
-    if with_seal and event.seal:  # rows from before seals hash as they always did
-        content["seal"] = event.seal
-    return content
-
-
-def sealed_content(event: AuditEvent) -> dict[str, Any]:
-    """What the row's seal covers (seals.py takes the lane, sequence and link off it)."""
-    return _digest_content(event, with_seal=False)
-
-
-def event_digest(event: AuditEvent) -> str:
-    """The hash of one row: its own content plus the previous row's hash."""
-    return sha256_hex(canonical_json(_digest_content(event)))
 
 
 def _create_head(chain_key: str) -> None:
@@ -81,35 +48,6 @@ def _row_values(event: AuditEvent, fields: list[Any], connection: BaseDatabaseWr
     return [
         f.get_db_prep_save(getattr(event, f.attname), connection) if f.attname in _CONVERTED else getattr(event, f.attname) for f in fields
     ]
-
-
-_CHAINED = ("chain", "prev", "seq")  # the digest's keys whose values the database fills in on PostgreSQL, in sorted order
-# Written where those values go, to cut the JSON written once into pieces.
-_STAND_IN = {key: f"\x00{key}\x00" for key in _CHAINED}
-
-
-def digest_pieces(event: AuditEvent) -> list[str]:
-    """The canonical JSON that event_digest() hashes, in four pieces around the values of
-    "chain", "prev" and "seq", for the database to join with the lane it takes and that lane's
-    hash and next number. Chain keys and hashes are plain ASCII, so quotes make their JSON."""
-    content = _digest_content(event)
-    text = canonical_json(content | _STAND_IN)  # once: it is written on every page view
-    marks = [f"{canonical_json(key)}:{canonical_json(_STAND_IN[key])}" for key in _CHAINED]
-    if all(text.count(mark) == 1 for mark in marks):  # canonical_json sorts the keys: the marks come in _CHAINED's order
-        pieces = []
-        for key, mark in zip(_CHAINED, marks, strict=True):
-            before, text = text.split(mark, 1)
-            pieces.append(f"{before}{canonical_json(key)}:")
-        return [*pieces, text]
-    pieces, piece = [], "{"  # a detail holds a stand-in: key by key
-    for i, key in enumerate(sorted(content)):
-        piece += f"{',' if i else ''}{canonical_json(key)}:"
-        if key in _CHAINED:
-            pieces.append(piece)
-            piece = ""
-        else:
-            piece += canonical_json(content[key])
-    return [*pieces, piece + "}"]
 
 
 # PostgreSQL: a clinic's chain has up to LANES lanes, each a chain of its own with its own head.
@@ -205,9 +143,9 @@ def _append_postgresql(cursor: Any, sql: tuple[str, ...], event: AuditEvent, con
     event.chain_key, event.seq, event.prev_hash, event.hash = row
 
 
-def _batch_rows(events: list[AuditEvent], batch: _Batch | None, connection: BaseDatabaseWrapper) -> list[list[Any]]:
+def _batch_rows(events: list[AuditEvent], batch: ReadBatch | None, connection: BaseDatabaseWrapper) -> list[list[Any]]:
     """The insert's values of each event (_row_values). A batch's rows share all but their time,
-    patient, detail, place and seal (_Batch); their details go as the JSON written for their hashes."""
+    patient, detail, place and seal (ReadBatch); their details go as the JSON written for their hashes."""
     if batch is None:
         return [_row_values(event, _EVENT_FIELDS, connection) for event in events]
     adapt_time, adapt_patient = connection.ops.adapt_datetimefield_value, _PATIENT_FIELD.get_db_prep_save
@@ -233,7 +171,7 @@ assert {f.attname for f in _EVENT_FIELDS if f.attname in _CONVERTED} == {"detail
 
 
 def _append_batch_postgresql(
-    cursor: Any, sql: tuple[str, ...], events: list[AuditEvent], connection: BaseDatabaseWrapper, batch: _Batch | None
+    cursor: Any, sql: tuple[str, ...], events: list[AuditEvent], connection: BaseDatabaseWrapper, batch: ReadBatch | None
 ) -> None:
     """PostgreSQL, several events of one chain: lock one lane's head as the single append does (the
     first free lane, opening one when all are busy, else waiting for the first), number and hash
@@ -260,7 +198,7 @@ def _append(event: AuditEvent) -> None:
     _append_all([event])
 
 
-def _append_all(events: list[AuditEvent], *, batch: _Batch | None = None) -> None:
+def _append_all(events: list[AuditEvent], *, batch: ReadBatch | None = None) -> None:
     """_append for each event in turn, in the caller's transaction. PostgreSQL: one event by one
     statement (the lane's head decides); several, a chain's at a time, on one lane
     (_append_batch_postgresql). SQLite: each chain's head is read once and moved once and the rows
@@ -328,96 +266,6 @@ def _new_event(
     event = AuditEvent(*by_position)  # type: ignore[misc] # the plugin checks each position against one field
     event.seal = seal_of(sealed_content(event))
     return event
-
-
-# Several reads at once (audit_reads: a list showing fifty patients) share every value of their rows
-# but the time, the patient and the detail. Their canonical JSON, which the seal and the hash are
-# taken over, is therefore written once for the batch around those values: canonical_json of a flat
-# dict is its keys in sorted order, each with its value's canonical_json, so joining the pieces gives
-# the same bytes as canonical_json of each row's whole content (tests/audit/test_audit_reads_json.py
-# compares them, and the verifier recomputes every hash and seal with event_digest and seal_of).
-_BATCH_VARIES = ("at", "detail", "patient")  # the row's own values; the chained ones are the lane's
-_DIGEST_SLOTS = ("at", "chain", "detail", "patient", "prev", "seal", "seq")
-
-
-def _segments(keys: list[str], fixed: dict[str, str], slots: tuple[str, ...]) -> tuple[str, ...]:
-    """The canonical JSON of a flat object with ``keys``, cut at the values of ``slots`` (in sorted
-    order): the literal text before each slot's value, and the text after the last."""
-    segments, text = [], "{"
-    for i, key in enumerate(sorted(keys)):
-        text += f"{',' if i else ''}{canonical_json(key)}:"
-        if key in slots:
-            segments.append(text)
-            text = ""
-        else:
-            text += fixed[key]
-    return (*segments, text + "}")
-
-
-def _joined(segments: tuple[str, ...], values: tuple[str, ...]) -> str:
-    return "".join([piece for pair in zip(segments, values, strict=False) for piece in pair]) + segments[-1]
-
-
-class _Batch:
-    """The rows of audit_reads: each an AuditEvent as _new_event makes it (the same values, sealed),
-    with the canonical JSON of its time, detail and patient kept for its hash (``digest``)."""
-
-    def __init__(self, first: AuditEvent) -> None:
-        content = sealed_content(first)
-        fixed = {key: canonical_json(value) for key, value in content.items() if key not in _BATCH_VARIES}
-        self.chain_key = first.chain_key
-        sealed_keys = [key for key in content if key not in ("seq", "prev")]  # seals._sealed_text's: the clinic's chain, no place in it
-        self._seal_segments = _segments(sealed_keys, fixed | {"chain": canonical_json(base_chain(first.chain_key))}, _BATCH_VARIES)
-        self._digest_segments = _segments([*content, "seal"], fixed, _DIGEST_SLOTS)
-        self._template = {name: value for name, value in first.__dict__.items() if name != "_state"}
-        self._key = current_key()  # seal_of's key
-        self._lane, self._lane_json = "", ""  # the lane the rows are placed on, and its JSON
-        # Each row's at, detail, patient and seal as JSON, the first's too.
-        self.values = [
-            (
-                f'"{first.at.isoformat()}"',
-                canonical_json(first.detail),
-                f'"{first.patient_id}"' if first.patient_id else "null",
-                f'"{first.seal}"',
-            )
-        ]
-
-    def add(self, patient_id: uuid.UUID | None, detail: dict[str, Any]) -> AuditEvent:
-        event = AuditEvent.__new__(AuditEvent)
-        event.__dict__ |= self._template  # plain fields only (no relations): what Model.__init__ sets
-        event._state = ModelState()
-        event.at, event.patient_id, event.detail = timezone.now(), patient_id, detail
-        at, patient = f'"{event.at.isoformat()}"', _patient_json(patient_id)
-        detail_json = canonical_json(detail)
-        event.seal = hmac.new(self._key, _joined(self._seal_segments, (at, detail_json, patient)).encode("utf-8"), "sha256").hexdigest()
-        self.values.append((at, detail_json, patient, f'"{event.seal}"'))
-        return event
-
-    def digest(self, i: int, chain_key: str, prev_hash: str, seq: int) -> str:
-        """event_digest of the batch's ``i``th row, placed on ``chain_key`` after ``prev_hash`` as ``seq``."""
-        at, detail, patient, seal = self.values[i]
-        if chain_key != self._lane:
-            self._lane, self._lane_json = chain_key, canonical_json(chain_key)
-        text = _joined(self._digest_segments, (at, self._lane_json, detail, patient, f'"{prev_hash}"', seal, str(seq)))
-        return sha256_hex(text)
-
-    def detail_param(self, i: int, connection: BaseDatabaseWrapper) -> Any:
-        """The ``i``th row's detail as the database takes it: its canonical JSON, written once."""
-        text = self.values[i][1]
-        if connection.vendor == "postgresql":
-            from psycopg.types.json import Jsonb  # noqa: PLC0415 - psycopg is there only with PostgreSQL
-
-            return Jsonb(text, dumps=_as_is)
-        return text
-
-
-def _patient_json(patient_id: uuid.UUID | None) -> str:
-    """canonical_json of _digest_content's "patient": a uuid's text is plain ASCII."""
-    return f'"{patient_id}"' if patient_id else "null"
-
-
-def _as_is(text: str) -> str:
-    return text
 
 
 def audit_record(
@@ -491,7 +339,7 @@ def audit_reads(
     first = _new_event(
         actor=actor, action=action, object_type=object_type, object_id="", patient_id=first_patient, clinic_id=None, detail=first_detail
     )
-    batch = _Batch(first)  # the rows differ only in time, patient and detail: the context's detail and the rest are the first's
+    batch = ReadBatch(first)  # the rows differ only in time, patient and detail: the context's detail and the rest are the first's
     request_detail = current_detail.get()
     events = [first, *(batch.add(patient_id, {**request_detail, **(detail or {})}) for patient_id, detail in reads[1:])]
     with transaction.atomic():

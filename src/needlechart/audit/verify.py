@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from needlechart.audit.digests import event_digest, sealed_content
 from needlechart.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 from needlechart.audit.seals import seal_holds
-from needlechart.audit.services import event_digest, sealed_content
 
 
 @dataclass(frozen=True)
