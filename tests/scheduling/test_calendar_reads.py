@@ -14,11 +14,11 @@ from django.utils import formats, timezone, translation
 
 from needlechart.charting.models import Encounter, EncounterStatus
 from needlechart.patients.models import Patient
-from needlechart.scheduling import configuration, selectors, services
+from needlechart.scheduling import configuration, selectors, services, span_rows
 from needlechart.scheduling.calendar import TimeLabels
 from needlechart.scheduling.models import Appointment, AppointmentStatus, AppointmentType
-from needlechart.scheduling.selectors import LONGEST_APPOINTMENT, LONGEST_VISIT, BookedTime, OutsideVisit, TakenTime
 from needlechart.scheduling.slots import Span
+from needlechart.scheduling.span_rows import LONGEST_APPOINTMENT, LONGEST_VISIT, BookedTime, OutsideVisit, TakenTime
 from needlechart.scheduling.views import find_free
 from tests.scheduling.conftest import next_weekday, oslo
 
@@ -58,7 +58,7 @@ def test_a_long_appointment_begun_before_the_span_is_read_and_the_page_rows_carr
 
 
 def _orm_rows(clinic_id, span, *, names):
-    """What ``selectors._appointments`` reads by plain SQL, read with the ORM (models and their relations)."""
+    """What ``span_rows.appointments_in`` reads by plain SQL, read with the ORM (models and their relations)."""
     rows = Appointment.objects.filter(
         clinic_id=clinic_id, starts_at__lt=span.end, starts_at__gt=span.start - LONGEST_APPOINTMENT, blocked_until__gt=span.start
     ).select_related("patient", "appointment_type", "room")
@@ -112,14 +112,14 @@ def test_the_plain_sql_read_gives_the_rows_the_orm_gives(
         created_by=other_admin,
     )
     for names in (False, True):
-        read = selectors._appointments(practitioner.clinic_id, span, names=names)
+        read = span_rows.appointments_in(practitioner.clinic_id, span, names=names)
         assert read == _orm_rows(practitioner.clinic_id, span, names=names)
         assert {a.pk for a in read} == {inside.pk, no_room.pk, cancelled.pk, into_it.pk}
         assert all(
             isinstance(a.pk, uuid.UUID) and isinstance(a.patient_id, uuid.UUID) and a.starts_at.utcoffset() == dt.timedelta(0) for a in read
         )
         assert {type(a.room_id) for a in read} == {uuid.UUID, type(None)}
-    named = {a.pk: a for a in selectors._appointments(practitioner.clinic_id, span, names=True)}
+    named = {a.pk: a for a in span_rows.appointments_in(practitioner.clinic_id, span, names=True)}
     assert (named[inside.pk].room_name, named[no_room.pk].room_name, named[cancelled.pk].status) == ("Room 1", "", "cancelled")
     assert named[inside.pk].patient_name == "Kari Nordmann" and named[inside.pk].ends_at == inside.ends_at
 
@@ -177,14 +177,14 @@ def test_the_plain_sql_read_of_outside_visits_gives_what_the_orm_gives(
     Appointment.objects.filter(pk=booked.pk).update(encounter=linked)  # the appointment's own visit
     ids = [practitioner.pk, second_practitioner.pk]
     for names in (False, True):
-        read = selectors._outside_visits(practitioner.clinic_id, span, ids, names=names)
+        read = span_rows.outside_visits_in(practitioner.clinic_id, span, ids, names=names)
         assert read == _orm_visits(practitioner.clinic_id, span, ids, names=names)
         assert [v.pk for v in read] == [into_it.pk, outside.pk]
         assert all(
             isinstance(v.pk, uuid.UUID) and isinstance(v.patient_id, uuid.UUID) and v.starts_at.utcoffset() == dt.timedelta(0) for v in read
         )
-    assert selectors._outside_visits(practitioner.clinic_id, span, ids, names=True)[1].reason == "Neck"
-    assert selectors._outside_visits(practitioner.clinic_id, span, [], names=False) == []
+    assert span_rows.outside_visits_in(practitioner.clinic_id, span, ids, names=True)[1].reason == "Neck"
+    assert span_rows.outside_visits_in(practitioner.clinic_id, span, [], names=False) == []
 
 
 def test_first_available_in_parts_finds_exactly_what_the_whole_span_finds(

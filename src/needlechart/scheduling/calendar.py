@@ -29,8 +29,9 @@ from django.utils.translation import ngettext
 
 from needlechart.clinics.models import User
 from needlechart.core.formatting import url
-from needlechart.scheduling.selectors import BookedTime, CalendarRead, OutsideVisit
+from needlechart.scheduling.selectors import CalendarRead
 from needlechart.scheduling.slots import Slot, wall_clock
+from needlechart.scheduling.span_rows import BookedTime, OutsideVisit
 
 ROW_MINUTES = 5
 DEFAULT_HOURS = (8, 16)  # a day with neither hours nor appointments

@@ -31,7 +31,7 @@ from needlechart.clinics.selectors import clinic_id_of
 from needlechart.core.access import Capability, staff_view
 from needlechart.core.forms import in_date_range
 from needlechart.patients.selectors import FoundPatient, patient_search, patients_for_user
-from needlechart.scheduling import selectors, services
+from needlechart.scheduling import selectors, services, span_rows
 from needlechart.scheduling.access import CalendarAction, may, require
 from needlechart.scheduling.calendar import build_grid, week_cells
 from needlechart.scheduling.forms import BookingForm, parse_local
@@ -211,7 +211,7 @@ def _works(read: selectors.CalendarRead, day: dt.date, practitioner: User) -> bo
     """Whether the practitioner has hours, appointments or visits on ``day`` (the clinic's day shows them)."""
     if any(h.weekday == day.weekday() for h in read.hours.get(practitioner.pk, [])):
         return True
-    items: list[selectors.TakenTime | selectors.OutsideVisit] = [*read.appointments_of(practitioner.pk), *read.visits_of(practitioner.pk)]
+    items: list[span_rows.TakenTime | span_rows.OutsideVisit] = [*read.appointments_of(practitioner.pk), *read.visits_of(practitioner.pk)]
     return any(item.starts_at.astimezone(read.zone).date() == day for item in items)
 
 
