@@ -51,6 +51,7 @@ from bench_chart import (
     prepare_data_set,
     print_table,
     serve,
+    settle,
     stop_server,
 )
 from bench_data import CLINIC, RESULTS, ROOT, add_data_set_args, check_database_args
@@ -188,6 +189,9 @@ def main(argv: list[str]) -> int:
         return 0
     args = parse_args(argv)
     state, build_seconds = prepare_data_set(args, sample, add=add_calendar)
+    # PostgreSQL: VACUUM (ANALYZE) before measuring, as bench_chart does (synthetic_calendar leaves its
+    # tables unanalysed, the bench server runs without autovacuum; a real database is analysed by autovacuum).
+    settle(args)
     print(f"Calendar: {state['appointments']:,} appointments, {len(state['practitioners'])} practitioners.", flush=True)
     port, server, staff = serve(args)
     patients = [Client(port, timeout=30) for _ in range(args.clients)]  # no session: the public pages

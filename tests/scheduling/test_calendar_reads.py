@@ -10,15 +10,19 @@ import uuid
 import zoneinfo
 from types import SimpleNamespace
 
+import pytest
 from django.utils import formats, timezone, translation
+from django.utils.http import urlencode
 
 from needlechart.charting.models import Encounter, EncounterStatus
+from needlechart.core.formatting import url
 from needlechart.patients.models import Patient
 from needlechart.scheduling import configuration, selectors, services, span_rows
 from needlechart.scheduling.calendar import TimeLabels
 from needlechart.scheduling.models import Appointment, AppointmentStatus, AppointmentType
-from needlechart.scheduling.slots import Span
+from needlechart.scheduling.slots import Slot, Span
 from needlechart.scheduling.span_rows import LONGEST_APPOINTMENT, LONGEST_VISIT, BookedTime, OutsideVisit, TakenTime
+from needlechart.scheduling.templating import FreeTimeLinks, free_time_url
 from needlechart.scheduling.views import find_free
 from tests.scheduling.conftest import next_weekday, oslo
 
@@ -242,3 +246,125 @@ def test_the_pages_write_each_time_of_day_as_the_time_filter_does_on_both_sides_
         with translation.override(language), timezone.override(zone):
             assert [written(moment) for moment in moments] == [formats.time_format(timezone.localtime(m), "TIME_FORMAT") for m in moments]
     assert written(autumn + dt.timedelta(minutes=30)) == written(autumn + dt.timedelta(minutes=90)) == "02:30"
+
+
+def _sorted_diaries(diaries):
+    return [(d.practitioner_id, d.hours, d.time_off, sorted(d.taken)) for d in diaries]
+
+
+def test_the_free_time_read_holds_the_times_the_search_makes_of_the_whole_read(
+    clinic_admin, front_desk, patient, episode, practitioner, second_practitioner, follow_up, rooms, week, other_practitioner, other_admin
+):
+    """``free_time_read`` (only the time taken, ``span_rows.held_in``) gives a search the diaries and
+    the rooms' taken times that ``calendar_read`` gives it, on both databases: cancelled, no-show and
+    late-cancelled appointments free their time, arrived ones hold it, a visit that is a booked
+    appointment's own is counted once, an outside visit holds its practitioner's time and no room's,
+    other clinics' rows are not read."""
+    monday = next_weekday(0)
+    span = Span(oslo(monday, 9), oslo(monday, 16))
+    book = {"actor": front_desk, "patient": patient, "appointment_type": follow_up, "outside_hours": True}
+    services.appointment_book(**book, practitioner=practitioner, starts_at=oslo(monday, 9), room=rooms[0])
+    arrived = services.appointment_book(**book, practitioner=practitioner, starts_at=oslo(monday, 10), room=rooms[1])
+    Appointment.objects.filter(pk=arrived.pk).update(status=AppointmentStatus.ARRIVED)
+    for hour, status in ((11, AppointmentStatus.CANCELLED), (12, AppointmentStatus.NO_SHOW), (13, AppointmentStatus.LATE_CANCELLED)):
+        freed = services.appointment_book(**book, practitioner=practitioner, starts_at=oslo(monday, hour), room=rooms[0])
+        Appointment.objects.filter(pk=freed.pk).update(status=status)
+    services.appointment_book(**book, practitioner=second_practitioner, starts_at=span.start - dt.timedelta(minutes=30))
+    services.appointment_book(**book, practitioner=second_practitioner, starts_at=oslo(monday, 14), room=rooms[0])
+    visit = {"clinic_id": practitioner.clinic_id, "patient": patient, "episode": episode, "duration_minutes": 45}
+    Encounter.objects.create(**visit, practitioner=practitioner, starts_at=oslo(monday, 9))  # the 09:00 appointment's, not linked
+    Encounter.objects.create(**visit, practitioner=practitioner, starts_at=oslo(monday, 11))  # the cancelled one's time: holds it
+    Encounter.objects.create(**visit, practitioner=second_practitioner, starts_at=oslo(monday, 15, 30))
+    Encounter.objects.create(
+        **visit, practitioner=second_practitioner, starts_at=span.start - dt.timedelta(minutes=45)
+    )  # over as it starts
+    elsewhere = Patient.objects.create(
+        clinic_id=other_admin.clinic_id, given_name="Other", family_name="Clinic", birth_date=dt.date(1990, 1, 1)
+    )
+    other_type = configuration.appointment_type_save(
+        actor=other_admin, data={"name_en": "Theirs", "name_nb": "Deres", "duration_minutes": 30}
+    )
+    Appointment.objects.create(
+        clinic_id=other_admin.clinic_id,
+        patient=elsewhere,
+        practitioner=other_practitioner,
+        appointment_type=other_type,
+        starts_at=oslo(monday, 12),
+        ends_at=oslo(monday, 12, 30),
+        blocked_until=oslo(monday, 12, 30),
+        created_by=other_admin,
+    )
+    ids = [practitioner.pk, second_practitioner.pk]
+    whole = selectors.calendar_read(user=front_desk, span=span, practitioner_ids=ids)
+    lean = selectors.free_time_read(user=front_desk, span=span, practitioner_ids=ids)
+    assert _sorted_diaries(selectors.diaries(lean, ids)) == _sorted_diaries(selectors.diaries(whole, ids))
+    lean_rooms = selectors.rooms_taken(lean)
+    assert {room: sorted(spans) for room, spans in lean_rooms.items()} == {
+        room: sorted(spans) for room, spans in selectors.rooms_taken(whole).items()
+    }
+    # What the search is given, spelt out: 09:00 once (its visit not again), 10:00 arrived, 11:00 the visit only.
+    mine = sorted(selectors.diaries(lean, [practitioner.pk])[0].taken)
+    assert [s.start for s in mine] == [oslo(monday, 9), oslo(monday, 10), oslo(monday, 11)]
+    assert mine[2].end == oslo(monday, 11, 45)
+    assert sorted(lean_rooms) == sorted(r.pk for r in rooms) and len(lean_rooms[rooms[0].pk]) == 2 and len(lean_rooms[rooms[1].pk]) == 1
+    assert all(isinstance(room, uuid.UUID) for room in lean_rooms)
+    moments = [m for d in selectors.diaries(lean, ids) for s in d.taken for m in (s.start, s.end)]
+    assert moments and all(m.utcoffset() == dt.timedelta(0) for m in moments)
+    lean_rooms[rooms[0].pk].append(span)  # the caller's list to add holds to, not the read's
+    assert len(selectors.rooms_taken(lean)[rooms[0].pk]) == 2
+    assert selectors.free_time_read(user=front_desk, span=span, practitioner_ids=[]).held.by_practitioner.keys() == {
+        practitioner.pk,
+        second_practitioner.pk,
+    }  # appointments are read for the clinic; the outside visits only for those asked
+
+
+def test_a_free_time_read_cannot_leave_an_appointment_out(front_desk, practitioner):
+    monday = next_weekday(0)
+    lean = selectors.free_time_read(user=front_desk, span=Span(oslo(monday, 9), oslo(monday, 12)), practitioner_ids=[practitioner.pk])
+    with pytest.raises(ValueError, match="no appointment ids"):
+        selectors.diaries(lean, [practitioner.pk], leaving_out=uuid.uuid4())
+    with pytest.raises(ValueError, match="no appointment ids"):
+        selectors.rooms_taken(lean, leaving_out=uuid.uuid4())
+
+
+def test_a_move_still_finds_its_own_time_free(front_desk, patient, practitioner, follow_up, week):
+    """The search that leaves the moved appointment out reads the whole rows (their ids)."""
+    calendar = selectors.calendar_settings(practitioner.clinic_id)
+    monday = next_weekday(0, timezone.localdate() + dt.timedelta(days=1))
+    moved = services.appointment_book(
+        actor=front_desk, patient=patient, practitioner=practitioner, appointment_type=follow_up, starts_at=oslo(monday, 9)
+    )
+    span = Span(oslo(monday, 0), oslo(monday + dt.timedelta(days=1), 0))
+    arguments = {"calendar": calendar, "kind": follow_up, "practitioners": [practitioner], "span": span}
+    request = SimpleNamespace(user=front_desk)
+    assert oslo(monday, 9) not in {slot.start for slot in find_free(request, **arguments)}
+    assert oslo(monday, 9) in {slot.start for slot in find_free(request, **arguments, leaving_out=moved.pk)}
+
+
+def test_the_links_written_once_a_page_are_the_booking_form_links_parameter_for_parameter(follow_up, practitioner, rooms):
+    """``FreeTimeLinks`` (the path and each practitioner's and room's part encoded once) writes what
+    one ``urlencode`` of the form's values writes, in the page's zone, across a clock change."""
+    zone = zoneinfo.ZoneInfo("Europe/Oslo")
+    autumn = dt.datetime(2026, 10, 25, 0, 0, tzinfo=dt.UTC)
+    slots = [
+        Slot(autumn + dt.timedelta(minutes=30 * n), autumn, autumn, pid, room)
+        for n in range(6)
+        for pid in (practitioner.pk, practitioner.pk + 1)
+        for room in (None, rooms[0].pk)
+    ]
+    patient = uuid.uuid4()
+    for kind, who in ((follow_up, patient), (follow_up, None), (None, None), (None, str(patient))):
+        links = FreeTimeLinks(kind, who, zone)
+        for slot in slots:
+            values = {
+                "starts_at": slot.start.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+                "practitioner": slot.practitioner_id,
+                "appointment_type": kind.pk if kind else "",
+                "room": slot.room_id or "",
+                "patient": who or "",
+            }
+            expected = url("booking") + "?" + urlencode({k: v for k, v in values.items() if v not in ("", None)})
+            assert links(slot) == free_time_url(slot, kind, who, zone) == expected
+    assert FreeTimeLinks(None, None, zone)(slots[0]) == url("booking") + "?" + urlencode(
+        {"starts_at": "2026-10-25T02:00", "practitioner": practitioner.pk}
+    )

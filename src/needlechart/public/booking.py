@@ -36,7 +36,7 @@ from needlechart.core.access import Approval, Role
 from needlechart.public.booking_models import SlotHold
 from needlechart.public.models import PublicProfile
 from needlechart.scheduling.models import AppointmentType
-from needlechart.scheduling.selectors import calendar_read, calendar_settings, clinic_zone, diaries, rooms_taken, zone_of
+from needlechart.scheduling.selectors import calendar_settings, clinic_zone, diaries, free_time_read, rooms_taken, zone_of
 from needlechart.scheduling.slots import Slot, SlotQuery, Span, free_slots
 
 DAYS_SHOWN = 7
@@ -184,7 +184,7 @@ def free_times(
         return [], window
     actor = booking_actor(profile.clinic_id)
     span = Span(window.start, window.end)
-    read = calendar_read(user=actor, span=span, practitioner_ids=list(practitioner_ids), calendar=calendar)
+    read = free_time_read(user=actor, span=span, practitioner_ids=list(practitioner_ids), calendar=calendar)
     holds = _active_holds(profile.clinic_id, span, now=now, leaving_out=leaving_out_hold)
     found = []
     for diary in diaries(read, list(practitioner_ids)):

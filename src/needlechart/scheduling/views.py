@@ -5,7 +5,6 @@ pages (move, cancel, arrival) are in ``appointment_views``."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import uuid
 import zoneinfo
 from dataclasses import dataclass, replace
@@ -33,11 +32,11 @@ from needlechart.core.forms import in_date_range
 from needlechart.patients.selectors import FoundPatient, patient_search, patients_for_user
 from needlechart.scheduling import selectors, services, span_rows
 from needlechart.scheduling.access import CalendarAction, may, require
-from needlechart.scheduling.calendar import build_grid, week_cells
+from needlechart.scheduling.calendar import TimeLabels, build_grid, week_cells
 from needlechart.scheduling.forms import BookingForm, parse_local
 from needlechart.scheduling.models import AppointmentStatus, AppointmentType, CalendarSettings
 from needlechart.scheduling.slots import Slot, SlotQuery, Span, free_slots, wall_clock
-from needlechart.scheduling.templating import free_time_url
+from needlechart.scheduling.templating import FreeTimeLinks
 
 SEARCH_DAYS = 28  # how far the free-time search looks
 SEARCH_LIMIT = 40
@@ -98,13 +97,18 @@ def find_free(
         room_id=room_id,
     )
 
-    def free_in(read: selectors.CalendarRead, window: Span, wanted: int | None) -> list[Slot]:
+    def free_in(read: selectors.CalendarRead | selectors.FreeTimeRead, window: Span, wanted: int | None) -> list[Slot]:
         diaries, rooms = selectors.diaries(read, ids, leaving_out=leaving_out), selectors.rooms_taken(read, leaving_out=leaving_out)
         return free_slots(diaries, replace(query, window=window), read.zone, rooms, limit=wanted)
 
+    def read_of(span: Span, frame: selectors.CalendarFrame | None = None) -> selectors.CalendarRead | selectors.FreeTimeRead:
+        """The search's own read: only the time taken (``free_time_read``), but for a move, which leaves its appointment out by id."""
+        if leaving_out is None:
+            return selectors.free_time_read(user=request.user, span=span, practitioner_ids=ids, calendar=calendar, frame=frame)
+        return selectors.calendar_read(user=request.user, span=span, practitioner_ids=ids, calendar=calendar, frame=frame)
+
     if read is not None or limit is None:
-        read = read or selectors.calendar_read(user=request.user, span=span, practitioner_ids=ids, calendar=calendar)
-        return free_in(read, span, limit)
+        return free_in(read or read_of(span), span, limit)
     found: list[Slot] = []
     start, step = max(span.start, query.now), FIRST_SEARCH_PART
     if start >= span.end:
@@ -116,8 +120,7 @@ def find_free(
     while start < span.end and len(found) < limit:
         part = Span(start, min(span.end, start + step))
         around = Span(part.start, part.end + after)
-        read = selectors.calendar_read(user=request.user, span=around, practitioner_ids=ids, calendar=calendar, frame=frame)
-        found += free_in(read, part, limit - len(found))
+        found += free_in(read_of(around, frame), part, limit - len(found))
         start, step = part.end, step * 2
     return found
 
@@ -187,9 +190,7 @@ def calendar(request: StaffRequest) -> HttpResponse:
         columns = [(d, practitioner) for d in days] if practitioner else [(day, p) for p in practitioners if _works(read, day, p)]
         if practitioner and view == "week":
             columns = [(d, p) for d, p in columns if d.weekday() < 5 or _works(read, d, p)]
-        context["grid"] = build_grid(
-            read, columns, free, settings.slot_minutes, functools.partial(free_time_url, kind=page.kind, zone=zone)
-        )
+        context["grid"] = build_grid(read, columns, free, settings.slot_minutes, FreeTimeLinks(page.kind, zone=zone))
         context["away"] = [p for p in practitioners if practitioner is None and not _works(read, day, p)]
         shown_count = sum(len(c.appointments) for c in context["grid"].columns)
     audit_read(
@@ -237,9 +238,10 @@ def free_times(request: StaffRequest) -> HttpResponse:
         )
     names = {p.pk: p.display_name for p in practitioners}
     patient = as_uuid(request.GET.get("patient"))
+    link, written = FreeTimeLinks(kind, patient, zone), TimeLabels(zone)  # each time of day written once, as the time filter does
     context = {
         "kind": kind,
-        "slots": [(slot, names.get(slot.practitioner_id, ""), free_time_url(slot, kind, patient, zone)) for slot in slots],
+        "slots": [(slot, names.get(slot.practitioner_id, ""), link(slot), written(slot.start)) for slot in slots],
         "patient": patient,
     }
     context |= {"practitioner": practitioner, "days": SEARCH_DAYS}
