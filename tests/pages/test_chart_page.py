@@ -177,3 +177,26 @@ def test_the_charts_suggestions_write_their_score_and_regions_in_the_readers_lan
     shown = re.findall(r'<meter min="0" max="1" value="(?:0\.\d{3}|1\.000)" title="[^"]+">(\d,\d\d)</meter>', norwegian)
     assert [text.replace(",", ".") for text in shown] == [text for _value, text in meters]  # the same scores, decimal comma
     assert f"{catalog().regions['temple_r'].label('nb')}" in norwegian
+
+
+def test_the_charts_marked_regions_write_their_quality_in_the_readers_language(client_for, practitioner, front_desk, episode):
+    """The qualities' labels are kept per language (pain_map_views._language_words): a reader switching
+    language gets the other language's, in the marks and in the body map's titles."""
+    visit = charting.encounter_create(
+        actor=front_desk, episode=episode, practitioner=practitioner, starts_at=timezone.now().replace(microsecond=0)
+    )
+    pain_map_mark(actor=practitioner, encounter=visit, region="temple_r", intensity=6, quality="burning")
+    client = client_for(practitioner)
+    label = {language: catalog().regions["temple_r"].label(language) for language in ("en", "nb")}
+    english = _chart(client, episode.patient).split('data-testid="pain-marks"')[1].split("</ul>")[0]
+    assert f"{label['en']}: 6/10, burning</li>" in english
+    client.post(reverse("set_language"), {"language": "nb", "next": "/"})
+    norwegian_page = _chart(client, episode.patient)
+    with translation.override("nb"):
+        burning = str(translation.gettext("Burning"))
+    assert burning != "Burning"
+    norwegian = norwegian_page.split('data-testid="pain-marks"')[1].split("</ul>")[0]
+    assert f"{label['nb']}: 6/10, {burning.lower()}</li>" in norwegian
+    assert f"6/10 {burning}" in norwegian_page and "6/10 Burning" not in norwegian_page  # the body map's titles
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert f"{label['en']}: 6/10, burning</li>" in _chart(client, episode.patient)

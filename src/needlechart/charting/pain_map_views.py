@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -23,6 +25,8 @@ from needlechart.knowledge.catalog import GROUPS, catalog
 if TYPE_CHECKING:
     from django.utils.functional import _StrOrPromise as StrOrPromise
 
+    from needlechart.knowledge.atlas_records import Muscle
+
 
 def _region_choices(language: str) -> list[tuple[StrOrPromise, list[tuple[str, str]]]]:
     by_group: dict[str, list[tuple[str, str]]] = {group: [] for group in GROUPS}
@@ -31,14 +35,36 @@ def _region_choices(language: str) -> list[tuple[StrOrPromise, list[tuple[str, s
     return [(bodymap.GROUP_LABELS[group], sorted(items, key=lambda item: item[1])) for group, items in by_group.items()]
 
 
+@dataclass(frozen=True, slots=True)
+class SuggestionRow:
+    """A suggested muscle as the panel writes it: its words and numbers as plain text (the template
+    escapes them). A record rather than a dict: Jinja2 reads ``s.name`` by getattr first, and on a
+    dict that fails with an exception before the key is looked up (about 1 µs each, eight a row)."""
+
+    muscle: Muscle
+    name: str
+    side: str
+    score: float
+    match: str  # the meter's value
+    score_text: str  # the score as the language writes a number
+    explained: str  # the regions the muscle explains, joined
+    unexplained: str
+
+
+@functools.lru_cache(maxsize=8)
+def _language_words(language: str | None) -> tuple[str, dict[Any, str]]:
+    """The decimal separator (scores are written as numbers, no thousands) and the pain qualities'
+    labels in ``language``, the active language (get_language()): the same for every pain map drawn in it."""
+    return str(get_format("DECIMAL_SEPARATOR")), {value: str(label) for value, label in PainQuality.choices}
+
+
 def pain_map_context(pain_map: PainMap | None, *, editable: bool, error: str = "") -> dict:
     """What charting/_pain_map.html's panel draws of ``pain_map``: the body map's views, the marks,
     the suggested muscles; with ``editable``, the brush's choices and ``error``."""
+    decimal_separator, qualities = _language_words(get_language())
     language = get_language() or "en"
-    decimal_separator = str(get_format("DECIMAL_SEPARATOR"))  # scores are written as numbers, no thousands
     regions = catalog().regions
     reading = pain_map_reading(pain_map)
-    qualities = dict(PainQuality.choices)
     titles = {r: f"{m['intensity']}/10 {qualities.get(m['quality'], '')}" for r, m in reading.marks.items()}
     marks = sorted(
         ((regions[r], m["intensity"], qualities.get(m["quality"], "")) for r, m in reading.marks.items() if r in regions),
@@ -53,16 +79,16 @@ def pain_map_context(pain_map: PainMap | None, *, editable: bool, error: str = "
         # filters per row (the panel's rows cost it two thirds of its drawing: bench/README.md); the
         # template still escapes them.
         "suggestions": [
-            {
-                "muscle": s.muscle,
-                "name": s.muscle.name.get(language),
-                "side": s.side,
-                "score": s.score,
-                "match": f"{s.score:.3f}",
-                "score_text": f"{s.score:.2f}".replace(".", decimal_separator),
-                "explained": ", ".join(regions[r].label(language) for r in s.explained),
-                "unexplained": ", ".join(regions[r].label(language) for r in s.unexplained),
-            }
+            SuggestionRow(
+                muscle=s.muscle,
+                name=s.muscle.name.get(language),
+                side=s.side,
+                score=s.score,
+                match=f"{s.score:.3f}",
+                score_text=f"{s.score:.2f}".replace(".", decimal_separator),
+                explained=", ".join(regions[r].label(language) for r in s.explained),
+                unexplained=", ".join(regions[r].label(language) for r in s.unexplained),
+            )
             for s in reading.suggestions
         ],
         "paraspinals": reading.paraspinals,
