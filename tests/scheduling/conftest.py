@@ -14,6 +14,28 @@ from needlechart.scheduling import configuration
 OSLO = zoneinfo.ZoneInfo("Europe/Oslo")
 
 
+def other_clinics_appointment(other_admin, other_practitioner, starts_at: dt.datetime) -> None:
+    """A half-hour appointment in another clinic at ``starts_at``: what a clinic's reads must never show."""
+    from needlechart.patients.models import Patient
+    from needlechart.scheduling.models import Appointment
+
+    patient = Patient.objects.create(
+        clinic_id=other_admin.clinic_id, given_name="Other", family_name="Clinic", birth_date=dt.date(1990, 1, 1)
+    )
+    kind = configuration.appointment_type_save(actor=other_admin, data={"name_en": "Theirs", "name_nb": "Deres", "duration_minutes": 30})
+    ends = starts_at + dt.timedelta(minutes=30)
+    Appointment.objects.create(
+        clinic_id=other_admin.clinic_id,
+        patient=patient,
+        practitioner=other_practitioner,
+        appointment_type=kind,
+        starts_at=starts_at,
+        ends_at=ends,
+        blocked_until=ends,
+        created_by=other_admin,
+    )
+
+
 def oslo(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=OSLO)
 

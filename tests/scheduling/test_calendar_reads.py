@@ -16,7 +16,6 @@ from django.utils.http import urlencode
 
 from needlechart.charting.models import Encounter, EncounterStatus
 from needlechart.core.formatting import url
-from needlechart.patients.models import Patient
 from needlechart.scheduling import configuration, selectors, services, span_rows
 from needlechart.scheduling.calendar import TimeLabels
 from needlechart.scheduling.models import Appointment, AppointmentStatus, AppointmentType
@@ -24,7 +23,7 @@ from needlechart.scheduling.slots import Slot, Span
 from needlechart.scheduling.span_rows import LONGEST_APPOINTMENT, LONGEST_VISIT, BookedTime, OutsideVisit, TakenTime
 from needlechart.scheduling.templating import FreeTimeLinks, free_time_url
 from needlechart.scheduling.views import find_free
-from tests.scheduling.conftest import next_weekday, oslo
+from tests.scheduling.conftest import next_weekday, oslo, other_clinics_appointment
 
 
 def _most(field: str) -> int:
@@ -99,22 +98,7 @@ def test_the_plain_sql_read_gives_the_rows_the_orm_gives(
     into_it = services.appointment_book(**book, practitioner=second_practitioner, starts_at=span.start - dt.timedelta(minutes=30))
     services.appointment_book(**book, practitioner=practitioner, starts_at=span.end)  # starts as the span ends: not in it
     services.appointment_book(**book, practitioner=practitioner, starts_at=span.start - dt.timedelta(hours=2))  # over before it
-    elsewhere = Patient.objects.create(
-        clinic_id=other_admin.clinic_id, given_name="Other", family_name="Clinic", birth_date=dt.date(1990, 1, 1)
-    )
-    other_type = configuration.appointment_type_save(
-        actor=other_admin, data={"name_en": "Theirs", "name_nb": "Deres", "duration_minutes": 30}
-    )
-    Appointment.objects.create(
-        clinic_id=other_admin.clinic_id,
-        patient=elsewhere,
-        practitioner=other_practitioner,
-        appointment_type=other_type,
-        starts_at=oslo(monday, 10),
-        ends_at=oslo(monday, 10, 30),
-        blocked_until=oslo(monday, 10, 30),
-        created_by=other_admin,
-    )
+    other_clinics_appointment(other_admin, other_practitioner, oslo(monday, 10))
     for names in (False, True):
         read = span_rows.appointments_in(practitioner.clinic_id, span, names=names)
         assert read == _orm_rows(practitioner.clinic_id, span, names=names)
@@ -278,22 +262,7 @@ def test_the_free_time_read_holds_the_times_the_search_makes_of_the_whole_read(
     Encounter.objects.create(
         **visit, practitioner=second_practitioner, starts_at=span.start - dt.timedelta(minutes=45)
     )  # over as it starts
-    elsewhere = Patient.objects.create(
-        clinic_id=other_admin.clinic_id, given_name="Other", family_name="Clinic", birth_date=dt.date(1990, 1, 1)
-    )
-    other_type = configuration.appointment_type_save(
-        actor=other_admin, data={"name_en": "Theirs", "name_nb": "Deres", "duration_minutes": 30}
-    )
-    Appointment.objects.create(
-        clinic_id=other_admin.clinic_id,
-        patient=elsewhere,
-        practitioner=other_practitioner,
-        appointment_type=other_type,
-        starts_at=oslo(monday, 12),
-        ends_at=oslo(monday, 12, 30),
-        blocked_until=oslo(monday, 12, 30),
-        created_by=other_admin,
-    )
+    other_clinics_appointment(other_admin, other_practitioner, oslo(monday, 12))
     ids = [practitioner.pk, second_practitioner.pk]
     whole = selectors.calendar_read(user=front_desk, span=span, practitioner_ids=ids)
     lean = selectors.free_time_read(user=front_desk, span=span, practitioner_ids=ids)

@@ -16,13 +16,12 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from needlechart.charting.models import Encounter, EncounterStatus
-from needlechart.patients.models import Patient
-from needlechart.scheduling import configuration, selectors, services, span_rows
+from needlechart.scheduling import selectors, services, span_rows
 from needlechart.scheduling.models import Appointment, AppointmentStatus
 from needlechart.scheduling.slots import Slot, SlotQuery, Span, free_slots
 from needlechart.scheduling.templating import FreeTimeLinks, free_time_url
 from needlechart.scheduling.views import find_free
-from tests.scheduling.conftest import next_weekday, oslo
+from tests.scheduling.conftest import next_weekday, oslo, other_clinics_appointment
 
 
 def _taken(diaries):
@@ -53,18 +52,7 @@ def busy_monday(
     Encounter.objects.create(**visit, practitioner=practitioner, starts_at=oslo(monday, 14))  # outside the calendar
     Encounter.objects.create(**visit, practitioner=practitioner, starts_at=oslo(monday, 9))  # the 09:00 appointment's own visit
     Encounter.objects.create(**visit, practitioner=second_practitioner, starts_at=oslo(monday, 15), status=EncounterStatus.CANCELLED)
-    elsewhere = Patient.objects.create(clinic_id=other_admin.clinic_id, given_name="O", family_name="C", birth_date=dt.date(1990, 1, 1))
-    theirs = configuration.appointment_type_save(actor=other_admin, data={"name_en": "T", "name_nb": "T", "duration_minutes": 30})
-    Appointment.objects.create(
-        clinic_id=other_admin.clinic_id,
-        patient=elsewhere,
-        practitioner=other_practitioner,
-        appointment_type=theirs,
-        starts_at=oslo(monday, 12),
-        ends_at=oslo(monday, 12, 30),
-        blocked_until=oslo(monday, 12, 30),
-        created_by=other_admin,
-    )
+    other_clinics_appointment(other_admin, other_practitioner, oslo(monday, 12))
     return SimpleNamespace(monday=monday, odd=odd, micro=micro)
 
 
