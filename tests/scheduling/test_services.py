@@ -184,7 +184,10 @@ def test_arrival_links_a_visit_booked_outside_the_calendar_and_starts_an_episode
     assert booked.encounter_id == visit.pk and Encounter.objects.count() == 1
 
     Episode.objects.filter(pk=episode.pk).update(ended_on=timezone.localdate())
-    second = _book(front_desk, patient, practitioner, follow_up, start + dt.timedelta(hours=1), outside_hours=True)
+    # An hour later, or earlier when later is tomorrow in the clinic's zone (a test run late in the evening).
+    later = start + dt.timedelta(hours=1)
+    second_start = later if timezone.localdate(later) == timezone.localdate(start) else start - dt.timedelta(hours=1)
+    second = _book(front_desk, patient, practitioner, follow_up, second_start, outside_hours=True)
     services.appointment_mark_arrived(actor=front_desk, appointment=second)
     second.refresh_from_db()
     assert second.encounter.episode != episode and second.encounter.episode.complaint == "Follow-up needling"
