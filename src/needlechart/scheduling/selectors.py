@@ -260,12 +260,7 @@ def calendar_read(
     ``practitioner_ids``: the columns free times need, and with ``names`` what a page shows of them
     (the patient's name, the type's, the room's; a visit's reason). ``frame``: the hours and
     exceptions read before for a span that holds this one (a search in parts), not read again."""
-    require(user, CalendarAction.VIEW)
-    clinic_id = clinic_id_of(user)
-    calendar = calendar or calendar_settings(clinic_id)
-    zone = zone_of(calendar)
-    if frame is None or not frame.holds(span, practitioner_ids):
-        frame = calendar_frame(user=user, span=span, practitioner_ids=practitioner_ids, zone=zone)
+    clinic_id, calendar, zone, frame = _read_setting(user, span, practitioner_ids, calendar, frame)
     appointments = appointments_in(clinic_id, span, names=names)
     visits = outside_visits_in(clinic_id, span, practitioner_ids, names=names)
     # A visit booked outside the calendar with an appointment for the same patient, practitioner and
@@ -273,6 +268,20 @@ def calendar_read(
     booked = {(a.patient_id, a.practitioner_id, a.starts_at) for a in appointments if a.status in ACTIVE_STATUSES}
     visits = [v for v in visits if (v.patient_id, v.practitioner_id, v.starts_at) not in booked]
     return CalendarRead(span, zone, calendar, appointments, visits, frame.hours, frame.exceptions)
+
+
+def _read_setting(
+    user: User, span: Span, practitioner_ids: Sequence[int], calendar: CalendarSettings | None, frame: CalendarFrame | None
+) -> tuple[uuid.UUID, CalendarSettings, zoneinfo.ZoneInfo, CalendarFrame]:
+    """What a read of a span stands on, for a reader allowed to see the calendar: the clinic, its
+    settings and zone, and the hours and exceptions (``frame``, reused when it holds the span)."""
+    require(user, CalendarAction.VIEW)
+    clinic_id = clinic_id_of(user)
+    calendar = calendar or calendar_settings(clinic_id)
+    zone = zone_of(calendar)
+    if frame is None or not frame.holds(span, practitioner_ids):
+        frame = calendar_frame(user=user, span=span, practitioner_ids=practitioner_ids, zone=zone)
+    return clinic_id, calendar, zone, frame
 
 
 @dataclass(frozen=True)
@@ -302,12 +311,7 @@ def free_time_read(
     """What ``calendar_read`` reads for a free-time search, read as the search uses it (``span_rows.held_in``):
     the same free times, at a fraction of the rows' cost. Not for a search that leaves an appointment
     out (a move): it has no appointment's id."""
-    require(user, CalendarAction.VIEW)
-    clinic_id = clinic_id_of(user)
-    calendar = calendar or calendar_settings(clinic_id)
-    zone = zone_of(calendar)
-    if frame is None or not frame.holds(span, practitioner_ids):
-        frame = calendar_frame(user=user, span=span, practitioner_ids=practitioner_ids, zone=zone)
+    clinic_id, calendar, zone, frame = _read_setting(user, span, practitioner_ids, calendar, frame)
     return FreeTimeRead(span, zone, calendar, held_in(clinic_id, span, practitioner_ids), frame.hours, frame.exceptions)
 
 
