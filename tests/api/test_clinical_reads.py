@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from needlechart.api.models import ApiClient
-from needlechart.audit.models import AuditEvent
+from needlechart.audit.models import AuditEvent, AuditSubject
 from needlechart.charting import services as charting
 from needlechart.charting.models import EncounterStatus, Note
 from needlechart.clinics.models import Role
@@ -40,6 +40,10 @@ def amended(full_visit, practitioner):  # noqa: F811 - the shared fixture, as a 
 
 def _rows_since(before: int) -> list[AuditEvent]:
     return list(AuditEvent.objects.order_by("pk")[before:])
+
+
+def _subjects(row: AuditEvent) -> list:
+    return sorted(AuditSubject.objects.filter(event=row).values_list("patient_id", flat=True), key=str)
 
 
 def test_a_patients_record_reads_as_recorded_and_each_item_as_its_own_read(clinical, amended, full_visit, patient, practitioner):  # noqa: F811
@@ -111,13 +115,19 @@ def test_a_draft_is_shown_only_to_a_token_acting_as_its_author(
     assert [n["addenda"] for n in colleague.get(notes).json()["items"]] == [[]]
 
 
-def test_each_list_writes_one_audit_row_for_the_patient_whatever_it_shows(clinical, full_visit, patient):  # noqa: F811
+def test_each_list_writes_one_audit_row_naming_the_patient_whatever_it_shows(clinical, full_visit, patient):  # noqa: F811
     client = ApiClient.objects.get()
     for path, kind in (("encounters", "encounter"), ("notes", "note"), ("needling", "needling_record"), ("measurements", "measurement")):
         before = AuditEvent.objects.count()
         shown = [item.get("id") or item["encounter_id"] for item in clinical.get(f"{V1}/patients/{patient.pk}/{path}").json()["items"]]
         [row] = _rows_since(before)
-        assert (row.action, row.object_type, row.patient_id, row.detail["ids"]) == ("search", kind, patient.pk, shown) and shown
+        assert (row.action, row.object_type, row.patient_id, row.detail["shown"]) == (
+            "search",
+            kind,
+            None,
+            [[str(patient.pk), sorted(shown)]],
+        )
+        assert shown and _subjects(row) == [patient.pk]
         assert row.detail["api_client"] == str(client.pk) and row.detail["scope"] == "clinical:read"
     other = patients.patient_create(
         actor=full_visit.practitioner, data={"given_name": "Ola", "family_name": "Berg", "birth_date": dt.date(1970, 1, 1)}
@@ -125,28 +135,29 @@ def test_each_list_writes_one_audit_row_for_the_patient_whatever_it_shows(clinic
     before = AuditEvent.objects.count()
     assert clinical.get(f"{V1}/patients/{other.pk}/adverse-events").json()["items"] == []
     [row] = _rows_since(before)
-    assert (row.patient_id, row.detail["ids"]) == (other.pk, [])
+    assert (row.patient_id, row.detail["shown"], _subjects(row)) == (None, [[str(other.pk), []]], [other.pk])
     before = AuditEvent.objects.count()
     clinical.get(f"{V1}/adverse-events/{full_visit.adverse_events.get().pk}")
     [row] = _rows_since(before)
     assert (row.action, row.object_type, row.patient_id) == ("view", "adverse_event", patient.pk)
 
 
-def test_the_patients_list_and_search_write_one_row_per_patient_shown(token_for, patient, front_desk):
+def test_the_patients_list_and_search_write_one_row_naming_every_patient_shown(token_for, patient, front_desk):
     api = Api(token_for(READ))
     second = patients.patient_create(
         actor=front_desk, data={"given_name": "Per", "family_name": "Nordmann", "birth_date": dt.date(1990, 1, 1)}
     )
+    both = sorted([patient.pk, second.pk], key=str)
     for path, params in (("/patients", {}), ("/patients/search", {"name": "nordmann"})):
         before = AuditEvent.objects.count()
         assert len(api.get(V1 + path, params).json()["items"]) == 2
-        rows = _rows_since(before)
-        assert sorted((r.patient_id, tuple(r.detail["ids"])) for r in rows) == sorted([(p.pk, (str(p.pk),)) for p in (patient, second)])
-        assert {r.action for r in rows} == {"search"}
+        [row] = _rows_since(before)
+        assert (row.action, row.patient_id, row.detail["shown"]) == ("search", None, [[str(p), [str(p)]] for p in both])
+        assert _subjects(row) == both
     before = AuditEvent.objects.count()
     assert api.get(f"{V1}/patients/search", {"name": "nobody"}).json()["items"] == []
     [row] = _rows_since(before)
-    assert row.patient_id is None and row.detail["ids"] == []
+    assert row.patient_id is None and row.detail["shown"] == [] and _subjects(row) == []
 
 
 def test_visits_page_in_order_with_etags_and_their_own_cursors(clinical, encounter, episode, front_desk, practitioner):

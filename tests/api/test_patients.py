@@ -231,7 +231,7 @@ def test_search_finds_by_name_birth_date_or_identifier(api, patient, front_desk)
     assert [p["id"] for p in api.get("/api/v1/patients/search", {"identifier": "17058512311"}).json()["items"]] == [str(patient.pk)]
     assert api.get("/api/v1/patients/search", {"name": "17058512311"}).json()["items"] == []  # a name, not an identifier
     event = AuditEvent.objects.filter(action="search").order_by("-at", "-seq").first()
-    assert event.detail["ids"] == [] and event.patient_id is None and event.detail["api_client"]
+    assert event.detail["shown"] == [] and event.patient_id is None and event.detail["api_client"]
 
 
 @pytest.mark.parametrize("query", [{}, {"name": "Kari", "birth_date": "1985-05-17"}, {"name": ""}])

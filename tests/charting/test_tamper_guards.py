@@ -129,4 +129,3 @@ def test_a_refused_change_of_an_audit_row_says_why(signed_note):
     with pytest.raises(REFUSED) as refused, transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE audit_auditevent SET action = 'x' WHERE id = %s", [event.pk])
     assert "immutable" in str(refused.value)
-

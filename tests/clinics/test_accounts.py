@@ -117,6 +117,14 @@ def test_without_a_contact_address_the_flag_is_on_the_report_only(client_for, cl
     assert b"no contact address" in client_for(clinic_admin).get(reverse("staff_list")).content
 
 
+def test_a_search_that_shows_a_patient_is_a_first_read_too(client_for, clinic_admin, patient, django_capture_on_commit_callbacks):
+    new = _created_by_admin(client_for, clinic_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _signed_in("nyansatt", NEW_PRACTITIONER["password"]).get(reverse("patient_list"), {"q": "nordmann"}).status_code == 200
+    flagged = AuditEvent.objects.get(object_type=AuditObject.UNAPPROVED_READ)
+    assert flagged.actor_id == new.pk and flagged.patient_id == patient.pk
+
+
 def test_a_second_admin_added_later_may_still_approve_a_sole_admins_grant(client_for, clinic_admin, clinic):
     new = _created_by_admin(client_for, clinic_admin)
     later = make_staff(clinic, "lateradmin", Role.CLINIC_ADMIN)

@@ -202,9 +202,7 @@ def test_a_file_that_cannot_be_read_fails_in_the_one_format(tmp_path, reader, te
 
 
 # Nine levels of nine aliases: under 700 bytes of YAML, 9**9 strings once expanded.
-BILLION_LAUGHS = "a: &a [lol]\n" + "".join(
-    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(9)
-)
+BILLION_LAUGHS = "a: &a [lol]\n" + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(9))
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
+from needlechart.audit.services import audit_list_read
 from needlechart.clinics import services as clinics
 from needlechart.clinics.models import CertificationKind
 from needlechart.core import backup_database
@@ -57,6 +58,8 @@ def drill(tmp_path, settings, signed_addendum, practitioner, patient) -> Drill:
         completed_on=today,
         evidence=upload,
     )
+    # A list's read: one event, its patient in a subject row, which the restore must carry too.
+    audit_list_read(actor=practitioner, object_type="patient", shown={patient.pk: [patient.pk]})
     key, log = tmp_path / "checkpoint.key", tmp_path / "checkpoints.jsonl"
     call_command("audit_checkpoint", log=log, new_key=key, stdout=StringIO())
     call_command("backup", out=tmp_path / "backup", checkpoints=log, stdout=StringIO())
@@ -129,7 +132,7 @@ def fresh(tmp_path):
 CHART = """
 import json
 from django.test import Client
-from needlechart.audit.models import AuditEvent
+from needlechart.audit.models import AuditEvent, AuditSubject
 from needlechart.clinics.models import User
 client = Client()
 client.force_login(User.objects.get(username="practitioner"))
@@ -137,7 +140,7 @@ before = AuditEvent.objects.count()
 page = client.get(f"/patients/{PATIENT_ID}/")
 text = page.content.decode()
 print(json.dumps({"status": page.status_code, "patient": "Nordmann" in text, "note": "Taut band" in text,
-                  "audited": AuditEvent.objects.count() - before}))
+                  "audited": AuditEvent.objects.count() - before, "listed": AuditSubject.objects.filter(patient_id=PATIENT_ID).count()}))
 """
 
 
@@ -158,7 +161,7 @@ def test_a_backup_restored_into_a_fresh_database_proves_its_audit_log_and_record
 
     chart = fresh.run("shell", "-c", CHART.replace("PATIENT_ID", repr(drill.patient_id)))
     assert chart.returncode == 0, chart.stderr
-    assert json.loads(chart.stdout.strip().splitlines()[-1]) == {"status": 200, "patient": True, "note": True, "audited": 1}
+    assert json.loads(chart.stdout.strip().splitlines()[-1]) == {"status": 200, "patient": True, "note": True, "audited": 1, "listed": 1}
 
 
 def test_a_tampered_backup_is_refused_naming_the_file_and_nothing_is_written(drill, fresh, tmp_path):

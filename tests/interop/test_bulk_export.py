@@ -124,6 +124,23 @@ def test_a_group_export_holds_only_the_groups_patients(full_visit, patient, prac
     assert kick_off(exporter, "/fhir/Group/clinic/$export", {"_type": "Practitioner"}).status_code == 400
 
 
+def test_a_group_export_holds_the_lists_that_showed_its_patients_naming_them_only(full_visit, practitioner, exporter):
+    from needlechart.audit.services import audit_list_read
+
+    other = patients.patient_create(
+        actor=practitioner, data={"given_name": "Nils", "family_name": "Other", "birth_date": dt.date(1970, 3, 3)}
+    )
+    both = audit_list_read(actor=practitioner, object_type="patient", shown={full_visit.patient_id: [], other.pk: []})
+    only_other = audit_list_read(actor=practitioner, object_type="patient", shown={other.pk: []})
+    ids = dict(AuditEvent.objects.filter(chain_key=both.chain_key, seq__in=[both.seq, only_other.seq]).values_list("seq", "pk"))
+    manifest = finished(exporter, started(exporter, f"/fhir/Group/practitioner-{practitioner.pk}/$export", {"_type": "AuditEvent"}))
+    exported = {r["id"]: r for r in lines(exporter, manifest["output"][0]["url"])}
+    assert str(ids[only_other.seq]) not in exported
+    named = [e["what"]["reference"] for e in exported[str(ids[both.seq])]["entity"] if "reference" in e["what"]]
+    assert named == [f"Patient/{full_visit.patient_id}"]  # never the other patient the list showed
+    assert str(other.pk) not in json.dumps(list(exported.values()))
+
+
 def test_bad_kick_offs_are_400_operation_outcomes(patient, exporter):
     for prefer, params in ((None, {}), (ASYNC, {"patient": "Patient/1"}), (ASYNC, {"_outputFormat": "text/csv"})):
         response = kick_off(exporter, params=params, prefer=prefer)

@@ -16,7 +16,7 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from needlechart.api import services
 from needlechart.api.fhir.sources import TYPES
 from needlechart.api.scopes import Scope
-from needlechart.audit.models import AuditEvent
+from needlechart.audit.models import AuditEvent, AuditSubject
 from needlechart.clinics.models import Role
 from needlechart.core import access
 from needlechart.core.access import Capability
@@ -352,17 +352,57 @@ def test_a_read_writes_one_audit_row_naming_client_scope_patient_and_object(full
     assert row.detail["api_client"] == str(client.pk) and row.detail["scope"] == "clinical:read"
 
 
-def test_a_search_writes_an_audit_row_for_each_patient_shown(patient, clinic_admin, make_token):
+def test_a_search_writes_one_audit_row_naming_each_patient_shown(patient, clinic_admin, make_token):
     registered = _register(clinic_admin, 3)
     api = Fhir(make_token([Scope.DEMOGRAPHICS_READ]))
     before = AuditEvent.objects.count()
     bundle = api.get("/fhir/Patient", {"family": "Paging", "_count": 2}).json()
     shown = {e["resource"]["id"] for e in bundle["entry"]}
-    rows = list(AuditEvent.objects.order_by("pk")[before:])
-    assert len(rows) == 2 and {str(r.patient_id) for r in rows} == shown and shown < set(registered)
-    assert all(r.action == "search" and r.detail["scope"] == "demographics:read" for r in rows)
-    assert str(patient.pk) not in {str(r.patient_id) for r in rows}
-    # A search that finds nothing is audited too, without a patient.
+    [row] = AuditEvent.objects.order_by("pk")[before:]
+    assert row.action == "search" and row.patient_id is None and row.detail["scope"] == "demographics:read"
+    assert row.detail["shown"] == [[p, [p]] for p in sorted(shown)] and shown < set(registered)
+    assert {str(p) for p in AuditSubject.objects.filter(event=row).values_list("patient_id", flat=True)} == shown
+    assert str(patient.pk) not in str(row.detail)
+    # A search that finds nothing is audited too, naming no one.
     api.get("/fhir/Patient", {"family": "Nobody"})
     last = AuditEvent.objects.order_by("-pk")[0]
-    assert last.action == "search" and last.patient_id is None and last.detail["ids"] == []
+    assert last.action == "search" and last.patient_id is None and last.detail["shown"] == []
+    assert not AuditSubject.objects.filter(event=last).exists()
+
+
+def test_the_access_log_by_patient_finds_the_lists_that_showed_them(full_visit, clinic_admin, make_token):
+    registered = _register(clinic_admin, 2)
+    demographics = Fhir(make_token([Scope.DEMOGRAPHICS_READ]))
+    demographics.get("/fhir/Patient", {"family": "Paging", "_count": 1})
+    listed = AuditEvent.objects.filter(action="search", detail__has_key="shown").order_by("-pk")[0]
+    [[named, _ids]] = listed.detail["shown"]
+    other = next(p for p in registered if p != named)
+    log = Fhir(make_token([Scope.CLINICAL_READ]))
+    found = log.get("/fhir/AuditEvent", {"patient": named, "_count": 100}).json()
+    ids = {e["resource"]["id"] for e in found["entry"]}
+    assert str(listed.pk) in ids and found["total"] == len(ids)
+    resource = next(e["resource"] for e in found["entry"] if e["resource"]["id"] == str(listed.pk))
+    assert [e["what"]["reference"] for e in resource["entity"] if "reference" in e["what"]] == [f"Patient/{named}"]
+    assert str(listed.pk) not in {e["resource"]["id"] for e in log.get("/fhir/AuditEvent", {"patient": other}).json()["entry"]}
+    read = log.get(f"/fhir/AuditEvent/{listed.pk}").json()
+    assert [e["what"]["reference"] for e in read["entity"] if "reference" in e["what"]] == [f"Patient/{named}"]
+
+
+def test_a_search_by_patient_names_of_a_list_that_patient_only(clinic_admin, make_token):
+    """A list that showed two patients is found by each one's search, naming that one only; the
+    clinic's log (no patient=) names both."""
+    first, second = _register(clinic_admin, 2)
+    Fhir(make_token([Scope.DEMOGRAPHICS_READ])).get("/fhir/Patient", {"family": "Paging"})
+    listed = AuditEvent.objects.filter(action="search", detail__has_key="shown").order_by("-pk")[0]
+    assert sorted(p for p, _ids in listed.detail["shown"]) == sorted([first, second])
+    log = Fhir(make_token([Scope.CLINICAL_READ]))
+
+    def patients_named(params):
+        bundle = log.get("/fhir/AuditEvent", {**params, "_count": 100}).json()
+        [resource] = [e["resource"] for e in bundle["entry"] if e["resource"]["id"] == str(listed.pk)]
+        return [e["what"]["reference"] for e in resource["entity"] if "reference" in e["what"]]
+
+    assert patients_named({"patient": first}) == [f"Patient/{first}"]
+    assert patients_named({"patient": second}) == [f"Patient/{second}"]
+    assert patients_named({"patient": f"{first},{second}"}) == sorted([f"Patient/{first}", f"Patient/{second}"])
+    assert patients_named({}) == sorted([f"Patient/{first}", f"Patient/{second}"])

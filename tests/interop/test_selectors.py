@@ -16,7 +16,15 @@ from tests.outcomes.conftest import needled_and_signed, second_patient
 from tests.screening.test_intake_pages import healthy_answers
 
 # The most queries a chunk of each type costs (interop.selectors), and those sent once per export.
-PER_CHUNK = {"Patient": 2, "AdverseEvent": 2, "Observation": 3, "DocumentReference": 2, "Provenance": 2}
+# AuditEvent: the rows, and the patients their lists named (audit.selectors.with_subjects).
+PER_CHUNK = {
+    "Patient": 2,
+    "AdverseEvent": 2,
+    "Observation": 3,
+    "DocumentReference": 2,
+    "Provenance": 2,
+    "AuditEvent": 2,
+}
 ONCE = {"Organization": 1, "Practitioner": 3, "PractitionerRole": 3}
 
 

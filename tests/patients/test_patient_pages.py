@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from needlechart.audit.models import AuditEvent
+from needlechart.audit.models import AuditAction, AuditEvent
+from needlechart.audit.selectors import patient_access_report
 from needlechart.charting import services as charting
 from needlechart.charting.pain_maps import pain_map_mark
 from needlechart.core.raw_sql import uuid_param
@@ -139,6 +140,16 @@ def test_the_search_page_returns_a_partial_to_htmx(client_for, practitioner, pat
     assert b"<html" not in response.content and b"Nordmann, Kari" in response.content
 
 
+def test_a_search_is_in_the_access_log_of_each_patient_it_showed_and_no_other(client_for, practitioner, clinic_admin, front_desk, patient):
+    data = {"given_name": "Ola", "family_name": "Hansen", "birth_date": dt.date(1990, 1, 2), "phone": "+47 91111111"}
+    second_patient = services.patient_create(actor=front_desk, data=data, identifiers=[])
+    client_for(practitioner).get(reverse("patient_list"), {"q": "nordmann"})
+    search = AuditEvent.objects.get(action=AuditAction.SEARCH)
+    assert search.detail["results"] == 1
+    assert search in patient_access_report(user=clinic_admin, patient_id=patient.pk)
+    assert search not in patient_access_report(user=clinic_admin, patient_id=second_patient.pk)
+
+
 def test_the_patient_list_and_search_use_a_fixed_number_of_queries(client_for, practitioner, many_patients):
     client = client_for(practitioner)
     client.get(reverse("patient_list"))  # warm the session
@@ -148,7 +159,7 @@ def test_the_patient_list_and_search_use_a_fixed_number_of_queries(client_for, p
         response = client.get(reverse("patient_list"), {"q": "family"})
     assert response.content.count(b"/patients/") >= 30
     assert len(empty) <= 3, [q["sql"] for q in empty]
-    assert len(search) <= 8, [q["sql"] for q in search]
+    assert len(search) <= 9, [q["sql"] for q in search]  # the audit: one event and one statement for its subject rows
 
 
 def test_the_chart_page_uses_a_fixed_number_of_queries(client_for, practitioner, front_desk, patient, episode):

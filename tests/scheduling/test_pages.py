@@ -218,6 +218,8 @@ def test_every_page_with_patient_data_writes_an_audit_row(client_for, front_desk
     assert detail.patient_id == patient.pk and detail.object_id == str(booked.pk)
     calendar = AuditEvent.objects.filter(object_type="calendar").first()
     assert calendar.detail["appointments"] == 1 and calendar.detail["day"] == monday.isoformat()
+    searches = AuditEvent.objects.filter(action="search", object_type="patient")  # each names the patient it found
+    assert searches.count() == 2 and all([s.patient_id for s in event.subjects.all()] == [patient.pk] for event in searches)
 
 
 def test_the_week_view_reads_in_a_fixed_number_of_queries(

@@ -1,6 +1,6 @@
 """What an audit row's hash and seal are taken over: its content as canonical JSON (the verifier
 recomputes both from the stored row), and that JSON cut into pieces around the values the database
-or a batch fills in."""
+fills in."""
 
 from __future__ import annotations
 
@@ -37,15 +37,34 @@ def sealed_content(event: AuditEvent) -> dict[str, Any]:
     return _digest_content(event, with_seal=False)
 
 
-def event_digest(event: AuditEvent) -> str:
-    """The hash of one row: its own content plus the previous row's hash."""
-    return sha256_hex(canonical_json(_digest_content(event)))
+def event_digest(event: AuditEvent, detail_json: str | None = None) -> str:
+    """The hash of one row: its own content plus the previous row's hash. ``detail_json``: the
+    canonical JSON of the row's detail, when it was written already (``with_detail``)."""
+    return sha256_hex(with_detail(_digest_content(event), detail_json))
+
+
+_DETAIL_STAND_IN = "\x00detail\x00"
+_DETAIL_MARK = f'"detail":{canonical_json(_DETAIL_STAND_IN)}'
+
+
+def with_detail(content: dict[str, Any], detail_json: str | None) -> str:
+    """canonical_json(content), its "detail" given as its canonical JSON written once (a list's
+    detail names up to fifty patients; its seal, its hash and the stored row each need it). The
+    rest is written around a stand-in that no other value can hold twice over: canonical_json of a
+    flat object is its keys in sorted order, each with its value's canonical_json, so the text is
+    byte for byte what canonical_json(content) gives (the verifier recomputes it so)."""
+    if detail_json is None or "detail" not in content:
+        return canonical_json(content)
+    text = canonical_json(content | {"detail": _DETAIL_STAND_IN})
+    if text.count(_DETAIL_MARK) != 1:  # another value holds the stand-in: write it all
+        return canonical_json(content)
+    return text.replace(_DETAIL_MARK, f'"detail":{detail_json}', 1)
 
 
 def json_segments(keys: list[str], fixed: dict[str, str], slots: tuple[str, ...]) -> tuple[str, ...]:
     """The canonical JSON of a flat object with ``keys`` (``fixed``: the JSON of each value but the
     slots'), cut at the values of ``slots`` (in sorted order): the literal text before each slot's
-    value, and the text after the last. ``joined`` puts the slots' JSON back in."""
+    value, and the text after the last."""
     segments, text = [], "{"
     for i, key in enumerate(sorted(keys)):
         text += f"{',' if i else ''}{canonical_json(key)}:"
@@ -57,21 +76,17 @@ def json_segments(keys: list[str], fixed: dict[str, str], slots: tuple[str, ...]
     return (*segments, text + "}")
 
 
-def joined(segments: tuple[str, ...], values: tuple[str, ...]) -> str:
-    return "".join([piece for pair in zip(segments, values, strict=False) for piece in pair]) + segments[-1]
-
-
 _CHAINED = ("chain", "prev", "seq")  # the digest's keys whose values the database fills in on PostgreSQL, in sorted order
 # Written where those values go, to cut the JSON written once into pieces.
 _STAND_IN = {key: f"\x00{key}\x00" for key in _CHAINED}
 
 
-def digest_pieces(event: AuditEvent) -> list[str]:
+def digest_pieces(event: AuditEvent, detail_json: str | None = None) -> list[str]:
     """The canonical JSON that event_digest() hashes, in four pieces around the values of
     "chain", "prev" and "seq", for the database to join with the lane it takes and that lane's
     hash and next number. Chain keys and hashes are plain ASCII, so quotes make their JSON."""
     content = _digest_content(event)
-    text = canonical_json(content | _STAND_IN)  # once: it is written on every page view
+    text = with_detail(content | _STAND_IN, detail_json)  # once: it is written on every page view
     marks = [f"{canonical_json(key)}:{canonical_json(_STAND_IN[key])}" for key in _CHAINED]
     if all(text.count(mark) == 1 for mark in marks):  # canonical_json sorts the keys: the marks come in _CHAINED's order
         pieces = []

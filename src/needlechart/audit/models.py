@@ -134,6 +134,36 @@ class AuditEvent(models.Model):
             return self.object_type
 
 
+class AuditSubject(models.Model):
+    """A patient an audit event names besides its own ``patient_id``: each patient a list showed
+    (``audit_list_read``, one event a call, its detail's ``shown``). The rows index the event by
+    patient for the access log; they are derived from the sealed, chained detail, and
+    ``verify-audit`` checks that each event's rows are exactly the patients its detail names."""
+
+    # The unique key below (event first) is the event's index: no separate one for the key.
+    event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="subjects", db_index=False)
+    clinic_id = models.UUIDField(null=True)
+    patient_id = models.UUIDField()
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("patient named by an audit event")
+        constraints = [models.UniqueConstraint(fields=["event", "patient_id"], name="audit_subject_unique_event_patient")]
+        indexes = [models.Index(fields=["clinic_id", "patient_id"], name="audit_subject_patient")]
+
+    def __str__(self) -> str:
+        return f"{self.event_id}: {self.patient_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit log is append-only.")
+
+
 class AuditChainHead(models.Model):
     """The last link of one chain; appending locks this row, so links never fork."""
 

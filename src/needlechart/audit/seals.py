@@ -23,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 
-from needlechart.core.canonical import canonical_json
+from needlechart.audit.digests import with_detail
 
 _SALT = "needlechart.audit.seal"
 
@@ -46,9 +46,9 @@ def _hmac_key(secret: str) -> bytes:
     return salted_hmac(_SALT, "", secret=secret, algorithm="sha256").digest()
 
 
-def _sealed_text(content: Mapping[str, Any]) -> bytes:
+def _sealed_text(content: Mapping[str, Any], detail_json: str | None = None) -> bytes:
     unchained = {key: value for key, value in content.items() if key not in ("chain", "seq", "prev")}
-    return canonical_json(unchained | {"chain": base_chain(content["chain"])}).encode("utf-8")
+    return with_detail(unchained | {"chain": base_chain(content["chain"])}, detail_json).encode("utf-8")
 
 
 def current_key() -> bytes:
@@ -56,9 +56,10 @@ def current_key() -> bytes:
     return _hmac_key(_secrets()[0])
 
 
-def seal_of(content: Mapping[str, Any]) -> str:
-    """The seal of a row's digest content (``digests._digest_content`` without its seal)."""
-    return hmac.new(current_key(), _sealed_text(content), "sha256").hexdigest()
+def seal_of(content: Mapping[str, Any], detail_json: str | None = None) -> str:
+    """The seal of a row's digest content (``digests._digest_content`` without its seal);
+    ``detail_json``: its detail's canonical JSON, written already (``digests.with_detail``)."""
+    return hmac.new(current_key(), _sealed_text(content, detail_json), "sha256").hexdigest()
 
 
 def seal_holds(content: Mapping[str, Any], seal: str) -> bool:

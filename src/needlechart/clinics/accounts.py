@@ -220,7 +220,7 @@ def password_change(*, user: User, password: str, keep_session_key: str | None) 
 
 
 @receiver(patient_record_read, dispatch_uid="flag_first_unapproved_read")
-def _first_unapproved_read(sender: type[AuditEvent], actor: Any, event: AuditEvent, **kwargs: Any) -> None:
+def _first_unapproved_read(sender: type[AuditEvent], actor: Any, event: AuditEvent, patient_ids: list[Any], **kwargs: Any) -> None:
     """The first read of a patient's record by an account that no second admin approved (rule 4):
     an audit row of its own, and an e-mail to the clinic's contact address."""
     if getattr(actor, "approval", None) != Approval.SOLE_ADMIN or actor.unapproved_read_at is not None:
@@ -236,7 +236,7 @@ def _first_unapproved_read(sender: type[AuditEvent], actor: Any, event: AuditEve
                 action=AuditAction.VIEW,
                 object_type=AuditObject.UNAPPROVED_READ,
                 object_id=actor.pk,
-                patient_id=event.patient_id,
+                patient_id=patient_ids[0],  # the first of a list's, which names them apart
                 detail={"granted_by": actor.granted_by_id},
             )
             notices.first_unapproved_read(account=actor, granted_by=actor.granted_by)

@@ -53,4 +53,3 @@ def passkeys_of(user: User) -> list[WebAuthnCredential]:
 def remove_all(user: User) -> None:
     """A lost device: clinics.second_factor.reset removes passkeys with the app."""
     WebAuthnCredential.objects.filter(user=user).delete()
-

@@ -26,6 +26,7 @@ from django.db import migrations
 IMMUTABLE_TABLES = {
     "charting_encounter": "encounter",
     "audit_auditevent": "always",
+    "audit_auditsubject": "always",
     "charting_note": "signed",
     "charting_addendum": "signed",
     "charting_painmap": "note_signed",

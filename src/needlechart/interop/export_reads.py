@@ -37,6 +37,7 @@ from typing import Any
 from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, When
 
 from needlechart.audit.models import AuditEvent
+from needlechart.audit.selectors import naming_patients, with_subjects
 from needlechart.charting.models import Addendum, Encounter, Note
 from needlechart.needling.models import AdverseEvent, Consent, NeedlingEntry, PressurePainThreshold, RangeOfMotion
 from needlechart.outcomes.models import Measurement
@@ -156,6 +157,10 @@ def signed_addenda(clinic_id: uuid.UUID, scope: ExportScope, chunk_size: int) ->
 
 
 def audit_events(clinic_id: uuid.UUID, scope: ExportScope, chunk_size: int) -> Iterator[AuditEvent]:
-    """The access log in time order (its (clinic, time) index)."""
-    rows = AuditEvent.objects.filter(clinic_id=clinic_id).only(*_AUDIT, *_AUDIT_MORE)
-    return scope.narrow(rows, patient="patient_id", changed="at").order_by("at").iterator(chunk_size=chunk_size)
+    """The access log in time order (its (clinic, time) index). A group's: the events of its
+    patients and the lists that showed any of them, each list naming the group's patients only."""
+    rows: QuerySet[AuditEvent] = AuditEvent.objects.filter(clinic_id=clinic_id).only(*_AUDIT, *_AUDIT_MORE)
+    if scope.patients is not None:
+        rows = rows.filter(naming_patients(clinic_id, scope.patients))
+    rows = with_subjects(rows, scope.patients)
+    return scope.narrow(rows, patient=None, changed="at").order_by("at").iterator(chunk_size=chunk_size)

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from django.db.models import Case, Exists, F, OuterRef, Prefetch, When
 
 from needlechart.audit.models import AuditEvent
+from needlechart.audit.selectors import with_subjects
 from needlechart.charting.models import Addendum, Encounter, Note
 from needlechart.clinics.models import Clinic, User
 from needlechart.clinics.selectors import SYSTEM_ACCOUNT_PREFIX
@@ -149,5 +150,5 @@ def clinic_signed_addenda(clinic_id: uuid.UUID, *, chunk_size: int = CHUNK_SIZE)
 
 def clinic_audit_events(clinic_id: uuid.UUID, *, chunk_size: int = CHUNK_SIZE) -> Iterator[AuditEvent]:
     """The clinic's access log in time order (its (clinic, time) index), without the rows' free detail."""
-    rows = AuditEvent.objects.filter(clinic_id=clinic_id).only(*_AUDIT, *_AUDIT_MORE).order_by("at")
+    rows = with_subjects(AuditEvent.objects.filter(clinic_id=clinic_id).only(*_AUDIT, *_AUDIT_MORE).order_by("at"))
     return rows.iterator(chunk_size=chunk_size)

@@ -44,14 +44,16 @@ def csv_cell(value: object) -> str:
     return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
 
 
-def _csv_response(rows: QuerySet[AuditEvent], filename: str) -> StreamingHttpResponse:
+def _csv_response(rows: QuerySet[AuditEvent], filename: str, *, patient_id: uuid.UUID | None = None) -> StreamingHttpResponse:
+    """The rows as CSV; ``patient_id``: one patient's log, whose every row is of that patient (a
+    list's row names its patients in subject rows, not in its own patient column)."""
     writer = csv.writer(_Echo())
     header = ["time", "user", "role", "action", "object_type", "object_id", "patient", "address"]
 
     def lines() -> Iterator[str]:
         yield writer.writerow(header)
         for e in rows.iterator(chunk_size=2000):
-            row = [e.at.isoformat(), e.actor_username, e.actor_role, e.action, e.object_type, e.object_id, e.patient_id, e.ip]
+            row = [e.at.isoformat(), e.actor_username, e.actor_role, e.action, e.object_type, e.object_id, e.patient_id or patient_id, e.ip]
             yield writer.writerow([csv_cell(value) for value in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
@@ -71,7 +73,7 @@ def patient_access_report(request: StaffRequest, patient_id: uuid.UUID) -> HttpR
         patient_id=patient.pk,
     )
     if "csv" in request.GET:
-        return _csv_response(events, f"access-report-{patient.pk}.csv")
+        return _csv_response(events, f"access-report-{patient.pk}.csv", patient_id=patient.pk)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "audit/patient_access.html", {"patient": patient, "page": page})
 

@@ -89,8 +89,7 @@ def patient_sql(vendor: str, clinical: bool) -> str:
     P, Ids, A, R = SqlNames(Patient), SqlNames(PatientIdentifier), SqlNames(AdverseEvent), SqlNames(IntakeResponse)
     S, Ep, E = SqlNames(RuleSetting), SqlNames(Episode), SqlNames(Encounter)
     episode_fields = ", ".join(
-        f"e.{column}"
-        for column in (Ep.pk, Ep.complaint, Ep.condition, Ep.started_on, Ep.ended_on, Ep.referrer, Ep.created_at)
+        f"e.{column}" for column in (Ep.pk, Ep.complaint, Ep.condition, Ep.started_on, Ep.ended_on, Ep.referrer, Ep.created_at)
     )
     episode_visits = f"(SELECT COUNT(*) FROM {E} v WHERE v.{E.episode} = e.{Ep.pk})"  # noqa: S608 - names from _meta
     visits = visits_sql(vendor, clinical, patients_visits(f"p.{P.pk}", f"p.{P.clinic}"), VISITS_PER_PAGE)

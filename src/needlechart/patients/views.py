@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from needlechart.audit.models import AuditAction
-from needlechart.audit.services import audit_read
+from needlechart.audit.services import audit_list_read, audit_read
 from needlechart.clinics.http import StaffRequest
 from needlechart.core.access import Capability, staff_view
 from needlechart.patients import selectors, services
@@ -27,7 +27,8 @@ def patient_list(request: StaffRequest) -> HttpResponse:
     text = request.GET.get("q", "")
     query, results = selectors.patient_search(user=request.user, text=text)
     if not query.is_empty:
-        audit_read(actor=request.user, action=AuditAction.SEARCH, object_type="patient", detail={"results": len(results)})
+        # One event naming every patient the list showed, so each one's access log finds it.
+        audit_list_read(actor=request.user, object_type="patient", shown={p.pk: [p.pk] for p in results}, detail={"results": len(results)})
     context = {"query": query, "results": results, "limit": selectors.SEARCH_LIMIT}
     template = "patients/_results.html" if request.htmx and request.htmx.target == "search-results" else "patients/list.html"
     return render(request, template, context)

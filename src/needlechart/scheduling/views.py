@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from needlechart.audit.models import AuditAction, AuditObject
-from needlechart.audit.services import audit_read
+from needlechart.audit.models import AuditObject
+from needlechart.audit.services import audit_list_read, audit_read
 from needlechart.clinics.http import StaffRequest
 from needlechart.clinics.models import User
 from needlechart.clinics.selectors import clinic_id_of
@@ -252,7 +252,8 @@ def free_times(request: StaffRequest) -> HttpResponse:
 def _patients_found(request: StaffRequest, text: str) -> list[FoundPatient]:
     query, found = patient_search(user=request.user, text=text)
     if not query.is_empty:
-        audit_read(actor=request.user, action=AuditAction.SEARCH, object_type="patient", detail={"results": len(found), "page": "booking"})
+        shown = {patient.pk: [patient.pk] for patient in found}
+        audit_list_read(actor=request.user, object_type="patient", shown=shown, detail={"results": len(found), "page": "booking"})
     return found
 
 

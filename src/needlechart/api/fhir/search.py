@@ -170,8 +170,11 @@ def _identifier(value: str) -> Q:
     return Q(pk__in=rows.values("patient_id"))
 
 
-def source_filter(kind: ResourceType, source: Source, queryset: QuerySet[Any], params: list[tuple[str, str]]) -> QuerySet[Any]:
-    """The source's rows the known ``params`` match (every parameter, any of a value's commas)."""
+def source_filter(
+    kind: ResourceType, source: Source, queryset: QuerySet[Any], params: list[tuple[str, str]], user: Any = None
+) -> QuerySet[Any]:
+    """The source's rows the known ``params`` match (every parameter, any of a value's commas); ``user``:
+    the reader, whose clinic a source's ``patients_narrow`` reads in."""
     for name, value in params:
         single = name in DATE_PARAMS or name in {"birthdate", "_lastUpdated"}
         alternatives = [value] if single else [v for v in value.split(",") if v]
@@ -182,7 +185,10 @@ def source_filter(kind: ResourceType, source: Source, queryset: QuerySet[Any], p
         elif name in {"patient", "subject"}:
             if source.patient is None:
                 return queryset.none()
-            queryset = queryset.filter(**{f"{source.patient}__in": patient_ids(alternatives)})
+            if source.patients_narrow is not None and user is not None:
+                queryset = source.patients_narrow(queryset, user, patient_ids(alternatives))
+            else:
+                queryset = queryset.filter(**{f"{source.patient}__in": patient_ids(alternatives)})
         elif name in DATE_PARAMS:
             if source.date is None:
                 return queryset.none()

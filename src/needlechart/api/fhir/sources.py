@@ -25,6 +25,7 @@ from django.db.models import Case, Exists, F, OuterRef, Prefetch, QuerySet, When
 from needlechart.api.fhir import patient_pages
 from needlechart.api.scopes import Scope
 from needlechart.audit.models import AuditEvent, AuditObject
+from needlechart.audit.selectors import naming_patients, with_subjects
 from needlechart.charting.models import Addendum, Encounter, Note
 from needlechart.clinics.models import Clinic, User
 from needlechart.clinics.selectors import SYSTEM_ACCOUNT_PREFIX, clinic_id_of
@@ -84,6 +85,9 @@ class Source:
     changed: str | None = None  # the row's creation or change time (a bulk export's _since), when it has one
     # The first rows of one patient in key order, read without the queryset (api.fhir.patient_pages).
     patient_page: PatientPage | None = None
+    # patient=/subject= when a row names patients other than through ``patient`` (the access log's
+    # lists): the reader's rows (``rows``) narrowed to those that name any of the patients.
+    patients_narrow: Callable[[QuerySet[Any], User, list[uuid.UUID]], QuerySet[Any]] | None = None
 
     def rows(self, user: User) -> QuerySet[Any]:
         """The rows of the user's clinic, once the access layer says the user's role may read them (403 otherwise)."""
@@ -195,7 +199,13 @@ def _addenda(user: User) -> QuerySet[Addendum]:
 
 
 def _audit(user: User) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(clinic_id=clinic_id_of(user)).only(*_AUDIT, *_AUDIT_MORE)
+    return with_subjects(AuditEvent.objects.filter(clinic_id=clinic_id_of(user)).only(*_AUDIT, *_AUDIT_MORE))
+
+
+def _audit_of_patients(rows: QuerySet[AuditEvent], user: User, patients: list[uuid.UUID]) -> QuerySet[AuditEvent]:
+    """AuditEvent?patient=: the events of the patients and the lists that showed any of them, each
+    list naming those patients only (not the others it showed)."""
+    return with_subjects(rows.filter(naming_patients(clinic_id_of(user), patients)).prefetch_related(None), patients)
 
 
 _MEASUREMENTS = Source(
@@ -399,7 +409,17 @@ TYPES: dict[str, ResourceType] = {
         ),
         ResourceType(
             "AuditEvent",
-            (Source(_audit, _served(audit_event_resource), AuditObject.AUDIT_REPORT, patient="patient_id", date="at", changed="at"),),
+            (
+                Source(
+                    _audit,
+                    _served(audit_event_resource),
+                    AuditObject.AUDIT_REPORT,
+                    patient="patient_id",
+                    date="at",
+                    changed="at",
+                    patients_narrow=_audit_of_patients,
+                ),
+            ),
             Scope.CLINICAL_READ,
             {"patient": "reference", "date": "date"},
             audit_log=True,

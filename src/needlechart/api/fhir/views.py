@@ -130,7 +130,7 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
     start, after = cursor_position(key, cursors[-1]) if cursors else (0, None)
     # One patient's first page is read by the sources' patient_page (api.fhir.patient_pages), the rest by querysets.
     patient = _one_patient(kind, filters) if start == 0 and after is None else None
-    querysets = [] if patient else [source_filter(kind, source, source.rows(caller.user), filters) for source in kind.sources]
+    querysets = [] if patient else [source_filter(kind, source, source.rows(caller.user), filters, caller.user) for source in kind.sources]
     shown: list[tuple[int, Any]] = []
     for index, source in enumerate(kind.sources):
         if index < start or len(shown) > count:
@@ -146,7 +146,7 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
     # A first page that holds every row counts them itself; any other page asks each source once.
     whole = start == 0 and after is None and len(shown) <= count
     if not whole and not querysets:
-        querysets = [source_filter(kind, source, source.rows(caller.user), filters) for source in kind.sources]
+        querysets = [source_filter(kind, source, source.rows(caller.user), filters, caller.user) for source in kind.sources]
     total = len(shown) if whole else sum(queryset.count() for queryset in querysets)
     base = _base(request)
     links = [{"relation": "self", "url": request.build_absolute_uri()}]

@@ -5,7 +5,7 @@ Under the clinical:read scope. Thin, as the patients' router: the apps' selector
 to the client's clinic and check the acting role may read clinical records, so another clinic's
 record is a 404 as a missing one. A draft note or addendum is shown only to a token acting as its
 author (OAuth 2 authorization code: api.authorize); a client acting for itself sees signed ones.
-A read writes one audit row; a list one per patient it showed (api.read_audit), even when empty.
+A read writes one audit row; a list one for the call naming the patient (api.read_audit), even when empty.
 """
 
 from __future__ import annotations

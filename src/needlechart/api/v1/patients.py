@@ -2,7 +2,7 @@
 
 Thin: the schema checks the input, the caller's scope was checked by its token (api.auth), the
 patients' selectors and services do the rest as they do for the pages, with the client's
-acting user. A read writes one audit row; a list or search one per patient it answered (api.read_audit).
+acting user. A read writes one audit row; a list or search one for the call, naming each patient it answered (api.read_audit).
 """
 
 from __future__ import annotations

@@ -4,12 +4,17 @@ Each row keeps its place in its clinic's hash chain as the record entity's detai
 number, hash), so an exported log can be compared with ``verify-audit``'s. Sign-ins and sign-outs
 are DICOM's User Authentication events, searches Queries, everything else Patient Record events;
 the action is FHIR's create/read/update/execute code and needlechart's own action code the subtype.
-The row's free detail (a search's text, a page's name) is not exported.
+The row's free detail (a search's text, a page's name) is not exported. A list's row (one for the
+call, naming every patient it showed: audit_list_read) has an entity for each patient it names, read
+from its AuditSubject rows as they were read (``audit.selectors.with_subjects``: for some patients'
+view of the log, a group's export or a search by patient, only those patients' rows, so that a
+list names them only, never the other patients it showed).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import uuid
 from typing import Any
 
 from needlechart.audit.models import AuditAction, AuditEvent
@@ -56,12 +61,15 @@ def _is_ip_address(text: str) -> bool:
     return True
 
 
+def _patients(row: AuditEvent) -> list[uuid.UUID]:
+    """The patients the row names: its own, else its subject rows' as they were read (a list's)."""
+    return [row.patient_id] if row.patient_id else sorted((s.patient_id for s in row.subjects.all()), key=str)
+
+
 def audit_event_resource(row: AuditEvent, *, validate: bool = True) -> dict[str, Any]:
     codes = terminology()
     event_type = "110114" if row.action in _SIGN_IN else "110112" if row.action == AuditAction.SEARCH else "110110"
-    entities: list[dict[str, Any]] = []
-    if row.patient_id:
-        entities.append({"what": ref("Patient", row.patient_id)})
+    entities: list[dict[str, Any]] = [{"what": ref("Patient", patient_id)} for patient_id in _patients(row)]
     if row.object_type:
         entity: dict[str, Any] = {"what": {"identifier": {"type": {"text": row.object_type}, "value": row.object_id or "-"}}}
         if row.object_type in codes.systems["audit-object"].codes():

@@ -9,26 +9,32 @@ class Migration(migrations.Migration):
     # would read a whole clinic's patients in name order to find one birth date.
 
     dependencies = [
-        ('clinics', '0002_labels_and_choices'),
-        ('patients', '0003_search_indexes_in_result_order'),
+        ("clinics", "0002_labels_and_choices"),
+        ("patients", "0003_search_indexes_in_result_order"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['clinic', 'family_key', 'given_key', 'birth_date', 'id', 'given_name', 'family_name', 'phone'], name='patient_family_found'),
+            model_name="patient",
+            index=models.Index(
+                fields=["clinic", "family_key", "given_key", "birth_date", "id", "given_name", "family_name", "phone"],
+                name="patient_family_found",
+            ),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['clinic', 'given_key', 'family_key', 'birth_date', 'id', 'given_name', 'family_name', 'phone'], name='patient_given_found'),
+            model_name="patient",
+            index=models.Index(
+                fields=["clinic", "given_key", "family_key", "birth_date", "id", "given_name", "family_name", "phone"],
+                name="patient_given_found",
+            ),
         ),
         migrations.RemoveIndex(
-            model_name='patient',
-            name='patient_family_search',
+            model_name="patient",
+            name="patient_family_search",
         ),
         migrations.RemoveIndex(
-            model_name='patient',
-            name='patient_given_search',
+            model_name="patient",
+            name="patient_given_search",
         ),
         migrations.RunSQL("ANALYZE patients_patient", reverse_sql=migrations.RunSQL.noop),
     ]
