@@ -85,7 +85,25 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise PermissionError("The audit log is append-only.")
 
 
-class AuditEvent(models.Model):
+class AppendOnlyModel(models.Model):
+    """A row of the audit log: inserted once, never saved again nor deleted (the database's
+    triggers refuse it too: core.db_triggers)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit log is append-only.")
+
+
+class AuditEvent(AppendOnlyModel):
     chain_key = models.CharField(max_length=40)
     seq = models.PositiveBigIntegerField()
     at = models.DateTimeField(db_index=False)
@@ -106,8 +124,6 @@ class AuditEvent(models.Model):
     # Empty only on rows written before seals existed (verify.py accepts those only before a chain's first sealed row).
     seal = models.CharField(max_length=64, blank=True, default="")
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("audit event")
         constraints = [models.UniqueConstraint(fields=["chain_key", "seq"], name="audit_unique_chain_seq")]
@@ -119,14 +135,6 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.chain_key}#{self.seq} {self.action} {self.object_type}"
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("The audit log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("The audit log is append-only.")
-
     def get_object_type_display(self) -> str:
         try:
             return str(AuditObject(self.object_type).label)
@@ -134,7 +142,7 @@ class AuditEvent(models.Model):
             return self.object_type
 
 
-class AuditSubject(models.Model):
+class AuditSubject(AppendOnlyModel):
     """A patient an audit event names besides its own ``patient_id``: each patient a list showed
     (``audit_list_read``, one event a call, its detail's ``shown``). The rows index the event by
     patient for the access log; they are derived from the sealed, chained detail, and
@@ -145,8 +153,6 @@ class AuditSubject(models.Model):
     clinic_id = models.UUIDField(null=True)
     patient_id = models.UUIDField()
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("patient named by an audit event")
         constraints = [models.UniqueConstraint(fields=["event", "patient_id"], name="audit_subject_unique_event_patient")]
@@ -154,14 +160,6 @@ class AuditSubject(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id}: {self.patient_id}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("The audit log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("The audit log is append-only.")
 
 
 class AuditChainHead(models.Model):
