@@ -76,3 +76,10 @@ def test_the_documentation_page_loads_nothing_from_elsewhere(db):
     assert page.status_code == 200
     html = page.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html and "cdn" not in html.lower() and "https://" not in html
+
+
+def test_each_request_gets_the_document_with_its_own_addresses(db):
+    """The document is built once a process; each answer still completes its own copy."""
+    flows = [Client().get(DOC, secure=secure).json()["components"]["securitySchemes"] for secure in (True, False, True)]
+    token_urls = [{flow["tokenUrl"] for scheme in schemes.values() for flow in scheme.get("flows", {}).values()} for schemes in flows]
+    assert token_urls == [{"https://testserver/o/token/"}, {"http://testserver/o/token/"}, {"https://testserver/o/token/"}]

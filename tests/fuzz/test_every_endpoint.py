@@ -22,6 +22,7 @@ import pytest
 from django.apps import apps
 from django.core import mail
 from django.core.management import call_command
+from django.http import QueryDict
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from hypothesis import HealthCheck, given, settings
@@ -30,6 +31,7 @@ from hypothesis import strategies as st
 from needlechart.charting.models import Encounter
 from needlechart.clinics.models import User
 from needlechart.web.demo import DEMO_CLINIC_NAME, build_demo
+from needlechart.web.middleware import NulCharacterMiddleware
 
 PERSONAS = ["anonymous", "frontdesk", "ingrid", "admin"]
 pytestmark = pytest.mark.xdist_group("fuzz")  # one demo clinic per run, built once
@@ -228,23 +230,106 @@ def _forms(client: Client, url: str) -> list[tuple[str, dict[str, list[str]]]]:
     return [(action, fields) for action, fields in forms if action not in SKIPPED_ACTIONS]
 
 
+def _alike_merged(forms: list[tuple[str, dict[str, list[str]]]]) -> list[tuple[str, dict[str, list[str]]]]:
+    """One form for the forms that post the same fields to the same action (a page's one form per
+    row, such as a screening rule's): their options pooled. Posting each of them every hostile value
+    would send the same requests again."""
+    merged: dict[tuple[str, tuple[str, ...]], dict[str, list[str]]] = {}
+    for action, fields in forms:
+        pooled = merged.setdefault((action, tuple(sorted(fields))), {name: [] for name in fields})
+        for name, options in fields.items():
+            pooled[name] += [option for option in options if option not in pooled[name]]
+    return [(action, fields) for (action, _names), fields in merged.items()]
+
+
 # --- the tests ---------------------------------------------------------------------------------
 
 FUZZ = settings(max_examples=4, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 
 
+class _ReadNames:
+    """The query parameters the views read: each request's query's ``get``, ``[]``, ``getlist`` and
+    ``in`` name what they read; anything that walks the whole query (``items``, ``copy``,
+    ``urlencode``, iteration, as forms, links and ninja do) counts as reading every name. Only the
+    request's own (immutable) query counts, not a copy or a login link's; and not the NUL guard,
+    which looks at every value of every request to refuse a NUL with a 400 before any view runs."""
+
+    SINGLE = ("__getitem__", "get", "getlist", "__contains__")
+    WHOLE = ("__iter__", "keys", "items", "lists", "values", "dict", "copy", "urlencode")
+
+    def __init__(self, monkeypatch) -> None:
+        self.names: set[str] = set()
+        for method in self.SINGLE:
+            monkeypatch.setattr(QueryDict, method, self._single(getattr(QueryDict, method)))
+        for method in self.WHOLE:
+            monkeypatch.setattr(QueryDict, method, self._whole(getattr(QueryDict, method)))
+        monkeypatch.setattr(NulCharacterMiddleware, "_holds_nul", staticmethod(self._unrecorded(NulCharacterMiddleware._holds_nul)))
+        self._paused = False
+
+    def _single(self, method):
+        def recorded(query, key, *args, **kwargs):
+            if not (query._mutable or self._paused):
+                self.names.add(key)
+            return method(query, key, *args, **kwargs)
+
+        return recorded
+
+    def _whole(self, method):
+        def recorded(query, *args, **kwargs):
+            if not (query._mutable or self._paused):
+                self.names.update(QUERY_NAMES)
+            return method(query, *args, **kwargs)
+
+        return recorded
+
+    def _unrecorded(self, function):
+        def unrecorded(*args, **kwargs):
+            self._paused = True
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self._paused = False
+
+        return unrecorded
+
+    def taken(self) -> set[str]:
+        names, self.names = self.names & set(QUERY_NAMES), set()
+        return names
+
+
+PROBES = ["1", "", "\x00", "x" * 5000]  # sent in every parameter, to see what a view reads at all
+
+
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_every_route_with_hostile_query_parameters(demo, db, persona):
-    client, failures = _client(persona), []
-    for url in _urls(persona):  # every hostile value in every query parameter at once
-        for hostile in HOSTILE_VALUES:
-            query = dict.fromkeys(QUERY_NAMES, hostile)
+def test_every_route_with_hostile_query_parameters(demo, db, persona, monkeypatch):
+    """Every hostile value in every query parameter a view reads. Which parameters a route reads is
+    seen while it is probed (every parameter, plain and as HTMX); a route that reads none is asked
+    only the probes, since no value of a parameter it never reads can change its answer; a name a
+    view reads only on some branch joins the sweep as soon as any request reads it."""
+    client, failures, reads = _client(persona), [], _ReadNames(monkeypatch)
+    read_by: dict[str, set[str]] = {}
+    for url in _urls(persona):
+        read = set()
+        for probe_value in PROBES:
+            query = dict.fromkeys(QUERY_NAMES, probe_value)
             _check(failures, client.get(url, query), "GET", url, query)
+            _check(failures, client.get(url, query, HTTP_HX_REQUEST="true"), "GET (HTMX)", url, query)
+            read |= reads.taken()
+        swept: set[str] = set()
+        while read - swept:  # a name read only on some branch is swept once it shows
+            names, swept = sorted(read - swept), swept | read
+            for hostile in HOSTILE_VALUES:
+                query = dict.fromkeys(names, hostile)
+                _check(failures, client.get(url, query), "GET", url, query)
+                read |= reads.taken()
+        if read:
+            read_by[url] = read
+    assert read_by, "some routes read their query parameters"
 
     @FUZZ
     @given(st.dictionaries(st.sampled_from(QUERY_NAMES), VALUE, max_size=4))
-    def probe(query):
-        for url in _urls(persona):
+    def probe(query):  # and mixed: each parameter its own value, HTMX too
+        for url in read_by:
             _check(failures, client.get(url, query), "GET", url, query)
             _check(failures, client.get(url, query, HTTP_HX_REQUEST="true"), "GET (HTMX)", url, query)
 
@@ -255,7 +340,7 @@ def test_every_route_with_hostile_query_parameters(demo, db, persona):
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_every_form_with_hostile_values(demo, db, persona):
     client, failures = _client(persona), []
-    forms = [form for url in _urls(persona) for form in _forms(client, url)]
+    forms = _alike_merged([form for url in _urls(persona) for form in _forms(client, url)])
     assert persona == "anonymous" or forms, "a signed-in user is offered forms"
     assert len(PATIENT_LINKS) >= 3, f"the intake, aftercare and follow-up links are fuzzed too: {PATIENT_LINKS}"
 

@@ -212,7 +212,7 @@ def test_clinical_search_by_patient_date_and_code(full_visit, clinic, both, clin
     nprs = found("/fhir/Observation", code="http://loinc.org|72514-3")
     assert len(nprs) == 1 and nprs[0]["code"]["coding"][0]["code"] == "72514-3"
     assert [o["id"] for o in found("/fhir/Observation", code="72514-3")] == [nprs[0]["id"]]
-    day = full_visit.starts_at.date().isoformat()
+    day = timezone.localdate(full_visit.starts_at).isoformat()  # a date without a zone is the clinic's
     assert len(found("/fhir/Encounter", date=day)) == 1
     assert found("/fhir/Encounter", date=f"lt{day[:4]}") == []
     assert len(found("/fhir/Encounter", date=f"ge{day}", patient=patient_id)) == 1

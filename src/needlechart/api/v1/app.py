@@ -3,6 +3,7 @@ OpenAPI document that names each operation's scope and every response it can giv
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from functools import wraps
@@ -14,6 +15,7 @@ from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import URLPattern, URLResolver, re_path, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
@@ -21,6 +23,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import OpenAPISchema
 from ninja.operation import Operation
+from ninja.responses import NinjaJSONEncoder
 from ninja.responses import Response as NinjaResponse
 
 from needlechart.api import problems
@@ -98,6 +101,12 @@ class _Document(OpenAPISchema):
 
 
 class NeedlechartApi(NinjaAPI):
+    _built_documents: dict[tuple[str, str], str]  # the OpenAPI document's JSON by path prefix and language
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._built_documents = {}
+
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None) -> OpenAPISchema:
         if path_prefix is None:
             path_prefix = self.get_root_path(path_params or {})
@@ -116,8 +125,14 @@ class NeedlechartApi(NinjaAPI):
         return urls
 
     def _document(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        """The OpenAPI document, with the OAuth 2 endpoints' addresses in full, as OpenAPI 3.1 wants them."""
-        document = self.get_openapi_schema(path_params=kwargs)
+        """The OpenAPI document, with the OAuth 2 endpoints' addresses in full, as OpenAPI 3.1 wants them.
+        The document is built once a process for its path and language (building it takes ~200 ms; it changes
+        only with the code), and each request gets its own copy to complete with its host."""
+        prefix = self.get_root_path(kwargs)
+        built = (prefix, get_language())
+        if built not in self._built_documents:
+            self._built_documents[built] = json.dumps(self.get_openapi_schema(path_prefix=prefix), cls=NinjaJSONEncoder)
+        document = json.loads(self._built_documents[built])
         for scheme in document["components"].get("securitySchemes", {}).values():
             for flow in scheme.get("flows", {}).values():
                 for key in ("authorizationUrl", "tokenUrl", "refreshUrl"):
