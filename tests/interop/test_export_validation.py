@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.db import transaction
+from django.test import override_settings
 
 from needlechart.clinics.models import Clinic
 from needlechart.interop.export import RESOURCE_TYPES, clinic_resources
@@ -17,12 +19,22 @@ from needlechart.interop.validation import InvalidResource, validate_resource
 from needlechart.web.demo import DEMO_CLINIC_NAME, build_demo
 
 
+@pytest.fixture(scope="module")
+def exported_demo(django_db_setup, django_db_blocker) -> list[dict[str, Any]]:
+    """The demo clinic's resources, built once for the module in a transaction rolled back after:
+    the tests check the resources, not the database."""
+    mail = override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
+    with django_db_blocker.unblock(), mail, transaction.atomic():
+        build_demo(patient_count=6)
+        clinic = Clinic.objects.get(name=DEMO_CLINIC_NAME)
+        resources = [r for t in RESOURCE_TYPES for r in clinic_resources(clinic.pk, t, validate=False)]
+        transaction.set_rollback(True)
+    return resources
+
+
 @pytest.fixture
-def demo_resources(db, settings) -> list[dict[str, Any]]:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    build_demo(patient_count=6)
-    clinic = Clinic.objects.get(name=DEMO_CLINIC_NAME)
-    return [r for t in RESOURCE_TYPES for r in clinic_resources(clinic.pk, t, validate=False)]
+def demo_resources(db, exported_demo) -> list[dict[str, Any]]:
+    return copy.deepcopy(exported_demo)  # each test its own
 
 
 def _dicts(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, dict[str, Any]]]:
