@@ -21,7 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from needlechart.api.fhir.outcome import FhirError
-from needlechart.api.fhir.sources import DATE_PARAMS, ResourceType, Source
+from needlechart.api.fhir.source_types import ResourceType, Source
+from needlechart.api.fhir.sources import DATE_PARAMS
 from needlechart.interop.terminology import terminology
 from needlechart.patients.identifiers import normalise_identifier
 from needlechart.patients.models import PatientIdentifier

@@ -22,7 +22,8 @@ from needlechart.api.auth import REALM, Caller, ClientToken
 from needlechart.api.fhir.handling import fhir_view
 from needlechart.api.fhir.outcome import FhirError, fhir_response, issue, operation_outcome
 from needlechart.api.fhir.search import CONTROL, count_of, cursor_position, cursor_text, key_of, patient_ids, search_key, source_filter
-from needlechart.api.fhir.sources import TYPES, ResourceType, Source
+from needlechart.api.fhir.source_types import ResourceType, Source
+from needlechart.api.fhir.sources import TYPES
 from needlechart.api.problems import FORBIDDEN, ProblemError
 from needlechart.api.read_audit import audit_shown
 from needlechart.api.scopes import Scope
