@@ -6,6 +6,7 @@ import collections
 import datetime as dt
 
 import pytest
+from _pytest.nodeid import NodeId
 from django.utils import timezone
 
 from needlechart.charting import services as charting
@@ -25,15 +26,22 @@ def pytest_configure(config):
     settings.ALLOW_FLUSH_OF_IMMUTABLE_RECORDS = True
 
 
+@pytest.hookimpl(trylast=True)  # after the conftests that add xdist_group marks (tests/browser)
 def pytest_collection_modifyitems(items):
-    """Every test its own node id. schemathesis names each operation's test (``test_x[GET /path]``),
-    but with pytest 9.2 their node ids are all the bare function's, and pytest-xdist's loadgroup
-    scheduling (scripts/test) keys its queue by node id: all but one operation were collected and
-    never run. The id is pytest's private ``_id``; tests/test_collection.py fails if this stops working."""
+    """Every test its own node id, and the group pytest-xdist's loadgroup scheduling (scripts/test)
+    reads from it. schemathesis names each operation's test (``test_x[GET /path]``), but with
+    pytest 9.2 their node ids are all the bare function's, and loadgroup keys its queue by node id:
+    all but one operation were collected and never run. And loadgroup learns a test's
+    ``xdist_group`` from a ``@group`` suffix it writes to ``_nodeid``, which pytest 9.2 no longer
+    reads: every group was scattered over the workers. The id is pytest's private ``_id``;
+    tests/test_collection.py fails if either stops working."""
     counts = collections.Counter(item.nodeid for item in items)
     for item in items:
         if counts[item.nodeid] > 1:
             item._id = item.parent.id.child(item.name)
+        groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")})
+        if groups and "@" not in item.nodeid:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
 
 
 @pytest.fixture(autouse=True)

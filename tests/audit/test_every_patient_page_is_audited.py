@@ -11,6 +11,7 @@ from django.urls import get_resolver
 from needlechart.audit.models import AuditEvent
 from tests.fuzz.test_every_endpoint import _client, _fill, _patterns, demo  # noqa: F401 - the demo clinic fixture
 
+pytestmark = pytest.mark.xdist_group("fuzz")  # with the fuzzer, whose demo clinic it borrows: one worker builds both
 PATIENT_PARAMETERS = ("patient_id", "episode_id", "encounter_id", "note_id", "addendum_id", "measurement_id", "appointment_id")
 LISTS_PATIENTS = ("", "calendar/")  # the day list and the calendar (a search is audited when it has a query: tests/audit/test_audit_log.py)
 

@@ -148,12 +148,13 @@ def demo(django_db_setup, django_db_blocker):
         mail.outbox = []
         texts: list[str] = []
         signed = Encounter.objects.filter(clinic__name=DEMO_CLINIC_NAME, note__signed_at__isnull=False, patient__email__gt="")
-        for encounter_id in signed.order_by("-starts_at").values_list("pk", flat=True)[:3]:
-            for route in _routes():
-                for action, fields in _forms(practitioner, _fill(route, {"encounter_id": str(encounter_id)})):
-                    if re.search(r"(send|link|follow-up)/$", action):
-                        shown = practitioner.post(action, {name: options[0] for name, options in fields.items() if options})
-                        texts.append(shown.content.decode("utf-8", "replace"))
+        encounter_ids = [str(pk) for pk in signed.order_by("-starts_at").values_list("pk", flat=True)[:3]]
+        pages = {_fill(route, {"encounter_id": pk}) for route in _routes() for pk in encounter_ids}  # a page once, a visit's for each
+        for page in sorted(pages):
+            for action, fields in _forms(practitioner, page):
+                if re.search(r"(send|link|follow-up)/$", action):
+                    shown = practitioner.post(action, {name: options[0] for name, options in fields.items() if options})
+                    texts.append(shown.content.decode("utf-8", "replace"))
         texts += [message.body for message in mail.outbox]
         PATIENT_LINKS[:] = sorted({m.group(1).rstrip(".,\"'<") for text in texts for m in _LINK_IN_MAIL.finditer(text)})
         yield
