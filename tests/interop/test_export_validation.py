@@ -19,6 +19,9 @@ from needlechart.interop.validation import InvalidResource, validate_resource
 from needlechart.web.demo import DEMO_CLINIC_NAME, build_demo
 
 
+pytestmark = pytest.mark.xdist_group("export-validation")  # one worker, in order: the demo clinic built once
+
+
 @pytest.fixture(scope="module")
 def exported_demo(django_db_setup, django_db_blocker) -> list[dict[str, Any]]:
     """The demo clinic's resources, built once for the module in a transaction rolled back after:
