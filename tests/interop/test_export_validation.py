@@ -18,7 +18,6 @@ from needlechart.interop.export_validation import StreamValidator
 from needlechart.interop.validation import InvalidResource, validate_resource
 from needlechart.web.demo import DEMO_CLINIC_NAME, build_demo
 
-
 pytestmark = pytest.mark.xdist_group("export-validation")  # one worker, in order: the demo clinic built once
 
 
