@@ -6,20 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.core.management import call_command
 
 from needlechart.clinics.models import Clinic
 from needlechart.interop import export_files
 from needlechart.interop.export import RESOURCE_TYPES
 from needlechart.web.demo import DEMO_CLINIC_NAME, build_demo
-
-
-def _run(*args: str) -> None:
-    call_command("export_fhir", *args)
-
-
-def _lines(path):
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+from tests.interop.test_export_command import _lines, _run
 
 
 @pytest.fixture

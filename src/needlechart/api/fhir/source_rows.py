@@ -52,7 +52,7 @@ def procedures(user: User) -> QuerySet[NeedlingEntry]:
     )
 
 
-def signed() -> Exists:
+def _signed() -> Exists:
     """Whether the row's visit has a signed note (its thresholds and ranges are then final)."""
     return Exists(Note.objects.filter(encounter_id=OuterRef("encounter_id"), signed_at__isnull=False))
 
@@ -61,21 +61,21 @@ def signed() -> Exists:
 # built once (resolving the Exists annotation cost about as much as running the query) and never
 # evaluated itself; each search filters a copy by the reader's clinic.
 @functools.cache
-def all_thresholds() -> QuerySet[PressurePainThreshold]:
-    return PressurePainThreshold.objects.select_related("encounter").annotate(note_signed=signed())
+def _all_thresholds() -> QuerySet[PressurePainThreshold]:
+    return PressurePainThreshold.objects.select_related("encounter").annotate(note_signed=_signed())
 
 
 @functools.cache
-def all_ranges() -> QuerySet[RangeOfMotion]:
-    return RangeOfMotion.objects.select_related("encounter").annotate(note_signed=signed())
+def _all_ranges() -> QuerySet[RangeOfMotion]:
+    return RangeOfMotion.objects.select_related("encounter").annotate(note_signed=_signed())
 
 
 def thresholds(user: User) -> QuerySet[PressurePainThreshold]:
-    return all_thresholds().filter(clinic_id=clinic_id_of(user))
+    return _all_thresholds().filter(clinic_id=clinic_id_of(user))
 
 
 def ranges(user: User) -> QuerySet[RangeOfMotion]:
-    return all_ranges().filter(clinic_id=clinic_id_of(user))
+    return _all_ranges().filter(clinic_id=clinic_id_of(user))
 
 
 def adverse_events(user: User) -> QuerySet[AdverseEvent]:
