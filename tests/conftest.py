@@ -17,6 +17,30 @@ from needlechart.patients import services as patients
 from needlechart.patients.identifiers import NORWEGIAN_NIN_SYSTEM
 
 PASSWORD = "correct-horse-battery"
+# A test that asks for one of these (itself or through its fixtures) opens a database.
+DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "live_server", "django_db_setup", "django_db_reset_sequences", "django_db_serialized_rollback"}
+)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="Run only the tests that open a database (.ci/run's PostgreSQL run: the others have no database to differ on).",
+    )
+
+
+def opens_a_database(item: pytest.Item) -> bool:
+    """Whether a test may open a database: it asks for a database fixture or the django_db mark, is
+    a Django TestCase, or takes ``request`` (with which it may ask for any fixture by name)."""
+    from django.test import TransactionTestCase
+
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None or DATABASE_FIXTURES & set(info.names_closure) or "request" in info.argnames:
+        return True
+    cls = getattr(item, "cls", None)
+    return item.get_closest_marker("django_db") is not None or (cls is not None and issubclass(cls, TransactionTestCase))
 
 
 def pytest_configure(config):
@@ -27,14 +51,19 @@ def pytest_configure(config):
 
 
 @pytest.hookimpl(trylast=True)  # after the conftests that add xdist_group marks (tests/browser)
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     """Every test its own node id, and the group pytest-xdist's loadgroup scheduling (scripts/test)
     reads from it. schemathesis names each operation's test (``test_x[GET /path]``), but with
     pytest 9.2 their node ids are all the bare function's, and loadgroup keys its queue by node id:
     all but one operation were collected and never run. And loadgroup learns a test's
     ``xdist_group`` from a ``@group`` suffix it writes to ``_nodeid``, which pytest 9.2 no longer
     reads: every group was scattered over the workers. The id is pytest's private ``_id``;
-    tests/test_collection.py fails if either stops working."""
+    tests/test_collection.py fails if either stops working. With ``--database-tests-only``, the
+    tests that open no database are left out."""
+    if config.getoption("database_tests_only"):
+        left_out = [item for item in items if not opens_a_database(item)]
+        items[:] = [item for item in items if opens_a_database(item)]
+        config.hook.pytest_deselected(items=left_out)
     counts = collections.Counter(item.nodeid for item in items)
     for item in items:
         if counts[item.nodeid] > 1:

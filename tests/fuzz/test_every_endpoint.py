@@ -12,33 +12,18 @@ failure reproduces.
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import Iterator
-from html.parser import HTMLParser
-from urllib.parse import urlsplit
 
 import pytest
-from django.apps import apps
-from django.core import mail
-from django.core.management import call_command
 from django.http import QueryDict
-from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from needlechart.charting.models import Encounter
-from needlechart.clinics.models import User
-from needlechart.web.demo import DEMO_CLINIC_NAME, build_demo
 from needlechart.web.middleware import NulCharacterMiddleware
+from tests.fuzz.site import PATIENT_LINKS, client_as, forms_of, urls_for
 
 PERSONAS = ["anonymous", "frontdesk", "ingrid", "admin"]
-pytestmark = pytest.mark.xdist_group("fuzz")  # one demo clinic per run, built once
 QUERY_NAMES = ["q", "date", "page", "before", "start", "end", "csv", "lang", "next", "all", "action", "muscle_id", "side", "view", "id"]
-# Where a route cannot work outside a real request (admin, static) or is the fuzzer's own way out.
-SKIPPED_PREFIXES = ("admin/", "static/", "accounts/logout/", "i18n/")
-SKIPPED_ACTIONS = ("/accounts/logout/", "/i18n/setlang/")  # a fuzzed form must not sign the fuzzer out
 
 HOSTILE_VALUES = [
     "",
@@ -71,110 +56,7 @@ VALUE = st.one_of(HOSTILE, st.text(max_size=40), st.integers(min_value=-(10**30)
 # --- the routes --------------------------------------------------------------------------------
 
 
-def _patterns(resolver: URLResolver, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
-    for entry in resolver.url_patterns:
-        route = prefix + str(entry.pattern)
-        if isinstance(entry, URLResolver):
-            yield from _patterns(entry, route)
-        elif isinstance(entry, URLPattern):
-            yield route, entry
-
-
-def _model_id(name: str) -> str | None:
-    """A real row's id for a path parameter ``<name>_id`` (``encounter_id``: an Encounter's), of
-    the demo clinic where the model belongs to a clinic."""
-    wanted = name.removesuffix("_id").replace("_", "")
-    for model in apps.get_models():
-        if model._meta.model_name == wanted or model._meta.model_name.endswith(wanted):
-            rows = model._base_manager.order_by("pk")
-            if any(field.name == "clinic" for field in model._meta.fields):
-                rows = rows.filter(clinic__name=DEMO_CLINIC_NAME)
-            row = rows.values_list("pk", flat=True).first()
-            if row is not None:
-                return str(row)
-    return None
-
-
-def _model_slug(name: str) -> str | None:
-    """A real row's slug for a path parameter ``<owner>_slug`` (``clinic_slug``: the slug of a row
-    that belongs to the demo clinic), from a model with a ``slug`` field and an ``<owner>`` field."""
-    owner = name.removesuffix("_slug")
-    for model in apps.get_models():
-        fields = {field.name for field in model._meta.fields}
-        if "slug" in fields and owner in fields:
-            rows = model._base_manager.order_by("pk")
-            if "clinic" in fields:
-                rows = rows.filter(clinic__name=DEMO_CLINIC_NAME)
-            slug = rows.values_list("slug", flat=True).first()
-            if slug is not None:
-                return str(slug)
-    return None
-
-
-def _fill(route: str, chosen: dict[str, str] | None = None) -> str:
-    """The route with each <converter:name> replaced by a value of its kind (``chosen``: by name)."""
-    out, rest = "", route
-    while "<" in rest:
-        before, _, tail = rest.partition("<")
-        spec, _, rest = tail.partition(">")
-        converter, _, name = spec.rpartition(":")
-        if chosen and name in chosen:
-            value = chosen[name]
-        elif converter == "int":
-            value = str(User.objects.filter(clinic__isnull=False).order_by("pk").values_list("pk", flat=True).first() or 1)
-        elif converter == "uuid":
-            value = _model_id(name) or str(uuid.uuid4())
-        elif converter == "slug":
-            value = {"muscle_id": "upper_trapezius", "view": "front"}.get(name) or _model_slug(name) or "x"
-        else:
-            value = "no-such-secret"
-        out += before + value
-    return "/" + (out + rest).lstrip("^").rstrip("$")
-
-
 REQUESTS = [0]  # how many requests the module has made (printed with -s)
-_LINK_IN_MAIL = re.compile(r"https?://testserver(/[^\s\"'<>]+)")  # the absolute links needlechart hands patients
-PATIENT_LINKS: list[str] = []
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """The demo clinic, and the links its patients are sent (every form of the practitioner's pages
-    whose action sends something to a patient, posted as offered: the links are read from the
-    e-mails and from the pages that show a link to hand over)."""
-    with django_db_blocker.unblock():
-        build_demo(patient_count=6)
-        practitioner = _client("ingrid")
-        mail.outbox = []
-        texts: list[str] = []
-        signed = Encounter.objects.filter(clinic__name=DEMO_CLINIC_NAME, note__signed_at__isnull=False, patient__email__gt="")
-        encounter_ids = [str(pk) for pk in signed.order_by("-starts_at").values_list("pk", flat=True)[:3]]
-        pages = {_fill(route, {"encounter_id": pk}) for route in _routes() for pk in encounter_ids}  # a page once, a visit's for each
-        for page in sorted(pages):
-            for action, fields in _forms(practitioner, page):
-                if re.search(r"(send|link|follow-up)/$", action):
-                    shown = practitioner.post(action, {name: options[0] for name, options in fields.items() if options})
-                    texts.append(shown.content.decode("utf-8", "replace"))
-        texts += [message.body for message in mail.outbox]
-        PATIENT_LINKS[:] = sorted({m.group(1).rstrip(".,\"'<") for text in texts for m in _LINK_IN_MAIL.finditer(text)})
-        yield
-        call_command("flush", interactive=False, verbosity=0)
-
-
-def _routes() -> list[str]:
-    return sorted({route for route, _ in _patterns(get_resolver()) if not route.startswith(SKIPPED_PREFIXES)})
-
-
-def _urls(persona: str) -> list[str]:
-    """Every route filled in; the patients' link pages only for the one who opens them, a patient."""
-    return [_fill(route) for route in _routes()] + (PATIENT_LINKS if persona == "anonymous" else [])
-
-
-def _client(persona: str) -> Client:
-    client = Client(raise_request_exception=False)
-    if persona != "anonymous":
-        client.force_login(User.objects.get(username=persona))
-    return client
 
 
 def _check(failures: list[str], response, method: str, url: str, data: dict) -> None:
@@ -189,46 +71,6 @@ def _no_failures(failures: list[str], persona: str) -> None:
     print(f"\nfuzz: {REQUESTS[0]} requests so far, {len(failures)} answered 5xx as {persona}")
     unique = sorted(set(failures))
     assert not unique, f"{len(unique)} requests as {persona} answered 5xx:\n" + "\n".join(unique[:40])
-
-
-# --- the forms a page offers ---------------------------------------------------------------------
-
-
-class _Forms(HTMLParser):
-    """Each POST form of a page: its action and its fields (name -> the values a browser could send)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[tuple[str, dict[str, list[str]]]] = []
-        self._fields: dict[str, list[str]] | None = None
-        self._select: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form" and a.get("method", "get").lower() == "post":
-            self._fields = {}
-            self.forms.append((a.get("action", "") or a.get("hx-post", ""), self._fields))
-        elif self._fields is not None and tag in ("input", "textarea", "select", "button") and a.get("name"):
-            self._fields.setdefault(a["name"], [])
-            if a.get("value"):
-                self._fields[a["name"]].append(a["value"])
-            self._select = a["name"] if tag == "select" else None
-        elif self._fields is not None and tag == "option" and self._select and a.get("value"):
-            self._fields[self._select].append(a["value"])
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._fields = None
-
-
-def _forms(client: Client, url: str) -> list[tuple[str, dict[str, list[str]]]]:
-    response = client.get(url)
-    if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
-        return []
-    parser = _Forms()
-    parser.feed(response.content.decode("utf-8", "replace"))
-    forms = [(urlsplit(action).path or urlsplit(url).path, fields) for action, fields in parser.forms if fields]
-    return [(action, fields) for action, fields in forms if action not in SKIPPED_ACTIONS]
 
 
 def _alike_merged(forms: list[tuple[str, dict[str, list[str]]]]) -> list[tuple[str, dict[str, list[str]]]]:
@@ -307,9 +149,9 @@ def test_every_route_with_hostile_query_parameters(demo, db, persona, monkeypatc
     seen while it is probed (every parameter, plain and as HTMX); a route that reads none is asked
     only the probes, since no value of a parameter it never reads can change its answer; a name a
     view reads only on some branch joins the sweep as soon as any request reads it."""
-    client, failures, reads = _client(persona), [], _ReadNames(monkeypatch)
+    client, failures, reads = client_as(persona), [], _ReadNames(monkeypatch)
     read_by: dict[str, set[str]] = {}
-    for url in _urls(persona):
+    for url in urls_for(persona):
         read = set()
         for probe_value in PROBES:
             query = dict.fromkeys(QUERY_NAMES, probe_value)
@@ -340,8 +182,8 @@ def test_every_route_with_hostile_query_parameters(demo, db, persona, monkeypatc
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_every_form_with_hostile_values(demo, db, persona):
-    client, failures = _client(persona), []
-    forms = _alike_merged([form for url in _urls(persona) for form in _forms(client, url)])
+    client, failures = client_as(persona), []
+    forms = _alike_merged([form for url in urls_for(persona) for form in forms_of(client, url)])
     assert persona == "anonymous" or forms, "a signed-in user is offered forms"
     assert len(PATIENT_LINKS) >= 3, f"the intake, aftercare and follow-up links are fuzzed too: {PATIENT_LINKS}"
 

@@ -9,23 +9,22 @@ import pytest
 from django.urls import get_resolver
 
 from needlechart.audit.models import AuditEvent
-from tests.fuzz.test_every_endpoint import _client, _fill, _patterns, demo  # noqa: F401 - the demo clinic fixture
+from tests.fuzz.site import client_as, fill, patterns
 
-pytestmark = pytest.mark.xdist_group("fuzz")  # with the fuzzer, whose demo clinic it borrows: one worker builds both
 PATIENT_PARAMETERS = ("patient_id", "episode_id", "encounter_id", "note_id", "addendum_id", "measurement_id", "appointment_id")
 LISTS_PATIENTS = ("", "calendar/")  # the day list and the calendar (a search is audited when it has a query: tests/audit/test_audit_log.py)
 
 
-def _patient_routes() -> list[str]:
-    routes = {route for route, _ in _patterns(get_resolver())}
+def _patientroutes() -> list[str]:
+    routes = {route for route, _ in patterns(get_resolver())}
     return sorted(r for r in routes if any(f":{name}>" in r for name in PATIENT_PARAMETERS) or r in LISTS_PATIENTS)
 
 
 @pytest.mark.parametrize("persona", ["ingrid", "frontdesk"])
-def test_every_page_showing_patient_data_is_audited(demo, db, persona):  # noqa: F811 - the fixture
-    client, unaudited, opened = _client(persona), [], 0
-    for route in _patient_routes():
-        url = _fill(route)
+def test_every_page_showing_patient_data_is_audited(demo, db, persona):
+    client, unaudited, opened = client_as(persona), [], 0
+    for route in _patientroutes():
+        url = fill(route)
         before = AuditEvent.objects.count()
         response = client.get(url)
         if (

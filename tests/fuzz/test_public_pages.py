@@ -1,21 +1,17 @@
-"""The public pages join the fuzzer (tests/fuzz/test_every_endpoint.py) as real pages, not as 404s:
+"""The public pages join the fuzzer (test_every_endpoint.py) as real pages, not as 404s:
 its URL filling gives them the demo clinic's published address."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.fuzz.test_every_endpoint import _client, _fill, _routes, demo  # noqa: F401 - the demo clinic fixture
-
-pytestmark = pytest.mark.xdist_group("fuzz")  # the demo clinic, built once per module
+from tests.fuzz.site import client_as, fill, routes
 
 
-def test_the_fuzzer_opens_every_public_page_of_the_demo_clinic(demo, db):  # noqa: F811 - the fixture
-    client = _client("anonymous")
-    routes = [route for route in _routes() if route.startswith("c/")]
-    answers = {route: client.get(_fill(route)).status_code for route in routes}
-    booking = [route for route in routes if "/book" in route]
-    pages = [route for route in routes if "photo" not in route and route != "c/<slug:clinic_slug>/" and route not in booking]
+def test_the_fuzzer_opens_every_public_page_of_the_demo_clinic(demo, db):
+    client = client_as("anonymous")
+    public = [route for route in routes() if route.startswith("c/")]
+    answers = {route: client.get(fill(route)).status_code for route in public}
+    booking = [route for route in public if "/book" in route]
+    pages = [route for route in public if "photo" not in route and route != "c/<slug:clinic_slug>/" and route not in booking]
     assert len(pages) == 14 and all(answers[route] == 200 for route in pages), answers
     # Online booking: its first page and the certified practitioners' times open; a hold is a POST;
     # a made-up hold or manage secret is not found.
@@ -33,4 +29,4 @@ def test_the_fuzzer_opens_every_public_page_of_the_demo_clinic(demo, db):  # noq
         )
     }
     assert answers["c/<slug:clinic_slug>/"] == 302  # to the clinic's main language
-    assert _fill("c/<slug:clinic_slug>/nb/behandlere/") == "/c/fjordbyen/nb/behandlere/"
+    assert fill("c/<slug:clinic_slug>/nb/behandlere/") == "/c/fjordbyen/nb/behandlere/"
