@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -18,9 +18,9 @@ from needlechart.api.scopes import may_manage_clients
 from needlechart.api.tokens import token_matches, token_prefix
 from needlechart.clinics.models import User
 from needlechart.clinics.selectors import clinic_id_of
-from needlechart.core.access import Capability, require_capability
 from needlechart.core.raw_sql import SqlNames, date_value, datetime_value, model_columns, uuid_param, uuid_value
-from needlechart.patients.models import Patient, PatientIdentifier
+from needlechart.patients.models import PatientIdentifier
+from needlechart.patients.selectors import SearchQuery, patient_find_rows
 
 
 def api_clients_for_user(*, user: User) -> QuerySet[ApiClient]:
@@ -56,7 +56,7 @@ def api_client_for_token(text: str) -> ApiClient | None:
     return client
 
 
-_PATIENTS, _IDENTIFIERS = SqlNames(Patient), SqlNames(PatientIdentifier)
+_IDENTIFIERS = SqlNames(PatientIdentifier)
 # The columns that come back as text on SQLite, and how each becomes its value.
 _CONVERT: dict[str, Callable[[Any], Any]] = {
     "id": uuid_value,
@@ -66,34 +66,31 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def found_patient_rows(
-    *, user: User, ids: list[uuid.UUID], columns: Sequence[str]
-) -> tuple[dict[uuid.UUID, dict[str, Any]], dict[uuid.UUID, list[tuple[str, str]]]]:
-    """The found patients' ``columns`` (PatientOut's, for the API's patient search) by id, and
-    their identifiers' (system, value) by patient, both of the user's clinic. Two reads written
-    out in SQL, as the search's own: a page of fifty models and their identifiers, and the ORM's
-    compiling of the two queries, cost more than the search. Names from the models' _meta, every
-    value a parameter."""
-    require_capability(user, Capability.VIEW_DEMOGRAPHICS)
-    if not ids:
-        return {}, {}
-    clinic, keys = uuid_param(clinic_id_of(user)), [uuid_param(pk) for pk in ids]
-    marks = ", ".join(["%s"] * len(keys))
-    pat, ids_of = _PATIENTS, _IDENTIFIERS
-    selected = ", ".join(f"p.{getattr(pat, name)}" for name in columns)
+def found_patients(
+    *, user: User, query: SearchQuery, columns: tuple[str, ...]
+) -> tuple[list[dict[str, Any]], dict[uuid.UUID, list[tuple[str, str]]]]:
+    """The patients the search finds (patients.selectors.patient_find_rows), each as its
+    ``columns`` (PatientOut's, for the API's patient search) in the results' order, and their
+    identifiers' (system, value) by patient, of the user's clinic: two statements, the search's own
+    reading the columns and one for the identifiers, written out in SQL as the search is (a page
+    of fifty models and their identifiers, and the ORM's compiling, cost more than the search).
+    Names from the models' _meta, every value a parameter."""
+    found = patient_find_rows(user=user, query=query, fields=columns)
+    rows = [
+        {name: _CONVERT[name](value) if name in _CONVERT else value for name, value in zip(columns, row, strict=False)} for row in found
+    ]
+    if not rows:
+        return [], {}
+    clinic, keys = uuid_param(clinic_id_of(user)), [uuid_param(row["id"]) for row in rows]
+    ids_of = _IDENTIFIERS
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {selected} FROM {pat} p WHERE p.{pat.clinic} = %s AND p.{pat.pk} IN ({marks})", [clinic, *keys])  # noqa: S608
-        rows: list[dict[str, Any]] = [
-            {name: _CONVERT[name](value) if name in _CONVERT else value for name, value in zip(columns, row, strict=True)}
-            for row in cursor.fetchall()
-        ]
         cursor.execute(
             f"SELECT i.{ids_of.patient}, i.{ids_of.system}, i.{ids_of.value} FROM {ids_of} i"  # noqa: S608
-            f" WHERE i.{ids_of.clinic} = %s AND i.{ids_of.patient} IN ({marks})",
+            f" WHERE i.{ids_of.clinic} = %s AND i.{ids_of.patient} IN ({', '.join(['%s'] * len(keys))})",
             [clinic, *keys],
         )
-        found = cursor.fetchall()
+        pairs = cursor.fetchall()
     identifiers: dict[uuid.UUID, list[tuple[str, str]]] = {}
-    for patient_id, system, value in found:
+    for patient_id, system, value in pairs:
         identifiers.setdefault(uuid_value(patient_id), []).append((system, value))
-    return {row["id"]: row for row in rows}, identifiers
+    return rows, identifiers

@@ -112,17 +112,19 @@ def name_keys(text: str) -> list[str]:
 # parameter. The statements are built once per process (clear_statement_caches builds them again).
 
 
+FOUND_FIELDS = ("pk", "given_name", "family_name", "birth_date", "phone")  # what the search box's list shows
+_ORDER_KEYS = ("family_key", "given_key", "birth_date")  # what the results are ordered by
+
+
 @functools.cache
-def _result_columns() -> str:
+def _result_columns(fields: tuple[str, ...]) -> str:
     P = SqlNames(Patient)
-    return ", ".join(
-        f"p.{getattr(P, name)}" for name in ("pk", "given_name", "family_name", "birth_date", "phone", "family_key", "given_key")
-    )
+    return ", ".join(f"p.{getattr(P, name)}" for name in (*fields, *(key for key in _ORDER_KEYS if key not in fields)))
 
 
 @functools.cache
-def _found_sql() -> str:
-    return f"SELECT {_result_columns()} FROM {SqlNames(Patient)} p"  # noqa: S608 - names from _meta
+def _found_sql(fields: tuple[str, ...]) -> str:
+    return f"SELECT {_result_columns(fields)} FROM {SqlNames(Patient)} p"  # noqa: S608 - names from _meta
 
 
 @functools.cache
@@ -132,20 +134,20 @@ def _in_order_sql() -> str:
 
 
 @functools.cache
-def _by_birth_date_sql() -> str:
+def _by_birth_date_sql(fields: tuple[str, ...] = FOUND_FIELDS) -> str:
     P = SqlNames(Patient)
-    return f"{_found_sql()} WHERE p.{P.clinic} = %s AND p.{P.birth_date} = %s{_in_order_sql()}"
+    return f"{_found_sql(fields)} WHERE p.{P.clinic} = %s AND p.{P.birth_date} = %s{_in_order_sql()}"
 
 
 @functools.cache
-def _by_identifier_sql() -> str:
+def _by_identifier_sql(fields: tuple[str, ...] = FOUND_FIELDS) -> str:
     """From the identifier's index to its patient. Written as "p.id IN (...)", or as a plain join
     without statistics (a new database), SQLite walked the whole family-name index in the results'
     order instead, testing every patient (0.7 s). CROSS JOIN is SQLite's way of fixing the order of
     the loops; PostgreSQL plans it as any join."""
     P, Ids = SqlNames(Patient), SqlNames(PatientIdentifier)
     return (
-        f"SELECT DISTINCT {_result_columns()} FROM {Ids} i CROSS JOIN {P} p"  # noqa: S608 - names from _meta
+        f"SELECT DISTINCT {_result_columns(fields)} FROM {Ids} i CROSS JOIN {P} p"  # noqa: S608 - names from _meta
         f" WHERE p.{P.pk} = i.{Ids.patient} AND i.{Ids.clinic} = %s AND i.{Ids.value} = %s AND p.{P.clinic} = %s{_in_order_sql()}"
     )
 
@@ -168,13 +170,6 @@ class FoundPatient:
     phone: str
 
 
-def _found(sql: str, params: list[Any]) -> list[FoundPatient]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return [FoundPatient(uuid_value(pk), given, family, date_value(born), phone) for pk, given, family, born, phone, *_keys in rows]
-
-
 def patient_search(*, user: User, text: str) -> tuple[SearchQuery, list[FoundPatient]]:
     """Find patients by name prefix(es), date of birth, or an exact identifier, as typed in one box."""
     query = parse_search(text)
@@ -183,22 +178,33 @@ def patient_search(*, user: User, text: str) -> tuple[SearchQuery, list[FoundPat
 
 def patient_find(*, user: User, query: SearchQuery) -> list[FoundPatient]:
     """The patients a query finds (at most SEARCH_LIMIT), by its date of birth, else its identifier,
-    else its name keys. The API builds its queries field by field; the search box parses one."""
+    else its name keys, as the search box lists them."""
+    rows = patient_find_rows(user=user, query=query, fields=FOUND_FIELDS)
+    return [FoundPatient(uuid_value(pk), given, family, date_value(born), phone) for pk, given, family, born, phone, *_keys in rows]
+
+
+def patient_find_rows(*, user: User, query: SearchQuery, fields: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """patient_find's patients as rows of the Patient ``fields`` (and after them any of the order's
+    keys that ``fields`` lacks), as the database gives them, in the results' order: the API's
+    search reads the columns it answers in the search's own statement. The API builds its queries
+    field by field; the search box parses one."""
     if query.is_empty:
         return []
     require_capability(user, Capability.VIEW_DEMOGRAPHICS)
     clinic = uuid_param(clinic_id_of(user))
     if query.birth_date:
-        sql, params = _by_birth_date_sql(), [clinic, date_param(query.birth_date)]
+        sql, params = _by_birth_date_sql(fields), [clinic, date_param(query.birth_date), SEARCH_LIMIT]
     elif query.identifier:
-        sql, params = _by_identifier_sql(), [clinic, query.identifier, clinic]
+        sql, params = _by_identifier_sql(fields), [clinic, query.identifier, clinic, SEARCH_LIMIT]
     else:
-        sql, params = name_search_statement(clinic, query.name_keys)
-        return _found(sql, params)
-    return _found(sql, [*params, SEARCH_LIMIT])
+        sql, params = name_search_statement(clinic, query.name_keys, fields)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+    return rows
 
 
-def name_search_statement(clinic: Any, keys: list[str]) -> tuple[str, list[Any]]:
+def name_search_statement(clinic: Any, keys: list[str], fields: tuple[str, ...] = FOUND_FIELDS) -> tuple[str, list[Any]]:
     """The statement and parameters that find patients with every key at the start of their family or a given name.
 
     The first key is looked up as two index ranges, family names and given names, each
@@ -218,7 +224,7 @@ def name_search_statement(clinic: Any, keys: list[str]) -> tuple[str, list[Any]]
     arms, params = [], []
     for name, column in (("family_key", family_key), ("given_key", given_key)):
         starts, starts_params = _prefix_sql(column, first)
-        arms.append(f"SELECT * FROM ({_found_sql()} WHERE p.{P.clinic} = %s AND {starts}{also}{_in_order_sql()}) AS by_{name}")  # noqa: S608
+        arms.append(f"SELECT * FROM ({_found_sql(fields)} WHERE p.{P.clinic} = %s AND {starts}{also}{_in_order_sql()}) AS by_{name}")  # noqa: S608
         params += [clinic, *starts_params, *also_params, SEARCH_LIMIT]
     # The SQL is made of names from _meta and fixed fragments; every value is a parameter.
     return f"{arms[0]} UNION {arms[1]}{_in_order_sql()}", [*params, SEARCH_LIMIT]

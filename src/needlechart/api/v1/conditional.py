@@ -44,20 +44,22 @@ def read_answer(request: HttpRequest, response: HttpResponse, answer: Answer) ->
 _RENDERER = JSONRenderer()  # the API's (v1.app.NeedlechartApi keeps ninja's)
 
 
-def read_json_answer(request: HttpRequest, response: HttpResponse, answer: dict[str, Any], rendered: dict[str, Any]) -> HttpResponse:
-    """read_answer of an answer built as JSON rather than as its Schema: ``answer`` as the Schema's
-    ``model_dump(mode="json")`` would give it (its ETag is etag_of's), ``rendered`` as ninja would
-    write it (written here by the API's renderer). The answer comes back in ``response``, which the
-    operation's headers are set on, as read_answer's does; tests/api/test_patient_search_rows.py
-    shows the bytes and the ETag those of the validated Schema."""
-    etag = f'"{sha256_hex(canonical_json(answer))[:32]}"'
+def read_json_answer(request: HttpRequest, response: HttpResponse, rendered: dict[str, Any]) -> HttpResponse:
+    """read_answer of an answer built as JSON rather than as its Schema: ``rendered`` as ninja would
+    write the Schema, written here by the API's renderer, its ETag the SHA-256 of those bytes (as
+    any change to what the client reads changes the canonical JSON, it changes the bytes: the
+    answer is not taken apart a second time to hash it). The answer comes back in ``response``,
+    which the operation's headers are set on, as read_answer's does; tests/api/test_patient_search_rows.py
+    shows the bytes those of the validated Schema."""
+    content = _RENDERER.render(request, rendered, response_status=200)
+    etag = f'"{sha256_hex(content)[:32]}"'
     response["ETag"] = etag
     held = [tag.removeprefix("W/") for tag in _tags(request.headers.get("If-None-Match", ""))]
     if "*" in held or etag in held:
         response.status_code = 304
         return response
     response.status_code = 200
-    response.content = _RENDERER.render(request, rendered, response_status=200)
+    response.content = content
     return response
 
 

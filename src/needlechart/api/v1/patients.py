@@ -112,13 +112,11 @@ def search_patients(
     if name:
         query.name_keys = selectors.name_keys(name)
     query.birth_date, query.identifier = birth_date, identifier or None
-    found = selectors.patient_find(user=caller.user, query=query)
-    rows, identifiers = api_selectors.found_patient_rows(user=caller.user, ids=[f.pk for f in found], columns=PATIENT_COLUMNS)
+    rows, identifiers = api_selectors.found_patients(user=caller.user, query=query, columns=PATIENT_COLUMNS)
+    complete = len(rows) < SEARCH_LIMIT
+    audit_shown(actor=caller.user, object_type=AuditObject.PATIENT, shown=[(row["id"], row["id"]) for row in rows])
     # The items are PatientOut's JSON built from the rows (schemas.patient_rows_json), not fifty models made and dumped.
-    items, rendered = patient_rows_json([rows[f.pk] for f in found if f.pk in rows], identifiers)
-    complete = len(found) < SEARCH_LIMIT
-    audit_shown(actor=caller.user, object_type=AuditObject.PATIENT, shown=[(f.pk, f.pk) for f in found])
-    return read_json_answer(request, response, {"items": items, "complete": complete}, {"items": rendered, "complete": complete})
+    return read_json_answer(request, response, {"items": patient_rows_json(rows, identifiers), "complete": complete})
 
 
 @router.get(

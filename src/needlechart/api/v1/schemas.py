@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from ninja import Schema
 from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, StringConstraints
-from pydantic_core import to_jsonable_python
 
 from needlechart.clinics.models import Certification, CertificationKind, Discipline, RegistrationNumber, User
 from needlechart.core.access import Role
@@ -216,29 +215,25 @@ _JSON_OF: dict[str, Callable[[Any], Any]] = {"id": str, "birth_date": dt.date.is
 _JSON_OF["preferred_language"] = lambda v: Language(v).value
 
 
-def patient_rows_json(
-    rows: list[dict[str, Any]], identifiers: dict[uuid.UUID, list[tuple[str, str]]]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The items of patient_rows_out as JSON without making a model of each: as
-    ``model_dump(mode="json")`` gives them (what the ETag is taken over), and as ninja's renderer
-    writes them (its times to the millisecond), both in PatientOut's order of fields. The patient
-    search answers fifty, and making and dumping their models was most of its own Python. A choice
-    the enums do not hold raises, as validation does; the schema itself is validated by the tests
-    (tests/api/test_patient_search_rows.py: equal to patient_out's for every field and kind of
-    identifier, and the OpenAPI document names PatientSearchResult)."""
-    items, rendered = [], []
+def patient_rows_json(rows: list[dict[str, Any]], identifiers: dict[uuid.UUID, list[tuple[str, str]]]) -> list[dict[str, Any]]:
+    """The items of patient_rows_out as ninja's renderer writes them (its times to the millisecond),
+    in PatientOut's order of fields, without making a model of each: the patient search answers
+    fifty, and making and dumping their models was most of its own Python. A choice the enums do
+    not hold raises, as validation does; the schema itself is validated by the tests
+    (tests/api/test_patient_search_rows.py: the bytes of the validated PatientOut's for every field
+    and kind of identifier, and the OpenAPI document names PatientSearchResult)."""
+    items = []
     for row in rows:
         item: dict[str, Any] = {}
         for name in _PATIENT_ITEM_ORDER:
             if name == "identifiers":
                 item[name] = [identifier_fields(system, value) for system, value in identifiers.get(row["id"], ())]
             elif name in _TIMES:
-                item[name] = to_jsonable_python(row[name])
+                item[name] = _DJANGO_JSON.default(row[name])
             else:
                 item[name] = _JSON_OF[name](row[name]) if name in _JSON_OF else row[name]
         items.append(item)
-        rendered.append(item | {name: _DJANGO_JSON.default(row[name]) for name in _TIMES})
-    return items, rendered
+    return items
 
 
 _PATIENT_ITEM_ORDER = tuple(PatientOut.model_fields)
