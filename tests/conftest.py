@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import pytest
 from _pytest.nodeid import NodeId
@@ -41,6 +43,19 @@ def opens_a_database(item: pytest.Item) -> bool:
         return True
     cls = getattr(item, "cls", None)
     return item.get_closest_marker("django_db") is not None or (cls is not None and issubclass(cls, TransactionTestCase))
+
+
+def every_case(cases: Iterable[Any], check: Callable[[Any], None]) -> None:
+    """``check`` each case, then fail naming every case that failed and why. For an authorization
+    matrix's refusals: a refused request changes nothing, so its cases can share one set of
+    records, built once rather than once a case."""
+    failed = {}
+    for case in cases:
+        try:
+            check(case)
+        except AssertionError as error:
+            failed[str(getattr(case, "name", case))] = str(error)[:400]
+    assert not failed, f"{len(failed)} cases failed: {failed}"
 
 
 def pytest_configure(config):

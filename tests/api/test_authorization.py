@@ -24,6 +24,7 @@ from needlechart.needling import services as needling
 from needlechart.outcomes import services as outcomes
 from needlechart.patients import services as patients
 from tests.api.conftest import CLINICAL, READ, READ_WRITE, WRITE, Api
+from tests.conftest import every_case
 
 NEW_PATIENT = {"given_name": "Ola", "family_name": "Hansen", "birth_date": "1990-01-02"}
 
@@ -137,48 +138,67 @@ def _assert_problem(response, status: int, kind: str) -> dict[str, Any]:
     return body
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_without_a_token_the_answer_is_401_with_a_bearer_challenge(ids, name):
-    response = _call(Api(), OPERATIONS[name], ids)
-    _assert_problem(response, 401, "unauthenticated")
-    assert response["WWW-Authenticate"] == 'Bearer realm="needlechart"'
+# The refusals change nothing, so each test checks every operation on one set of records
+# (tests.conftest.every_case names each operation that fails); the permitted calls, which change
+# records, are a test each.
 
 
-@pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("header", ["Bearer", "Bearer nct_nonsense", "Basic dXNlcjpwYXNz", "Bearer nct_0123456789ab_" + "A" * 43, "nct_x"])
-def test_a_malformed_or_unknown_token_is_401(ids, name, header):
-    api = Api()
-    operation = OPERATIONS[name]
-    response = api.client.generic(
-        operation.method, operation.url(ids), "{}", content_type="application/json", headers={"Authorization": header}
-    )
-    _assert_problem(response, 401, "unauthenticated")
-    assert response["WWW-Authenticate"].startswith('Bearer realm="needlechart", error=')
+def test_without_a_token_the_answer_is_401_with_a_bearer_challenge(ids):
+    def check(name: str) -> None:
+        response = _call(Api(), OPERATIONS[name], ids)
+        _assert_problem(response, 401, "unauthenticated")
+        assert response["WWW-Authenticate"] == 'Bearer realm="needlechart"'
+
+    every_case(NAMES, check)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_an_expired_token_is_401(ids, token_for, name):
+MALFORMED = ["Bearer", "Bearer nct_nonsense", "Basic dXNlcjpwYXNz", "Bearer nct_0123456789ab_" + "A" * 43, "nct_x"]
+
+
+def test_a_malformed_or_unknown_token_is_401(ids):
+    def check(case: tuple[str, str]) -> None:
+        name, header = case
+        operation = OPERATIONS[name]
+        response = Api().client.generic(
+            operation.method, operation.url(ids), "{}", content_type="application/json", headers={"Authorization": header}
+        )
+        _assert_problem(response, 401, "unauthenticated")
+        assert response["WWW-Authenticate"].startswith('Bearer realm="needlechart", error=')
+
+    every_case([(name, header) for name in NAMES for header in MALFORMED], check)
+
+
+def test_an_expired_token_is_401(ids, token_for):
     token = token_for(READ_WRITE)
     ApiClient.objects.filter(token_prefix=token.split("_")[1]).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
-    body = _assert_problem(_call(Api(token), OPERATIONS[name], ids), 401, "unauthenticated")
-    assert "expired" in body["detail"]
+
+    def check(name: str) -> None:
+        body = _assert_problem(_call(Api(token), OPERATIONS[name], ids), 401, "unauthenticated")
+        assert "expired" in body["detail"]
+
+    every_case(NAMES, check)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_a_revoked_token_is_401(ids, token_for, clinic_admin, name):
+def test_a_revoked_token_is_401(ids, token_for, clinic_admin):
     token = token_for(READ_WRITE)
     services.api_client_revoke(actor=clinic_admin, client=ApiClient.objects.get(token_prefix=token.split("_")[1]))
-    body = _assert_problem(_call(Api(token), OPERATIONS[name], ids), 401, "unauthenticated")
-    assert "revoked" in body["detail"]
+
+    def check(name: str) -> None:
+        body = _assert_problem(_call(Api(token), OPERATIONS[name], ids), 401, "unauthenticated")
+        assert "revoked" in body["detail"]
+
+    every_case(NAMES, check)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_a_token_without_the_operations_scope_is_403(ids, token_for, name):
-    operation = OPERATIONS[name]
-    other_scope = {Scope.DEMOGRAPHICS_READ: WRITE, Scope.CLINICAL_READ: READ_WRITE}.get(operation.scope, READ)
-    response = _call(Api(token_for(other_scope)), operation, ids)
-    _assert_problem(response, 403, "forbidden")
-    assert response["WWW-Authenticate"] == f'Bearer realm="needlechart", error="insufficient_scope", scope="{operation.scope}"'
+def test_a_token_without_the_operations_scope_is_403(ids, token_for):
+    def check(name: str) -> None:
+        operation = OPERATIONS[name]
+        other_scope = {Scope.DEMOGRAPHICS_READ: WRITE, Scope.CLINICAL_READ: READ_WRITE}.get(operation.scope, READ)
+        response = _call(Api(token_for(other_scope)), operation, ids)
+        _assert_problem(response, 403, "forbidden")
+        assert response["WWW-Authenticate"] == f'Bearer realm="needlechart", error="insufficient_scope", scope="{operation.scope}"'
+
+    every_case(NAMES, check)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -189,15 +209,19 @@ def test_a_token_with_the_scope_gets_through(ids, token_for, name):
     assert response["Content-Type"].startswith(operation.media_type)
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if OPERATIONS[n].names_a_record])
-@pytest.mark.parametrize("scopes", [READ, WRITE, READ_WRITE, CLINICAL])
-def test_another_clinics_record_answers_as_a_missing_one_whatever_the_scope(ids, strangers, token_for, name, scopes):
-    operation, api = OPERATIONS[name], Api(token_for(scopes))
+def test_another_clinics_record_answers_as_a_missing_one_whatever_the_scope(ids, strangers, token_for):
     missing = {"patient": uuid.uuid4(), "episode": uuid.uuid4(), "staff": 10**9}
     missing |= {kind: uuid.uuid4() for kind in ("encounter", "note", "measurement", "adverse_event")}
-    foreign, absent = _call(api, operation, strangers), _call(api, operation, missing)
-    assert (foreign.status_code, foreign.json()) == (absent.status_code, absent.json())
-    assert foreign.status_code == (404 if operation.scope in scopes else 403)
+    apis = {scopes: Api(token_for(scopes)) for scopes in (READ, WRITE, READ_WRITE, CLINICAL)}
+
+    def check(case: tuple[str, tuple[Scope, ...]]) -> None:
+        name, scopes = case
+        operation, api = OPERATIONS[name], apis[scopes]
+        foreign, absent = _call(api, operation, strangers), _call(api, operation, missing)
+        assert (foreign.status_code, foreign.json()) == (absent.status_code, absent.json())
+        assert foreign.status_code == (404 if operation.scope in scopes else 403)
+
+    every_case([(name, scopes) for name in NAMES if OPERATIONS[name].names_a_record for scopes in apis], check)
 
 
 def test_another_clinics_token_reads_only_its_own_clinic(ids, strangers, token_for, other_admin):

@@ -20,6 +20,7 @@ from needlechart.clinics import services as clinics
 from needlechart.needling import services as needling
 from needlechart.outcomes import services as outcomes
 from needlechart.outcomes.models import Alert
+from tests.conftest import every_case
 
 ALL_STAFF = ("practitioner", "front_desk", "clinic_admin")
 CLINIC_QUESTIONNAIRE = """\
@@ -321,28 +322,37 @@ def _call(client, case: Case, objects):
     return client.get(url) if case.method == "get" else client.post(url, data)
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_anonymous_users_are_sent_to_sign_in(client, objects, case):
-    response = _call(client, case, objects)
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+# The refusals change nothing, so each test checks every case on one set of records
+# (tests.conftest.every_case names each case that fails); the permitted requests, which change
+# records, are a test each.
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_roles_without_the_capability_are_refused_with_403(client, objects, case):
-    refused = [role for role in ALL_STAFF if role not in case.permitted]
-    for role in refused:
-        client.force_login(objects[role])
+def test_anonymous_users_are_sent_to_sign_in(client, objects):
+    def check(case: Case) -> None:
         response = _call(client, case, objects)
-        assert response.status_code == 403, role
-        assert b"Not available for your role" in response.content
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+    every_case(CASES, check)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.object_scoped], ids=[c.name for c in CASES if c.object_scoped])
-def test_other_clinics_staff_get_404_for_this_clinics_objects(client, objects, case):
-    client.force_login(objects[case.other_clinic_persona])
-    response = _call(client, case, objects)
-    assert response.status_code == 404
+def test_roles_without_the_capability_are_refused_with_403(client, objects):
+    def check(case: Case) -> None:
+        for role in (role for role in ALL_STAFF if role not in case.permitted):
+            client.force_login(objects[role])
+            response = _call(client, case, objects)
+            assert response.status_code == 403, role
+            assert b"Not available for your role" in response.content
+
+    every_case(CASES, check)
+
+
+def test_other_clinics_staff_get_404_for_this_clinics_objects(client, objects):
+    def check(case: Case) -> None:
+        client.force_login(objects[case.other_clinic_persona])
+        assert _call(client, case, objects).status_code == 404
+
+    every_case([case for case in CASES if case.object_scoped], check)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)

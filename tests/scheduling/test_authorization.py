@@ -21,6 +21,7 @@ from needlechart.scheduling import configuration, services, wait_list
 from needlechart.scheduling import urls as scheduling_urls
 from needlechart.scheduling.outbox_models import MessageStatus, OutgoingMessage
 from needlechart.screening import services as screening
+from tests.conftest import every_case
 from tests.scheduling.conftest import next_weekday, oslo
 from tests.scheduling.test_messages import failed, reachable  # noqa: F401 - fixtures: a failed message of the clinic
 
@@ -280,28 +281,37 @@ def _call(client, case: Case, objects):
     return client.get(url) if case.method == "get" else client.post(url, data)
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_anonymous_users_are_sent_to_sign_in(client, objects, case):
-    response = _call(client, case, objects)
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+# The refusals change nothing, so each test checks every case on one set of records
+# (tests.conftest.every_case names each case that fails); the permitted requests, which change
+# records, are a test each.
 
 
-@pytest.mark.parametrize(
-    "case", [c for c in CASES if set(c.permitted) != set(ALL_STAFF)], ids=[c.name for c in CASES if set(c.permitted) != set(ALL_STAFF)]
-)
-def test_roles_that_may_not_are_refused_with_403(client, objects, case):
-    for role in [r for r in ALL_STAFF if r not in case.permitted]:
-        client.force_login(objects[role])
+def test_anonymous_users_are_sent_to_sign_in(client, objects):
+    def check(case: Case) -> None:
         response = _call(client, case, objects)
-        assert response.status_code == 403, role
-        assert case.refusal in response.content
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+    every_case(CASES, check)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.object_scoped], ids=[c.name for c in CASES if c.object_scoped])
-def test_other_clinics_staff_get_404_for_this_clinics_objects(client, objects, case):
-    client.force_login(objects[case.other_clinic_persona])
-    assert _call(client, case, objects).status_code == case.missing_status
+def test_roles_that_may_not_are_refused_with_403(client, objects):
+    def check(case: Case) -> None:
+        for role in [r for r in ALL_STAFF if r not in case.permitted]:
+            client.force_login(objects[role])
+            response = _call(client, case, objects)
+            assert response.status_code == 403, role
+            assert case.refusal in response.content
+
+    every_case([c for c in CASES if set(c.permitted) != set(ALL_STAFF)], check)
+
+
+def test_other_clinics_staff_get_404_for_this_clinics_objects(client, objects):
+    def check(case: Case) -> None:
+        client.force_login(objects[case.other_clinic_persona])
+        assert _call(client, case, objects).status_code == case.missing_status
+
+    every_case([c for c in CASES if c.object_scoped], check)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -339,10 +349,12 @@ def patients_browser(client, front_desk, patient):
     return client
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_a_patient_with_their_intake_link_open_is_sent_to_sign_in(patients_browser, objects, case):
-    response = _call(patients_browser, case, objects)
-    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+def test_a_patient_with_their_intake_link_open_is_sent_to_sign_in(patients_browser, objects):
+    def check(case: Case) -> None:
+        response = _call(patients_browser, case, objects)
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+    every_case(CASES, check)
 
 
 def test_every_calendar_route_is_in_the_matrix(objects):
