@@ -24,6 +24,9 @@ from needlechart.web import passkey_views, second_factor_views
 from needlechart.web import views as shell_views
 
 urlpatterns = [
+    # The API first (its clients' pages, /api/v1/, OAuth 2 and /fhir/: api/urls.py): its clients call
+    # many times a minute, and every pattern before the matching one is tried on every call.
+    path("", include("needlechart.api.urls")),
     path("", day_list_pages.today, name="today"),
     path("accounts/login/", shell_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -109,7 +112,6 @@ urlpatterns = [
     path("certifications/<uuid:certification_id>/evidence/", clinic_views.certification_evidence, name="certification_evidence"),
     path("audit/", audit_reports.audit_report, name="audit_report"),
     path("calendar/", include("needlechart.scheduling.urls")),
-    path("", include("needlechart.api.urls")),  # the API: its clients' pages and /api/v1/ (api/urls.py)
     path("", include("needlechart.public.urls")),  # a clinic's public pages (/c/...), robots.txt, sitemap.xml
     path("admin/", admin.site.urls),
 ]
