@@ -2,7 +2,8 @@
 change must name the version it changes (If-Match), so that two clients never overwrite each
 other's change unseen (a lost update).
 
-The version is the SHA-256 of the answer's canonical JSON: any change to what a client reads
+The version is the SHA-256 of the answer's canonical JSON (of an answer written as JSON without
+its Schema, read_json_answer's, the SHA-256 of its bytes): any change to what a client reads
 changes it, and nothing else does.
 """
 
