@@ -7,7 +7,8 @@ stranger's), the forms from the pages themselves (each <form method="post"> and 
 browser would send them), and the patients' link pages from the e-mails the practitioner's "send"
 and "link" buttons send; so pages and endpoints added later are fuzzed without new code.
 Hypothesis draws the values, seeded (``derandomize``) and bounded, so a run is repeatable and a
-failure reproduces.
+failure reproduces. The routes, the forms and the links are found by site.py; the demo clinic is
+the package's (conftest.py).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ HOSTILE = st.sampled_from(HOSTILE_VALUES)
 VALUE = st.one_of(HOSTILE, st.text(max_size=40), st.integers(min_value=-(10**30), max_value=10**30).map(str))
 
 
-# --- the routes --------------------------------------------------------------------------------
+# --- what a request answered ------------------------------------------------------------------
 
 
 REQUESTS = [0]  # how many requests the module has made (printed with -s)
