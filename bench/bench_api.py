@@ -50,6 +50,7 @@ from bench_chart import (
     name_query,
     prepare_data_set,
     print_table,
+    profile_in_process,
     serve,
     stop_server,
 )
@@ -103,11 +104,8 @@ def _setup(clinic_name: str) -> None:
 
 def _profile(clinic_name: str, endpoint: str, calls: str, top: str) -> None:
     """In a child process: ``calls`` calls of one endpoint through Django's test client, in this
-    process, under cProfile with this thread's CPU time as its clock; prints the CPU ms a call and
-    the ``top`` functions by cumulative and by own time, then the JSON summary."""
-    import cProfile
-    import pstats
-
+    process (bench_chart.profile_in_process); prints the CPU ms a call and the ``top`` functions,
+    then the JSON summary."""
     import django
 
     django.setup()
@@ -118,26 +116,9 @@ def _profile(clinic_name: str, endpoint: str, calls: str, top: str) -> None:
         raise SystemExit("no complete data set: run bench_api.py once without --profile")
     token, patients = make_token(clinic_name), state["patients"]
     make = {e.name: e.make for e in endpoints(patients, token)}[endpoint]
-    rng, client = random.Random(7), DjangoClient()
+    rng = random.Random(7)
     requests = [make(rng) for _ in range(int(calls))]
-
-    def run(batch: list[Request]) -> None:
-        for path, headers, expect in batch:
-            answer = client.get(path, headers=headers)
-            if answer.status_code != 200 or expect not in answer.content:
-                raise SystemExit(f"{path}: {answer.status_code} {answer.content[:300]!r}")
-
-    run(requests[: max(1, len(requests) // 5)])  # warm-up
-    started = time.thread_time()
-    run(requests)
-    plain = (time.thread_time() - started) / len(requests) * 1000
-    profiler = cProfile.Profile(time.thread_time)
-    profiler.enable()
-    run(requests)
-    profiler.disable()
-    stats = pstats.Stats(profiler, stream=sys.stderr)
-    stats.sort_stats("cumulative").print_stats(int(top))
-    stats.sort_stats("tottime").print_stats(int(top))
+    plain = profile_in_process(DjangoClient(), requests, int(top))
     print(json.dumps({"endpoint": endpoint, "calls": len(requests), "cpu_ms_per_call": round(plain, 2)}))
 
 

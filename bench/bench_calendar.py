@@ -22,7 +22,8 @@ and eight clients without a session (patients) at the clinic's public booking pa
   a week from a random day of the next four weeks.
 
 Targets: the week view's p95 under 100 ms, first available's p95 under 50 ms. Results go to
-``bench/results/calendar-<db>.json``.
+``bench/results/calendar-<db>.json``. ``--profile ENDPOINT`` instead makes ``--requests`` requests
+of one endpoint in one process, on the reused data set, and prints their CPU time and profile.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from bench_chart import (
     measure,
     prepare_data_set,
     print_table,
+    profile_in_process,
     serve,
     settle,
     stop_server,
@@ -60,11 +62,8 @@ WEEK_P95_TARGET_MS = 100.0
 FIRST_AVAILABLE_P95_TARGET_MS = 50.0
 
 
-def _sample(clinic_name: str) -> None:
-    """In a child process with Django set up: whether the calendar is there, and what to ask for."""
-    import django
-
-    django.setup()
+def _sampled(clinic_name: str) -> dict[str, Any]:
+    """With Django set up: whether the calendar is there, and what to ask for."""
     from django.core.management import call_command
     from django.utils import timezone
 
@@ -89,7 +88,38 @@ def _sample(clinic_name: str) -> None:
         result["appointments"] = Appointment.objects.filter(clinic=clinic).count()
         result["today"] = timezone.localdate().isoformat()
         result["patient"] = str(Patient.objects.filter(clinic=clinic).values_list("id", flat=True).first())
-    print(json.dumps(result))
+    return result
+
+
+def _sample(clinic_name: str) -> None:
+    """In a child process: _sampled's answer as JSON."""
+    import django
+
+    django.setup()
+    print(json.dumps(_sampled(clinic_name)))
+
+
+def _profile(clinic_name: str, endpoint: str, calls: str, top: str) -> None:
+    """In a child process: ``calls`` requests of one endpoint through Django's test client in this
+    process (bench_chart.profile_in_process), the staff pages as the first practitioner, as the
+    served benchmark's clients are practitioners; prints the CPU ms a request and the profile."""
+    import django
+
+    django.setup()
+    from django.test import Client as DjangoClient
+
+    from needlechart.clinics.models import User
+
+    state = _sampled(clinic_name)
+    if not state["ready"]:
+        raise SystemExit("no calendar: run bench_calendar.py once without --profile")
+    client = DjangoClient()
+    if endpoint not in PUBLIC:
+        client.force_login(User.objects.get(pk=state["practitioners"][0]))
+    make = {e.name: e.make for e in endpoints(state)}[endpoint]
+    rng = random.Random(7)
+    plain = profile_in_process(client, [make(rng) for _ in range(int(calls))], int(top))
+    print(json.dumps({"endpoint": endpoint, "calls": int(calls), "cpu_ms_per_call": round(plain, 2)}))
 
 
 def sample(args: argparse.Namespace) -> dict[str, Any]:
@@ -176,6 +206,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--worker-class", choices=("sync", "gthread"), default="sync")
     parser.add_argument("--time-limit", type=float, default=300)
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--profile",
+        choices=("week_clinic", "week_own", "first_available", "public_start", "public_times"),
+        help="instead of serving: --requests requests of this endpoint in one process (Django's test client) under cProfile"
+        " with thread CPU time, on the reused data set; prints the CPU ms a request and the profile",
+    )
+    parser.add_argument("--profile-top", type=int, default=40, help="functions the profile lists, default 40")
     args = parser.parse_args(argv)
     if not (1 <= args.clients <= 64 and 1 <= args.rounds <= args.requests <= 100_000 and 0 <= args.warmup <= 100_000):
         parser.error("--clients must be 1-64, --rounds 1 to --requests, --requests at most 100000")
@@ -187,7 +224,13 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["_sample"]:
         _sample(argv[1])
         return 0
+    if argv[:1] == ["_profile"]:
+        _profile(*argv[1:5])
+        return 0
     args = parse_args(argv)
+    if args.profile:
+        command = [sys.executable, __file__, "_profile", CLINIC, args.profile, str(args.requests), str(args.profile_top)]
+        return subprocess.run(command, env=child_env(args), check=False).returncode
     state, build_seconds = prepare_data_set(args, sample, add=add_calendar)
     # PostgreSQL: VACUUM (ANALYZE) before measuring, as bench_chart does (synthetic_calendar leaves its
     # tables unanalysed, the bench server runs without autovacuum; a real database is analysed by autovacuum).
