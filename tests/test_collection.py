@@ -22,20 +22,29 @@ def test_a_test_of_an_xdist_group_names_its_group_in_its_node_id(request):
         assert nodeid.endswith(f"@{name}"), nodeid
 
 
+OPEN_A_DATABASE = [
+    "tests/browser/",  # the live server's database
+    "tests/needling/test_signing_gates.py::PropertySessionTests",  # a Django TestCase
+    "tests/api/test_clients.py::test_only_those_who_manage_staff_make_clients",  # asks for fixtures by name
+    "tests/fuzz/",  # the package's demo clinic
+    "tests/api/test_authorization.py::test_a_token_with_the_scope_gets_through",  # db through its fixtures
+]
+OPEN_NONE = [
+    "tests/knowledge/test_catalog_validation.py::test_shipped_data_loads",  # the clinical data only
+    "tests/scheduling/test_slots.py::",  # properties of the slot computation
+]
+
+
 def test_the_postgresql_run_leaves_out_only_tests_that_open_no_database(request):
     # .ci/run runs the suite on PostgreSQL with --database-tests-only (tests/conftest.py's opens_a_database).
-    if request.config.getoption("database_tests_only"):  # this is that run: it holds only tests that open one
-        assert all(opens_a_database(item) for item in request.session.items)
-        return
     items = {item.nodeid.split("@")[0]: item for item in request.session.items}
 
-    def opens(nodeid_start: str) -> bool:
-        return opens_a_database(next(item for nodeid, item in items.items() if nodeid.startswith(nodeid_start)))
+    def found(start: str) -> list:
+        return [item for nodeid, item in items.items() if nodeid.startswith(start)]
 
-    assert opens("tests/browser/")  # the live server's database
-    assert opens("tests/needling/test_signing_gates.py::PropertySessionTests")  # a Django TestCase
-    assert opens("tests/api/test_clients.py::test_only_those_who_manage_staff_make_clients")  # asks for fixtures by name
-    assert opens("tests/fuzz/")  # the package's demo clinic
-    assert opens("tests/api/test_authorization.py::test_a_token_with_the_scope_gets_through")  # db through its fixtures
-    assert not opens("tests/knowledge/test_catalog_validation.py::test_shipped_data_loads")  # the clinical data only
-    assert not opens("tests/scheduling/test_slots.py::")  # properties of the slot computation
+    if request.config.getoption("database_tests_only"):  # this is that run: the ones are kept, the others left out
+        assert all(found(start) for start in OPEN_A_DATABASE), [start for start in OPEN_A_DATABASE if not found(start)]
+        assert not any(found(start) for start in OPEN_NONE), [start for start in OPEN_NONE if found(start)]
+        return
+    assert all(found(start) and opens_a_database(found(start)[0]) for start in OPEN_A_DATABASE)
+    assert all(found(start) and not opens_a_database(found(start)[0]) for start in OPEN_NONE)

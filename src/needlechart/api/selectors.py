@@ -81,8 +81,7 @@ def found_patients(
     ]
     if not rows:
         return [], {}
-    clinic, keys = uuid_param(clinic_id_of(user)), [uuid_param(row["id"]) for row in rows]
-    ids_of = _IDENTIFIERS
+    clinic, keys, ids_of = uuid_param(clinic_id_of(user)), [uuid_param(row["id"]) for row in rows], _IDENTIFIERS
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT i.{ids_of.patient}, i.{ids_of.system}, i.{ids_of.value} FROM {ids_of} i"  # noqa: S608

@@ -50,8 +50,7 @@ class FreeTimeLinks:
         return tail
 
     def __call__(self, slot: Slot) -> str:
-        local = timezone.localtime(slot.start, self._zone)
-        start = f"starts_at={local:%Y-%m-%dT%H}%3A{local:%M}"  # as urlencode writes the time: its colon quoted
+        start = urlencode({"starts_at": timezone.localtime(slot.start, self._zone).strftime("%Y-%m-%dT%H:%M")})
         tail = self._tail(slot)
         return "".join((self._booking, start, "&", tail)) if tail else self._booking + start
 
